@@ -1,0 +1,682 @@
+/* ctreset-inject: finds a live flow through a service VIP, learns its sequence state, and
+ * causes one out-of-window event in it from the backend pod's namespace, capturing at the
+ * client pod, the DNAT node and the backend pod as it goes.
+ *
+ *   1. captures open in each namespace (before the flow exists, to see its handshake);
+ *   2. the workload command after "--" starts in the client namespace;
+ *   3. the flow is named by the DNAT node's conntrack table (libnl-nf-3): the entry whose
+ *      original destination is the VIP, keyed by its full 4-tuple;
+ *   4. its live seq/ack/window comes from the backend-side capture;
+ *   5. the trigger's segment is crafted with libnet and sent from the backend namespace;
+ *   6. it waits, bounded, until the outcome is visible in the captures, stops the workload
+ *      command and writes inject.kv beside the pcaps. The verdict is ctreset-review's. */
+#include "capture.h"
+#include "craft.h"
+#include "ct.h"
+#include "err.h"
+#include "exitcodes.h"
+#include "kv.h"
+#include "learn.h"
+#include "link.h"
+#include "netns.h"
+#include "seq.h"
+#include "trigger.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_FLOWS 64
+#define MAX_STAT_NS 4
+#define CT_POLL_MS 2
+
+enum cap_point { CAP_CLIENT, CAP_NODE, CAP_BACKEND, CAP_COUNT };
+static const char *const cap_names[CAP_COUNT] = {"client", "node", "backend"};
+
+struct opts {
+	const char *client_ns, *node_ns, *backend_ns;
+	const char *client_if, *node_if, *backend_if;
+	const char *stat_ns[MAX_STAT_NS];
+	int n_stat_ns;
+	struct ctr_endpoint vip;
+	enum trigger trigger;
+	const char *out;
+	unsigned flow_timeout_ms, settle_ms, quiet_ms;
+	char **cmd; /* workload to run in the client namespace, NULL-terminated */
+};
+
+struct run {
+	const struct opts *o;
+	int home_fd, node_fd; /* namespace fds: where we started, the DNAT node */
+	struct capture *cap[CAP_COUNT];
+	struct ctr_addr client_ip, backend_ip;
+	struct learn_flow flows[MAX_FLOWS]; /* handshakes seen at the backend, not yet named */
+	int n_flows;
+	struct learn_flow *flow; /* the one conntrack named */
+	struct learn_flow learned; /* its state when the event was caused: the record's */
+	struct ct_flow ct;
+	struct craft *craft;
+	struct craft_segment probe;
+	char explain[256];
+	bool injected;
+	/* what the settle phase has seen */
+	bool probe_left, probe_natted, client_rst, rst_at_backend;
+	unsigned leaks;
+	uint64_t t_start, t_flow, t_inject, t_leak, t_last_event;
+	const char *settled_by;
+	pid_t cmd_pid;
+	int cmd_status;
+	bool cmd_exited;
+	uint64_t invalid_before[MAX_STAT_NS], invalid_after[MAX_STAT_NS];
+	bool invalid_ok[MAX_STAT_NS];
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ctreset-inject --client-ns NS --node-ns NS --backend-ns NS --vip IP:PORT\n"
+		"                      --out DIR [options] [-- COMMAND [ARG...]]\n"
+		"\n"
+		"Finds the flow to the service VIP in the DNAT node's conntrack table, learns its\n"
+		"live sequence state from a capture on the backend pod, and sends one crafted\n"
+		"out-of-window event from the backend pod's namespace. COMMAND (the client\n"
+		"workload) is started inside the client namespace once the captures are live, and\n"
+		"stopped with SIGTERM when the outcome is captured. Writes DIR/client.pcap,\n"
+		"DIR/backend.pcap, DIR/node.pcap (with --node-if) and DIR/inject.kv.\n"
+		"\n"
+		"options:\n"
+		"  --trigger NAME       event to cause (default seq-above):\n");
+	for (int t = 0; t < TRIGGER_COUNT; t++)
+		fprintf(f, "                         %-16s %s\n", trigger_info(t)->name,
+			trigger_info(t)->summary);
+	fprintf(f,
+		"  --client-if IF       client pod interface (default eth0)\n"
+		"  --backend-if IF      backend pod interface (default eth0)\n"
+		"  --node-if IF         also capture on this interface of the DNAT node\n"
+		"  --stat-ns NS         report this namespace's conntrack 'invalid' count too\n"
+		"                       (repeatable; the node namespace is always reported)\n"
+		"  --flow-timeout MS    bound for finding and learning the flow (default 3000)\n"
+		"  --settle MS          bound for the outcome after injection (default 1000)\n"
+		"  --quiet MS           outcome is final after MS with nothing new (default 60)\n"
+		"  -h, --help           this text\n"
+		"exit: 0 injected, 1 could not find/learn/inject (inject.kv says why), 2 usage\n");
+}
+
+static void bad_arg(const char *arg, const char *why)
+{
+	fprintf(stderr, "ctreset-inject: argument \"%s\" is wrong: %s\n", arg, why);
+	exit(CTR_EXIT_USAGE);
+}
+
+static unsigned parse_ms(const char *s, const char *what)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || !*s || s[0] == '-' || v == 0 || v > 60000)
+		bad_arg(s, what);
+	return (unsigned)v;
+}
+
+static void parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{"client-ns", required_argument, NULL, 'C'},
+		{"node-ns", required_argument, NULL, 'N'},
+		{"backend-ns", required_argument, NULL, 'B'},
+		{"client-if", required_argument, NULL, 'c'},
+		{"node-if", required_argument, NULL, 'n'},
+		{"backend-if", required_argument, NULL, 'b'},
+		{"stat-ns", required_argument, NULL, 's'},
+		{"vip", required_argument, NULL, 'v'},
+		{"trigger", required_argument, NULL, 't'},
+		{"out", required_argument, NULL, 'o'},
+		{"flow-timeout", required_argument, NULL, 'F'},
+		{"settle", required_argument, NULL, 'S'},
+		{"quiet", required_argument, NULL, 'Q'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int c, t;
+
+	*o = (struct opts){.client_if = "eth0",
+			   .backend_if = "eth0",
+			   .trigger = TRIGGER_SEQ_ABOVE,
+			   .flow_timeout_ms = 3000,
+			   .settle_ms = 1000,
+			   .quiet_ms = 60};
+	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			o->client_ns = optarg;
+			break;
+		case 'N':
+			o->node_ns = optarg;
+			break;
+		case 'B':
+			o->backend_ns = optarg;
+			break;
+		case 'c':
+			o->client_if = optarg;
+			break;
+		case 'n':
+			o->node_if = optarg;
+			break;
+		case 'b':
+			o->backend_if = optarg;
+			break;
+		case 's':
+			if (o->n_stat_ns == MAX_STAT_NS - 1)
+				bad_arg(optarg, "too many --stat-ns");
+			o->stat_ns[o->n_stat_ns++] = optarg;
+			break;
+		case 'v':
+			if (endpoint_parse(optarg, &o->vip) < 0)
+				bad_arg(optarg, "--vip expects IP:PORT or [IPv6]:PORT");
+			break;
+		case 't':
+			t = trigger_parse(optarg);
+			if (t < 0)
+				bad_arg(optarg, "unknown trigger (see --help)");
+			o->trigger = (enum trigger)t;
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		case 'F':
+			o->flow_timeout_ms = parse_ms(optarg, "--flow-timeout must be 1..60000");
+			break;
+		case 'S':
+			o->settle_ms = parse_ms(optarg, "--settle must be 1..60000");
+			break;
+		case 'Q':
+			o->quiet_ms = parse_ms(optarg, "--quiet must be 1..60000");
+			break;
+		case 'h':
+			usage(stdout);
+			exit(CTR_EXIT_PASS);
+		default:
+			usage(stderr);
+			exit(CTR_EXIT_USAGE);
+		}
+	}
+	if (!o->client_ns || !o->node_ns || !o->backend_ns || !o->vip.addr.family || !o->out) {
+		fprintf(stderr, "ctreset-inject: --client-ns, --node-ns, --backend-ns, --vip and "
+				"--out are required (see --help)\n");
+		exit(CTR_EXIT_USAGE);
+	}
+	o->stat_ns[o->n_stat_ns++] = o->node_ns; /* always last */
+	o->cmd = optind < argc ? argv + optind : NULL;
+}
+
+/* --- outcome bookkeeping ---------------------------------------------------------------- */
+
+static bool is_probe(const struct run *r, const struct ctr_pkt *p)
+{
+	return r->injected && r->o->trigger != TRIGGER_CT_ENTRY_LOST && p->seq == r->probe.seq &&
+	       p->payload_len == r->probe.payload_len && p->flags == r->probe.flags;
+}
+
+static void see_client(struct run *r, const struct ctr_pkt *p)
+{
+	const struct ctr_tuple *rt = &r->ct.reply; /* backend -> client */
+
+	if (!r->flow || !r->injected)
+		return;
+	if (endpoint_eq(&p->tuple.src, &rt->src) && endpoint_eq(&p->tuple.dst, &rt->dst)) {
+		if (!r->leaks++)
+			r->t_leak = now_ms();
+		r->t_last_event = now_ms();
+	} else if (is_probe(r, p) && endpoint_eq(&p->tuple.src, &r->ct.orig.dst)) {
+		r->probe_natted = true;
+		r->t_last_event = now_ms();
+	} else if ((p->flags & TCPF_RST) && endpoint_eq(&p->tuple.src, &rt->dst) &&
+		   endpoint_eq(&p->tuple.dst, &rt->src)) {
+		r->client_rst = true;
+		r->t_last_event = now_ms();
+	}
+}
+
+static void see_backend(struct run *r, const struct ctr_pkt *p)
+{
+	if (!r->flow) {
+		/* a client's SYN to this backend starts a candidate flow */
+		if ((p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN &&
+		    addr_eq(&p->tuple.dst.addr, &r->backend_ip) && r->n_flows < MAX_FLOWS) {
+			struct ctr_tuple s2c = tuple_reverse(&p->tuple);
+
+			for (int i = 0; i < r->n_flows; i++)
+				if (tuple_eq(&r->flows[i].tuple, &s2c))
+					goto known;
+			learn_init(&r->flows[r->n_flows++], &s2c);
+		}
+known:
+		for (int i = 0; i < r->n_flows; i++)
+			if (learn_segment(&r->flows[i], p))
+				break;
+		return;
+	}
+	learn_segment(r->flow, p);
+	if (!r->injected)
+		return;
+	if (is_probe(r, p)) {
+		r->probe_left = true;
+		r->t_last_event = now_ms();
+	} else if ((p->flags & TCPF_RST) && endpoint_eq(&p->tuple.src, &r->ct.reply.dst) &&
+		   endpoint_eq(&p->tuple.dst, &r->ct.reply.src)) {
+		r->rst_at_backend = true;
+		r->t_last_event = now_ms();
+	}
+}
+
+static void on_segment(void *ctx, const struct capture *c, const struct ctr_pkt *p)
+{
+	struct run *r = ctx;
+
+	if (c == r->cap[CAP_CLIENT])
+		see_client(r, p);
+	else if (c == r->cap[CAP_BACKEND])
+		see_backend(r, p);
+}
+
+/* --- phases ------------------------------------------------------------------------------- */
+
+static int open_captures(struct run *r, char **err)
+{
+	const struct opts *o = r->o;
+	const char *ns[CAP_COUNT] = {o->client_ns, o->node_ns, o->backend_ns};
+	const char *ifn[CAP_COUNT] = {o->client_if, o->node_if, o->backend_if};
+	char path[PATH_MAX];
+
+	for (int i = 0; i < CAP_COUNT; i++) {
+		if (!ifn[i])
+			continue;
+		if (netns_enter(ns[i], err) < 0)
+			return -1;
+		snprintf(path, sizeof(path), "%s/%s.pcap", o->out, cap_names[i]);
+		r->cap[i] = capture_open(cap_names[i], ifn[i], path, err);
+		if (!r->cap[i])
+			return -1;
+		if (i == CAP_CLIENT && link_address(ifn[i], o->vip.addr.family, &r->client_ip, err) < 0)
+			return err_wrap(err, "client namespace %s", ns[i]);
+		if (i == CAP_BACKEND) {
+			if (link_address(ifn[i], o->vip.addr.family, &r->backend_ip, err) < 0)
+				return err_wrap(err, "backend namespace %s", ns[i]);
+			/* the raw socket belongs to the backend namespace from here on */
+			r->craft = craft_new(o->vip.addr.family, true, err);
+			if (!r->craft)
+				return -1;
+		}
+	}
+	r->node_fd = netns_open(o->node_ns, err);
+	if (r->node_fd < 0)
+		return -1;
+	return netns_set(r->home_fd, "home", err);
+}
+
+static void read_invalid(struct run *r, uint64_t *into)
+{
+	for (int i = 0; i < r->o->n_stat_ns; i++) {
+		char *e = NULL;
+
+		r->invalid_ok[i] = netns_enter(r->o->stat_ns[i], &e) == 0 &&
+				   ct_invalid_count(&into[i], &e) == 0;
+		free(e);
+	}
+	netns_set(r->home_fd, "home", NULL);
+}
+
+static int start_command(struct run *r, char **err)
+{
+	int client_fd;
+
+	if (!r->o->cmd)
+		return 0;
+	client_fd = netns_open(r->o->client_ns, err);
+	if (client_fd < 0)
+		return -1;
+	r->cmd_pid = fork();
+	if (r->cmd_pid < 0) {
+		close(client_fd);
+		return err_errno(err, errno, "fork");
+	}
+	if (r->cmd_pid == 0) {
+		if (netns_set(client_fd, r->o->client_ns, NULL) < 0)
+			_exit(127);
+		setpgid(0, 0);
+		execvp(r->o->cmd[0], r->o->cmd);
+		fprintf(stderr, "ctreset-inject: running %s: %s\n", r->o->cmd[0], strerror(errno));
+		_exit(127);
+	}
+	close(client_fd);
+	return 0;
+}
+
+static void stop_command(struct run *r)
+{
+	uint64_t until;
+
+	if (r->cmd_pid <= 0)
+		return;
+	if (waitpid(r->cmd_pid, &r->cmd_status, WNOHANG) == r->cmd_pid) {
+		r->cmd_exited = true;
+		return;
+	}
+	kill(-r->cmd_pid, SIGTERM);
+	kill(r->cmd_pid, SIGTERM);
+	until = now_ms() + 1000;
+	while (now_ms() < until) {
+		if (waitpid(r->cmd_pid, &r->cmd_status, WNOHANG) == r->cmd_pid) {
+			r->cmd_exited = true;
+			return;
+		}
+		poll(NULL, 0, 2);
+	}
+	kill(-r->cmd_pid, SIGKILL);
+	kill(r->cmd_pid, SIGKILL);
+	if (waitpid(r->cmd_pid, &r->cmd_status, 0) == r->cmd_pid)
+		r->cmd_exited = true;
+}
+
+/* polls every capture once for up to wait_ms */
+static int pump(struct run *r, int wait_ms, char **err)
+{
+	struct pollfd pfd[CAP_COUNT];
+	int map[CAP_COUNT], n = 0;
+
+	for (int i = 0; i < CAP_COUNT; i++)
+		if (r->cap[i]) {
+			pfd[n] = (struct pollfd){.fd = capture_fd(r->cap[i]), .events = POLLIN};
+			map[n++] = i;
+		}
+	if (poll(pfd, (nfds_t)n, wait_ms < 0 ? 0 : wait_ms) < 0 && errno != EINTR)
+		return err_errno(err, errno, "poll");
+	for (int k = 0; k < n; k++)
+		if (pfd[k].revents && capture_dispatch(r->cap[map[k]], on_segment, r, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* asks the node's conntrack which learned flow is the client's connection to the VIP */
+static int name_flow(struct run *r, char **err)
+{
+	struct ct_flow found[8];
+	size_t n = 0;
+	int rc;
+
+	if (netns_set(r->node_fd, r->o->node_ns, err) < 0)
+		return -1;
+	rc = ct_find_by_orig_dst(&r->o->vip, found, 8, &n, err);
+	netns_set(r->home_fd, "home", NULL);
+	if (rc < 0)
+		return -1;
+	for (size_t i = 0; i < n && i < 8; i++) {
+		if (!addr_eq(&found[i].orig.src.addr, &r->client_ip) ||
+		    found[i].tcp_state != CT_TCP_ESTABLISHED)
+			continue;
+		for (int k = 0; k < r->n_flows; k++) {
+			if (!tuple_eq(&r->flows[k].tuple, &found[i].reply) ||
+			    !learn_ready(&r->flows[k], NULL))
+				continue;
+			r->ct = found[i];
+			r->flow = &r->flows[k];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int find_flow(struct run *r, char **err)
+{
+	uint64_t deadline = r->t_start + r->o->flow_timeout_ms, last_ct = 0;
+	const char *why = "no handshake to the backend captured";
+
+	while (!interrupted) {
+		uint64_t now = now_ms();
+
+		if (now >= deadline) {
+			for (int k = 0; k < r->n_flows; k++)
+				learn_ready(&r->flows[k], &why);
+			return err_set(err,
+				       "no established flow to %s found within %u ms (%s)",
+				       endpoint_str(&r->o->vip, (char[CTR_EPSTRLEN]){0}),
+				       r->o->flow_timeout_ms, why ? why : "conntrack has no entry");
+		}
+		if (pump(r, CT_POLL_MS, err) < 0)
+			return -1;
+		if (r->n_flows && now_ms() - last_ct >= CT_POLL_MS) {
+			int rc = name_flow(r, err);
+
+			last_ct = now_ms();
+			if (rc < 0)
+				return -1;
+			if (rc > 0) {
+				r->t_flow = now_ms();
+				return 0;
+			}
+		}
+	}
+	return err_set(err, "interrupted");
+}
+
+static int inject(struct run *r, char **err)
+{
+	if (r->o->trigger == TRIGGER_CT_ENTRY_LOST) {
+		int rc;
+
+		snprintf(r->explain, sizeof(r->explain),
+			 "deleted the node's conntrack entry %u; the backend keeps sending", r->ct.id);
+		if (netns_set(r->node_fd, r->o->node_ns, err) < 0)
+			return -1;
+		rc = ct_delete(&r->ct, err);
+		netns_set(r->home_fd, "home", NULL);
+		if (rc < 0)
+			return -1;
+	} else {
+		trigger_probe(r->o->trigger, r->flow, &r->probe, r->explain, sizeof(r->explain));
+		if (craft_send(r->craft, &r->probe, err) < 0)
+			return -1;
+	}
+	r->learned = *r->flow;
+	r->injected = true;
+	r->t_inject = r->t_last_event = now_ms();
+	return 0;
+}
+
+/* Waits until the captures show the outcome: the RST reached the backend, the probe came
+ * through NATed, or nothing new for --quiet after the probe left (dropped on the way). */
+static int settle(struct run *r, char **err)
+{
+	uint64_t deadline = r->t_inject + r->o->settle_ms;
+	const uint64_t grace = 20; /* lets the workload record what the RST did */
+
+	while (!interrupted) {
+		uint64_t now = now_ms();
+
+		if (now >= deadline) {
+			r->settled_by = "settle timeout";
+			return 0;
+		}
+		if (r->rst_at_backend && now - r->t_last_event >= grace) {
+			r->settled_by = "client RST reached the backend";
+			return 0;
+		}
+		if (!r->leaks && r->probe_natted && now - r->t_last_event >= grace) {
+			r->settled_by = "probe reached the client NATed";
+			return 0;
+		}
+		if (now - r->t_last_event >= r->o->quiet_ms &&
+		    (r->probe_left || r->o->trigger == TRIGGER_CT_ENTRY_LOST)) {
+			r->settled_by = "quiet";
+			return 0;
+		}
+		if (pump(r, 2, err) < 0)
+			return -1;
+	}
+	return err_set(err, "interrupted");
+}
+
+/* --- record ------------------------------------------------------------------------------- */
+
+static void kvf(FILE *f, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void kvf(FILE *f, const char *key, const char *fmt, ...)
+{
+	char v[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v, sizeof(v), fmt, ap);
+	va_end(ap);
+	kv_write(f, key, v);
+}
+
+static int write_record(struct run *r, const char *error, char **err)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8], a[CTR_EPSTRLEN], fl[10];
+	const struct opts *o = r->o;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/inject.kv", o->out);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return err_errno(err, errno, "%s", tmp);
+	kvf(f, "trigger", "%s", trigger_info(o->trigger)->name);
+	kvf(f, "injected", "%d", r->injected);
+	kvf(f, "error", "%s", error ? error : "-");
+	kvf(f, "vip", "%s", endpoint_str(&o->vip, a));
+	if (r->flow) {
+		const struct learn_flow *lf = r->injected ? &r->learned : r->flow;
+		const struct learn_dir *s = &lf->server, *c = &lf->client;
+
+		kvf(f, "client", "%s", endpoint_str(&r->ct.orig.src, a));
+		kvf(f, "backend", "%s", endpoint_str(&r->ct.reply.src, a));
+		kvf(f, "conntrack.id", "%u", r->ct.id);
+		kvf(f, "conntrack.state", "%s", ct_state_name(r->ct.tcp_state));
+		kvf(f, "learned.server_next_seq", "%u", s->end);
+		kvf(f, "learned.server_wscale", "%d", s->wscale);
+		kvf(f, "learned.client_next_seq", "%u", c->end);
+		kvf(f, "learned.client_ack", "%u", c->ack);
+		kvf(f, "learned.client_window_end", "%u", c->maxend);
+		kvf(f, "learned.client_max_window", "%u", c->maxwin);
+		kvf(f, "learned.client_wscale", "%d", c->wscale);
+		kvf(f, "learned.server_data_segments", "%u", s->data_segments);
+	}
+	if (r->injected) {
+		kvf(f, "probe.explain", "%s", r->explain);
+		if (o->trigger != TRIGGER_CT_ENTRY_LOST) {
+			kvf(f, "probe.seq", "%u", r->probe.seq);
+			kvf(f, "probe.ack", "%u", r->probe.ack);
+			kvf(f, "probe.flags", "%s", pkt_flags_str(r->probe.flags, fl));
+			kvf(f, "probe.len", "%u", r->probe.payload_len);
+		}
+		kvf(f, "outcome.settled_by", "%s", r->settled_by ? r->settled_by : "-");
+		kvf(f, "outcome.probe_left_backend", "%d", r->probe_left);
+		kvf(f, "outcome.probe_natted_at_client", "%d", r->probe_natted);
+		kvf(f, "outcome.leaked_at_client", "%u", r->leaks);
+		kvf(f, "outcome.client_rst", "%d", r->client_rst);
+		kvf(f, "outcome.rst_at_backend", "%d", r->rst_at_backend);
+		kvf(f, "time.flow_ms", "%llu", (unsigned long long)(r->t_flow - r->t_start));
+		kvf(f, "time.inject_ms", "%llu", (unsigned long long)(r->t_inject - r->t_start));
+		kvf(f, "time.settled_ms", "%llu", (unsigned long long)(now_ms() - r->t_start));
+	}
+	for (int i = 0; i < o->n_stat_ns; i++) {
+		char key[300];
+
+		snprintf(key, sizeof(key), "invalid.%s", o->stat_ns[i]);
+		if (r->invalid_ok[i])
+			kvf(f, key, "%llu",
+			    (unsigned long long)(r->invalid_after[i] - r->invalid_before[i]));
+		else
+			kvf(f, key, "unknown");
+	}
+	for (int i = 0; i < CAP_COUNT; i++) {
+		char key[64];
+
+		if (!r->cap[i])
+			continue;
+		snprintf(key, sizeof(key), "capture.%s", cap_names[i]);
+		kvf(f, key, "%s", capture_path(r->cap[i]));
+		snprintf(key, sizeof(key), "capture.%s.dropped", cap_names[i]);
+		kvf(f, key, "%u", capture_dropped(r->cap[i]));
+	}
+	if (r->cmd_pid > 0) {
+		if (r->cmd_exited && WIFEXITED(r->cmd_status))
+			kvf(f, "command.exit", "%d", WEXITSTATUS(r->cmd_status));
+		else if (r->cmd_exited && WIFSIGNALED(r->cmd_status))
+			kvf(f, "command.exit", "signal %d", WTERMSIG(r->cmd_status));
+		else
+			kvf(f, "command.exit", "unknown");
+	}
+	if (fclose(f) != 0 || rename(tmp, path) < 0)
+		return err_errno(err, errno, "%s", path);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	struct opts o;
+	struct run r = {.o = &o, .node_fd = -1};
+	char *err = NULL, *werr = NULL;
+	int rc = -1;
+
+	parse(argc, argv, &o);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (mkdir(o.out, 0755) < 0 && errno != EEXIST)
+		die(CTR_EXIT_FAIL, (err_errno(&err, errno, "%s", o.out), err));
+	r.home_fd = netns_open("/proc/self/ns/net", &err);
+	if (r.home_fd < 0)
+		die(CTR_EXIT_FAIL, err);
+	r.t_start = now_ms();
+	if (open_captures(&r, &err) == 0 && start_command(&r, &err) == 0 &&
+	    find_flow(&r, &err) == 0) {
+		read_invalid(&r, r.invalid_before);
+		if (inject(&r, &err) == 0 && settle(&r, &err) == 0)
+			rc = 0;
+		read_invalid(&r, r.invalid_after);
+	}
+	netns_set(r.home_fd, "home", NULL);
+	stop_command(&r);
+	/* drain what the last moments left in the capture buffers into the files */
+	pump(&r, 0, NULL);
+	if (write_record(&r, rc < 0 ? err : NULL, &werr) < 0)
+		fprintf(stderr, "ctreset-inject: %s\n", werr);
+	for (int i = 0; i < CAP_COUNT; i++)
+		capture_close(r.cap[i]);
+	craft_free(r.craft);
+	if (rc < 0)
+		die(CTR_EXIT_FAIL, err);
+	free(werr);
+	return CTR_EXIT_PASS;
+}

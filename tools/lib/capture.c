@@ -1,0 +1,126 @@
+#include "capture.h"
+#include "err.h"
+
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct capture {
+	pcap_t *pcap;	     /* live handle, bound to the namespace it was opened in */
+	pcap_dumper_t *dump; /* the pcap file every packet is appended to */
+	int linktype;	     /* DLT_* of the interface, for pkt_decode */
+	char *label;	     /* capture point name, e.g. "client" */
+	char *path;	     /* file path */
+	capture_cb cb;	     /* set for the duration of one capture_dispatch */
+	void *ctx;
+};
+
+/* Snap length: whole frames, so the files are evidence, not summaries. */
+#define CAPTURE_SNAPLEN 65535
+#define CAPTURE_BUFFER (4 * 1024 * 1024)
+
+struct capture *capture_open(const char *label, const char *ifname, const char *path,
+			     char **err)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	struct capture *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (!c) {
+		err_set(err, "out of memory");
+		return NULL;
+	}
+	c->label = strdup(label);
+	c->path = strdup(path);
+	c->pcap = pcap_create(ifname, ebuf);
+	if (!c->pcap) {
+		err_set(err, "capture %s on %s: %s", label, ifname, ebuf);
+		goto fail;
+	}
+	pcap_set_snaplen(c->pcap, CAPTURE_SNAPLEN);
+	pcap_set_immediate_mode(c->pcap, 1);
+	pcap_set_buffer_size(c->pcap, CAPTURE_BUFFER);
+	rc = pcap_activate(c->pcap);
+	if (rc < 0) {
+		err_set(err, "capture %s on %s: %s", label, ifname, pcap_geterr(c->pcap));
+		goto fail;
+	}
+	if (pcap_setnonblock(c->pcap, 1, ebuf) < 0) {
+		err_set(err, "capture %s: %s", label, ebuf);
+		goto fail;
+	}
+	c->linktype = pcap_datalink(c->pcap);
+	c->dump = pcap_dump_open(c->pcap, path);
+	if (!c->dump) {
+		err_set(err, "capture %s: %s", label, pcap_geterr(c->pcap));
+		goto fail;
+	}
+	return c;
+fail:
+	capture_close(c);
+	return NULL;
+}
+
+int capture_fd(const struct capture *c)
+{
+	return pcap_get_selectable_fd(c->pcap);
+}
+
+const char *capture_label(const struct capture *c)
+{
+	return c->label;
+}
+
+const char *capture_path(const struct capture *c)
+{
+	return c->path;
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct capture *c = (struct capture *)user;
+	struct ctr_pkt p;
+
+	pcap_dump((u_char *)c->dump, h, bytes);
+	if (c->cb && pkt_decode(c->linktype, bytes, h->caplen, &p, NULL) == PKT_TCP) {
+		p.ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+		c->cb(c->ctx, c, &p);
+	}
+}
+
+int capture_dispatch(struct capture *c, capture_cb cb, void *ctx, char **err)
+{
+	int n;
+
+	c->cb = cb;
+	c->ctx = ctx;
+	n = pcap_dispatch(c->pcap, -1, on_packet, (u_char *)c);
+	c->cb = NULL;
+	if (n < 0)
+		return err_set(err, "capture %s: %s", c->label, pcap_geterr(c->pcap));
+	return n;
+}
+
+unsigned capture_dropped(struct capture *c)
+{
+	struct pcap_stat st;
+
+	if (pcap_stats(c->pcap, &st) < 0)
+		return 0;
+	return st.ps_drop + st.ps_ifdrop;
+}
+
+void capture_close(struct capture *c)
+{
+	if (!c)
+		return;
+	if (c->dump) {
+		pcap_dump_flush(c->dump);
+		pcap_dump_close(c->dump);
+	}
+	if (c->pcap)
+		pcap_close(c->pcap);
+	free(c->label);
+	free(c->path);
+	free(c);
+}

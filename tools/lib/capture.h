@@ -1,0 +1,34 @@
+/* Live captures through libpcap, each bound to the network namespace that was current
+ * when it was opened, each written to its own pcap file as packets arrive. */
+#ifndef CTR_CAPTURE_H
+#define CTR_CAPTURE_H
+
+#include "pkt.h"
+
+struct capture;
+
+/* Called for every decoded TCP segment a capture reads. */
+typedef void (*capture_cb)(void *ctx, const struct capture *c, const struct ctr_pkt *p);
+
+/* Opens a non-blocking, immediate-mode capture on ifname in the current namespace and a
+ * pcap file at path (created, truncated). label names the point ("client", "nodeA") in
+ * messages and callbacks. Returns NULL with *err set on failure. */
+struct capture *capture_open(const char *label, const char *ifname, const char *path,
+			     char **err);
+
+/* The fd to poll() for readability. */
+int capture_fd(const struct capture *c);
+const char *capture_label(const struct capture *c);
+const char *capture_path(const struct capture *c);
+
+/* Reads every packet pending, appends each to the file and passes each TCP segment to
+ * cb. Returns the number of packets read, or -1 with *err. */
+int capture_dispatch(struct capture *c, capture_cb cb, void *ctx, char **err);
+
+/* Packets the kernel dropped for this capture (buffer overrun), 0 when unknown. */
+unsigned capture_dropped(struct capture *c);
+
+/* Flushes and closes file and capture. NULL is a no-op. */
+void capture_close(struct capture *c);
+
+#endif

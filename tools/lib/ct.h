@@ -1,0 +1,34 @@
+/* The conntrack table of the current network namespace, read and changed through
+ * libnl-nf-3 (ctnetlink). */
+#ifndef CTR_CT_H
+#define CTR_CT_H
+
+#include "addr.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ct_flow {
+	struct ctr_tuple orig;	/* as the first packet had it: client -> VIP */
+	struct ctr_tuple reply; /* as replies are expected: backend -> client */
+	uint8_t tcp_state;	/* TCP_CONNTRACK_* (3 = ESTABLISHED) */
+	uint32_t id;
+};
+
+#define CT_TCP_ESTABLISHED 3
+
+/* Fills flows[0..max) with the TCP entries whose original destination is dst (address and
+ * port) and sets *n to how many matched (may exceed max). 0, or -1 with *err. */
+int ct_find_by_orig_dst(const struct ctr_endpoint *dst, struct ct_flow *flows, size_t max,
+			size_t *n, char **err);
+
+/* Deletes the entry with this original tuple. 0, or -1 with *err. */
+int ct_delete(const struct ct_flow *flow, char **err);
+
+/* Sum over CPUs of the "invalid" column of /proc/net/stat/nf_conntrack of the current
+ * namespace: packets conntrack could not track or judged out of window. */
+int ct_invalid_count(uint64_t *out, char **err);
+
+const char *ct_state_name(uint8_t state);
+
+#endif

@@ -1,0 +1,11 @@
+/* Exit codes shared by every C tool and bash script of ctreset (kselftest convention).
+ * topology/lib.sh reads the CTR_EXIT_ lines of this file: keep one #define a line. */
+#ifndef CTR_EXITCODES_H
+#define CTR_EXITCODES_H
+
+#define CTR_EXIT_PASS 0
+#define CTR_EXIT_FAIL 1
+#define CTR_EXIT_USAGE 2
+#define CTR_EXIT_SKIP 4
+
+#endif

@@ -1,0 +1,121 @@
+#include "kv.h"
+#include "err.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int kv_add(struct kv *kv, const char *k, size_t klen, const char *v, size_t vlen)
+{
+	struct kv_pair *p = realloc(kv->pairs, (kv->n + 1) * sizeof(*p));
+
+	if (!p)
+		return -1;
+	kv->pairs = p;
+	p[kv->n].key = strndup(k, klen);
+	p[kv->n].value = strndup(v, vlen);
+	if (!p[kv->n].key || !p[kv->n].value) {
+		free(p[kv->n].key);
+		free(p[kv->n].value);
+		return -1;
+	}
+	kv->n++;
+	return 0;
+}
+
+int kv_parse(const char *text, struct kv *out, char **err)
+{
+	const char *line = text;
+	unsigned lineno = 0;
+
+	memset(out, 0, sizeof(*out));
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		const char *eq = memchr(line, '=', len);
+
+		lineno++;
+		if (len && line[len - 1] == '\r')
+			len--;
+		if (len && line[0] != '#') {
+			if (!eq || eq == line) {
+				kv_free(out);
+				return err_set(err, "line %u: expected key=value", lineno);
+			}
+			if (kv_add(out, line, (size_t)(eq - line), eq + 1,
+				   len - (size_t)(eq + 1 - line)) < 0) {
+				kv_free(out);
+				return err_set(err, "out of memory");
+			}
+		}
+		line += nl ? (size_t)(nl - line) + 1 : len;
+	}
+	return 0;
+}
+
+int kv_load(const char *path, struct kv *out, char **err)
+{
+	FILE *f = fopen(path, "re");
+	char *text = NULL;
+	size_t cap = 0, n = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!f)
+		return err_errno(err, errno, "%s", path);
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			char *t = realloc(text, cap = cap * 2 + 8192);
+
+			if (!t) {
+				free(text);
+				fclose(f);
+				return err_set(err, "out of memory");
+			}
+			text = t;
+		}
+		size_t got = fread(text + n, 1, 4096, f);
+
+		n += got;
+		if (got < 4096)
+			break;
+		if (n > (1u << 20)) {
+			free(text);
+			fclose(f);
+			return err_set(err, "%s: larger than 1 MiB", path);
+		}
+	}
+	fclose(f);
+	text[n] = '\0';
+	rc = kv_parse(text, out, err);
+	free(text);
+	if (rc < 0)
+		return err_wrap(err, "%s", path);
+	return 0;
+}
+
+const char *kv_get(const struct kv *kv, const char *key)
+{
+	for (size_t i = kv->n; i-- > 0;)
+		if (!strcmp(kv->pairs[i].key, key))
+			return kv->pairs[i].value;
+	return NULL;
+}
+
+void kv_free(struct kv *kv)
+{
+	for (size_t i = 0; i < kv->n; i++) {
+		free(kv->pairs[i].key);
+		free(kv->pairs[i].value);
+	}
+	free(kv->pairs);
+	kv->pairs = NULL;
+	kv->n = 0;
+}
+
+int kv_write(FILE *f, const char *key, const char *value)
+{
+	if (strchr(key, '=') || strchr(key, '\n') || strchr(value, '\n'))
+		return -1;
+	return fprintf(f, "%s=%s\n", key, value) < 0 ? -1 : 0;
+}

@@ -1,0 +1,99 @@
+#include "trigger.h"
+#include "seq.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct trigger_info infos[TRIGGER_COUNT] = {
+	[TRIGGER_SEQ_ABOVE] = {"seq-above", "seq beyond the client's window (SEQ over upper bound)",
+			       true},
+	[TRIGGER_SEQ_BELOW] = {"seq-below",
+			       "the Kubernetes e2e packet: seq = client's ack - 100000", true},
+	[TRIGGER_ACK_ABOVE] = {"ack-above", "ack beyond what the client has sent", true},
+	[TRIGGER_ACK_BELOW] = {"ack-below", "ack far below the client's window", true},
+	[TRIGGER_BAD_FLAGS] = {"bad-flags", "SYN|FIN on the established flow", true},
+	[TRIGGER_SMALL_OVERSHOOT] = {"small-overshoot",
+				     "seq just past the window, within the receiver's max window",
+				     true},
+	[TRIGGER_CT_ENTRY_LOST] = {"ct-entry-lost",
+				   "the client node's conntrack entry is deleted mid-flow", false},
+};
+
+const struct trigger_info *trigger_info(enum trigger t)
+{
+	return (unsigned)t < TRIGGER_COUNT ? &infos[t] : NULL;
+}
+
+int trigger_parse(const char *name)
+{
+	for (int i = 0; i < TRIGGER_COUNT; i++)
+		if (!strcmp(name, infos[i].name))
+			return i;
+	return -1;
+}
+
+uint32_t trigger_maxackwindow(const struct learn_dir *sender)
+{
+	return sender->maxwin > 66000 ? sender->maxwin : 66000;
+}
+
+static const char probe_payload[] = "ctreset probe\n";
+
+int trigger_probe(enum trigger t, const struct learn_flow *f, struct craft_segment *seg,
+		  char *explain, size_t n)
+{
+	/* conntrack judges the server's segments against the client's window: the upper
+	 * bound is the client's td_maxend (ack + window), and since "work around exceeded
+	 * receive window" an overshoot up to the client's td_maxwin is still accepted */
+	const struct learn_dir *s = &f->server, *c = &f->client;
+
+	if (!infos[t].crafts)
+		return -1;
+	memset(seg, 0, sizeof(*seg));
+	seg->tuple = f->tuple;
+	seg->seq = s->end;
+	seg->ack = c->end;
+	seg->flags = TCPF_PSH | TCPF_ACK;
+	seg->win = s->win_raw;
+	seg->payload = (const uint8_t *)probe_payload;
+	seg->payload_len = sizeof(probe_payload) - 1;
+	switch (t) {
+	case TRIGGER_SEQ_ABOVE:
+		/* past maxend by more than maxwin, and once more for window growth between
+		 * learning and injection */
+		seg->seq = c->maxend + 2 * c->maxwin;
+		snprintf(explain, n,
+			 "seq %u = client window end %u + 2 x client max window %u; ack %u exact",
+			 seg->seq, c->maxend, c->maxwin, seg->ack);
+		break;
+	case TRIGGER_SEQ_BELOW:
+		seg->seq = c->ack - TRIGGER_E2E_BELOW;
+		snprintf(explain, n, "seq %u = client's ack %u - %u (e2e boom packet); ack %u exact",
+			 seg->seq, c->ack, TRIGGER_E2E_BELOW, seg->ack);
+		break;
+	case TRIGGER_ACK_ABOVE:
+		seg->ack = c->end + 2 * trigger_maxackwindow(s);
+		snprintf(explain, n, "ack %u = client's next seq %u + 2 x MAXACKWINDOW %u; seq %u exact",
+			 seg->ack, c->end, trigger_maxackwindow(s), seg->seq);
+		break;
+	case TRIGGER_ACK_BELOW:
+		seg->ack = c->end - 2 * trigger_maxackwindow(s);
+		snprintf(explain, n, "ack %u = client's next seq %u - 2 x MAXACKWINDOW %u; seq %u exact",
+			 seg->ack, c->end, trigger_maxackwindow(s), seg->seq);
+		break;
+	case TRIGGER_BAD_FLAGS:
+		seg->flags = TCPF_SYN | TCPF_FIN;
+		snprintf(explain, n, "flags SYN|FIN, seq %u ack %u exact", seg->seq, seg->ack);
+		break;
+	case TRIGGER_SMALL_OVERSHOOT:
+		/* ends just past maxend: overshoot = payload length, far below maxwin */
+		seg->seq = c->maxend - seg->payload_len / 2;
+		snprintf(explain, n,
+			 "seq %u ends %u bytes past client window end %u (max window %u)",
+			 seg->seq, seg->payload_len - seg->payload_len / 2, c->maxend, c->maxwin);
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}

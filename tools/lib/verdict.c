@@ -1,0 +1,119 @@
+#include "verdict.h"
+#include "err.h"
+#include "pcapfile.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const names[] = {
+	[VERDICT_INCONCLUSIVE] = "inconclusive",
+	[VERDICT_CLEAN] = "clean",
+	[VERDICT_LEAK] = "leak",
+	[VERDICT_RESET] = "reset",
+};
+
+const char *verdict_name(enum verdict v)
+{
+	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
+}
+
+int verdict_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return (int)i;
+	return -1;
+}
+
+struct scan {
+	const struct verdict_input *in;
+	struct verdict_result *out;
+};
+
+/* client side: what came from the backend's own address, and what the client answered */
+static int scan_client(void *ctx, const struct ctr_pkt *p)
+{
+	struct scan *s = ctx;
+	const struct verdict_input *in = s->in;
+
+	if (endpoint_eq(&p->tuple.src, &in->backend) && endpoint_eq(&p->tuple.dst, &in->client)) {
+		if (!s->out->leaked_packets++) {
+			s->out->first_leak = *p;
+			s->out->first_leak.payload = NULL;
+		}
+	} else if ((p->flags & TCPF_RST) && endpoint_eq(&p->tuple.src, &in->client) &&
+		   endpoint_eq(&p->tuple.dst, &in->backend) && !s->out->client_rst) {
+		s->out->client_rst = true;
+		s->out->first_rst = *p;
+		s->out->first_rst.payload = NULL;
+	}
+	return 0;
+}
+
+/* backend side: did the client's RST arrive there */
+static int scan_backend(void *ctx, const struct ctr_pkt *p)
+{
+	struct scan *s = ctx;
+
+	if ((p->flags & TCPF_RST) && endpoint_eq(&p->tuple.src, &s->in->client) &&
+	    endpoint_eq(&p->tuple.dst, &s->in->backend)) {
+		s->out->rst_at_backend = true;
+		return 1;
+	}
+	return 0;
+}
+
+#define REASON(...) snprintf(out->reason, sizeof(out->reason), __VA_ARGS__)
+
+int verdict_decide(const struct verdict_input *in, struct verdict_result *out, char **err)
+{
+	struct scan s = {.in = in, .out = out};
+
+	memset(out, 0, sizeof(*out));
+	out->verdict = VERDICT_INCONCLUSIVE;
+	out->backend_reset = in->backend_end == BACKEND_END_RESET;
+	if (pcapfile_foreach(in->client_pcap, scan_client, &s, NULL, err) < 0) {
+		REASON("client capture unreadable");
+		return err_wrap(err, "client capture");
+	}
+	if (in->backend_pcap && pcapfile_foreach(in->backend_pcap, scan_backend, &s, NULL, err) < 0) {
+		REASON("backend capture unreadable");
+		return err_wrap(err, "backend capture");
+	}
+	if (!in->injected) {
+		REASON("the injector did not send its event");
+		return 0;
+	}
+	if (in->backend_end == BACKEND_END_UNKNOWN) {
+		REASON("no record of how the backend's connection ended");
+		return 0;
+	}
+	if (out->backend_reset && in->backend_pcap && !out->rst_at_backend) {
+		REASON("the workload reports a reset but no RST from the client reached the backend");
+		return 0;
+	}
+	if (!out->leaked_packets) {
+		if (out->backend_reset) {
+			REASON("the backend was reset although nothing leaked to the client");
+			return 0;
+		}
+		out->verdict = VERDICT_CLEAN;
+		REASON("nothing from the backend's own address reached the client");
+		return 0;
+	}
+	if (!out->backend_reset) {
+		out->verdict = VERDICT_LEAK;
+		REASON(out->client_rst ? "un-NATed segment reached the client, which sent RST; "
+					 "the backend's connection survived it"
+				       : "un-NATed segment reached the client; no RST, backend "
+					 "survived");
+		return 0;
+	}
+	if (!out->client_rst) {
+		REASON("backend reset and a leak, but no RST from the client in its capture");
+		return 0;
+	}
+	out->verdict = VERDICT_RESET;
+	REASON("un-NATed segment reached the client, its RST reset the backend's connection");
+	return 0;
+}

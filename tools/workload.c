@@ -1,0 +1,462 @@
+/* ctreset-workload: the pod workload. The server (backend pod) streams a paced payload to
+ * the one connection it accepts; the client (client pod) connects to the service VIP and
+ * reads. Each records how its connection ended in a key=value file, which is the bench's
+ * evidence that a connection was reset, not just that packets flew. Everything is bounded
+ * by --timeout. */
+#include "addr.h"
+#include "err.h"
+#include "exitcodes.h"
+#include "kv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+struct opts {
+	bool server;
+	struct ctr_endpoint ep; /* listen (server) or connect (client) address */
+	const char *result;	/* where the record goes */
+	const char *pidfile;
+	unsigned timeout_ms;
+	unsigned interval_ms;
+	unsigned chunk;
+	bool daemon;
+};
+
+struct record {
+	char local[CTR_EPSTRLEN], peer[CTR_EPSTRLEN];
+	unsigned long long bytes;
+	const char *end; /* reset, closed, stopped, timeout, refused, error */
+	int err;	 /* errno of the end, 0 when none */
+	unsigned long long duration_ms;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ctreset-workload server --listen IP:PORT --result FILE [options]\n"
+		"       ctreset-workload client --connect IP:PORT --result FILE [options]\n"
+		"\n"
+		"The bench's pod workload. The server accepts one connection and streams a paced\n"
+		"payload until stopped (SIGTERM/SIGINT), reset, or the timeout; the client reads\n"
+		"until the same. Each writes how its connection ended to FILE (key=value):\n"
+		"end=reset|closed|stopped|timeout|refused|error, errno, bytes, local, peer.\n"
+		"\n"
+		"options:\n"
+		"  --timeout MS     hard bound on the whole run (default 3000, max 600000)\n"
+		"  --interval MS    server: pause between chunks (default 5)\n"
+		"  --chunk BYTES    server: bytes per chunk (default 1024)\n"
+		"  --daemon         server: return once listening, keep serving in the background\n"
+		"  --pidfile FILE   write the serving process's pid\n"
+		"  -h, --help       this text\n"
+		"exit: 0 connection ended as expected (stopped/closed/timeout), 1 reset or error,\n"
+		"      2 usage\n");
+}
+
+static unsigned parse_uint(const char *s, const char *what, unsigned max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || !*s || v > max || s[0] == '-') {
+		fprintf(stderr, "ctreset-workload: argument \"%s\" is wrong: %s must be 0..%u\n",
+			s, what, max);
+		exit(CTR_EXIT_USAGE);
+	}
+	return (unsigned)v;
+}
+
+static void parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{"listen", required_argument, NULL, 'l'},   {"connect", required_argument, NULL, 'c'},
+		{"result", required_argument, NULL, 'r'},   {"timeout", required_argument, NULL, 't'},
+		{"interval", required_argument, NULL, 'i'}, {"chunk", required_argument, NULL, 'k'},
+		{"daemon", no_argument, NULL, 'd'},	    {"pidfile", required_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},	    {0},
+	};
+	const char *addr = NULL;
+	int c;
+
+	*o = (struct opts){.timeout_ms = 3000, .interval_ms = 5, .chunk = 1024};
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		exit(CTR_EXIT_PASS);
+	}
+	if (argc < 2 || (strcmp(argv[1], "server") && strcmp(argv[1], "client"))) {
+		usage(stderr);
+		exit(CTR_EXIT_USAGE);
+	}
+	o->server = !strcmp(argv[1], "server");
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+		case 'c':
+			if ((c == 'l') != o->server) {
+				fprintf(stderr, "ctreset-workload: --%s is for the %s\n",
+					c == 'l' ? "listen" : "connect", c == 'l' ? "server" : "client");
+				exit(CTR_EXIT_USAGE);
+			}
+			addr = optarg;
+			break;
+		case 'r':
+			o->result = optarg;
+			break;
+		case 't':
+			o->timeout_ms = parse_uint(optarg, "--timeout", 600000);
+			break;
+		case 'i':
+			o->interval_ms = parse_uint(optarg, "--interval", 10000);
+			break;
+		case 'k':
+			o->chunk = parse_uint(optarg, "--chunk", 1 << 20);
+			break;
+		case 'd':
+			o->daemon = true;
+			break;
+		case 'p':
+			o->pidfile = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(CTR_EXIT_PASS);
+		default:
+			usage(stderr);
+			exit(CTR_EXIT_USAGE);
+		}
+	}
+	if (optind != argc || !addr || !o->result || !o->timeout_ms || !o->chunk) {
+		fprintf(stderr, "ctreset-workload: %s\n",
+			optind != argc ? "unexpected argument"
+			: !addr	       ? (o->server ? "--listen is required" : "--connect is required")
+			: !o->result   ? "--result is required"
+				       : "--timeout and --chunk must be positive");
+		exit(CTR_EXIT_USAGE);
+	}
+	if (endpoint_parse(addr, &o->ep) < 0) {
+		fprintf(stderr, "ctreset-workload: argument \"%s\" is wrong: expected IP:PORT\n",
+			addr);
+		exit(CTR_EXIT_USAGE);
+	}
+	if (o->daemon && !o->server) {
+		fprintf(stderr, "ctreset-workload: --daemon is for the server\n");
+		exit(CTR_EXIT_USAGE);
+	}
+}
+
+static socklen_t to_sockaddr(const struct ctr_endpoint *e, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (e->addr.family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)ss;
+
+		s->sin_family = AF_INET;
+		s->sin_port = htons(e->port);
+		s->sin_addr = e->addr.u.v4;
+		return sizeof(*s);
+	}
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(e->port);
+	s6->sin6_addr = e->addr.u.v6;
+	return sizeof(*s6);
+}
+
+static void from_sockaddr(const struct sockaddr_storage *ss, char *buf)
+{
+	struct ctr_endpoint e = {0};
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+
+		e.addr.family = AF_INET;
+		e.addr.u.v4 = s->sin_addr;
+		e.port = ntohs(s->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		e.addr.family = AF_INET6;
+		e.addr.u.v6 = s6->sin6_addr;
+		e.port = ntohs(s6->sin6_port);
+	}
+	endpoint_str(&e, buf);
+}
+
+static void names(int fd, struct record *r)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		from_sockaddr(&ss, r->local);
+	len = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+		from_sockaddr(&ss, r->peer);
+}
+
+static int write_record(const char *path, const struct opts *o, const struct record *r)
+{
+	char tmp[4096], num[32];
+	FILE *f;
+
+	/* write-then-rename: a reader never sees half a record */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -1;
+	kv_write(f, "role", o->server ? "server" : "client");
+	kv_write(f, "local", r->local[0] ? r->local : "-");
+	kv_write(f, "peer", r->peer[0] ? r->peer : "-");
+	snprintf(num, sizeof(num), "%llu", r->bytes);
+	kv_write(f, "bytes", num);
+	kv_write(f, "end", r->end);
+	snprintf(num, sizeof(num), "%d", r->err);
+	kv_write(f, "errno", num);
+	kv_write(f, "error", r->err ? strerror(r->err) : "-");
+	snprintf(num, sizeof(num), "%llu", r->duration_ms);
+	kv_write(f, "duration_ms", num);
+	if (fclose(f) != 0)
+		return -1;
+	return rename(tmp, path);
+}
+
+/* classify a socket error into the record */
+static void ended_by(struct record *r, int e)
+{
+	r->err = e;
+	r->end = (e == ECONNRESET || e == EPIPE) ? "reset" : e == ECONNREFUSED ? "refused" : "error";
+}
+
+/* Poll fd for events until deadline_ms or the next tick; returns poll's result, with 0 on
+ * stop request too (the caller checks stop_requested). */
+static int wait_for(int fd, short events, uint64_t until)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+	uint64_t now = now_ms();
+	int rc;
+
+	if (now >= until)
+		return 0;
+	rc = poll(&p, 1, (int)(until - now));
+	if (rc < 0 && errno == EINTR)
+		return 0;
+	return rc < 0 ? -1 : (rc ? p.revents : 0);
+}
+
+static void serve(int cfd, const struct opts *o, struct record *r, uint64_t deadline)
+{
+	char *buf = malloc(o->chunk);
+	uint64_t next = now_ms();
+
+	if (!buf) {
+		ended_by(r, ENOMEM);
+		return;
+	}
+	for (unsigned i = 0; i < o->chunk; i++)
+		buf[i] = (char)('a' + i % 26);
+	while (!stop_requested) {
+		uint64_t now = now_ms();
+		int ev;
+
+		if (now >= deadline) {
+			r->end = "timeout";
+			break;
+		}
+		if (now >= next) {
+			ssize_t n = send(cfd, buf, o->chunk, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+			if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				ended_by(r, errno);
+				break;
+			}
+			if (n > 0)
+				r->bytes += (unsigned long long)n;
+			next = now + o->interval_ms;
+		}
+		/* wake for the next chunk, or at once when the peer resets or closes */
+		ev = wait_for(cfd, POLLIN, next < deadline ? next : deadline);
+		if (ev < 0) {
+			ended_by(r, errno);
+			break;
+		}
+		if (ev & (POLLIN | POLLERR | POLLHUP)) {
+			char sink[4096];
+			ssize_t n = recv(cfd, sink, sizeof(sink), MSG_DONTWAIT);
+
+			if (n == 0) {
+				r->end = "closed";
+				break;
+			}
+			if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				ended_by(r, errno);
+				break;
+			}
+		}
+	}
+	if (stop_requested && !r->end)
+		r->end = "stopped";
+	free(buf);
+}
+
+static void drain(int fd, struct record *r, uint64_t deadline)
+{
+	char buf[65536];
+
+	while (!stop_requested) {
+		int ev = wait_for(fd, POLLIN, deadline);
+		ssize_t n;
+
+		if (ev < 0) {
+			ended_by(r, errno);
+			return;
+		}
+		if (!ev) {
+			if (now_ms() >= deadline) {
+				r->end = "timeout";
+				return;
+			}
+			continue;
+		}
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0) {
+			r->end = "closed";
+			return;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			ended_by(r, errno);
+			return;
+		}
+		r->bytes += (unsigned long long)n;
+	}
+	r->end = "stopped";
+}
+
+static int run_server(const struct opts *o, struct record *r, uint64_t start)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = to_sockaddr(&o->ep, &ss);
+	uint64_t deadline = start + o->timeout_ms;
+	int one = 1, lfd, cfd = -1;
+
+	lfd = socket(o->ep.addr.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(lfd, (struct sockaddr *)&ss, len) < 0 || listen(lfd, 4) < 0) {
+		fprintf(stderr, "ctreset-workload: listening on %s: %s\n",
+			endpoint_str(&o->ep, r->local), strerror(errno));
+		return -1;
+	}
+	if (o->daemon) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			perror("ctreset-workload: fork");
+			return -1;
+		}
+		if (pid > 0)
+			_exit(CTR_EXIT_PASS); /* listening: the caller may connect now */
+		setsid();
+	}
+	if (o->pidfile) {
+		FILE *f = fopen(o->pidfile, "we");
+
+		if (f) {
+			fprintf(f, "%d\n", getpid());
+			fclose(f);
+		}
+	}
+	while (!stop_requested && cfd < 0) {
+		int ev = wait_for(lfd, POLLIN, deadline);
+
+		if (ev > 0)
+			cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		else if (now_ms() >= deadline)
+			break;
+	}
+	close(lfd);
+	if (cfd < 0) {
+		r->end = stop_requested ? "stopped" : "timeout";
+		return 0;
+	}
+	names(cfd, r);
+	serve(cfd, o, r, deadline);
+	close(cfd);
+	return 0;
+}
+
+static int run_client(const struct opts *o, struct record *r, uint64_t start)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = to_sockaddr(&o->ep, &ss);
+	uint64_t deadline = start + o->timeout_ms;
+	int fd = socket(o->ep.addr.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		ended_by(r, errno);
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	names(fd, r);
+	drain(fd, r, deadline);
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = {.sa_handler = on_stop};
+	struct record r = {0};
+	struct opts o;
+	uint64_t start = now_ms();
+	int rc;
+
+	parse(argc, argv, &o);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	rc = o.server ? run_server(&o, &r, start) : run_client(&o, &r, start);
+	if (rc < 0)
+		return CTR_EXIT_FAIL;
+	r.duration_ms = now_ms() - start;
+	if (write_record(o.result, &o, &r) < 0) {
+		fprintf(stderr, "ctreset-workload: writing %s: %s\n", o.result, strerror(errno));
+		return CTR_EXIT_FAIL;
+	}
+	return (!strcmp(r.end, "stopped") || !strcmp(r.end, "closed") || !strcmp(r.end, "timeout"))
+		       ? CTR_EXIT_PASS
+		       : CTR_EXIT_FAIL;
+}

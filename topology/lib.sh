@@ -1,0 +1,201 @@
+# shellcheck shell=bash
+# ctreset shared bash library: sourced by topology/, bench/ and tests/ scripts.
+#
+# - Exit codes come from tools/lib/exitcodes.h (one definition for C and bash).
+# - Every namespace of a run is named "<prefix>-<role>" with prefix "ctr-XXXXXX" (hex),
+#   and its owner is recorded in $CTR_STATE/<prefix>/owner so that `ctr_reap` can remove
+#   the namespaces of runs that died (SIGKILL) without touching live ones.
+# - Nothing here touches the root namespace's firewall or sysctls: every command names its
+#   namespace (ip -n NS / ip netns exec NS).
+
+CTR_TOP=${CTR_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+CTR_STATE=${CTR_STATE:-/run/ctreset}
+CTR_BIN=${CTR_BIN:-$CTR_TOP/build}
+
+eval "$(sed -n 's/^#define \(CTR_EXIT_[A-Z]*\) \([0-9]*\).*/\1=\2/p' "$CTR_TOP/tools/lib/exitcodes.h")"
+
+# --- defaults: RFC 2544 benchmarking range, all overridable from the environment ---------
+: "${CTR_CLUSTER_CIDR:=198.18.0.0/16}"   # pods and node wires (kube-proxy --cluster-cidr)
+: "${CTR_WIRE_CIDR:=198.18.0.0/30}"      # the link between node A and node B
+: "${CTR_POD_CIDR_A:=198.18.1.0/24}"     # node A's pods (client)
+: "${CTR_POD_CIDR_B:=198.18.2.0/24}"     # node B's pods (backend)
+: "${CTR_SERVICE_CIDR:=198.19.0.0/16}"   # service VIPs
+: "${CTR_VIP:=198.19.0.10}"
+: "${CTR_PORT:=80}"
+: "${CTR_TARGET_PORT:=8080}"
+: "${CTR_SERVICE_NAME:=default/ctreset:http}"
+
+ctr_log() { printf '%s\n' "$*" >&2; }
+ctr_die() {
+	local code=$1
+	shift
+	printf '%s: %s\n' "${0##*/}" "$*" >&2
+	exit "$code"
+}
+ctr_skip() { printf 'SKIP: %s\n' "$*"; exit "$CTR_EXIT_SKIP"; }
+
+ctr_require_root() {
+	[ "$(id -u)" -eq 0 ] || ctr_die "$CTR_EXIT_SKIP" "needs root (network namespaces, raw sockets, netfilter): run with sudo"
+}
+
+ctr_require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || ctr_die "$CTR_EXIT_SKIP" "missing command '$c' (run 'sudo make deps')"
+	done
+}
+
+ctr_now_ms() { local t; t=$(date +%s%N); echo $((t / 1000000)); }
+
+# Poll, don't sleep: ctr_busywait TIMEOUT_MS cmd args... (10 ms steps)
+ctr_busywait() {
+	local timeout_ms=$1 start
+	shift
+	start=$(ctr_now_ms)
+	until "$@"; do
+		(($(ctr_now_ms) - start >= timeout_ms)) && return 1
+		sleep 0.01
+	done
+}
+
+# --- defer: undo stack, run in reverse order on exit ---------------------------------------
+CTR_DEFER=()
+ctr_defer() { CTR_DEFER+=("$*"); }
+ctr_run_deferred() {
+	local i
+	for ((i = ${#CTR_DEFER[@]} - 1; i >= 0; i--)); do
+		eval "${CTR_DEFER[i]}" >/dev/null 2>&1 || true
+	done
+	CTR_DEFER=()
+}
+
+# --- addresses -------------------------------------------------------------------------------
+ctr_ip4_to_int() {
+	local IFS=. a b c d
+	read -r a b c d <<<"$1"
+	echo $(((a << 24) | (b << 16) | (c << 8) | d))
+}
+ctr_int_to_ip4() {
+	local n=$1
+	echo "$(((n >> 24) & 255)).$(((n >> 16) & 255)).$(((n >> 8) & 255)).$((n & 255))"
+}
+ctr_valid_ip4() {
+	local re='^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$'
+	[[ $1 =~ $re ]]
+}
+ctr_valid_cidr4() {
+	local ip=${1%/*} len=${1#*/}
+	[[ $1 == */* ]] && ctr_valid_ip4 "$ip" && [[ $len =~ ^[0-9]+$ ]] && ((len >= 8 && len <= 30)) || return 1
+	# the network address itself, no host bits set
+	local n mask
+	n=$(ctr_ip4_to_int "$ip")
+	mask=$(((0xffffffff << (32 - len)) & 0xffffffff))
+	((n == (n & mask)))
+}
+ctr_valid_port() { [[ $1 =~ ^[0-9]+$ ]] && (($1 >= 1 && $1 <= 65535)); }
+# ctr_cidr_host CIDR N -> the Nth address of the network (N may not reach the broadcast)
+ctr_cidr_host() {
+	local net=${1%/*} len=${1#*/} n
+	n=$(ctr_ip4_to_int "$net")
+	(($2 >= 1 && $2 < (1 << (32 - len)) - 1)) || return 1
+	ctr_int_to_ip4 $((n + $2))
+}
+ctr_cidr_contains() { # CIDR IP
+	local len=${1#*/} net ip mask
+	net=$(ctr_ip4_to_int "${1%/*}")
+	ip=$(ctr_ip4_to_int "$2")
+	mask=$(((0xffffffff << (32 - len)) & 0xffffffff))
+	(((ip & mask) == net))
+}
+
+# --- run identity and the reaper ---------------------------------------------------------------
+ctr_new_prefix() { printf 'ctr-%s\n' "$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"; }
+ctr_valid_prefix() { [[ $1 =~ ^ctr-[0-9a-f]{6}$ ]]; }
+
+# start time of a pid (field 22 of /proc/PID/stat): a recycled pid has another
+ctr_pid_start() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	awk '{print $20}' <<<"$stat"
+}
+
+# ctr_claim PREFIX OWNER_PID: records the owner; OWNER_PID 0 = manual (never auto-reaped)
+ctr_claim() {
+	local dir=$CTR_STATE/$1
+	mkdir -p "$dir"
+	if [ "$2" = 0 ]; then
+		echo "manual" >"$dir/owner"
+	else
+		echo "$2 $(ctr_pid_start "$2")" >"$dir/owner"
+	fi
+}
+
+# true when the run that made PREFIX is gone
+ctr_prefix_dead() {
+	local owner pid start
+	owner=$(cat "$CTR_STATE/$1/owner" 2>/dev/null) || return 0
+	[ "$owner" = manual ] && return 1
+	read -r pid start <<<"$owner"
+	[ -n "$pid" ] && [ "$(ctr_pid_start "$pid")" = "$start" ] && return 1
+	return 0
+}
+
+ctr_prefix_namespaces() { ip netns list 2>/dev/null | awk -v p="$1-" 'index($1, p) == 1 {print $1}'; }
+
+# removes every namespace of PREFIX, the processes in them first (a process keeps a
+# deleted namespace alive), then its state
+ctr_destroy_prefix() {
+	local ns pids
+	for ns in $(ctr_prefix_namespaces "$1"); do
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+	done
+	for ns in $(ctr_prefix_namespaces "$1"); do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "${CTR_STATE:?}/$1"
+}
+
+# reaps runs whose owner died; with "all", every ctreset run (manual ones too)
+ctr_reap() {
+	local p reaped=0
+	for p in $( (ip netns list 2>/dev/null | awk '{print $1}' | grep -oE '^ctr-[0-9a-f]{6}'; ls "$CTR_STATE" 2>/dev/null) | sort -u); do
+		ctr_valid_prefix "$p" || continue
+		if [ "${1:-}" = all ] || ctr_prefix_dead "$p"; then
+			ctr_destroy_prefix "$p"
+			reaped=$((reaped + 1))
+		fi
+	done
+	echo "$reaped"
+}
+
+# --- namespaces ------------------------------------------------------------------------------
+ctr_ns() { echo "$1-$2"; } # PREFIX ROLE
+
+ctr_netns_add() {
+	ip netns add "$1" || return 1
+	ip -n "$1" link set lo up
+}
+
+# ctr_sysctl NS KEY VALUE: only ever inside a bench namespace
+ctr_sysctl() {
+	[[ $1 == ctr-* ]] || ctr_die "$CTR_EXIT_FAIL" "refusing sysctl outside a bench namespace: '$1'"
+	ip netns exec "$1" sysctl -qw "$2=$3"
+}
+
+# state file of a topology
+ctr_topology_env() { echo "$CTR_STATE/$1/topology.env"; }
+ctr_load_topology() {
+	local f
+	f=$(ctr_topology_env "$1")
+	[ -r "$f" ] || ctr_die "$CTR_EXIT_FAIL" "no topology with prefix '$1' (no $f)"
+	# shellcheck disable=SC1090
+	. "$f"
+}
+
+# packet count of the KUBE-FORWARD INVALID DROP rule in NS, "-" when absent
+ctr_drop_counter() {
+	ip netns exec "$1" iptables-save -c -t filter 2>/dev/null |
+		awk '/-A KUBE-FORWARD/ && /--ctstate INVALID/ && /-j DROP/ {gsub(/[\[\]]/, "", $1); split($1, c, ":"); print c[1]; found=1} END {if (!found) print "-"}'
+}
