@@ -62,6 +62,7 @@ ctr_run_scenario() {
 		set -u
 		ctr_load_topology "$prefix"
 		"$CTR_TOP/topology/workaround" apply "$workaround" --prefix "$prefix" || exit 1
+		t_setup=$(ctr_now_ms)
 		{
 			echo "scenario=$name"
 			echo "topology=$TOPOLOGY"
@@ -84,17 +85,26 @@ ctr_run_scenario() {
 			"$CTR_BIN/ctreset-workload" client --connect "$VIP:$PORT" \
 			--result "$dir/client.kv" --timeout 5000
 		rc=$?
+		t_inject=$(ctr_now_ms)
 		spid=$(cat "$dir/server.pid" 2>/dev/null)
 		[ -n "$spid" ] && kill -TERM "$spid" 2>/dev/null
 		ctr_busywait 2000 test -e "$dir/server.kv" || echo "server left no record" >>"$dir/error"
 		for ns in $NS_NODES; do
 			echo "drop.$ns=$(ctr_drop_counter "$ns")"
 		done >>"$dir/meta.kv"
+		t_end=$(ctr_now_ms)
+		{
+			echo "time.setup_ms=$((t_setup - t0))"
+			echo "time.inject_ms=$((t_inject - t_setup))"
+			echo "time.collect_ms=$((t_end - t_inject))"
+		} >>"$dir/meta.kv"
 		exit $rc
 	) 2>>"$dir/error"
-	local rc=$?
+	local rc=$? td
+	td=$(ctr_now_ms)
 	"$CTR_TOP/topology/down" --prefix "$prefix" 2>>"$dir/error"
 	t1=$(ctr_now_ms)
+	echo "time.teardown_ms=$((t1 - td))" >>"$dir/meta.kv"
 	echo "duration_ms=$((t1 - t0))" >>"$dir/meta.kv"
 	"$CTR_BIN/ctreset-review" --verdict "$dir" --format kv >"$dir/verdict.kv" 2>>"$dir/error" || rc=1
 	"$CTR_BIN/ctreset-review" --verdict "$dir" --format json >"$dir/result.json" 2>>"$dir/error" || rc=1
