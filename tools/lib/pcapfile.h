@@ -1,9 +1,12 @@
 /* Reading a capture file (pcap or pcapng, any link type pkt_decode knows) segment by
- * segment. */
+ * segment: all at once with a callback, or one segment at a time through a reader, so
+ * that several captures can be merged by time without loading any of them. */
 #ifndef CTR_PCAPFILE_H
 #define CTR_PCAPFILE_H
 
 #include "pkt.h"
+
+#include <stddef.h>
 
 struct pcapfile_stats {
 	unsigned long frames;	 /* records read */
@@ -19,5 +22,25 @@ typedef int (*pcapfile_cb)(void *ctx, const struct ctr_pkt *p);
  * 0, or -1 with *err (unreadable file, unsupported link type). */
 int pcapfile_foreach(const char *path, pcapfile_cb cb, void *ctx, struct pcapfile_stats *stats,
 		     char **err);
+
+/* A reader over one capture. */
+struct pcapfile;
+
+/* Opens path. NULL with *err when it is not a capture libpcap reads (zero length,
+ * garbage header) or its link type is unsupported. */
+struct pcapfile *pcapfile_open(const char *path, char **err);
+
+/* The same over a capture held in memory (buf must outlive the reader). */
+struct pcapfile *pcapfile_open_mem(const void *buf, size_t len, char **err);
+
+/* The next TCP segment into *out: 1, or 0 at the end of the file, or -1 with *err when
+ * the file is cut or corrupt mid-way (what came before the cut was returned; a later
+ * call returns 0). out->payload points into the reader's buffer until the next call. */
+int pcapfile_next(struct pcapfile *f, struct ctr_pkt *out, char **err);
+
+const struct pcapfile_stats *pcapfile_stats(const struct pcapfile *f);
+
+/* NULL is a no-op. */
+void pcapfile_close(struct pcapfile *f);
 
 #endif

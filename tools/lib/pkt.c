@@ -90,6 +90,18 @@ static void parse_tcp_options(const uint8_t *o, size_t len, struct ctr_pkt *out)
 		case 4:
 			out->sack_perm = true;
 			break;
+		case 5:
+			/* blocks of 8 bytes; the kernel reads none of a misshapen option */
+			if (o[i + 1] < 10 || (o[i + 1] - 2) % 8)
+				break;
+			for (size_t b = i + 2; b + 8 <= i + o[i + 1]; b += 8) {
+				uint32_t right = rd32(o + b + 4);
+
+				out->sack_blocks++;
+				if ((int32_t)(right - out->sack_right) > 0)
+					out->sack_right = right;
+			}
+			break;
 		}
 		i += o[i + 1];
 	}
@@ -117,6 +129,7 @@ static enum pkt_result decode_tcp(const uint8_t *l4, size_t l4len, size_t l4cap,
 	out->ack = rd32(l4 + 8);
 	out->flags = l4[13];
 	out->win = rd16(l4 + 14);
+	out->sack_right = out->ack;
 	parse_tcp_options(l4 + 20, doff - 20, out);
 	out->payload_len = (uint32_t)(l4len - doff);
 	out->payload_caplen = (uint32_t)(l4cap > doff ? (l4cap < l4len ? l4cap : l4len) - doff : 0);
@@ -146,6 +159,7 @@ static enum pkt_result decode_ipv4(const uint8_t *p, size_t cap, struct ctr_pkt 
 	if (p[9] != IPPROTO_TCP)
 		OTHER("not TCP");
 	out->ttl = p[8];
+	out->ip_id = rd16(p + 4);
 	out->tuple.src.addr.family = out->tuple.dst.addr.family = AF_INET;
 	memcpy(&out->tuple.src.addr.u.v4, p + 12, 4);
 	memcpy(&out->tuple.dst.addr.u.v4, p + 16, 4);

@@ -29,11 +29,16 @@ struct ctr_pkt {
 	int wscale;	/* window-scale option value, -1 when absent */
 	uint16_t mss;	/* MSS option, 0 when absent */
 	bool sack_perm;
+	uint8_t sack_blocks;	/* SACK option blocks (0 when none) */
+	uint32_t sack_right;	/* highest right edge after ack among them, else = ack,
+				 * as conntrack's tcp_sack() computes it */
 	uint32_t payload_len;	  /* from the IP length, even when the capture cut it */
 	const uint8_t *payload;	  /* points into the frame; NULL when none captured */
 	uint32_t payload_caplen; /* how much of the payload is in the capture */
 	uint16_t vlan;		  /* outermost VLAN id, 0 when untagged */
 	uint8_t ttl;		  /* IPv4 TTL or IPv6 hop limit */
+	uint16_t ip_id;		  /* IPv4 identification, 0 for IPv6: NAT keeps it, so two
+				   * captures' copies of one packet can be paired */
 };
 
 enum pkt_result {
