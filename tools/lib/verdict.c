@@ -68,6 +68,7 @@ static int scan_backend(void *ctx, const struct ctr_pkt *p)
 int verdict_decide(const struct verdict_input *in, struct verdict_result *out, char **err)
 {
 	struct scan s = {.in = in, .out = out};
+	struct verdict_facts f;
 
 	memset(out, 0, sizeof(*out));
 	out->verdict = VERDICT_INCONCLUSIVE;
@@ -80,40 +81,55 @@ int verdict_decide(const struct verdict_input *in, struct verdict_result *out, c
 		REASON("backend capture unreadable");
 		return err_wrap(err, "backend capture");
 	}
-	if (!in->injected) {
+	f = (struct verdict_facts){
+		.injected = in->injected,
+		.backend_end = in->backend_end,
+		.backend_captured = in->backend_pcap != NULL,
+		.leaked_packets = out->leaked_packets,
+		.client_rst = out->client_rst,
+		.rst_at_backend = out->rst_at_backend,
+	};
+	verdict_judge(&f, out);
+	return 0;
+}
+
+void verdict_judge(const struct verdict_facts *f, struct verdict_result *out)
+{
+	out->verdict = VERDICT_INCONCLUSIVE;
+	out->backend_reset = f->backend_end == BACKEND_END_RESET;
+	if (!f->injected) {
 		REASON("the injector did not send its event");
-		return 0;
+		return;
 	}
-	if (in->backend_end == BACKEND_END_UNKNOWN) {
+	if (f->backend_end == BACKEND_END_UNKNOWN) {
 		REASON("no record of how the backend's connection ended");
-		return 0;
+		return;
 	}
-	if (out->backend_reset && in->backend_pcap && !out->rst_at_backend) {
+	if (out->backend_reset && f->backend_captured && !f->rst_at_backend) {
 		REASON("the workload reports a reset but no RST from the client reached the backend");
-		return 0;
+		return;
 	}
-	if (!out->leaked_packets) {
+	if (!f->leaked_packets) {
 		if (out->backend_reset) {
 			REASON("the backend was reset although nothing leaked to the client");
-			return 0;
+			return;
 		}
 		out->verdict = VERDICT_CLEAN;
 		REASON("nothing from the backend's own address reached the client");
-		return 0;
+		return;
 	}
 	if (!out->backend_reset) {
 		out->verdict = VERDICT_LEAK;
-		REASON(out->client_rst ? "un-NATed segment reached the client, which sent RST; "
-					 "the backend's connection survived it"
-				       : "un-NATed segment reached the client; no RST, backend "
-					 "survived");
-		return 0;
+		REASON(f->client_rst ? "un-NATed segment reached the client, which sent RST; "
+				       "the backend's connection survived it"
+				     : "un-NATed segment reached the client; no RST, backend "
+				       "survived");
+		return;
 	}
-	if (!out->client_rst) {
+	if (!f->client_rst) {
 		REASON("backend reset and a leak, but no RST from the client in its capture");
-		return 0;
+		return;
 	}
 	out->verdict = VERDICT_RESET;
 	REASON("un-NATed segment reached the client, its RST reset the backend's connection");
-	return 0;
 }

@@ -41,9 +41,24 @@ struct verdict_result {
 	bool backend_reset;	   /* the workload recorded the backend's connection reset */
 };
 
+/* What a verdict is decided from, however it was found: by verdict_decide's scan of a
+ * bench run's two captures, or by ctreset-review's analysis of any captures. */
+struct verdict_facts {
+	bool injected;		      /* the event was caused */
+	enum backend_end backend_end; /* from the workload's record */
+	bool backend_captured;	      /* a capture at the backend was read */
+	unsigned leaked_packets;      /* segments at the client from the backend's own address */
+	bool client_rst;	      /* the client answered one with RST */
+	bool rst_at_backend;	      /* that RST is in the backend's capture */
+};
+
 /* Decides. 0, or -1 with *err when a capture cannot be read (the result is then
  * VERDICT_INCONCLUSIVE with the reason). */
 int verdict_decide(const struct verdict_input *in, struct verdict_result *out, char **err);
+
+/* The decision itself, the one place that says what reset, leak, clean and
+ * inconclusive mean: sets out->verdict, out->reason and out->backend_reset from f. */
+void verdict_judge(const struct verdict_facts *f, struct verdict_result *out);
 
 const char *verdict_name(enum verdict v);
 
