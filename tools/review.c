@@ -1,21 +1,33 @@
-/* ctreset-review: reads the artifacts of a bench run and says what happened.
+/* ctreset-review: reads captures and bench artifacts and says what happened.
  *
  *   ctreset-review --verdict DIR   the scenario's verdict (reset / leak / clean /
  *                                  inconclusive) with its evidence, from DIR's pcaps
  *                                  and records, as text, key=value or JSON.
+ *   ctreset-review [options] CAPTURE|DIR...
+ *                                  conntrack-aware analysis of any captures: which
+ *                                  segments conntrack calls out of window, which escaped
+ *                                  NAT, which RST each caused, what became of the
+ *                                  connection; text, ladder (text/SVG), JSON.
  *
- * The verdict logic itself lives in tools/lib/verdict.c; this is its front end. */
+ * The verdict logic lives in tools/lib/verdict.c, the analysis in tools/lib/analyse.c
+ * (with the conntrack model in ctwin.c) and its output in report.c; this is their front
+ * end. */
+#include "analyse.h"
 #include "err.h"
 #include "exitcodes.h"
 #include "json.h"
 #include "kv.h"
+#include "report.h"
+#include "svcmap.h"
 #include "verdict.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum format { FMT_TEXT, FMT_KV, FMT_JSON };
 
@@ -30,6 +42,7 @@ struct evidence {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: ctreset-review --verdict DIR [--format text|kv|json]\n"
+		   "       ctreset-review [options] CAPTURE|DIR...\n"
 		   "\n"
 		   "Decides a bench scenario's verdict from the artifacts in DIR (client.pcap,\n"
 		   "backend.pcap, node.pcap, inject.kv, server.kv, meta.kv) and prints it with its\n"
@@ -42,7 +55,49 @@ static void usage(FILE *f)
 		   "\n"
 		   "  --format F    text (default), kv (key=value lines) or json (one object)\n"
 		   "  -h, --help    this text\n"
-		   "exit: 0 decided (any verdict), 1 artifacts unreadable, 2 usage\n");
+		   "exit: 0 decided (any verdict), 1 artifacts unreadable, 2 usage\n"
+		   "\n"
+		   "Without --verdict, analyses captures (pcap or pcapng; Ethernet, Linux cooked\n"
+		   "SLL/SLL2, raw IP; VLAN tags, IPv4, IPv6) of the same traffic, merged by time.\n"
+		   "Each TCP connection (4-tuple; a VIP's and its backend's views joined through the\n"
+		   "service map) is replayed through a model of the NAT node's conntrack\n"
+		   "(nf_conntrack_proto_tcp.c: tcp_in_window's td_end/td_maxend/td_maxwin/td_scale,\n"
+		   "the state table, tcp_error's flag check), and every segment is classified:\n"
+		   "  in window   ACCEPT: tracked, NAT applies\n"
+		   "  IGNORE      below the window (\"SEQ is under lower bound\"), overly delayed ACK\n"
+		   "              (\"ignored ACK under lower bound\"), small overshoot, state-table\n"
+		   "              sIG: conntrack keeps the entry, NAT still applies\n"
+		   "  INVALID     \"SEQ is over upper bound\", \"ACK is over upper bound\", invalid\n"
+		   "              tcp flag combination, invalid rst, no entry: NAT skips it\n"
+		   "A segment that reached the client from the backend's own address instead of the\n"
+		   "VIP is a LEAK; an RST from the client whose seq is a leaked segment's ack answers\n"
+		   "it, and resets the backend's connection when that seq is the backend's next\n"
+		   "expected (RFC 5961).\n"
+		   "\n"
+		   "  CAPTURE        a file; its place comes from its name (client*, node*,\n"
+		   "                 backend*) or a prefix client=, node=, backend=, any=. A client\n"
+		   "                 capture is past the NAT for replies, a backend one before it;\n"
+		   "                 node and any are placed per connection from what they show.\n"
+		   "  DIR            a bench run's directory: its client.pcap, node.pcap and\n"
+		   "                 backend.pcap, the service in meta.kv, and (with inject.kv and\n"
+		   "                 server.kv) the bench verdict decided from the analysis\n"
+		   "  -s, --service VIP:PORT=BACKEND:PORT[,BACKEND:PORT...]\n"
+		   "                 a service's DNAT (repeatable); without one, a DNAT is inferred\n"
+		   "                 from the same SYN seen with two destinations (two captures)\n"
+		   "  --kernel-before-6.1  model the older tcp_in_window: below-window segments and\n"
+		   "                 delayed ACKs are INVALID, no overshoot workaround (default:\n"
+		   "                 >= 6.1, as current kernels)\n"
+		   "  --be-liberal   nf_conntrack_tcp_be_liberal=1 on the node\n"
+		   "  --no-pickup    nf_conntrack_tcp_loose=0 (no entry without a SYN)\n"
+		   "  --no-timeouts  never expire conntrack entries (clocks of the captures differ)\n"
+		   "  --format F     text (default) or json\n"
+		   "  --ladder       text: also draw the ladder of the notable events\n"
+		   "  --svg FILE     write the ladder as SVG (lanes client, node, backend)\n"
+		   "  --all-flows    list connections with nothing notable too\n"
+		   "  --max-rows N   segments kept per connection for the report (default 256)\n"
+		   "exit: 0 nothing leaked, %d a leak (no reset), %d a reset by a leak's RST,\n"
+		   "      1 a capture unreadable, 2 usage\n",
+		   CTR_EXIT_LEAK, CTR_EXIT_RESET);
 }
 
 static const char *get(const struct kv *kv, const char *k, const char *dflt)
@@ -233,20 +288,264 @@ static void print_json(const struct evidence *ev)
 	puts("}");
 }
 
+/* --- analysis mode ---------------------------------------------------------------- */
+
+struct analysis_args {
+	struct analyse_opts opts;
+	struct svcmap svc;
+	enum format fmt;
+	bool ladder, all_flows;
+	const char *svg;
+	char **inputs;
+	int ninputs;
+};
+
+struct input {
+	char path[PATH_MAX];
+	enum cap_role role;
+};
+
+static enum cap_role role_from_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	if (!strncmp(base, "client", 6))
+		return CAP_CLIENT;
+	if (!strncmp(base, "node", 4))
+		return CAP_NODE;
+	if (!strncmp(base, "backend", 7))
+		return CAP_BACKEND;
+	return CAP_UNKNOWN;
+}
+
+/* "client=PATH" and friends; the prefix is only taken when it is one of the roles */
+static void split_role(const char *arg, struct input *in)
+{
+	static const struct {
+		const char *prefix;
+		enum cap_role role;
+	} roles[] = {{"client=", CAP_CLIENT},
+		     {"node=", CAP_NODE},
+		     {"backend=", CAP_BACKEND},
+		     {"any=", CAP_UNKNOWN}};
+
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (!strncmp(arg, roles[i].prefix, strlen(roles[i].prefix))) {
+			snprintf(in->path, sizeof(in->path), "%s", arg + strlen(roles[i].prefix));
+			in->role = roles[i].role;
+			return;
+		}
+	snprintf(in->path, sizeof(in->path), "%s", arg);
+	in->role = role_from_name(arg);
+}
+
+static bool is_dir(const char *p)
+{
+	struct stat st;
+
+	return !stat(p, &st) && S_ISDIR(st.st_mode);
+}
+
+static bool exists(const char *p)
+{
+	struct stat st;
+
+	return !stat(p, &st);
+}
+
+/* the facts verdict_judge needs, from the analysis (instead of verdict_decide's scan) */
+static void facts_from_analysis(const struct analyse *a, const struct evidence *ev,
+				struct verdict_facts *f, struct verdict_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	*f = (struct verdict_facts){
+		.injected = ev->in.injected,
+		.backend_end = ev->in.backend_end,
+		.backend_captured = exists(ev->backend_pcap),
+	};
+	for (size_t i = 0; i < analyse_flow_count(a); i++) {
+		const struct review_flow *fl = analyse_flow(a, i);
+
+		f->leaked_packets += (unsigned)fl->n_leak;
+		for (size_t r = 0; r < fl->nrows; r++) {
+			const struct review_row *row = &fl->rows[r];
+
+			if (!((row->notes & ROW_RST) && (row->notes & ROW_UNNAT)))
+				continue;
+			f->client_rst = true;
+			for (size_t c = 0; c < analyse_cap_count(a); c++)
+				if (((row->seen >> c) & 1) &&
+				    analyse_cap(a, c)->role == CAP_BACKEND)
+					f->rst_at_backend = true;
+		}
+	}
+	res->leaked_packets = f->leaked_packets;
+	res->client_rst = f->client_rst;
+	res->rst_at_backend = f->rst_at_backend;
+}
+
+static int run_analysis(struct analysis_args *args)
+{
+	struct input *in = calloc((size_t)args->ninputs * 3 + 1, sizeof(*in));
+	struct pcapfile *readers[ANALYSE_MAX_CAPS] = {0};
+	struct report_opts ro = {.all_flows = args->all_flows};
+	struct evidence ev = {0};
+	struct verdict_result vres;
+	struct analyse *a = NULL;
+	const char *run_dir = NULL;
+	char *err = NULL;
+	int n = 0, rc;
+
+	if (!in)
+		die(CTR_EXIT_FAIL, NULL);
+	for (int i = 0; i < args->ninputs; i++) {
+		const char *arg = args->inputs[i];
+
+		if (is_dir(arg)) {
+			static const char *const names[] = {"client", "node", "backend"};
+			static const enum cap_role roles[] = {CAP_CLIENT, CAP_NODE, CAP_BACKEND};
+			char path[PATH_MAX];
+			struct kv meta;
+			const char *svc;
+			int found = 0;
+
+			for (int k = 0; k < 3; k++) {
+				snprintf(path, sizeof(path), "%s/%s.pcap", arg, names[k]);
+				if (!exists(path))
+					continue;
+				snprintf(in[n].path, sizeof(in[n].path), "%s", path);
+				in[n++].role = roles[k];
+				found++;
+			}
+			if (!found)
+				die(CTR_EXIT_FAIL, (err_set(&err, "%s: no client.pcap, node.pcap or "
+								  "backend.pcap in it", arg), err));
+			snprintf(path, sizeof(path), "%s/meta.kv", arg);
+			if (kv_load(path, &meta, NULL) == 0) {
+				svc = kv_get(&meta, "service");
+				if (svc && svcmap_parse(&args->svc, svc, &err) < 0)
+					die(CTR_EXIT_FAIL, (err_wrap(&err, "%s", path), err));
+				kv_free(&meta);
+			}
+			run_dir = run_dir ? "" : arg; /* a verdict only for a single run */
+		} else {
+			split_role(arg, &in[n++]);
+		}
+		if (n > ANALYSE_MAX_CAPS) {
+			fprintf(stderr, "ctreset-review: argument \"%s\" is wrong: more than %d "
+					"captures\n", arg, ANALYSE_MAX_CAPS);
+			return CTR_EXIT_USAGE;
+		}
+	}
+	a = analyse_new(&args->opts, &args->svc, &err);
+	if (!a)
+		die(CTR_EXIT_FAIL, err);
+	for (int i = 0; i < n; i++) {
+		readers[i] = pcapfile_open(in[i].path, &err);
+		if (!readers[i] || analyse_add_capture(a, in[i].path, in[i].role, &err) < 0)
+			die(CTR_EXIT_FAIL, err);
+	}
+	if (analyse_merge(a, readers, (size_t)n, &err) < 0)
+		die(CTR_EXIT_FAIL, err);
+	for (int i = 0; i < n; i++)
+		pcapfile_close(readers[i]);
+	analyse_finish(a);
+
+	if (run_dir && *run_dir) {
+		char path[PATH_MAX];
+
+		ev.dir = run_dir;
+		snprintf(path, sizeof(path), "%s/inject.kv", run_dir);
+		if (exists(path) && load(&ev, &err) == 0) {
+			struct verdict_facts facts;
+
+			facts_from_analysis(a, &ev, &facts, &vres);
+			verdict_judge(&facts, &vres);
+			ro.verdict = &vres;
+			ro.expected = kv_get(&ev.meta, "expected");
+		}
+		free(err);
+		err = NULL;
+	}
+	if (args->fmt == FMT_JSON) {
+		report_json(stdout, a, &ro);
+	} else {
+		report_text(stdout, a, &ro);
+		if (args->ladder)
+			report_ladder(stdout, a);
+	}
+	if (args->svg) {
+		FILE *f = fopen(args->svg, "we");
+
+		if (!f)
+			die(CTR_EXIT_FAIL, (err_errno(&err, errno, "%s", args->svg), err));
+		report_svg(f, a);
+		if (fclose(f) != 0)
+			die(CTR_EXIT_FAIL, (err_errno(&err, errno, "%s", args->svg), err));
+	}
+	switch (analyse_result(a)) {
+	case RESULT_RESET:
+		rc = CTR_EXIT_RESET;
+		break;
+	case RESULT_LEAK:
+		rc = CTR_EXIT_LEAK;
+		break;
+	default:
+		rc = CTR_EXIT_PASS;
+	}
+	if (ro.verdict && ro.verdict->verdict == VERDICT_RESET)
+		rc = CTR_EXIT_RESET;
+	analyse_free(a);
+	kv_free(&ev.meta);
+	kv_free(&ev.inject);
+	kv_free(&ev.server);
+	free(in);
+	return rc;
+}
+
+static int bad_arg(const char *arg, const char *why)
+{
+	fprintf(stderr, "ctreset-review: argument \"%s\" is wrong: %s\n", arg, why);
+	return CTR_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
+	enum {
+		OPT_BEFORE_61 = 256,
+		OPT_LIBERAL,
+		OPT_NO_PICKUP,
+		OPT_NO_TIMEOUTS,
+		OPT_LADDER,
+		OPT_SVG,
+		OPT_ALL_FLOWS,
+		OPT_MAX_ROWS,
+	};
 	static const struct option lo[] = {
 		{"verdict", required_argument, NULL, 'v'},
 		{"format", required_argument, NULL, 'f'},
+		{"service", required_argument, NULL, 's'},
+		{"kernel-before-6.1", no_argument, NULL, OPT_BEFORE_61},
+		{"be-liberal", no_argument, NULL, OPT_LIBERAL},
+		{"no-pickup", no_argument, NULL, OPT_NO_PICKUP},
+		{"no-timeouts", no_argument, NULL, OPT_NO_TIMEOUTS},
+		{"ladder", no_argument, NULL, OPT_LADDER},
+		{"svg", required_argument, NULL, OPT_SVG},
+		{"all-flows", no_argument, NULL, OPT_ALL_FLOWS},
+		{"max-rows", required_argument, NULL, OPT_MAX_ROWS},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
+	struct analysis_args args = {0};
 	struct evidence ev = {0};
 	enum format fmt = FMT_TEXT;
-	char *err = NULL;
+	bool analysis_opt = false;
+	char *err = NULL, *end;
+	unsigned long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hs:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			ev.dir = optarg;
@@ -264,6 +563,47 @@ int main(int argc, char **argv)
 				return CTR_EXIT_USAGE;
 			}
 			break;
+		case 's':
+			if (svcmap_parse(&args.svc, optarg, &err) < 0)
+				return bad_arg(optarg, err);
+			analysis_opt = true;
+			break;
+		case OPT_BEFORE_61:
+			args.opts.ct.before_6_1 = true;
+			analysis_opt = true;
+			break;
+		case OPT_LIBERAL:
+			args.opts.ct.be_liberal = true;
+			analysis_opt = true;
+			break;
+		case OPT_NO_PICKUP:
+			args.opts.ct.no_pickup = true;
+			analysis_opt = true;
+			break;
+		case OPT_NO_TIMEOUTS:
+			args.opts.ct.no_timeouts = true;
+			analysis_opt = true;
+			break;
+		case OPT_LADDER:
+			args.ladder = true;
+			analysis_opt = true;
+			break;
+		case OPT_SVG:
+			args.svg = optarg;
+			analysis_opt = true;
+			break;
+		case OPT_ALL_FLOWS:
+			args.all_flows = true;
+			analysis_opt = true;
+			break;
+		case OPT_MAX_ROWS:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || optarg[0] == '-' || v < 1 || v > 1000000)
+				return bad_arg(optarg, "--max-rows takes a number 1-1000000");
+			args.opts.max_rows = (unsigned)v;
+			analysis_opt = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return CTR_EXIT_PASS;
@@ -272,7 +612,22 @@ int main(int argc, char **argv)
 			return CTR_EXIT_USAGE;
 		}
 	}
-	if (!ev.dir || optind != argc) {
+	if (!ev.dir) {
+		if (optind == argc) {
+			usage(stderr);
+			return CTR_EXIT_USAGE;
+		}
+		if (fmt == FMT_KV)
+			return bad_arg("kv", "--format kv is for --verdict; the analysis writes text "
+					     "or json");
+		args.fmt = fmt;
+		args.inputs = argv + optind;
+		args.ninputs = argc - optind;
+		c = run_analysis(&args);
+		svcmap_free(&args.svc);
+		return c;
+	}
+	if (optind != argc || analysis_opt) {
 		usage(stderr);
 		return CTR_EXIT_USAGE;
 	}
