@@ -79,8 +79,9 @@ static void usage(FILE *f)
 		   "                 capture is past the NAT for replies, a backend one before it;\n"
 		   "                 node and any are placed per connection from what they show.\n"
 		   "  DIR            a bench run's directory: its client.pcap, node.pcap and\n"
-		   "                 backend.pcap, the service in meta.kv, and (with inject.kv and\n"
-		   "                 server.kv) the bench verdict decided from the analysis\n"
+		   "                 backend.pcap, the service in meta.kv (and be_liberal when its\n"
+		   "                 workaround is be-liberal), and (with inject.kv and server.kv)\n"
+		   "                 the bench verdict decided from the analysis\n"
 		   "  -s, --service VIP:PORT=BACKEND:PORT[,BACKEND:PORT...]\n"
 		   "                 a service's DNAT (repeatable); without one, a DNAT is inferred\n"
 		   "                 from the same SYN seen with two destinations (two captures)\n"
@@ -426,6 +427,10 @@ static int run_analysis(struct analysis_args *args)
 				svc = kv_get(&meta, "service");
 				if (svc && svcmap_parse(&args->svc, svc, &err) < 0)
 					die(CTR_EXIT_FAIL, (err_wrap(&err, "%s", path), err));
+				/* the run's node had the sysctl: model what it did */
+				svc = kv_get(&meta, "workaround");
+				if (svc && !strcmp(svc, "be-liberal"))
+					args->opts.ct.be_liberal = true;
 				kv_free(&meta);
 			}
 			run_dir = run_dir ? "" : arg; /* a verdict only for a single run */

@@ -78,6 +78,8 @@ const char *flow_end_name(enum flow_end e)
 		return "open";
 	case END_CLOSED:
 		return "closed";
+	case END_CLOSING:
+		return "closing (FIN from one side only)";
 	case END_RESET_BY_LEAK:
 		return "reset";
 	case END_RESET_BY_CLIENT:
@@ -677,20 +679,20 @@ int analyse_packet(struct analyse *a, int cap, const struct ctr_pkt *p, char **e
 	e->row = -1;
 	f->segs[dir]++;
 	f->bytes[dir] += p->payload_len;
-	if (p->flags & TCPF_FIN)
-		f->fin[dir] = true;
 	if (dir == 0 && (p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN)
 		f->handshake = true;
 
 	ctwin_seg_from_pkt(&seg, p);
 	if (p->flags & TCPF_RST) {
 		/* judged against what the sender had sent before it */
-		e->effect = ctwin_rst_effect(&f->ct, dir, p->seq);
+		e->effect = ctwin_rst_effect(&f->ct, dir, p->seq, f->fin[dir]);
 		e->notes |= ROW_RST;
 		f->n_rst++;
 		f->last_rst_dir = dir;
 		f->last_rst_effect = e->effect;
 	}
+	if (p->flags & TCPF_FIN)
+		f->fin[dir] = true;
 	if (f->feed[dir] < 0 && !unnat)
 		f->feed[dir] = (int8_t)cap;
 	feed = !unnat && f->feed[dir] == cap;
@@ -820,11 +822,20 @@ static void finish_flow(struct analyse *a, struct review_flow *f)
 			r->notes |= ROW_DROPPED;
 		if (!(r->notes & ROW_RST) || r->dir != 0)
 			continue;
-		for (size_t j = i; j-- > 0;)
-			if ((f->rows[j].notes & ROW_LEAK) && f->rows[j].ack == r->seq) {
+		for (size_t j = i; j-- > 0;) {
+			const struct review_row *l = &f->rows[j];
+			/* RFC 793: an RST answering a segment with ACK takes its ack as seq;
+			 * one answering a segment without takes seq 0 and acknowledges it */
+			uint32_t end = l->seq + l->len + !!(l->flags & TCPF_SYN) +
+				       !!(l->flags & TCPF_FIN);
+
+			if ((l->notes & ROW_LEAK) &&
+			    (((l->flags & TCPF_ACK) && l->ack == r->seq) ||
+			     (!(l->flags & TCPF_ACK) && (r->flags & TCPF_ACK) && r->ack == end))) {
 				r->answers = (int)j;
 				break;
 			}
+		}
 		if (r->answers >= 0 && r->effect == CTWIN_RST_RESETS && f->kill_row < 0)
 			f->kill_row = (int)i;
 	}
@@ -835,6 +846,8 @@ static void finish_flow(struct analyse *a, struct review_flow *f)
 		f->end = f->last_rst_dir == 0 ? END_RESET_BY_CLIENT : END_RESET_BY_SERVER;
 	else if (f->fin[0] && f->fin[1])
 		f->end = END_CLOSED;
+	else if (f->fin[0] || f->fin[1])
+		f->end = END_CLOSING;
 	else
 		f->end = END_OPEN;
 }

@@ -66,6 +66,7 @@ struct review_row {
 enum flow_end {
 	END_OPEN,	     /* neither closed nor reset in the captures */
 	END_CLOSED,	     /* FIN both ways */
+	END_CLOSING,	     /* FIN one way */
 	END_RESET_BY_LEAK,   /* the client's RST answering a leaked segment reset the backend */
 	END_RESET_BY_CLIENT, /* the client reset it */
 	END_RESET_BY_SERVER, /* the server reset it */

@@ -669,13 +669,14 @@ const char *ctwin_reason_str(const struct ctwin_result *r, char *buf, size_t n)
 	return buf;
 }
 
-enum ctwin_rst_effect ctwin_rst_effect(const struct ctwin_conn *c, int dir, uint32_t seq)
+enum ctwin_rst_effect ctwin_rst_effect(const struct ctwin_conn *c, int dir, uint32_t seq,
+				       bool sender_fin)
 {
 	const struct ctwin_dir *sender = &c->seen[dir != c->orig];
 
 	if (!sender->td_maxwin)
 		return CTWIN_RST_UNKNOWN;
-	if (seq == sender->td_end)
+	if (seq == sender->td_end || (sender_fin && seq == sender->td_end - 1))
 		return CTWIN_RST_RESETS;
 	/* the receiver's window as conntrack knows it: [td_end, td_maxend] */
 	if (seq_after(seq, sender->td_end) && !seq_after(seq, sender->td_maxend))

@@ -147,14 +147,16 @@ const char *ctwin_state_name(enum ctwin_state s);
 
 /* What an RST sent in the caller's direction dir with sequence number seq does to the
  * receiving socket, judged from the sender's data conntrack has seen (RFC 5961 3.2, as
- * tcp_validate_incoming): */
+ * tcp_validate_incoming; sender_fin: the sender had sent its FIN, so that an RST at the
+ * FIN's own sequence number resets too, as tcp_reset_check allows): */
 enum ctwin_rst_effect {
 	CTWIN_RST_UNKNOWN,   /* no tracked entry or no data of the sender seen */
 	CTWIN_RST_RESETS,    /* seq is exactly the receiver's next expected: it resets */
 	CTWIN_RST_CHALLENGE, /* inside the receive window, not exact: challenge ACK only */
 	CTWIN_RST_IGNORED,   /* outside the receive window: dropped */
 };
-enum ctwin_rst_effect ctwin_rst_effect(const struct ctwin_conn *c, int dir, uint32_t seq);
+enum ctwin_rst_effect ctwin_rst_effect(const struct ctwin_conn *c, int dir, uint32_t seq,
+				       bool sender_fin);
 const char *ctwin_rst_effect_str(enum ctwin_rst_effect e);
 
 #endif

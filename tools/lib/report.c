@@ -105,10 +105,14 @@ static void node_str(const struct review_flow *f, const struct review_row *r, ch
 		snprintf(buf, n, "conntrack: no entry for it, %s: %s; forwarded as it is", 
 			 ctwin_verdict_name(r->ct.verdict), why);
 	else
-		snprintf(buf, n, "conntrack %s: %s%s", ctwin_verdict_name(r->ct.verdict), why,
+		snprintf(buf, n, "conntrack %s: %s%s%s", ctwin_verdict_name(r->ct.verdict), why,
 			 r->nat_skipped ? "; NAT skipped: it leaves the node with the backend's address"
 			 : f->nat && r->dir == 1 && r->ct.verdict != CTWIN_INVALID ? "; NAT applies"
-										   : "");
+										   : "",
+			 r->nat_skipped && r->natted_at
+				 ? ", yet a capture saw it NATed (be_liberal on the node? another "
+				   "kernel?)"
+				 : "");
 }
 
 /* --- text ----------------------------------------------------------------------------- */
@@ -176,15 +180,21 @@ static void text_events(FILE *out, const struct analyse *a, uint64_t t0)
 				caps_str(a, r->seen, caps, sizeof(caps)));
 		if (r->notes & ROW_LEAK)
 			fprintf(out, "  %10.6f  flow %-3zu %-8s %s: reached the client from the "
-				     "backend's own address, not %s (at %s)\n", t, ev[i].flow + 1,
+				     "backend's own address, not %s (at %s)%s\n", t, ev[i].flow + 1,
 				"LEAK", seg, endpoint_str(&f->server, vip),
-				caps_str(a, r->leaked_at, caps, sizeof(caps)));
+				caps_str(a, r->leaked_at, caps, sizeof(caps)),
+				r->modelled && !r->nat_skipped
+					? "; the model had NAT applying: the node's conntrack entry "
+					  "must have been gone (deleted, expired, table full)"
+					: "");
 		if (r->notes & ROW_RST) {
 			char ans[96] = "";
 
 			if (r->answers >= 0)
-				snprintf(ans, sizeof(ans), "answers the leaked segment (its seq is that "
-							   "segment's ack %u); ", f->rows[r->answers].ack);
+				snprintf(ans, sizeof(ans), "answers the leaked segment (%s); ",
+					 f->rows[r->answers].flags & TCPF_ACK
+						 ? "its seq is that segment's ack"
+						 : "it acknowledges that segment, which had no ACK");
 			fprintf(out, "  %10.6f  flow %-3zu %-8s %s: %s%s; seen at %s%s\n", t,
 				ev[i].flow + 1, "RST", seg, ans, ctwin_rst_effect_str(r->effect),
 				caps_str(a, r->seen, caps, sizeof(caps)),
@@ -285,7 +295,7 @@ void report_text(FILE *out, const struct analyse *a, const struct report_opts *o
 		sum.resets, sum.resets == 1 ? "" : "s");
 	if (o->verdict) {
 		fprintf(out, "verdict:  %s (%s)", verdict_name(o->verdict->verdict), o->verdict->reason);
-		if (o->expected)
+		if (o->expected && strcmp(o->expected, "-"))
 			fprintf(out, "; expected %s%s", o->expected,
 				strcmp(o->expected, verdict_name(o->verdict->verdict)) ? "  <-- MISMATCH"
 										: "");
@@ -401,10 +411,14 @@ void report_ladder(FILE *out, const struct analyse *a)
 		if (!flow_notable(f))
 			continue;
 		any = true;
-		fprintf(out, "\nflow %zu: client %s, node %s%s%s, backend %s\n", i + 1,
-			endpoint_str(&f->client, c), f->nat ? "DNAT " : "",
-			endpoint_str(&f->server, s), f->nat ? " ->" : "",
-			endpoint_str(&f->backend, b));
+		endpoint_str(&f->client, c);
+		endpoint_str(&f->server, s);
+		endpoint_str(&f->backend, b);
+		if (f->nat)
+			fprintf(out, "\nflow %zu: client %s; node: DNAT %s -> %s; backend %s\n", i + 1,
+				c, s, b, b);
+		else
+			fprintf(out, "\nflow %zu: client %s; server %s\n", i + 1, c, s);
 		fprintf(out, "%10s  %-*s%-*s%s\n", "time", LANE_N, "client", LANE_B - LANE_N, "node",
 			"backend");
 		for (size_t r = 0; r < f->nrows; r++) {
