@@ -19,10 +19,19 @@ LIB := $(BUILD)/libctreset.a
 TOOLS := ctreset-inject ctreset-workload ctreset-review
 TOOL_BIN := $(TOOLS:%=$(BUILD)/%)
 
-UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_SRC := $(wildcard tests/unit/*.c) tests/fuzz/entry.c
 UNIT_BIN := $(BUILD)/unit-tests
 
-.PHONY: all deps repro check unit integration bench clean help
+# the libFuzzer target: the packet/flow path with ASan and UBSan (clang)
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+FUZZ_BIN := $(BUILD)/fuzz-review
+FUZZ_SRC := tests/fuzz/fuzz_review.c tests/fuzz/entry.c $(addprefix tools/lib/,pkt.c \
+	    pcapfile.c addr.c ctwin.c analyse.c svcmap.c report.c err.c json.c verdict.c)
+FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Itools/lib -Wall -Wextra \
+	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+.PHONY: all deps repro check unit integration bench bench-review fuzz ref-pcaps clean help
 
 all: $(TOOL_BIN)
 
@@ -32,7 +41,10 @@ help:
 	@echo "make repro      run the default scenarios and print the verdict table (root)"
 	@echo "make check      unit tests, then the root integration tests on this kernel"
 	@echo "make unit       unit tests only (no root needed)"
-	@echo "make bench      performance figures (root)"
+	@echo "make bench      performance figures (root), bench-review among them"
+	@echo "make bench-review  ctreset-review's throughput vs tcpdump and tshark (root)"
+	@echo "make fuzz       fuzz the packet/flow path for FUZZ_TIME seconds (default 60)"
+	@echo "make ref-pcaps  regenerate the synthetic reference captures in pcaps/ref/synth"
 	@echo "make clean      remove $(BUILD)/"
 
 deps:
@@ -51,6 +63,27 @@ $(BUILD)/ctreset-%: $(BUILD)/tools/%.o $(LIB)
 $(UNIT_BIN): $(UNIT_SRC:%.c=$(BUILD)/%.o) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
+$(BUILD)/tests/unit/%.o $(BUILD)/tests/fuzz/%.o: CFLAGS += -Itests/fuzz
+
+$(BUILD)/refgen: $(BUILD)/tests/ref/refgen.o
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+ref-pcaps: $(BUILD)/refgen
+	@mkdir -p pcaps/ref/synth
+	$(BUILD)/refgen pcaps/ref/synth
+
+$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard tools/lib/*.h tests/fuzz/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags libpcap 2>/dev/null) -o $@ \
+		$(FUZZ_SRC) $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
+
+# new inputs go to build/fuzz-corpus; crashers are written to build/ (crash-*): copy one
+# into tests/fuzz/regress/ so that the unit tests replay it for good
+fuzz: $(FUZZ_BIN)
+	@mkdir -p $(BUILD)/fuzz-corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -artifact_prefix=$(BUILD)/ \
+		-dict=tests/fuzz/review.dict $(BUILD)/fuzz-corpus tests/fuzz/regress pcaps/ref/synth
+
 repro: deps all
 	bench/repro
 
@@ -66,6 +99,10 @@ check: deps
 
 bench: deps all
 	bench/perf
+	bench/perf-review
+
+bench-review: all
+	bench/perf-review
 
 clean:
 	rm -rf $(BUILD)

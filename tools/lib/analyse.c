@@ -611,8 +611,10 @@ int analyse_packet(struct analyse *a, int cap, const struct ctr_pkt *p, char **e
 	if (f->npending && settle_pending(a, f, p->ts_us, false) < 0)
 		return err_set(err, "out of memory");
 	side = cap_side(a, f, cap);
-	/* the client talking past the NAT to the backend itself: its RST to a leak */
-	unnat = f->nat && dir == 0 && back && side == SIDE_CLIENT;
+	/* the client talking past the NAT to the backend itself, as its RST to a leak does.
+	 * In a capture spanning the NAT, a DNATed copy has its VIP twin before it; a first
+	 * sighting addressed to the backend has none. */
+	unnat = f->nat && dir == 0 && back && (side == SIDE_CLIENT || side == SIDE_BOTH);
 	leak = f->nat && dir == 1 && back && (side == SIDE_CLIENT || side == SIDE_BOTH);
 	sig = signature(p, dir);
 
