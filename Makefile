@@ -22,7 +22,7 @@ TOOL_BIN := $(TOOLS:%=$(BUILD)/%)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(BUILD)/unit-tests
 
-.PHONY: all deps repro check unit integration bench clean help
+.PHONY: all deps repro check unit unit-san integration bench clean help
 
 all: $(TOOL_BIN)
 
@@ -31,7 +31,7 @@ help:
 	@echo "make deps       install the Debian packages the bench needs (root)"
 	@echo "make repro      run the default scenarios and print the verdict table (root)"
 	@echo "make check      unit tests, then the root integration tests on this kernel"
-	@echo "make unit       unit tests only (no root needed)"
+	@echo "make unit       unit tests only (no root needed); unit-san: under ASan+UBSan"
 	@echo "make bench      performance figures (root)"
 	@echo "make clean      remove $(BUILD)/"
 
@@ -55,13 +55,17 @@ repro: deps all
 	bench/repro
 
 unit: $(UNIT_BIN)
-	$(UNIT_BIN)
+	CTR_TOP=$(CURDIR) $(UNIT_BIN)
+
+# the unit tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer
+unit-san:
+	$(MAKE) BUILD=$(BUILD)/san CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" unit
 
 integration: all
 	tests/integration/run
 
 check: deps
-	$(MAKE) unit
+	$(MAKE) unit-san
 	$(MAKE) integration
 
 bench: deps all
