@@ -9,7 +9,7 @@ LIBNET_CFLAGS := $(shell pkg-config --cflags libnet 2>/dev/null)
 LIBNET_LIBS := $(shell pkg-config --libs libnet 2>/dev/null || libnet-config --libs 2>/dev/null || echo -lnet)
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -MMD -MP \
+ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -MMD -MP \
 	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LIBNET_CFLAGS) -Itools/lib
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LIBNET_LIBS)
 
@@ -40,16 +40,16 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/ctreset-%: $(BUILD)/tools/%.o $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(UNIT_BIN): $(UNIT_SRC:%.c=$(BUILD)/%.o) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcunit
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
 repro: deps all
 	bench/repro
