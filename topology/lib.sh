@@ -116,7 +116,7 @@ ctr_valid_prefix() { [[ $1 =~ ^ctr-[0-9a-f]{6}$ ]]; }
 # start time of a pid (field 22 of /proc/PID/stat): a recycled pid has another
 ctr_pid_start() {
 	local stat fields
-	read -r stat <"/proc/$1/stat" 2>/dev/null || return 1
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
 	read -ra fields <<<"${stat##*) }"
 	echo "${fields[19]}"
 }
