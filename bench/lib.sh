@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Running one scenario on a fresh topology: shared by bench/repro and the tests.
-. "$(dirname "${BASH_SOURCE[0]}")/../topology/lib.sh"
+. "${BASH_SOURCE[0]%/*}/../topology/lib.sh"
 
 # kernel version as major.minor, and comparisons on it
 CTR_KERNEL=${CTR_KERNEL:-$(uname -r)}
@@ -57,7 +57,7 @@ ctr_run_scenario() (
 	owner=${CTR_OWNER:-$$}
 	inj_pid= rc=0
 	mkdir -p "$dir" || exit 1
-	t0=$(ctr_now_ms)
+	ctr_now; t0=$REPLY
 	prefix=$(ctr_new_prefix)
 	echo "$prefix" >"$dir/prefix"
 	abort() {
@@ -73,7 +73,7 @@ ctr_run_scenario() (
 		exit 1
 	fi
 	ctr_load_topology "$prefix"
-	t_setup=$(ctr_now_ms)
+	ctr_now; t_setup=$REPLY
 	{
 		echo "scenario=$name"
 		echo "topology=$TOPOLOGY"
@@ -104,16 +104,19 @@ ctr_run_scenario() (
 	else
 		rc=1
 	fi
-	t_inject=$(ctr_now_ms)
+	ctr_now; t_inject=$REPLY
 	read -r spid <"$dir/server.pid" 2>/dev/null && kill -TERM "$spid" 2>/dev/null
 	ctr_busywait 2000 test -e "$dir/server.kv" || echo "server left no record" >>"$dir/error"
-	for ns in $NS_NODES; do
-		ctr_drop_counter "$ns"
-		echo "drop.$ns=$REPLY"
-	done >>"$dir/meta.kv"
-	t_end=$(ctr_now_ms)
+	# the DROP rule's counters say which node stopped the segment
+	if [ "$WORKAROUND" = kube-proxy-drop ]; then
+		for ns in $NS_NODES; do
+			ctr_drop_counter "$ns"
+			echo "drop.$ns=$REPLY"
+		done >>"$dir/meta.kv"
+	fi
+	ctr_now; t_end=$REPLY
 	ctr_destroy_prefix "$prefix" 2>>"$dir/error"
-	t1=$(ctr_now_ms)
+	ctr_now; t1=$REPLY
 	{
 		echo "time.setup_ms=$((t_setup - t0))"
 		echo "time.inject_ms=$((t_inject - t_setup))"
@@ -122,6 +125,8 @@ ctr_run_scenario() (
 		echo "duration_ms=$((t1 - t0))"
 	} >>"$dir/meta.kv"
 	"$CTR_BIN/ctreset-review" --verdict "$dir" --format kv >"$dir/verdict.kv" 2>>"$dir/error" || rc=1
+	ctr_now
+	echo "time.verdict_ms=$((REPLY - t1))" >>"$dir/meta.kv"
 	"$CTR_BIN/ctreset-review" --verdict "$dir" --format json >"$dir/result.json" 2>>"$dir/error" || rc=1
 	[ -s "$dir/error" ] || rm -f "$dir/error"
 	exit $rc

@@ -49,6 +49,7 @@ ctr_require_cmd() {
 }
 
 ctr_now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+ctr_now() { local t=${EPOCHREALTIME/[.,]/}; REPLY=$((t / 1000)); } # ms -> REPLY, no fork
 
 # Poll, don't sleep: ctr_busywait TIMEOUT_MS cmd args... (10 ms steps)
 ctr_busywait() {
@@ -110,15 +111,16 @@ ctr_cidr_contains() { # CIDR IP
 }
 
 # --- run identity and the reaper ---------------------------------------------------------------
-ctr_new_prefix() { printf 'ctr-%s\n' "$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"; }
+# 24 random bits; topology/up refuses a prefix in use, so a collision fails loudly
+ctr_new_prefix() { printf 'ctr-%06x\n' $((((RANDOM << 15) ^ RANDOM ^ (BASHPID << 7)) & 0xffffff)); }
 ctr_valid_prefix() { [[ $1 =~ ^ctr-[0-9a-f]{6}$ ]]; }
 
 # start time of a pid (field 22 of /proc/PID/stat): a recycled pid has another
-ctr_pid_start() {
+ctr_pid_start() { # PID -> REPLY
 	local stat fields
 	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
 	read -ra fields <<<"${stat##*) }"
-	echo "${fields[19]}"
+	REPLY=${fields[19]}
 }
 
 # ctr_claim PREFIX OWNER_PID: records the owner; OWNER_PID 0 = manual (never auto-reaped)
@@ -128,7 +130,7 @@ ctr_claim() {
 	if [ "$2" = 0 ]; then
 		echo "manual" >"$dir/owner"
 	else
-		echo "$2 $(ctr_pid_start "$2")" >"$dir/owner"
+		ctr_pid_start "$2" && echo "$2 $REPLY" >"$dir/owner"
 	fi
 }
 
@@ -138,7 +140,7 @@ ctr_prefix_dead() {
 	owner=$(cat "$CTR_STATE/$1/owner" 2>/dev/null) || return 0
 	[ "$owner" = manual ] && return 1
 	read -r pid start <<<"$owner"
-	[ -n "$pid" ] && [ "$(ctr_pid_start "$pid")" = "$start" ] && return 1
+	[ -n "$pid" ] && ctr_pid_start "$pid" && [ "$REPLY" = "$start" ] && return 1
 	return 0
 }
 

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Integration test helpers: one PASS/FAIL/SKIP line per check, kselftest exit codes.
-. "$(dirname "${BASH_SOURCE[0]}")/../../bench/lib.sh"
+. "${BASH_SOURCE[0]%/*}/../../bench/lib.sh"
 
 T_FAILS=0 T_PASSES=0
 t_pass() { printf 'PASS: %s\n' "$*"; T_PASSES=$((T_PASSES + 1)); }

@@ -3,7 +3,7 @@
 # are the same after a run, after a run interrupted with SIGINT, and after a run killed
 # with SIGKILL followed by the next run's reaper.
 set -uo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
 
 out=$(mktemp -d)

@@ -2,7 +2,7 @@
 # The default scenarios on this kernel: every verdict as bench/scenarios expects, the
 # JSON report complete, the artifacts there.
 set -uo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
 ctr_require_cmd jq
 

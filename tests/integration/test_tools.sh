@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The C tools' command lines: help, usage errors, and clear failures for missing pieces.
 set -uo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
 
 B=$CTR_BIN

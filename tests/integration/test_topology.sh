@@ -2,7 +2,7 @@
 # topology/up, down, workaround and reap: what they build, idempotence, and a one-line
 # error naming the problem for bad input, with nothing half-built left behind.
 set -uo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
 
 T=$CTR_TOP/topology
