@@ -9,7 +9,7 @@ LIBNET_CFLAGS := $(shell pkg-config --cflags libnet 2>/dev/null)
 LIBNET_LIBS := $(shell pkg-config --libs libnet 2>/dev/null || libnet-config --libs 2>/dev/null || echo -lnet)
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -MMD -MP \
+ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -MMD -MP \
 	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LIBNET_CFLAGS) -Itools/lib
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LIBNET_LIBS)
 
@@ -31,7 +31,7 @@ FUZZ_SRC := tests/fuzz/fuzz_review.c tests/fuzz/entry.c $(addprefix tools/lib/,p
 FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Itools/lib -Wall -Wextra \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all deps repro check unit integration bench bench-review fuzz ref-pcaps clean help
+.PHONY: all deps repro check unit unit-san integration bench bench-review fuzz ref-pcaps clean help
 
 all: $(TOOL_BIN)
 
@@ -40,8 +40,8 @@ help:
 	@echo "make deps       install the Debian packages the bench needs (root)"
 	@echo "make repro      run the default scenarios and print the verdict table (root)"
 	@echo "make check      unit tests, then the root integration tests on this kernel"
-	@echo "make unit       unit tests only (no root needed)"
-	@echo "make bench      performance figures (root), bench-review among them"
+	@echo "make unit       unit tests only (no root needed); unit-san: under ASan+UBSan"
+	@echo "make bench      performance figures (root), bench/perf-review among them"
 	@echo "make bench-review  ctreset-review's throughput vs tcpdump and tshark (root)"
 	@echo "make fuzz       fuzz the packet/flow path for FUZZ_TIME seconds (default 60)"
 	@echo "make ref-pcaps  regenerate the synthetic reference captures in pcaps/ref/synth"
@@ -52,21 +52,21 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/ctreset-%: $(BUILD)/tools/%.o $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(UNIT_BIN): $(UNIT_SRC:%.c=$(BUILD)/%.o) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcunit
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
-$(BUILD)/tests/unit/%.o $(BUILD)/tests/fuzz/%.o: CFLAGS += -Itests/fuzz
+$(BUILD)/tests/unit/%.o $(BUILD)/tests/fuzz/%.o: ALL_CFLAGS += -Itests/fuzz
 
 $(BUILD)/refgen: $(BUILD)/tests/ref/refgen.o
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 ref-pcaps: $(BUILD)/refgen
 	@mkdir -p pcaps/ref/synth
@@ -77,8 +77,8 @@ $(FUZZ_BIN): $(FUZZ_SRC) $(wildcard tools/lib/*.h tests/fuzz/*.h)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags libpcap 2>/dev/null) -o $@ \
 		$(FUZZ_SRC) $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 
-# new inputs go to build/fuzz-corpus; crashers are written to build/ (crash-*): copy one
-# into tests/fuzz/regress/ so that the unit tests replay it for good
+# new inputs go to build/fuzz-corpus; a crasher is written to build/crash-*: copy it into
+# tests/fuzz/regress/ so that the unit tests replay it from then on
 fuzz: $(FUZZ_BIN)
 	@mkdir -p $(BUILD)/fuzz-corpus
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -artifact_prefix=$(BUILD)/ \
@@ -88,13 +88,17 @@ repro: deps all
 	bench/repro
 
 unit: $(UNIT_BIN)
-	$(UNIT_BIN)
+	CTR_TOP=$(CURDIR) $(UNIT_BIN)
+
+# the unit tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer
+unit-san:
+	$(MAKE) BUILD=$(BUILD)/san CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" unit
 
 integration: all
 	tests/integration/run
 
 check: deps
-	$(MAKE) unit
+	$(MAKE) unit-san
 	$(MAKE) integration
 
 bench: deps all
@@ -106,5 +110,7 @@ bench-review: all
 
 clean:
 	rm -rf $(BUILD)
+
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

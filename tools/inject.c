@@ -51,7 +51,7 @@ struct opts {
 	struct ctr_endpoint vip;
 	enum trigger trigger;
 	const char *out;
-	unsigned flow_timeout_ms, settle_ms, quiet_ms;
+	unsigned flow_timeout_ms, settle_ms, quiet_ms, buffer_kib;
 	char **cmd; /* workload to run in the client namespace, NULL-terminated */
 };
 
@@ -72,7 +72,7 @@ struct run {
 	/* what the settle phase has seen */
 	bool probe_left, probe_natted, client_rst, rst_at_backend;
 	unsigned leaks;
-	uint64_t t_start, t_flow, t_inject, t_leak, t_last_event;
+	uint64_t t_start, t_ready, t_flow, t_inject, t_leak, t_last_event;
 	const char *settled_by;
 	pid_t cmd_pid;
 	int cmd_status;
@@ -123,7 +123,9 @@ static void usage(FILE *f)
 		"                       (repeatable; the node namespace is always reported)\n"
 		"  --flow-timeout MS    bound for finding and learning the flow (default 3000)\n"
 		"  --settle MS          bound for the outcome after injection (default 1000)\n"
-		"  --quiet MS           outcome is final after MS with nothing new (default 60)\n"
+		"  --quiet MS           outcome is final after MS with nothing new (default 30)\n"
+		"  --capture-buffer KIB kernel ring per capture (default 1024; raise it for bulk\n"
+		"                       workloads, inject.kv reports drops)\n"
 		"  -h, --help           this text\n"
 		"exit: 0 injected, 1 could not find/learn/inject (inject.kv says why), 2 usage\n");
 }
@@ -162,6 +164,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"flow-timeout", required_argument, NULL, 'F'},
 		{"settle", required_argument, NULL, 'S'},
 		{"quiet", required_argument, NULL, 'Q'},
+		{"capture-buffer", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -172,7 +175,7 @@ static void parse(int argc, char **argv, struct opts *o)
 			   .trigger = TRIGGER_SEQ_ABOVE,
 			   .flow_timeout_ms = 3000,
 			   .settle_ms = 1000,
-			   .quiet_ms = 60};
+			   .quiet_ms = 30};
 	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'C':
@@ -219,6 +222,9 @@ static void parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'Q':
 			o->quiet_ms = parse_ms(optarg, "--quiet must be 1..60000");
+			break;
+		case 'K':
+			o->buffer_kib = parse_ms(optarg, "--capture-buffer must be 1..60000 KiB");
 			break;
 		case 'h':
 			usage(stdout);
@@ -322,7 +328,7 @@ static int open_captures(struct run *r, char **err)
 		if (netns_enter(ns[i], err) < 0)
 			return -1;
 		snprintf(path, sizeof(path), "%s/%s.pcap", o->out, cap_names[i]);
-		r->cap[i] = capture_open(cap_names[i], ifn[i], path, err);
+		r->cap[i] = capture_open(cap_names[i], ifn[i], path, o->buffer_kib, err);
 		if (!r->cap[i])
 			return -1;
 		if (i == CAP_CLIENT && link_address(ifn[i], o->vip.addr.family, &r->client_ip, err) < 0)
@@ -516,7 +522,7 @@ static int inject(struct run *r, char **err)
 static int settle(struct run *r, char **err)
 {
 	uint64_t deadline = r->t_inject + r->o->settle_ms;
-	const uint64_t grace = 20; /* lets the workload record what the RST did */
+	const uint64_t grace = 5; /* trailing packets of the same burst */
 
 	while (!interrupted) {
 		uint64_t now = now_ms();
@@ -604,6 +610,7 @@ static int write_record(struct run *r, const char *error, char **err)
 		kvf(f, "outcome.leaked_at_client", "%u", r->leaks);
 		kvf(f, "outcome.client_rst", "%d", r->client_rst);
 		kvf(f, "outcome.rst_at_backend", "%d", r->rst_at_backend);
+		kvf(f, "time.captures_ms", "%llu", (unsigned long long)(r->t_ready - r->t_start));
 		kvf(f, "time.flow_ms", "%llu", (unsigned long long)(r->t_flow - r->t_start));
 		kvf(f, "time.inject_ms", "%llu", (unsigned long long)(r->t_inject - r->t_start));
 		kvf(f, "time.settled_ms", "%llu", (unsigned long long)(now_ms() - r->t_start));
@@ -659,7 +666,7 @@ int main(int argc, char **argv)
 	if (r.home_fd < 0)
 		die(CTR_EXIT_FAIL, err);
 	r.t_start = now_ms();
-	if (open_captures(&r, &err) == 0 && start_command(&r, &err) == 0 &&
+	if (open_captures(&r, &err) == 0 && (r.t_ready = now_ms(), start_command(&r, &err) == 0) &&
 	    find_flow(&r, &err) == 0) {
 		read_invalid(&r, r.invalid_before);
 		if (inject(&r, &err) == 0 && settle(&r, &err) == 0)

@@ -161,6 +161,8 @@ static void print_text(const struct evidence *ev)
 	char buf[256];
 
 	printf("verdict:  %s (%s)\n", verdict_name(r->verdict), r->reason);
+	if (strcmp(get(&ev->inject, "error", "-"), "-"))
+		printf("error:    %s\n", get(&ev->inject, "error", "-"));
 	if (expected)
 		printf("expected: %s%s\n", expected,
 		       strcmp(expected, verdict_name(r->verdict)) ? "  <-- MISMATCH" : "");
@@ -197,9 +199,9 @@ static void print_kv(const struct evidence *ev)
 	const struct verdict_result *r = &ev->res;
 	char buf[256];
 
-	printf("observed=%s\nreason=%s\nleaked_packets=%u\nclient_rst=%d\nrst_at_backend=%d\n"
+	printf("observed=%s\nreason=%s\nerror=%s\nleaked_packets=%u\nclient_rst=%d\nrst_at_backend=%d\n"
 	       "backend_reset=%d\n",
-	       verdict_name(r->verdict), r->reason, r->leaked_packets, r->client_rst,
+	       verdict_name(r->verdict), r->reason, get(&ev->inject, "error", "-"), r->leaked_packets, r->client_rst,
 	       r->rst_at_backend, r->backend_reset);
 	if (r->leaked_packets) {
 		seg_str(&r->first_leak, buf, sizeof(buf));
@@ -260,6 +262,7 @@ static void print_json(const struct evidence *ev)
 	}
 	json_kv_str(stdout, &first, "observed", verdict_name(r->verdict));
 	json_kv_str(stdout, &first, "reason", r->reason);
+	json_kv_str(stdout, &first, "error", get(&ev->inject, "error", "-"));
 	json_kv_raw(stdout, &first, "client_rst", r->client_rst ? "true" : "false");
 	json_kv_raw(stdout, &first, "backend_reset", r->backend_reset ? "true" : "false");
 	snprintf(buf, sizeof(buf), "%u", r->leaked_packets);

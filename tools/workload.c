@@ -329,28 +329,39 @@ static void serve(int cfd, const struct opts *o, struct record *r, uint64_t dead
 	free(buf);
 }
 
+/* Reads until EOF, error, the deadline or a stop request. On a stop request it closes
+ * gracefully: FIN first, then reads until the server's FIN (bounded). Closing with unread
+ * data would send RST, and the bench would see its own stop as a reset of the backend. */
 static void drain(int fd, struct record *r, uint64_t deadline)
 {
 	char buf[65536];
+	bool stopping = false;
 
-	while (!stop_requested) {
-		int ev = wait_for(fd, POLLIN, deadline);
+	for (;;) {
+		int ev;
 		ssize_t n;
 
+		if (stop_requested && !stopping) {
+			stopping = true;
+			shutdown(fd, SHUT_WR);
+			if (deadline > now_ms() + 200)
+				deadline = now_ms() + 200;
+		}
+		ev = wait_for(fd, POLLIN, deadline);
 		if (ev < 0) {
 			ended_by(r, errno);
 			return;
 		}
 		if (!ev) {
 			if (now_ms() >= deadline) {
-				r->end = "timeout";
+				r->end = stopping ? "stopped" : "timeout";
 				return;
 			}
 			continue;
 		}
 		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n == 0) {
-			r->end = "closed";
+			r->end = stopping ? "stopped" : "closed";
 			return;
 		}
 		if (n < 0) {
@@ -361,7 +372,6 @@ static void drain(int fd, struct record *r, uint64_t deadline)
 		}
 		r->bytes += (unsigned long long)n;
 	}
-	r->end = "stopped";
 }
 
 static int run_server(const struct opts *o, struct record *r, uint64_t start)

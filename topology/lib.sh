@@ -12,7 +12,10 @@ CTR_TOP=${CTR_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 CTR_STATE=${CTR_STATE:-/run/ctreset}
 CTR_BIN=${CTR_BIN:-$CTR_TOP/build}
 
-eval "$(sed -n 's/^#define \(CTR_EXIT_[A-Z]*\) \([0-9]*\).*/\1=\2/p' "$CTR_TOP/tools/lib/exitcodes.h")"
+while read -r _def _name _value _; do
+	[[ $_def == "#define" && $_name == CTR_EXIT_* ]] && printf -v "$_name" '%s' "$_value"
+done <"$CTR_TOP/tools/lib/exitcodes.h"
+unset _def _name _value
 
 # --- defaults: RFC 2544 benchmarking range, all overridable from the environment ---------
 : "${CTR_CLUSTER_CIDR:=198.18.0.0/16}"   # pods and node wires (kube-proxy --cluster-cidr)
@@ -29,13 +32,13 @@ ctr_log() { printf '%s\n' "$*" >&2; }
 ctr_die() {
 	local code=$1
 	shift
-	printf '%s: %s\n' "${0##*/}" "$*" >&2
+	printf '%s: %s\n' "${CTR_PROG:-${0##*/}}" "$*" >&2
 	exit "$code"
 }
 ctr_skip() { printf 'SKIP: %s\n' "$*"; exit "$CTR_EXIT_SKIP"; }
 
 ctr_require_root() {
-	[ "$(id -u)" -eq 0 ] || ctr_die "$CTR_EXIT_SKIP" "needs root (network namespaces, raw sockets, netfilter): run with sudo"
+	[ "$EUID" -eq 0 ] || ctr_die "$CTR_EXIT_SKIP" "needs root (network namespaces, raw sockets, netfilter): run with sudo"
 }
 
 ctr_require_cmd() {
@@ -45,16 +48,31 @@ ctr_require_cmd() {
 	done
 }
 
-ctr_now_ms() { local t; t=$(date +%s%N); echo $((t / 1000000)); }
+ctr_now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+ctr_now() { local t=${EPOCHREALTIME/[.,]/}; REPLY=$((t / 1000)); } # ms -> REPLY, no fork
 
-# Poll, don't sleep: ctr_busywait TIMEOUT_MS cmd args... (10 ms steps)
+# ctr_sleep SECONDS: a sleep without a fork: read with a timeout on a FIFO nobody writes
+# (opened read-write, so the open does not block and the read never sees EOF)
+CTR_SLEEP_FD=
+ctr_sleep() {
+	if [ -z "$CTR_SLEEP_FD" ]; then
+		local fifo
+		fifo=$(mktemp -u "${TMPDIR:-/tmp}/ctreset-sleep.XXXXXX") && mkfifo -m 600 "$fifo" &&
+			exec {CTR_SLEEP_FD}<>"$fifo" && rm -f "$fifo" || { sleep "$1"; return 0; }
+	fi
+	read -r -t "$1" -u "$CTR_SLEEP_FD" _ || true
+}
+
+# Poll, don't sleep: ctr_busywait TIMEOUT_MS cmd args... (5 ms steps)
 ctr_busywait() {
 	local timeout_ms=$1 start
 	shift
-	start=$(ctr_now_ms)
+	ctr_now
+	start=$REPLY
 	until "$@"; do
-		(($(ctr_now_ms) - start >= timeout_ms)) && return 1
-		sleep 0.01
+		ctr_now
+		((REPLY - start >= timeout_ms)) && return 1
+		ctr_sleep 0.005
 	done
 }
 
@@ -69,55 +87,54 @@ ctr_run_deferred() {
 	CTR_DEFER=()
 }
 
-# --- addresses -------------------------------------------------------------------------------
-ctr_ip4_to_int() {
+# --- addresses --------------------------------------------------------------------------------
+# The hot helpers return in REPLY instead of printing: a $(...) costs a fork each, and
+# topology/up runs dozens of them.
+ctr_ip4_to_int() { # IP -> REPLY
 	local IFS=. a b c d
 	read -r a b c d <<<"$1"
-	echo $(((a << 24) | (b << 16) | (c << 8) | d))
+	REPLY=$(((a << 24) | (b << 16) | (c << 8) | d))
 }
-ctr_int_to_ip4() {
+ctr_int_to_ip4() { # N -> REPLY
 	local n=$1
-	echo "$(((n >> 24) & 255)).$(((n >> 16) & 255)).$(((n >> 8) & 255)).$((n & 255))"
+	REPLY="$(((n >> 24) & 255)).$(((n >> 16) & 255)).$(((n >> 8) & 255)).$((n & 255))"
 }
 ctr_valid_ip4() {
 	local re='^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$'
 	[[ $1 =~ $re ]]
 }
-ctr_valid_cidr4() {
+ctr_valid_cidr4() { # the network address itself, /8 to /30, no host bits set
 	local ip=${1%/*} len=${1#*/}
 	[[ $1 == */* ]] && ctr_valid_ip4 "$ip" && [[ $len =~ ^[0-9]+$ ]] && ((len >= 8 && len <= 30)) || return 1
-	# the network address itself, no host bits set
-	local n mask
-	n=$(ctr_ip4_to_int "$ip")
-	mask=$(((0xffffffff << (32 - len)) & 0xffffffff))
-	((n == (n & mask)))
+	ctr_ip4_to_int "$ip"
+	((REPLY == (REPLY & ((0xffffffff << (32 - len)) & 0xffffffff))))
 }
 ctr_valid_port() { [[ $1 =~ ^[0-9]+$ ]] && (($1 >= 1 && $1 <= 65535)); }
-# ctr_cidr_host CIDR N -> the Nth address of the network (N may not reach the broadcast)
-ctr_cidr_host() {
-	local net=${1%/*} len=${1#*/} n
-	n=$(ctr_ip4_to_int "$net")
+ctr_cidr_host() { # CIDR N -> REPLY: the Nth address of the network (never its broadcast)
+	local len=${1#*/}
 	(($2 >= 1 && $2 < (1 << (32 - len)) - 1)) || return 1
-	ctr_int_to_ip4 $((n + $2))
+	ctr_ip4_to_int "${1%/*}"
+	ctr_int_to_ip4 $((REPLY + $2))
 }
 ctr_cidr_contains() { # CIDR IP
-	local len=${1#*/} net ip mask
-	net=$(ctr_ip4_to_int "${1%/*}")
-	ip=$(ctr_ip4_to_int "$2")
-	mask=$(((0xffffffff << (32 - len)) & 0xffffffff))
-	(((ip & mask) == net))
+	local len=${1#*/} net
+	ctr_ip4_to_int "${1%/*}"
+	net=$REPLY
+	ctr_ip4_to_int "$2"
+	(((REPLY & ((0xffffffff << (32 - len)) & 0xffffffff)) == net))
 }
 
 # --- run identity and the reaper ---------------------------------------------------------------
-ctr_new_prefix() { printf 'ctr-%s\n' "$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"; }
+# 24 random bits; topology/up refuses a prefix in use, so a collision fails loudly
+ctr_new_prefix() { printf 'ctr-%06x\n' $((((RANDOM << 15) ^ RANDOM ^ (BASHPID << 7)) & 0xffffff)); }
 ctr_valid_prefix() { [[ $1 =~ ^ctr-[0-9a-f]{6}$ ]]; }
 
 # start time of a pid (field 22 of /proc/PID/stat): a recycled pid has another
-ctr_pid_start() {
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	stat=${stat##*) }
-	awk '{print $20}' <<<"$stat"
+ctr_pid_start() { # PID -> REPLY
+	local stat fields
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+	read -ra fields <<<"${stat##*) }"
+	REPLY=${fields[19]}
 }
 
 # ctr_claim PREFIX OWNER_PID: records the owner; OWNER_PID 0 = manual (never auto-reaped)
@@ -127,7 +144,7 @@ ctr_claim() {
 	if [ "$2" = 0 ]; then
 		echo "manual" >"$dir/owner"
 	else
-		echo "$2 $(ctr_pid_start "$2")" >"$dir/owner"
+		ctr_pid_start "$2" && echo "$2 $REPLY" >"$dir/owner"
 	fi
 }
 
@@ -137,23 +154,32 @@ ctr_prefix_dead() {
 	owner=$(cat "$CTR_STATE/$1/owner" 2>/dev/null) || return 0
 	[ "$owner" = manual ] && return 1
 	read -r pid start <<<"$owner"
-	[ -n "$pid" ] && [ "$(ctr_pid_start "$pid")" = "$start" ] && return 1
+	[ -n "$pid" ] && ctr_pid_start "$pid" && [ "$REPLY" = "$start" ] && return 1
 	return 0
 }
 
-ctr_prefix_namespaces() { ip netns list 2>/dev/null | awk -v p="$1-" 'index($1, p) == 1 {print $1}'; }
+# the namespaces of PREFIX, one a line (ip netns keeps them as files in /run/netns)
+ctr_prefix_namespaces() {
+	local f
+	for f in /run/netns/"$1"-*; do
+		[ -e "$f" ] && echo "${f##*/}"
+	done
+	return 0
+}
 
 # removes every namespace of PREFIX, the processes in them first (a process keeps a
-# deleted namespace alive), then its state
+# deleted namespace alive), then its state. One ip call lists the pids, one deletes.
 ctr_destroy_prefix() {
-	local ns pids
-	for ns in $(ctr_prefix_namespaces "$1"); do
-		pids=$(ip netns pids "$ns" 2>/dev/null)
+	local ns=() f pids
+	for f in /run/netns/"$1"-*; do
+		[ -e "$f" ] && ns+=("${f##*/}")
+	done
+	if [ ${#ns[@]} -gt 0 ]; then
+		pids=$(printf 'netns pids %s\n' "${ns[@]}" | ip -force -batch - 2>/dev/null)
+		# shellcheck disable=SC2086
 		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
-	done
-	for ns in $(ctr_prefix_namespaces "$1"); do
-		ip netns del "$ns" 2>/dev/null
-	done
+		printf 'netns del %s\n' "${ns[@]}" | ip -force -batch - 2>/dev/null
+	fi
 	rm -rf "${CTR_STATE:?}/$1"
 }
 
@@ -181,7 +207,7 @@ ctr_netns_add() {
 # ctr_sysctl NS KEY VALUE: only ever inside a bench namespace
 ctr_sysctl() {
 	[[ $1 == ctr-* ]] || ctr_die "$CTR_EXIT_FAIL" "refusing sysctl outside a bench namespace: '$1'"
-	ip netns exec "$1" sysctl -qw "$2=$3"
+	nsenter --net="/run/netns/$1" sysctl -qw "$2=$3"
 }
 
 # state file of a topology
@@ -194,8 +220,15 @@ ctr_load_topology() {
 	. "$f"
 }
 
-# packet count of the KUBE-FORWARD INVALID DROP rule in NS, "-" when absent
+# packet count of the KUBE-FORWARD INVALID DROP rule in NS -> REPLY, "-" when absent
 ctr_drop_counter() {
-	ip netns exec "$1" iptables-save -c -t filter 2>/dev/null |
-		awk '/-A KUBE-FORWARD/ && /--ctstate INVALID/ && /-j DROP/ {gsub(/[\[\]]/, "", $1); split($1, c, ":"); print c[1]; found=1} END {if (!found) print "-"}'
+	local line counts
+	REPLY=-
+	while read -r line; do
+		if [[ $line == "["*"-A KUBE-FORWARD "*"--ctstate INVALID"*"-j DROP"* ]]; then
+			counts=${line%%]*}
+			counts=${counts#[}
+			REPLY=${counts%%:*}
+		fi
+	done < <(nsenter --net="/run/netns/$1" iptables-save -c -t filter 2>/dev/null)
 }

@@ -17,10 +17,10 @@ struct capture {
 
 /* Snap length: whole frames, so the files are evidence, not summaries. */
 #define CAPTURE_SNAPLEN 65535
-#define CAPTURE_BUFFER (4 * 1024 * 1024)
+#define CAPTURE_BUFFER (4096 * 1024)
 
 struct capture *capture_open(const char *label, const char *ifname, const char *path,
-			     char **err)
+			     unsigned buffer_kib, char **err)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct capture *c = calloc(1, sizeof(*c));
@@ -39,7 +39,7 @@ struct capture *capture_open(const char *label, const char *ifname, const char *
 	}
 	pcap_set_snaplen(c->pcap, CAPTURE_SNAPLEN);
 	pcap_set_immediate_mode(c->pcap, 1);
-	pcap_set_buffer_size(c->pcap, CAPTURE_BUFFER);
+	pcap_set_buffer_size(c->pcap, (int)(buffer_kib ? buffer_kib : CAPTURE_BUFFER_KIB) * 1024);
 	rc = pcap_activate(c->pcap);
 	if (rc < 0) {
 		err_set(err, "capture %s on %s: %s", label, ifname, pcap_geterr(c->pcap));

@@ -12,9 +12,13 @@ typedef void (*capture_cb)(void *ctx, const struct capture *c, const struct ctr_
 
 /* Opens a non-blocking, immediate-mode capture on ifname in the current namespace and a
  * pcap file at path (created, truncated). label names the point ("client", "nodeA") in
- * messages and callbacks. Returns NULL with *err set on failure. */
+ * messages and callbacks; buffer_kib sizes the kernel ring (0: CAPTURE_BUFFER_KIB; a
+ * larger ring costs milliseconds to set up, a smaller one drops under load, which
+ * capture_dropped reports). Returns NULL with *err set on failure. */
 struct capture *capture_open(const char *label, const char *ifname, const char *path,
-			     char **err);
+			     unsigned buffer_kib, char **err);
+
+#define CAPTURE_BUFFER_KIB 1024
 
 /* The fd to poll() for readability. */
 int capture_fd(const struct capture *c);

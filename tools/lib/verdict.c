@@ -73,6 +73,11 @@ int verdict_decide(const struct verdict_input *in, struct verdict_result *out, c
 	memset(out, 0, sizeof(*out));
 	out->verdict = VERDICT_INCONCLUSIVE;
 	out->backend_reset = in->backend_end == BACKEND_END_RESET;
+	if (!in->injected) {
+		/* nothing was caused: the captures, if any, cannot say anything about it */
+		REASON("the injector did not send its event");
+		return 0;
+	}
 	if (pcapfile_foreach(in->client_pcap, scan_client, &s, NULL, err) < 0) {
 		REASON("client capture unreadable");
 		return err_wrap(err, "client capture");

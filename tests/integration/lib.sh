@@ -1,0 +1,54 @@
+# shellcheck shell=bash
+# Integration test helpers: one PASS/FAIL/SKIP line per check, kselftest exit codes.
+. "${BASH_SOURCE[0]%/*}/../../bench/lib.sh"
+
+T_FAILS=0 T_PASSES=0
+t_pass() { printf 'PASS: %s\n' "$*"; T_PASSES=$((T_PASSES + 1)); }
+t_fail() { printf 'FAIL: %s\n' "$*"; T_FAILS=$((T_FAILS + 1)); }
+# t_check DESCRIPTION EXPECTED ACTUAL [STATE...]: on mismatch prints both and the state
+t_check() {
+	local what=$1 want=$2 got=$3
+	shift 3
+	if [ "$want" = "$got" ]; then
+		t_pass "$what"
+	else
+		t_fail "$what: expected '$want', found '$got'"
+		[ $# -gt 0 ] && printf '  %s\n' "$@"
+	fi
+}
+t_done() {
+	if [ "$T_FAILS" -gt 0 ]; then exit "$CTR_EXIT_FAIL"; fi
+	[ "$T_PASSES" -gt 0 ] || { echo "FAIL: no check ran"; exit "$CTR_EXIT_FAIL"; }
+	exit "$CTR_EXIT_PASS"
+}
+t_require_root() { [ "$EUID" -eq 0 ] || ctr_skip "needs root (network namespaces, netfilter)"; }
+
+# The host state a run must leave as it found it: the root namespace's firewall (every
+# backend), links, conntrack/forwarding sysctls, and the namespaces of ctreset runs that
+# are not alive (a live run of someone else is not ours to judge).
+t_host_state() {
+	local s p ns
+	echo "## netns"
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+		p=${ns%-*}
+		if [[ $ns == ctr-* ]] && ctr_valid_prefix "$p" && ! ctr_prefix_dead "$p"; then
+			continue
+		fi
+		echo "$ns"
+	done
+	echo "## links"
+	ip -o link show | sed 's/^[0-9]*: //; s/ qlen.*//; s/link\/ether [0-9a-f:]*//'
+	for s in iptables-save iptables-legacy-save ip6tables-save ip6tables-legacy-save; do
+		command -v "$s" >/dev/null 2>&1 || continue
+		echo "## $s"
+		"$s" 2>/dev/null | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//'
+	done
+	echo "## nft"
+	nft list ruleset 2>/dev/null
+	echo "## sysctl"
+	for s in net/netfilter/nf_conntrack_tcp_be_liberal net/netfilter/nf_conntrack_tcp_loose \
+		net/netfilter/nf_conntrack_tcp_ignore_invalid_rst net/ipv4/ip_forward \
+		net/ipv6/conf/all/forwarding net/bridge/bridge-nf-call-iptables; do
+		[ -r "/proc/sys/$s" ] && echo "$s=$(cat "/proc/sys/$s")"
+	done
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# topology/up, down, workaround and reap: what they build, idempotence, and a one-line
+# error naming the problem for bad input, with nothing half-built left behind.
+set -uo pipefail
+. "${BASH_SOURCE[0]%/*}/lib.sh"
+t_require_root
+
+T=$CTR_TOP/topology
+p=$(ctr_new_prefix)
+trap 'ctr_destroy_prefix "$p"' EXIT
+
+out=$("$T/up" --prefix "$p")
+t_check "up succeeds" 0 $?
+t_check "up prints the client pod address" "CLIENT_IP=198.18.1.10" "$(grep ^CLIENT_IP= <<<"$out")"
+t_check "four namespaces with the prefix" 4 "$(ctr_prefix_namespaces "$p" | wc -l)"
+t_check "client reaches the backend pod across the nodes" 0 \
+	"$(ip netns exec "$p-client" ping -c1 -W1 198.18.2.10 >/dev/null 2>&1; echo $?)"
+t_check "forwarding on in node A" 1 "$(ip netns exec "$p-nodeA" cat /proc/sys/net/ipv4/ip_forward)"
+t_check "DNAT for the VIP in node A" 1 \
+	"$(ip netns exec "$p-nodeA" iptables-save -t nat | grep -c -- '-j DNAT --to-destination 198.18.2.10:8080')"
+t_check "KUBE-FORWARD jumped from FORWARD" 1 \
+	"$(ip netns exec "$p-nodeB" iptables -S FORWARD | grep -c -- '-j KUBE-FORWARD')"
+t_check "no link made in the root namespace" "" "$(ip -o link show | grep -E 'veth-pod|wire0|cbr0')"
+
+again=$("$T/up" --prefix "$p")
+t_check "up again on the same topology succeeds" 0 $?
+t_check "...and prints the same" "$out" "$again"
+err=$("$T/up" --prefix "$p" --workaround be-liberal 2>&1)
+t_check "up again with other settings refuses" 1 $? "$err"
+t_check "...and leaves the topology whole" 4 "$(ctr_prefix_namespaces "$p" | wc -l)"
+ip netns del "$p-client"
+err=$("$T/up" --prefix "$p" 2>&1)
+t_check "up on an incomplete topology refuses" 1 $? "$err"
+"$T/down" --prefix "$p" && "$T/up" --prefix "$p" >/dev/null
+t_check "down then up rebuilds it" 4 "$(ctr_prefix_namespaces "$p" | wc -l)"
+
+rule_count() { ip netns exec "$p-$1" iptables -S KUBE-FORWARD | grep -c -- '--ctstate INVALID -j DROP'; }
+"$T/workaround" apply kube-proxy-drop --prefix "$p" && "$T/workaround" apply kube-proxy-drop --prefix "$p"
+t_check "kube-proxy-drop applied twice is one rule (node A)" 1 "$(rule_count nodeA)"
+t_check "kube-proxy-drop is KUBE-FORWARD's first rule" "-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP" \
+	"$(ip netns exec "$p-nodeB" iptables -S KUBE-FORWARD | sed -n 2p)"
+"$T/workaround" revert kube-proxy-drop --prefix "$p"
+t_check "kube-proxy-drop reverted" "0 0" "$(rule_count nodeA) $(rule_count nodeB)"
+host_liberal=$(cat /proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal)
+"$T/workaround" apply be-liberal --prefix "$p"
+t_check "be-liberal set in node B" 1 "$(ip netns exec "$p-nodeB" cat /proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal)"
+t_check "be-liberal not set on the host" "$host_liberal" "$(cat /proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal)"
+"$T/workaround" revert be-liberal --prefix "$p"
+t_check "be-liberal reverted" 0 "$(ip netns exec "$p-nodeA" cat /proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal)"
+
+"$T/down" --prefix "$p"
+t_check "down succeeds" 0 $?
+t_check "down removes every namespace" 0 "$(ctr_prefix_namespaces "$p" | wc -l)"
+"$T/down" --prefix "$p"
+t_check "down again is a no-op success" 0 $?
+
+# bad input: exit 2, one line naming the argument, nothing built
+bad() { # DESCRIPTION ENV... -- ARGS...
+	local what=$1 envs=() err rc
+	shift
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	err=$(env "${envs[@]}" "$T/up" --prefix "$p" "$@" 2>&1 >/dev/null)
+	rc=$?
+	t_check "$what: usage error" 2 "$rc" "$err"
+	t_check "$what: one line of error" 1 "$(grep -c . <<<"$err")" "$err"
+	t_check "$what: nothing built" 0 "$(ctr_prefix_namespaces "$p" | wc -l)"
+}
+bad "bad pod CIDR" CTR_POD_CIDR_A=198.18.1.0/33 --
+bad "CIDR with host bits" CTR_POD_CIDR_B=198.18.2.7/24 --
+bad "VIP outside the service range" CTR_VIP=198.18.5.5 --
+bad "port out of range" CTR_PORT=70000 --
+bad "unknown topology" -- --topology star
+bad "unknown workaround" -- --workaround magic
+err=$("$T/up" --prefix "nope" 2>&1); t_check "bad prefix refused" 2 $? "$err"
+err=$("$T/workaround" apply magic --prefix "$p" 2>&1); t_check "unknown workaround name refused" 2 $? "$err"
+err=$("$T/workaround" apply be-liberal --prefix "$p" 2>&1); t_check "workaround on a missing topology fails" 1 $? "$err"
+
+# the reaper: a topology whose owner is gone is removed, a live owner's is kept
+sleep 30 &
+live=$!
+q=$(ctr_new_prefix)
+"$T/up" --prefix "$q" --owner "$live" >/dev/null
+"$T/reap" >/dev/null
+t_check "reaper keeps a live owner's topology" 4 "$(ctr_prefix_namespaces "$q" | wc -l)"
+kill "$live"; wait "$live" 2>/dev/null
+"$T/reap" >/dev/null
+t_check "reaper removes a dead owner's topology" 0 "$(ctr_prefix_namespaces "$q" | wc -l)"
+t_check "reaper removes its state" "" "$(ls -d "$CTR_STATE/$q" 2>/dev/null)"
+t_done

@@ -1,0 +1,156 @@
+#include "learn.h"
+#include "seq.h"
+#include "tests.h"
+#include "trigger.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct ctr_tuple s2c; /* backend 198.18.2.10:8080 -> client 198.18.1.10:40000 */
+
+static struct ctr_pkt seg(bool from_server, uint32_t seq, uint32_t ack, uint8_t flags,
+			  uint16_t win, uint32_t len, int wscale)
+{
+	struct ctr_pkt p = {.seq = seq, .ack = ack, .flags = flags, .win = win,
+			    .payload_len = len, .wscale = wscale};
+
+	p.tuple = from_server ? s2c : tuple_reverse(&s2c);
+	return p;
+}
+
+/* A handshake and a little data with the server's ISN just below 2^32, so every sum in
+ * the learner crosses the wrap. Client ISN 1000, wscale 7; server ISN 2^32-100, wscale 10. */
+static void feed(struct learn_flow *f)
+{
+	const uint32_t sisn = 0xffffff9cu;
+	struct ctr_pkt p;
+
+	learn_init(f, &s2c);
+	p = seg(false, 1000, 0, TCPF_SYN, 64240, 0, 7);
+	learn_segment(f, &p);
+	p = seg(true, sisn, 1001, TCPF_SYN | TCPF_ACK, 65160, 0, 10);
+	learn_segment(f, &p);
+	p = seg(false, 1001, sisn + 1, TCPF_ACK, 502, 0, -1); /* 502 << 7 = 64256 */
+	learn_segment(f, &p);
+	p = seg(true, sisn + 1, 1001, TCPF_PSH | TCPF_ACK, 64, 1024, -1);
+	learn_segment(f, &p);
+	p = seg(false, 1001, sisn + 1025, TCPF_ACK, 510, 0, -1); /* 510 << 7 = 65280 */
+	learn_segment(f, &p);
+}
+
+static void handshake_and_wrap(void)
+{
+	struct learn_flow f;
+	const char *why = NULL;
+
+	feed(&f);
+	CU_ASSERT_TRUE(learn_ready(&f, &why));
+	CU_ASSERT_PTR_NULL(why);
+	CU_ASSERT_EQUAL(learn_scale(&f, &f.client), 7);
+	CU_ASSERT_EQUAL(f.server.end, 0xffffff9cu + 1025); /* wrapped: 0x3a1 */
+	CU_ASSERT_EQUAL(f.server.end, 0x39du);
+	CU_ASSERT_EQUAL(f.client.end, 1001u);
+	CU_ASSERT_EQUAL(f.client.ack, 0x39du);
+	CU_ASSERT_EQUAL(f.client.maxwin, 65280u);
+	CU_ASSERT_EQUAL(f.client.maxend, 0x39du + 65280u);
+}
+
+static void scale_needs_both_syns(void)
+{
+	struct learn_flow f;
+	struct ctr_pkt p;
+
+	learn_init(&f, &s2c);
+	p = seg(false, 1000, 0, TCPF_SYN, 64240, 0, 7);
+	learn_segment(&f, &p);
+	p = seg(true, 5000, 1001, TCPF_SYN | TCPF_ACK, 65160, 0, -1); /* no WS option */
+	learn_segment(&f, &p);
+	p = seg(false, 1001, 5001, TCPF_ACK, 502, 0, -1);
+	learn_segment(&f, &p);
+	CU_ASSERT_EQUAL(learn_scale(&f, &f.client), 0);
+	CU_ASSERT_EQUAL(f.client.maxwin, 64240u); /* the SYN's, larger than 502 unscaled */
+}
+
+static void not_ready_without_data(void)
+{
+	struct learn_flow f;
+	struct ctr_pkt p;
+	const char *why = NULL;
+
+	learn_init(&f, &s2c);
+	CU_ASSERT_FALSE(learn_ready(&f, &why));
+	CU_ASSERT_PTR_NOT_NULL(why);
+	p = seg(false, 1000, 0, TCPF_SYN, 64240, 0, 7);
+	learn_segment(&f, &p);
+	p = seg(true, 5000, 1001, TCPF_SYN | TCPF_ACK, 65160, 0, 10);
+	learn_segment(&f, &p);
+	CU_ASSERT_FALSE(learn_ready(&f, &why));
+	/* a segment of another flow is not taken */
+	p = seg(true, 5001, 1001, TCPF_ACK, 64, 100, -1);
+	p.tuple.dst.port = 40001;
+	CU_ASSERT_FALSE(learn_segment(&f, &p));
+}
+
+/* each trigger lands where conntrack's rule puts it (tcp_in_window, >= 6.1) */
+static void trigger_placement(void)
+{
+	struct learn_flow f;
+	struct craft_segment s;
+	char why[256];
+	uint32_t maxend, maxwin, end, mack;
+
+	feed(&f);
+	maxend = f.client.maxend;
+	maxwin = f.client.maxwin;
+
+	CU_ASSERT_EQUAL_FATAL(trigger_probe(TRIGGER_SEQ_ABOVE, &f, &s, why, sizeof(why)), 0);
+	end = s.seq + s.payload_len;
+	/* over the upper bound, and by more than the receiver's max window (else ACCEPTed
+	 * by "work around exceeded receive window") */
+	CU_ASSERT_TRUE(seq_after(s.seq, maxend));
+	CU_ASSERT_TRUE(end - maxend + 1 > maxwin);
+	CU_ASSERT_EQUAL(s.ack, f.client.end); /* exact: the client's RST will carry it */
+	CU_ASSERT_TRUE(tuple_eq(&s.tuple, &s2c));
+
+	CU_ASSERT_EQUAL_FATAL(trigger_probe(TRIGGER_SMALL_OVERSHOOT, &f, &s, why, sizeof(why)), 0);
+	end = s.seq + s.payload_len;
+	CU_ASSERT_TRUE(seq_after(end, maxend));
+	CU_ASSERT_TRUE(end - maxend + 1 <= maxwin);
+
+	CU_ASSERT_EQUAL_FATAL(trigger_probe(TRIGGER_SEQ_BELOW, &f, &s, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(s.seq, f.client.ack - TRIGGER_E2E_BELOW); /* wraps below zero */
+	CU_ASSERT_TRUE(seq_before(s.seq, f.client.ack));
+
+	mack = trigger_maxackwindow(&f.server);
+	CU_ASSERT_EQUAL(mack, 66000u); /* server window 64 << 10 = 65536 < 66000 */
+	CU_ASSERT_EQUAL_FATAL(trigger_probe(TRIGGER_ACK_ABOVE, &f, &s, why, sizeof(why)), 0);
+	CU_ASSERT_TRUE(seq_after(s.ack, f.client.end));
+	CU_ASSERT_EQUAL(s.seq, f.server.end);
+	CU_ASSERT_EQUAL_FATAL(trigger_probe(TRIGGER_ACK_BELOW, &f, &s, why, sizeof(why)), 0);
+	CU_ASSERT_TRUE(seq_before(s.ack, f.client.end - mack));
+
+	CU_ASSERT_EQUAL_FATAL(trigger_probe(TRIGGER_BAD_FLAGS, &f, &s, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(s.flags, TCPF_SYN | TCPF_FIN);
+	CU_ASSERT_EQUAL(trigger_probe(TRIGGER_CT_ENTRY_LOST, &f, &s, why, sizeof(why)), -1);
+}
+
+static void trigger_names(void)
+{
+	for (int t = 0; t < TRIGGER_COUNT; t++)
+		CU_ASSERT_EQUAL(trigger_parse(trigger_info(t)->name), t);
+	CU_ASSERT_EQUAL(trigger_parse("seq_above"), -1);
+	CU_ASSERT_EQUAL(trigger_parse(""), -1);
+}
+
+void register_learn_tests(void)
+{
+	CU_pSuite s = suite_add("learn+trigger");
+
+	if (endpoint_parse("198.18.2.10:8080", &s2c.src) || endpoint_parse("198.18.1.10:40000", &s2c.dst))
+		abort();
+	test_add(s, "handshake, window scale and data across 2^32", handshake_and_wrap);
+	test_add(s, "window scale only when both SYNs carry it", scale_needs_both_syns);
+	test_add(s, "not ready before data; other flows ignored", not_ready_without_data);
+	test_add(s, "trigger placement against conntrack's window", trigger_placement);
+	test_add(s, "trigger names round-trip", trigger_names);
+}

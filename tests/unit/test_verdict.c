@@ -1,0 +1,152 @@
+/* The verdict on the committed reference captures of real runs (pcaps/ref/), one per
+ * verdict, plus the cross-checks that make a run inconclusive. */
+#include "kv.h"
+#include "tests.h"
+#include "verdict.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ref {
+	char client[PATH_MAX + 32], backend[PATH_MAX + 32];
+	struct verdict_input in;
+};
+
+/* loads pcaps/ref/NAME: endpoints from its inject.kv, backend end from its server.kv */
+static void load_ref(const char *name, struct ref *r)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	struct kv inj, srv;
+	char *err = NULL;
+	const char *end;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(dir, sizeof(dir), "%s", ref_path(name));
+	snprintf(path, sizeof(path), "%s/inject.kv", dir);
+	CU_ASSERT_EQUAL_FATAL(kv_load(path, &inj, &err), 0);
+	snprintf(path, sizeof(path), "%s/server.kv", dir);
+	CU_ASSERT_EQUAL_FATAL(kv_load(path, &srv, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(endpoint_parse(kv_get(&inj, "client"), &r->in.client), 0);
+	CU_ASSERT_EQUAL_FATAL(endpoint_parse(kv_get(&inj, "backend"), &r->in.backend), 0);
+	r->in.injected = !strcmp(kv_get(&inj, "injected"), "1");
+	end = kv_get(&srv, "end");
+	r->in.backend_end = !strcmp(end, "reset") ? BACKEND_END_RESET : BACKEND_END_ALIVE;
+	snprintf(r->client, sizeof(r->client), "%s/client.pcap", dir);
+	snprintf(r->backend, sizeof(r->backend), "%s/backend.pcap", dir);
+	r->in.client_pcap = r->client;
+	r->in.backend_pcap = r->backend;
+	kv_free(&inj);
+	kv_free(&srv);
+}
+
+static void decide(struct ref *r, struct verdict_result *res)
+{
+	char *err = NULL;
+
+	CU_ASSERT_EQUAL(verdict_decide(&r->in, res, &err), 0);
+	free(err);
+}
+
+static void reset_capture(void)
+{
+	struct ref r;
+	struct verdict_result res;
+
+	load_ref("reset", &r);
+	decide(&r, &res);
+	CU_ASSERT_EQUAL(res.verdict, VERDICT_RESET);
+	CU_ASSERT_EQUAL(res.leaked_packets, 1u);
+	CU_ASSERT_TRUE(res.client_rst);
+	CU_ASSERT_TRUE(res.rst_at_backend);
+	/* the leaked segment comes from the backend pod's own address... */
+	CU_ASSERT_TRUE(endpoint_eq(&res.first_leak.tuple.src, &r.in.backend));
+	/* ...and the client's RST carries its ack as seq: that is why it kills the socket */
+	CU_ASSERT_EQUAL(res.first_rst.seq, res.first_leak.ack);
+	CU_ASSERT_TRUE(endpoint_eq(&res.first_rst.tuple.dst, &r.in.backend));
+}
+
+static void leak_capture(void)
+{
+	struct ref r;
+	struct verdict_result res;
+
+	load_ref("leak", &r);
+	decide(&r, &res);
+	CU_ASSERT_EQUAL(res.verdict, VERDICT_LEAK);
+	CU_ASSERT_TRUE(res.leaked_packets > 0);
+	CU_ASSERT_TRUE(res.client_rst);
+	CU_ASSERT_FALSE(res.backend_reset);
+}
+
+static void clean_capture(void)
+{
+	struct ref r;
+	struct verdict_result res;
+
+	load_ref("clean", &r);
+	decide(&r, &res);
+	CU_ASSERT_EQUAL(res.verdict, VERDICT_CLEAN);
+	CU_ASSERT_EQUAL(res.leaked_packets, 0u);
+	CU_ASSERT_FALSE(res.client_rst);
+}
+
+/* what must never pass as a result */
+static void inconclusive_cases(void)
+{
+	struct ref r;
+	struct verdict_result res;
+	char *err = NULL;
+
+	load_ref("reset", &r);
+	r.in.injected = false;
+	decide(&r, &res);
+	CU_ASSERT_EQUAL(res.verdict, VERDICT_INCONCLUSIVE);
+
+	load_ref("reset", &r);
+	r.in.backend_end = BACKEND_END_UNKNOWN;
+	decide(&r, &res);
+	CU_ASSERT_EQUAL(res.verdict, VERDICT_INCONCLUSIVE);
+
+	/* the workload says reset, but no leak in the capture: something else reset it */
+	load_ref("clean", &r);
+	r.in.backend_end = BACKEND_END_RESET;
+	decide(&r, &res);
+	CU_ASSERT_EQUAL(res.verdict, VERDICT_INCONCLUSIVE);
+
+	/* the workload says reset, but the backend capture holds no RST from the client */
+	load_ref("reset", &r);
+	snprintf(r.backend, sizeof(r.backend), "%s/leak/backend.pcap", ref_dir);
+	r.in.backend_pcap = r.backend; /* another run's flow: no RST of this 4-tuple in it */
+	decide(&r, &res);
+	CU_ASSERT_EQUAL(res.verdict, VERDICT_INCONCLUSIVE);
+
+	load_ref("reset", &r);
+	r.in.client_pcap = "/nonexistent/client.pcap";
+	CU_ASSERT_EQUAL(verdict_decide(&r.in, &res, &err), -1);
+	CU_ASSERT_EQUAL(res.verdict, VERDICT_INCONCLUSIVE);
+	CU_ASSERT_PTR_NOT_NULL(err);
+	free(err);
+}
+
+static void names(void)
+{
+	CU_ASSERT_EQUAL(verdict_parse("reset"), VERDICT_RESET);
+	CU_ASSERT_EQUAL(verdict_parse("clean"), VERDICT_CLEAN);
+	CU_ASSERT_EQUAL(verdict_parse("leak"), VERDICT_LEAK);
+	CU_ASSERT_EQUAL(verdict_parse("inconclusive"), VERDICT_INCONCLUSIVE);
+	CU_ASSERT_EQUAL(verdict_parse("pass"), -1);
+	CU_ASSERT_STRING_EQUAL(verdict_name(VERDICT_RESET), "reset");
+}
+
+void register_verdict_tests(void)
+{
+	CU_pSuite s = suite_add("verdict");
+
+	test_add(s, "reference reset run", reset_capture);
+	test_add(s, "reference leak run (ack-above)", leak_capture);
+	test_add(s, "reference clean run (kube-proxy-drop)", clean_capture);
+	test_add(s, "inconclusive: no injection, no record, unexplained reset", inconclusive_cases);
+	test_add(s, "verdict names", names);
+}
