@@ -358,37 +358,6 @@ static bool exists(const char *p)
 	return !stat(p, &st);
 }
 
-/* the facts verdict_judge needs, from the analysis (instead of verdict_decide's scan) */
-static void facts_from_analysis(const struct analyse *a, const struct evidence *ev,
-				struct verdict_facts *f, struct verdict_result *res)
-{
-	memset(res, 0, sizeof(*res));
-	*f = (struct verdict_facts){
-		.injected = ev->in.injected,
-		.backend_end = ev->in.backend_end,
-		.backend_captured = exists(ev->backend_pcap),
-	};
-	for (size_t i = 0; i < analyse_flow_count(a); i++) {
-		const struct review_flow *fl = analyse_flow(a, i);
-
-		f->leaked_packets += (unsigned)fl->n_leak;
-		for (size_t r = 0; r < fl->nrows; r++) {
-			const struct review_row *row = &fl->rows[r];
-
-			if (!((row->notes & ROW_RST) && (row->notes & ROW_UNNAT)))
-				continue;
-			f->client_rst = true;
-			for (size_t c = 0; c < analyse_cap_count(a); c++)
-				if (((row->seen >> c) & 1) &&
-				    analyse_cap(a, c)->role == CAP_BACKEND)
-					f->rst_at_backend = true;
-		}
-	}
-	res->leaked_packets = f->leaked_packets;
-	res->client_rst = f->client_rst;
-	res->rst_at_backend = f->rst_at_backend;
-}
-
 static int run_analysis(struct analysis_args *args)
 {
 	struct input *in = calloc((size_t)args->ninputs * 3 + 1, sizeof(*in));
@@ -466,9 +435,15 @@ static int run_analysis(struct analysis_args *args)
 		ev.dir = run_dir;
 		snprintf(path, sizeof(path), "%s/inject.kv", run_dir);
 		if (exists(path) && load(&ev, &err) == 0) {
-			struct verdict_facts facts;
+			struct verdict_facts facts = {.injected = ev.in.injected,
+						      .backend_end = ev.in.backend_end};
 
-			facts_from_analysis(a, &ev, &facts, &vres);
+			/* the bench's verdict, judged on what the analysis found */
+			analyse_verdict_facts(a, &facts);
+			memset(&vres, 0, sizeof(vres));
+			vres.leaked_packets = facts.leaked_packets;
+			vres.client_rst = facts.client_rst;
+			vres.rst_at_backend = facts.rst_at_backend;
 			verdict_judge(&facts, &vres);
 			ro.verdict = &vres;
 			ro.expected = kv_get(&ev.meta, "expected");

@@ -130,6 +130,44 @@ static void inconclusive_cases(void)
 	free(err);
 }
 
+/* the decision alone, on facts however found (verdict_decide's scan or the analysis) */
+static void judge(void)
+{
+	const struct verdict_facts reset = {.injected = true, .backend_end = BACKEND_END_RESET,
+					    .backend_captured = true, .leaked_packets = 1,
+					    .client_rst = true, .rst_at_backend = true};
+	struct verdict_facts f;
+	struct verdict_result r;
+
+	verdict_judge(&reset, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_RESET);
+	CU_ASSERT_TRUE(r.backend_reset);
+	f = reset, f.backend_end = BACKEND_END_ALIVE;
+	verdict_judge(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_LEAK);
+	f.leaked_packets = 0, f.client_rst = f.rst_at_backend = false;
+	verdict_judge(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_CLEAN);
+	f = reset, f.injected = false;
+	verdict_judge(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_INCONCLUSIVE);
+	f = reset, f.rst_at_backend = false; /* a reset the captures cannot explain */
+	verdict_judge(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_INCONCLUSIVE);
+	f.backend_captured = false; /* ...unless nothing was captured at the backend */
+	verdict_judge(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_RESET);
+	f = reset, f.client_rst = false;
+	verdict_judge(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_INCONCLUSIVE);
+	f = reset, f.leaked_packets = 0;
+	verdict_judge(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_INCONCLUSIVE);
+	f = reset, f.backend_end = BACKEND_END_UNKNOWN;
+	verdict_judge(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_INCONCLUSIVE);
+}
+
 static void names(void)
 {
 	CU_ASSERT_EQUAL(verdict_parse("reset"), VERDICT_RESET);
@@ -148,5 +186,6 @@ void register_verdict_tests(void)
 	test_add(s, "reference leak run (ack-above)", leak_capture);
 	test_add(s, "reference clean run (kube-proxy-drop)", clean_capture);
 	test_add(s, "inconclusive: no injection, no record, unexplained reset", inconclusive_cases);
+	test_add(s, "verdict_judge's decision table", judge);
 	test_add(s, "verdict names", names);
 }

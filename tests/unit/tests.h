@@ -18,6 +18,12 @@ void register_craft_tests(void);
 void register_learn_tests(void);
 void register_kv_tests(void);
 void register_verdict_tests(void);
+void register_ctwin_tests(void);
+void register_svcmap_tests(void);
+void register_pcapfile_tests(void);
+void register_analyse_tests(void);
+void register_report_tests(void);
+void register_fuzz_regress_tests(void);
 
 /* adds a suite or aborts the run: a suite that cannot register must not pass silently */
 CU_pSuite suite_add(const char *name);

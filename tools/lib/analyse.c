@@ -446,18 +446,26 @@ static uint32_t signature(const struct ctr_pkt *p, int dir)
 	return h;
 }
 
+/* e->row: its index once kept, -1 not yet, ROW_REFUSED when the cap refused it (counted
+ * once in rows_dropped) */
+#define ROW_REFUSED (-2)
+
 static int rows_push(struct analyse *a, struct review_flow *f, struct review_row *e)
 {
 	/* leaks and RSTs, the point of the review, get room past the cap the rest fill */
-	size_t limit = a->o.max_rows * ((e->notes & (ROW_LEAK | ROW_RST | ROW_UNNAT)) ? 2 : 1);
+	bool vital = e->notes & (ROW_LEAK | ROW_RST | ROW_UNNAT);
+	size_t limit = a->o.max_rows * (vital ? 2 : 1);
 
-	if (e->row >= 0)
+	if (e->row >= 0 || (e->row == ROW_REFUSED && !vital))
 		return 0;
 	if (f->nrows >= limit) {
-		if (e->notes)
+		if (e->notes && e->row != ROW_REFUSED)
 			f->rows_dropped++;
+		e->row = ROW_REFUSED;
 		return 0;
 	}
+	if (e->row == ROW_REFUSED)
+		f->rows_dropped--; /* refused as a window event, kept now as a leak or RST */
 	if (f->nrows == f->rows_cap) {
 		size_t cap = f->rows_cap ? f->rows_cap * 2 : 16;
 		struct review_row *v;
@@ -502,8 +510,8 @@ static int keep(struct analyse *a, struct review_flow *f, struct review_row *e)
 
 		if (c->n >= e->n)
 			continue;
-		if (c->row >= 0)
-			break;
+		if (c->row != -1)
+			break; /* kept already, or refused */
 		ctx[nctx++] = c;
 	}
 	while (nctx)
@@ -803,7 +811,8 @@ static void finish_flow(struct analyse *a, struct review_flow *f)
 	uint32_t client_side = 0, backend_side = 0;
 
 	settle_pending(a, f, 0, true);
-	qsort(f->rows, f->nrows, sizeof(*f->rows), row_cmp);
+	if (f->nrows)
+		qsort(f->rows, f->nrows, sizeof(*f->rows), row_cmp);
 	for (size_t i = 0; i < f->nrows; i++)
 		f->rows[i].row = (int)i;
 	for (size_t c = 0; c < a->ncaps; c++) {
@@ -887,6 +896,32 @@ const char *analyse_result_name(enum analyse_result r)
 		return "reset";
 	}
 	return "?";
+}
+
+void analyse_verdict_facts(const struct analyse *a, struct verdict_facts *f)
+{
+	uint32_t backend_caps = 0;
+
+	for (size_t c = 0; c < a->ncaps; c++)
+		if (a->caps[c].role == CAP_BACKEND)
+			backend_caps |= 1u << c;
+	f->backend_captured = backend_caps != 0;
+	f->leaked_packets = 0;
+	f->client_rst = f->rst_at_backend = false;
+	for (size_t i = 0; i < a->nflows; i++) {
+		const struct review_flow *fl = a->flows[i];
+
+		f->leaked_packets += (unsigned)fl->n_leak;
+		for (size_t r = 0; r < fl->nrows; r++) {
+			const struct review_row *row = &fl->rows[r];
+
+			if ((row->notes & (ROW_RST | ROW_UNNAT)) != (ROW_RST | ROW_UNNAT))
+				continue;
+			f->client_rst = true;
+			if (row->seen & backend_caps)
+				f->rst_at_backend = true;
+		}
+	}
 }
 
 bool flow_notable(const struct review_flow *f)

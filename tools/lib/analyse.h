@@ -13,6 +13,7 @@
 #include "ctwin.h"
 #include "pcapfile.h"
 #include "svcmap.h"
+#include "verdict.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -155,6 +156,11 @@ void analyse_summarise(const struct analyse *a, struct analyse_summary *s);
 enum analyse_result { RESULT_CLEAN, RESULT_LEAK, RESULT_RESET };
 enum analyse_result analyse_result(const struct analyse *a);
 const char *analyse_result_name(enum analyse_result r);
+
+/* The facts the bench's verdict is judged on (verdict_judge), as this analysis found them:
+ * leaked segments, an RST from the client to the backend's own address, that RST in a
+ * backend capture. injected and backend_end are the caller's, from the run's records. */
+void analyse_verdict_facts(const struct analyse *a, struct verdict_facts *f);
 
 /* Whether a flow has anything to report (its rows hold more than context). */
 bool flow_notable(const struct review_flow *f);
