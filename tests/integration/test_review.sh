@@ -22,7 +22,8 @@ t_check "reset run: conntrack's reason" 1 "$(grep -c 'INVALID: SEQ is over upper
 t_check "reset run: the RST answering it resets the backend" 1 \
 	"$(grep -c 'RST .*answers the leaked segment.*the backend.s connection is reset' "$out/a.txt")" "$(cat "$out/a.txt")"
 t_check "reset run: bench verdict from the analysis" 1 "$(grep -c '^verdict:  reset' "$out/a.txt")" "$(cat "$out/a.txt")"
-t_check "reset run: the SVG has the leak in red" 1 "$(grep -c 'stroke="#d62728"' "$out/a.svg")"
+grep -q '<line [^>]*stroke="#d62728"' "$out/a.svg"
+t_check "reset run: the SVG draws the leak in red" 0 $?
 
 # the files alone, no service map: the DNAT is inferred from the client's and backend's views
 "$B/ctreset-review" "$run/seq-above/client.pcap" "$run/seq-above/backend.pcap" --format json >"$out/a.json" 2>&1
