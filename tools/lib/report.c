@@ -470,7 +470,7 @@ static void xml_text(FILE *out, const char *s)
 #define SVG_XC 160
 #define SVG_XN 460
 #define SVG_XB 760
-#define SVG_ROW 44
+#define SVG_ROW 46
 #define NOTE_CHARS 64
 
 static const char *row_colour(const struct review_row *r)
@@ -598,7 +598,7 @@ static size_t svg_flow(FILE *out, const struct analyse *a, size_t i, size_t y, u
 				     "fill=\"white\" stroke=\"%s\"/>\n<text x=\"%d\" y=\"%zu\" "
 				     "text-anchor=\"middle\" fill=\"%s\" font-size=\"11\" "
 				     "font-weight=\"bold\">%s</text>\n",
-				SVG_XN - bw / 2, y + 14, bw, col, SVG_XN, y + 26, col, badge);
+				SVG_XN - bw / 2, y + 25, bw, col, SVG_XN, y + 37, col, badge);
 		}
 		snprintf(seg, sizeof(seg), "%s seq %u ack %u len %u", pkt_flags_str(row->flags, fl),
 			 row->seq, row->ack, row->len);
