@@ -28,7 +28,7 @@ FUZZ_TIME ?= 60
 FUZZ_BIN := $(BUILD)/fuzz-review
 FUZZ_SRC := tests/fuzz/fuzz_review.c tests/fuzz/entry.c $(addprefix tools/lib/,pkt.c \
 	    pcapfile.c addr.c ctwin.c analyse.c svcmap.c report.c err.c json.c verdict.c)
-FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Itools/lib -Wall -Wextra \
+FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Itools/lib -Wall -Wextra -Werror -Wshadow \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
 .PHONY: all deps repro check unit unit-san integration bench bench-review fuzz ref-pcaps clean help
