@@ -9,7 +9,8 @@
  *   4. its live seq/ack/window comes from the backend-side capture;
  *   5. the trigger's segment is crafted with libnet and sent from the backend namespace;
  *   6. it waits, bounded, until the outcome is visible in the captures, stops the workload
- *      command and writes inject.kv beside the pcaps. The verdict is ctreset-review's. */
+ *      command (or, with --wait-command, lets it finish: a download's own end is part of
+ *      the outcome) and writes inject.kv beside the pcaps. The verdict is ctreset-review's. */
 #include "capture.h"
 #include "craft.h"
 #include "ct.h"
@@ -52,6 +53,10 @@ struct opts {
 	enum trigger trigger;
 	const char *out;
 	unsigned flow_timeout_ms, settle_ms, quiet_ms, buffer_kib;
+	unsigned wait_cmd_ms; /* 0: stop the command once settled */
+	unsigned delay_ms;    /* follow the learned flow this long before injecting */
+	unsigned snaplen;     /* 0: whole frames */
+	const char *filter;   /* BPF expression for every capture, NULL: none */
 	char **cmd; /* workload to run in the client namespace, NULL-terminated */
 };
 
@@ -76,7 +81,8 @@ struct run {
 	const char *settled_by;
 	pid_t cmd_pid;
 	int cmd_status;
-	bool cmd_exited;
+	bool cmd_exited, cmd_stopped; /* stopped: it had to be sent SIGTERM */
+	uint64_t t_settled, t_cmd_end;
 	uint64_t invalid_before[MAX_STAT_NS], invalid_after[MAX_STAT_NS];
 	bool invalid_ok[MAX_STAT_NS];
 };
@@ -107,7 +113,8 @@ static void usage(FILE *f)
 		"live sequence state from a capture on the backend pod, and sends one crafted\n"
 		"out-of-window event from the backend pod's namespace. COMMAND (the client\n"
 		"workload) is started inside the client namespace once the captures are live, and\n"
-		"stopped with SIGTERM when the outcome is captured. Writes DIR/client.pcap,\n"
+		"stopped with SIGTERM when the outcome is captured (with --wait-command, once it\n"
+		"has finished by itself or the bound has passed). Writes DIR/client.pcap,\n"
 		"DIR/backend.pcap, DIR/node.pcap (with --node-if) and DIR/inject.kv.\n"
 		"\n"
 		"options:\n"
@@ -126,6 +133,15 @@ static void usage(FILE *f)
 		"  --quiet MS           outcome is final after MS with nothing new (default 30)\n"
 		"  --capture-buffer KIB kernel ring per capture (default 1024; raise it for bulk\n"
 		"                       workloads, inject.kv reports drops)\n"
+		"  --snaplen BYTES      keep this much of each frame (64..65535; default whole\n"
+		"                       frames); 128 keeps the headers of a bulk transfer\n"
+		"  --capture-filter BPF only packets matching this pcap-filter(7) expression, on\n"
+		"                       every capture (e.g. \"tcp and host CLIENT-IP\" when other\n"
+		"                       clients share the backend)\n"
+		"  --delay MS           follow the learned flow MS before injecting, so the event\n"
+		"                       lands later in it (fails if the flow closes meanwhile)\n"
+		"  --wait-command MS    once settled, let COMMAND run up to MS more to finish by\n"
+		"                       itself (a download completing or failing) before SIGTERM\n"
 		"  -h, --help           this text\n"
 		"exit: 0 injected, 1 could not find/learn/inject (inject.kv says why), 2 usage\n");
 }
@@ -136,16 +152,22 @@ static void bad_arg(const char *arg, const char *why)
 	exit(CTR_EXIT_USAGE);
 }
 
-static unsigned parse_ms(const char *s, const char *what)
+static unsigned parse_range(const char *s, const char *what, unsigned long min,
+			    unsigned long max)
 {
 	char *end;
 	unsigned long v;
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || *end || !*s || s[0] == '-' || v == 0 || v > 60000)
+	if (errno || *end || !*s || s[0] == '-' || v < min || v > max)
 		bad_arg(s, what);
 	return (unsigned)v;
+}
+
+static unsigned parse_ms(const char *s, const char *what)
+{
+	return parse_range(s, what, 1, 60000);
 }
 
 static void parse(int argc, char **argv, struct opts *o)
@@ -165,6 +187,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"settle", required_argument, NULL, 'S'},
 		{"quiet", required_argument, NULL, 'Q'},
 		{"capture-buffer", required_argument, NULL, 'K'},
+		{"snaplen", required_argument, NULL, 'L'},
+		{"capture-filter", required_argument, NULL, 'P'},
+		{"delay", required_argument, NULL, 'D'},
+		{"wait-command", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -225,6 +251,18 @@ static void parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'K':
 			o->buffer_kib = parse_ms(optarg, "--capture-buffer must be 1..60000 KiB");
+			break;
+		case 'L':
+			o->snaplen = parse_range(optarg, "--snaplen must be 64..65535", 64, 65535);
+			break;
+		case 'P':
+			o->filter = optarg;
+			break;
+		case 'D':
+			o->delay_ms = parse_range(optarg, "--delay must be 0..60000", 0, 60000);
+			break;
+		case 'W':
+			o->wait_cmd_ms = parse_ms(optarg, "--wait-command must be 1..60000");
 			break;
 		case 'h':
 			usage(stdout);
@@ -328,7 +366,11 @@ static int open_captures(struct run *r, char **err)
 		if (netns_enter(ns[i], err) < 0)
 			return -1;
 		snprintf(path, sizeof(path), "%s/%s.pcap", o->out, cap_names[i]);
-		r->cap[i] = capture_open(cap_names[i], ifn[i], path, o->buffer_kib, err);
+		r->cap[i] = capture_open_opts(cap_names[i], ifn[i], path,
+					      &(struct capture_opts){.buffer_kib = o->buffer_kib,
+								     .snaplen = o->snaplen,
+								     .filter = o->filter},
+					      err);
 		if (!r->cap[i])
 			return -1;
 		if (i == CAP_CLIENT && link_address(ifn[i], o->vip.addr.family, &r->client_ip, err) < 0)
@@ -386,16 +428,22 @@ static int start_command(struct run *r, char **err)
 	return 0;
 }
 
+static bool command_reaped(struct run *r)
+{
+	if (!r->cmd_exited && waitpid(r->cmd_pid, &r->cmd_status, WNOHANG) == r->cmd_pid) {
+		r->cmd_exited = true;
+		r->t_cmd_end = now_ms();
+	}
+	return r->cmd_exited;
+}
+
 static void stop_command(struct run *r)
 {
 	uint64_t until;
 
-	if (r->cmd_pid <= 0)
+	if (r->cmd_pid <= 0 || command_reaped(r))
 		return;
-	if (waitpid(r->cmd_pid, &r->cmd_status, WNOHANG) == r->cmd_pid) {
-		r->cmd_exited = true;
-		return;
-	}
+	r->cmd_stopped = true;
 	kill(-r->cmd_pid, SIGTERM);
 	kill(r->cmd_pid, SIGTERM);
 	until = now_ms() + 1000;
@@ -434,17 +482,18 @@ static int pump(struct run *r, int wait_ms, char **err)
 /* asks the node's conntrack which learned flow is the client's connection to the VIP */
 static int name_flow(struct run *r, char **err)
 {
-	struct ct_flow found[8];
+	struct ct_flow found[64];
+	const size_t max = sizeof(found) / sizeof(found[0]);
 	size_t n = 0;
 	int rc;
 
 	if (netns_set(r->node_fd, r->o->node_ns, err) < 0)
 		return -1;
-	rc = ct_find_by_orig_dst(&r->o->vip, found, 8, &n, err);
+	rc = ct_find_by_orig(&r->o->vip, &r->client_ip, found, max, &n, err);
 	netns_set(r->home_fd, "home", NULL);
 	if (rc < 0)
 		return -1;
-	for (size_t i = 0; i < n && i < 8; i++) {
+	for (size_t i = 0; i < n && i < max; i++) {
 		if (!addr_eq(&found[i].orig.src.addr, &r->client_ip) ||
 		    found[i].tcp_state != CT_TCP_ESTABLISHED)
 			continue;
@@ -489,6 +538,22 @@ static int find_flow(struct run *r, char **err)
 				return 0;
 			}
 		}
+	}
+	return err_set(err, "interrupted");
+}
+
+/* --delay: keeps learning the flow, so the event is placed against its state then */
+static int follow(struct run *r, char **err)
+{
+	uint64_t until = now_ms() + r->o->delay_ms;
+
+	while (!interrupted) {
+		if (r->flow->server.closed || r->flow->client.closed)
+			return err_set(err, "the flow closed within the %u ms delay", r->o->delay_ms);
+		if (now_ms() >= until)
+			return 0;
+		if (pump(r, 2, err) < 0)
+			return -1;
 	}
 	return err_set(err, "interrupted");
 }
@@ -548,6 +613,18 @@ static int settle(struct run *r, char **err)
 			return -1;
 	}
 	return err_set(err, "interrupted");
+}
+
+/* --wait-command: lets the command end by itself, the captures still recording */
+static void wait_command(struct run *r)
+{
+	uint64_t until = now_ms() + r->o->wait_cmd_ms;
+
+	if (r->cmd_pid <= 0 || !r->o->wait_cmd_ms)
+		return;
+	while (!interrupted && !command_reaped(r) && now_ms() < until)
+		if (pump(r, 5, NULL) < 0)
+			return;
 }
 
 /* --- record ------------------------------------------------------------------------------- */
@@ -613,7 +690,7 @@ static int write_record(struct run *r, const char *error, char **err)
 		kvf(f, "time.captures_ms", "%llu", (unsigned long long)(r->t_ready - r->t_start));
 		kvf(f, "time.flow_ms", "%llu", (unsigned long long)(r->t_flow - r->t_start));
 		kvf(f, "time.inject_ms", "%llu", (unsigned long long)(r->t_inject - r->t_start));
-		kvf(f, "time.settled_ms", "%llu", (unsigned long long)(now_ms() - r->t_start));
+		kvf(f, "time.settled_ms", "%llu", (unsigned long long)(r->t_settled - r->t_start));
 	}
 	for (int i = 0; i < o->n_stat_ns; i++) {
 		char key[300];
@@ -642,6 +719,10 @@ static int write_record(struct run *r, const char *error, char **err)
 			kvf(f, "command.exit", "signal %d", WTERMSIG(r->cmd_status));
 		else
 			kvf(f, "command.exit", "unknown");
+		kvf(f, "command.stopped", "%d", r->cmd_stopped);
+		if (r->cmd_exited && r->t_cmd_end)
+			kvf(f, "time.command_ms", "%llu",
+			    (unsigned long long)(r->t_cmd_end - r->t_start));
 	}
 	if (fclose(f) != 0 || rename(tmp, path) < 0)
 		return err_errno(err, errno, "%s", path);
@@ -667,11 +748,14 @@ int main(int argc, char **argv)
 		die(CTR_EXIT_FAIL, err);
 	r.t_start = now_ms();
 	if (open_captures(&r, &err) == 0 && (r.t_ready = now_ms(), start_command(&r, &err) == 0) &&
-	    find_flow(&r, &err) == 0) {
+	    find_flow(&r, &err) == 0 && (!o.delay_ms || follow(&r, &err) == 0)) {
 		read_invalid(&r, r.invalid_before);
 		if (inject(&r, &err) == 0 && settle(&r, &err) == 0)
 			rc = 0;
+		r.t_settled = now_ms();
 		read_invalid(&r, r.invalid_after);
+		if (rc == 0)
+			wait_command(&r);
 	}
 	netns_set(r.home_fd, "home", NULL);
 	stop_command(&r);
