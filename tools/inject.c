@@ -6,7 +6,8 @@
  *   2. the workload command after "--" starts in the client namespace;
  *   3. the flow is named by the DNAT node's conntrack table (libnl-nf-3): the entry whose
  *      original destination is the VIP, keyed by its full 4-tuple;
- *   4. its live seq/ack/window comes from the backend-side capture;
+ *   4. its live seq/ack/window comes from the backend-side capture (with several
+ *      --backend-ns, the capture of the backend whose handshake it was);
  *   5. the trigger's segment is crafted with libnet and sent from the backend namespace;
  *   6. it waits, bounded, until the outcome is visible in the captures, stops the workload
  *      command (or, with --wait-command, lets it finish: a download's own end is part of
@@ -39,13 +40,17 @@
 
 #define MAX_FLOWS 64
 #define MAX_STAT_NS 4
+#define MAX_BACKENDS 8
 #define CT_POLL_MS 2
 
-enum cap_point { CAP_CLIENT, CAP_NODE, CAP_BACKEND, CAP_COUNT };
-static const char *const cap_names[CAP_COUNT] = {"client", "node", "backend"};
+/* captures: the client, the node, then one per backend (cap[CAP_BACKEND + k]) */
+enum cap_point { CAP_CLIENT, CAP_NODE, CAP_BACKEND };
+#define MAX_CAPS (CAP_BACKEND + MAX_BACKENDS)
 
 struct opts {
-	const char *client_ns, *node_ns, *backend_ns;
+	const char *client_ns, *node_ns;
+	const char *backend_ns[MAX_BACKENDS];
+	int n_backends;
 	const char *client_if, *node_if, *backend_if;
 	const char *stat_ns[MAX_STAT_NS];
 	int n_stat_ns;
@@ -63,14 +68,16 @@ struct opts {
 struct run {
 	const struct opts *o;
 	int home_fd, node_fd; /* namespace fds: where we started, the DNAT node */
-	struct capture *cap[CAP_COUNT];
-	struct ctr_addr client_ip, backend_ip;
-	struct learn_flow flows[MAX_FLOWS]; /* handshakes seen at the backend, not yet named */
+	struct capture *cap[MAX_CAPS];
+	struct ctr_addr client_ip, backend_ip[MAX_BACKENDS];
+	struct craft *craft[MAX_BACKENDS]; /* a raw socket in each backend's namespace */
+	struct learn_flow flows[MAX_FLOWS]; /* handshakes seen at a backend, not yet named */
+	int flow_backend[MAX_FLOWS];	    /* which backend saw each one */
 	int n_flows;
 	struct learn_flow *flow; /* the one conntrack named */
+	int bk;			 /* its backend */
 	struct learn_flow learned; /* its state when the event was caused: the record's */
 	struct ct_flow ct;
-	struct craft *craft;
 	struct craft_segment probe;
 	char explain[256];
 	bool injected;
@@ -106,7 +113,7 @@ static uint64_t now_ms(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ctreset-inject --client-ns NS --node-ns NS --backend-ns NS --vip IP:PORT\n"
+		"usage: ctreset-inject --client-ns NS --node-ns NS --backend-ns NS... --vip IP:PORT\n"
 		"                      --out DIR [options] [-- COMMAND [ARG...]]\n"
 		"\n"
 		"Finds the flow to the service VIP in the DNAT node's conntrack table, learns its\n"
@@ -115,7 +122,10 @@ static void usage(FILE *f)
 		"workload) is started inside the client namespace once the captures are live, and\n"
 		"stopped with SIGTERM when the outcome is captured (with --wait-command, once it\n"
 		"has finished by itself or the bound has passed). Writes DIR/client.pcap,\n"
-		"DIR/backend.pcap, DIR/node.pcap (with --node-if) and DIR/inject.kv.\n"
+		"DIR/backend.pcap, DIR/node.pcap (with --node-if) and DIR/inject.kv. With several\n"
+		"--backend-ns (a service with several endpoints), each backend is captured\n"
+		"(backend.pcap, backend1.pcap, ...), the first client flow to any of them is taken\n"
+		"and inject.kv's capture.backend names its backend's capture.\n"
 		"\n"
 		"options:\n"
 		"  --trigger NAME       event to cause (default seq-above):\n");
@@ -211,7 +221,9 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->node_ns = optarg;
 			break;
 		case 'B':
-			o->backend_ns = optarg;
+			if (o->n_backends == MAX_BACKENDS)
+				bad_arg(optarg, "too many --backend-ns (at most 8)");
+			o->backend_ns[o->n_backends++] = optarg;
 			break;
 		case 'c':
 			o->client_if = optarg;
@@ -272,7 +284,7 @@ static void parse(int argc, char **argv, struct opts *o)
 			exit(CTR_EXIT_USAGE);
 		}
 	}
-	if (!o->client_ns || !o->node_ns || !o->backend_ns || !o->vip.addr.family || !o->out) {
+	if (!o->client_ns || !o->node_ns || !o->n_backends || !o->vip.addr.family || !o->out) {
 		fprintf(stderr, "ctreset-inject: --client-ns, --node-ns, --backend-ns, --vip and "
 				"--out are required (see --help)\n");
 		exit(CTR_EXIT_USAGE);
@@ -309,25 +321,28 @@ static void see_client(struct run *r, const struct ctr_pkt *p)
 	}
 }
 
-static void see_backend(struct run *r, const struct ctr_pkt *p)
+static void see_backend(struct run *r, int k, const struct ctr_pkt *p)
 {
 	if (!r->flow) {
 		/* a client's SYN to this backend starts a candidate flow */
 		if ((p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN &&
-		    addr_eq(&p->tuple.dst.addr, &r->backend_ip) && r->n_flows < MAX_FLOWS) {
+		    addr_eq(&p->tuple.dst.addr, &r->backend_ip[k]) && r->n_flows < MAX_FLOWS) {
 			struct ctr_tuple s2c = tuple_reverse(&p->tuple);
 
 			for (int i = 0; i < r->n_flows; i++)
-				if (tuple_eq(&r->flows[i].tuple, &s2c))
+				if (r->flow_backend[i] == k && tuple_eq(&r->flows[i].tuple, &s2c))
 					goto known;
+			r->flow_backend[r->n_flows] = k;
 			learn_init(&r->flows[r->n_flows++], &s2c);
 		}
 known:
 		for (int i = 0; i < r->n_flows; i++)
-			if (learn_segment(&r->flows[i], p))
+			if (r->flow_backend[i] == k && learn_segment(&r->flows[i], p))
 				break;
 		return;
 	}
+	if (k != r->bk)
+		return;
 	learn_segment(r->flow, p);
 	if (!r->injected)
 		return;
@@ -345,28 +360,47 @@ static void on_segment(void *ctx, const struct capture *c, const struct ctr_pkt 
 {
 	struct run *r = ctx;
 
-	if (c == r->cap[CAP_CLIENT])
+	if (c == r->cap[CAP_CLIENT]) {
 		see_client(r, p);
-	else if (c == r->cap[CAP_BACKEND])
-		see_backend(r, p);
+		return;
+	}
+	for (int k = 0; k < r->o->n_backends; k++)
+		if (c == r->cap[CAP_BACKEND + k])
+			see_backend(r, k, p);
 }
 
 /* --- phases ------------------------------------------------------------------------------- */
 
+/* client, node, backend, backend1, backend2, ...: one backend keeps the plain name */
+static void cap_name(int i, char *buf, size_t n)
+{
+	if (i < CAP_BACKEND)
+		snprintf(buf, n, "%s", i == CAP_CLIENT ? "client" : "node");
+	else if (i == CAP_BACKEND)
+		snprintf(buf, n, "backend");
+	else
+		snprintf(buf, n, "backend%d", i - CAP_BACKEND);
+}
+
 static int open_captures(struct run *r, char **err)
 {
 	const struct opts *o = r->o;
-	const char *ns[CAP_COUNT] = {o->client_ns, o->node_ns, o->backend_ns};
-	const char *ifn[CAP_COUNT] = {o->client_if, o->node_if, o->backend_if};
-	char path[PATH_MAX];
+	const char *ns[MAX_CAPS] = {o->client_ns, o->node_ns};
+	const char *ifn[MAX_CAPS] = {o->client_if, o->node_if};
+	char path[PATH_MAX], name[32];
 
-	for (int i = 0; i < CAP_COUNT; i++) {
+	for (int k = 0; k < o->n_backends; k++) {
+		ns[CAP_BACKEND + k] = o->backend_ns[k];
+		ifn[CAP_BACKEND + k] = o->backend_if;
+	}
+	for (int i = 0; i < CAP_BACKEND + o->n_backends; i++) {
 		if (!ifn[i])
 			continue;
 		if (netns_enter(ns[i], err) < 0)
 			return -1;
-		snprintf(path, sizeof(path), "%s/%s.pcap", o->out, cap_names[i]);
-		r->cap[i] = capture_open_opts(cap_names[i], ifn[i], path,
+		cap_name(i, name, sizeof(name));
+		snprintf(path, sizeof(path), "%s/%s.pcap", o->out, name);
+		r->cap[i] = capture_open_opts(name, ifn[i], path,
 					      &(struct capture_opts){.buffer_kib = o->buffer_kib,
 								     .snaplen = o->snaplen,
 								     .filter = o->filter},
@@ -375,12 +409,14 @@ static int open_captures(struct run *r, char **err)
 			return -1;
 		if (i == CAP_CLIENT && link_address(ifn[i], o->vip.addr.family, &r->client_ip, err) < 0)
 			return err_wrap(err, "client namespace %s", ns[i]);
-		if (i == CAP_BACKEND) {
-			if (link_address(ifn[i], o->vip.addr.family, &r->backend_ip, err) < 0)
+		if (i >= CAP_BACKEND) {
+			int k = i - CAP_BACKEND;
+
+			if (link_address(ifn[i], o->vip.addr.family, &r->backend_ip[k], err) < 0)
 				return err_wrap(err, "backend namespace %s", ns[i]);
 			/* the raw socket belongs to the backend namespace from here on */
-			r->craft = craft_new(o->vip.addr.family, true, err);
-			if (!r->craft)
+			r->craft[k] = craft_new(o->vip.addr.family, true, err);
+			if (!r->craft[k])
 				return -1;
 		}
 	}
@@ -463,10 +499,10 @@ static void stop_command(struct run *r)
 /* polls every capture once for up to wait_ms */
 static int pump(struct run *r, int wait_ms, char **err)
 {
-	struct pollfd pfd[CAP_COUNT];
-	int map[CAP_COUNT], n = 0;
+	struct pollfd pfd[MAX_CAPS];
+	int map[MAX_CAPS], n = 0;
 
-	for (int i = 0; i < CAP_COUNT; i++)
+	for (int i = 0; i < MAX_CAPS; i++)
 		if (r->cap[i]) {
 			pfd[n] = (struct pollfd){.fd = capture_fd(r->cap[i]), .events = POLLIN};
 			map[n++] = i;
@@ -503,6 +539,7 @@ static int name_flow(struct run *r, char **err)
 				continue;
 			r->ct = found[i];
 			r->flow = &r->flows[k];
+			r->bk = r->flow_backend[k];
 			return 1;
 		}
 	}
@@ -573,7 +610,7 @@ static int inject(struct run *r, char **err)
 			return -1;
 	} else {
 		trigger_probe(r->o->trigger, r->flow, &r->probe, r->explain, sizeof(r->explain));
-		if (craft_send(r->craft, &r->probe, err) < 0)
+		if (craft_send(r->craft[r->bk], &r->probe, err) < 0)
 			return -1;
 	}
 	r->learned = *r->flow;
@@ -702,14 +739,18 @@ static int write_record(struct run *r, const char *error, char **err)
 		else
 			kvf(f, key, "unknown");
 	}
-	for (int i = 0; i < CAP_COUNT; i++) {
-		char key[64];
+	if (o->n_backends > 1)
+		kvf(f, "backend.ns", "%s", r->flow ? o->backend_ns[r->bk] : "-");
+	for (int i = 0; i < MAX_CAPS; i++) {
+		char key[64], name[32];
 
-		if (!r->cap[i])
+		if (!r->cap[i] || (i >= CAP_BACKEND && i != CAP_BACKEND + r->bk))
 			continue;
-		snprintf(key, sizeof(key), "capture.%s", cap_names[i]);
+		/* the flow's backend is "backend" whichever file it is (ctreset-review reads it) */
+		snprintf(name, sizeof(name), "%s", i < CAP_BACKEND ? (i ? "node" : "client") : "backend");
+		snprintf(key, sizeof(key), "capture.%s", name);
 		kvf(f, key, "%s", capture_path(r->cap[i]));
-		snprintf(key, sizeof(key), "capture.%s.dropped", cap_names[i]);
+		snprintf(key, sizeof(key), "capture.%s.dropped", name);
 		kvf(f, key, "%u", capture_dropped(r->cap[i]));
 	}
 	if (r->cmd_pid > 0) {
@@ -763,9 +804,10 @@ int main(int argc, char **argv)
 	pump(&r, 0, NULL);
 	if (write_record(&r, rc < 0 ? err : NULL, &werr) < 0)
 		fprintf(stderr, "ctreset-inject: %s\n", werr);
-	for (int i = 0; i < CAP_COUNT; i++)
+	for (int i = 0; i < MAX_CAPS; i++)
 		capture_close(r.cap[i]);
-	craft_free(r.craft);
+	for (int k = 0; k < MAX_BACKENDS; k++)
+		craft_free(r.craft[k]);
 	if (rc < 0)
 		die(CTR_EXIT_FAIL, err);
 	free(werr);

@@ -72,7 +72,10 @@ static int load(struct evidence *ev, char **err)
 		memset(&ev->client, 0, sizeof(ev->client));
 	ev->in.client_end = client_end_parse(kv_get(&ev->client, "end"));
 	snprintf(ev->client_pcap, sizeof(ev->client_pcap), "%s/client.pcap", ev->dir);
-	snprintf(ev->backend_pcap, sizeof(ev->backend_pcap), "%s/backend.pcap", ev->dir);
+	/* with several backends the injector names the flow's backend's capture */
+	v = kv_get(&ev->inject, "capture.backend");
+	v = v && strrchr(v, '/') ? strrchr(v, '/') + 1 : "backend.pcap";
+	snprintf(ev->backend_pcap, sizeof(ev->backend_pcap), "%s/%s", ev->dir, v);
 	snprintf(ev->node_pcap, sizeof(ev->node_pcap), "%s/node.pcap", ev->dir);
 
 	ev->in.client_pcap = ev->client_pcap;
