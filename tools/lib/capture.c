@@ -50,7 +50,8 @@ struct capture *capture_open_opts(const char *label, const char *ifname, const c
 	}
 	pcap_set_snaplen(c->pcap, (int)(o->snaplen ? o->snaplen : CAPTURE_SNAPLEN));
 	pcap_set_immediate_mode(c->pcap, 1);
-	pcap_set_buffer_size(c->pcap, (int)(o->buffer_kib ? o->buffer_kib : CAPTURE_BUFFER_KIB) * 1024);
+	pcap_set_buffer_size(c->pcap,
+			     (int)(o->buffer_kib ? o->buffer_kib : CAPTURE_BUFFER_KIB) * 1024);
 	rc = pcap_activate(c->pcap);
 	if (rc < 0) {
 		err_set(err, "capture %s on %s: %s", label, ifname, pcap_geterr(c->pcap));

@@ -43,13 +43,13 @@ struct verdict_input {
 
 struct verdict_result {
 	enum verdict verdict;
-	char reason[256];	   /* one sentence: why this verdict */
-	unsigned leaked_packets;   /* segments at the client from the backend's own address */
-	struct ctr_pkt first_leak; /* valid when leaked_packets > 0 (payload not kept) */
-	bool client_rst;	   /* the client sent RST toward the backend's own address */
-	struct ctr_pkt first_rst;  /* valid when client_rst */
-	bool rst_at_backend;	   /* that RST is in the backend's capture */
-	bool backend_reset;	   /* the workload recorded the backend's connection reset */
+	char reason[256];	    /* one sentence: why this verdict */
+	unsigned leaked_packets;    /* segments at the client from the backend's own address */
+	struct ctr_pkt first_leak;  /* valid when leaked_packets > 0 (payload not kept) */
+	bool client_rst;	    /* the client sent RST toward the backend's own address */
+	struct ctr_pkt first_rst;   /* valid when client_rst */
+	bool rst_at_backend;	    /* that RST is in the backend's capture */
+	bool backend_reset;	    /* the workload recorded the backend's connection reset */
 	enum client_end client_end; /* as given: what the client's record said */
 };
 
