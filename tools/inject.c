@@ -49,6 +49,7 @@ struct opts {
 	const char *stat_ns[MAX_STAT_NS];
 	int n_stat_ns;
 	struct ctr_endpoint vip;
+	struct ctr_addr client_ip; /* family 0: the client interface's own address */
 	enum trigger trigger;
 	const char *out;
 	unsigned flow_timeout_ms, settle_ms, quiet_ms, buffer_kib;
@@ -116,7 +117,10 @@ static void usage(FILE *f)
 		fprintf(f, "                         %-16s %s\n", trigger_info(t)->name,
 			trigger_info(t)->summary);
 	fprintf(f,
-		"  --client-if IF       client pod interface (default eth0)\n"
+		"  --client-if IF       client pod interface (default eth0); an nflog:GROUP\n"
+		"                       device captures what an NFLOG rule logs instead (the\n"
+		"                       host-network client's view after its INPUT hooks)\n"
+		"  --client-ip IP       the client's address, when --client-if has none\n"
 		"  --backend-if IF      backend pod interface (default eth0)\n"
 		"  --node-if IF         also capture on this interface of the DNAT node\n"
 		"  --stat-ns NS         report this namespace's conntrack 'invalid' count too\n"
@@ -155,6 +159,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"node-ns", required_argument, NULL, 'N'},
 		{"backend-ns", required_argument, NULL, 'B'},
 		{"client-if", required_argument, NULL, 'c'},
+		{"client-ip", required_argument, NULL, 'I'},
 		{"node-if", required_argument, NULL, 'n'},
 		{"backend-if", required_argument, NULL, 'b'},
 		{"stat-ns", required_argument, NULL, 's'},
@@ -189,6 +194,10 @@ static void parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'c':
 			o->client_if = optarg;
+			break;
+		case 'I':
+			if (addr_parse(optarg, &o->client_ip) < 0)
+				bad_arg(optarg, "--client-ip expects an IPv4 or IPv6 address");
 			break;
 		case 'n':
 			o->node_if = optarg;
@@ -239,6 +248,9 @@ static void parse(int argc, char **argv, struct opts *o)
 				"--out are required (see --help)\n");
 		exit(CTR_EXIT_USAGE);
 	}
+	if (o->client_ip.family && o->client_ip.family != o->vip.addr.family)
+		bad_arg(addr_str(&o->client_ip, (char[CTR_ADDRSTRLEN]){0}),
+			"--client-ip and --vip must be of one family");
 	o->stat_ns[o->n_stat_ns++] = o->node_ns; /* always last */
 	o->cmd = optind < argc ? argv + optind : NULL;
 }
@@ -331,7 +343,10 @@ static int open_captures(struct run *r, char **err)
 		r->cap[i] = capture_open(cap_names[i], ifn[i], path, o->buffer_kib, err);
 		if (!r->cap[i])
 			return -1;
-		if (i == CAP_CLIENT && link_address(ifn[i], o->vip.addr.family, &r->client_ip, err) < 0)
+		if (i == CAP_CLIENT && o->client_ip.family)
+			r->client_ip = o->client_ip;
+		else if (i == CAP_CLIENT &&
+			 link_address(ifn[i], o->vip.addr.family, &r->client_ip, err) < 0)
 			return err_wrap(err, "client namespace %s", ns[i]);
 		if (i == CAP_BACKEND) {
 			if (link_address(ifn[i], o->vip.addr.family, &r->backend_ip, err) < 0)

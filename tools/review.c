@@ -189,8 +189,9 @@ static void json_prefixed(FILE *f, int *first, const char *name, const struct kv
 
 static void print_json(const struct evidence *ev)
 {
-	static const char *const meta_keys[] = {"scenario", "topology", "trigger", "workaround",
-						"expected", "expected_reason", "kernel", "service"};
+	static const char *const meta_keys[] = {"scenario", "topology", "backend", "family",
+						"trigger", "workaround", "expected",
+						"expected_reason", "kernel", "service"};
 	const struct verdict_result *r = &ev->res;
 	char buf[256];
 	int first = 1;
