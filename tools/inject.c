@@ -48,6 +48,8 @@ struct opts {
 	const char *client_if, *node_if, *backend_if;
 	const char *stat_ns[MAX_STAT_NS];
 	int n_stat_ns;
+	const char *flush_ns[MAX_STAT_NS];
+	int n_flush_ns;
 	struct ctr_endpoint vip;
 	struct ctr_addr client_ip; /* family 0: the client interface's own address */
 	enum trigger trigger;
@@ -80,6 +82,7 @@ struct run {
 	bool cmd_exited;
 	uint64_t invalid_before[MAX_STAT_NS], invalid_after[MAX_STAT_NS];
 	bool invalid_ok[MAX_STAT_NS];
+	unsigned flushed[MAX_STAT_NS], flush_left[MAX_STAT_NS];
 };
 
 static volatile sig_atomic_t interrupted;
@@ -125,6 +128,8 @@ static void usage(FILE *f)
 		"  --node-if IF         also capture on this interface of the DNAT node\n"
 		"  --stat-ns NS         report this namespace's conntrack 'invalid' count too\n"
 		"                       (repeatable; the node namespace is always reported)\n"
+		"  --flush-ct NS        empty NS's conntrack table before anything else, as on a\n"
+		"                       new node (repeatable; inject.kv records what it removed)\n"
 		"  --flow-timeout MS    bound for finding and learning the flow (default 3000)\n"
 		"  --settle MS          bound for the outcome after injection (default 1000)\n"
 		"  --quiet MS           outcome is final after MS with nothing new (default 30)\n"
@@ -163,6 +168,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"node-if", required_argument, NULL, 'n'},
 		{"backend-if", required_argument, NULL, 'b'},
 		{"stat-ns", required_argument, NULL, 's'},
+		{"flush-ct", required_argument, NULL, 'X'},
 		{"vip", required_argument, NULL, 'v'},
 		{"trigger", required_argument, NULL, 't'},
 		{"out", required_argument, NULL, 'o'},
@@ -209,6 +215,11 @@ static void parse(int argc, char **argv, struct opts *o)
 			if (o->n_stat_ns == MAX_STAT_NS - 1)
 				bad_arg(optarg, "too many --stat-ns");
 			o->stat_ns[o->n_stat_ns++] = optarg;
+			break;
+		case 'X':
+			if (o->n_flush_ns == MAX_STAT_NS)
+				bad_arg(optarg, "too many --flush-ct");
+			o->flush_ns[o->n_flush_ns++] = optarg;
 			break;
 		case 'v':
 			if (endpoint_parse(optarg, &o->vip) < 0)
@@ -427,6 +438,26 @@ static void stop_command(struct run *r)
 		r->cmd_exited = true;
 }
 
+/* empties the --flush-ct namespaces' conntrack tables; an entry a straggler of an earlier
+ * run recreates at once is flushed again, a bounded number of times */
+static int flush_tables(struct run *r, char **err)
+{
+	for (int i = 0; i < r->o->n_flush_ns; i++) {
+		unsigned removed = 0;
+
+		if (netns_enter(r->o->flush_ns[i], err) < 0)
+			return -1;
+		for (int tries = 0; tries < 3; tries++) {
+			if (ct_flush(&removed, &r->flush_left[i], err) < 0)
+				return err_wrap(err, "namespace %s", r->o->flush_ns[i]);
+			r->flushed[i] += removed;
+			if (!r->flush_left[i])
+				break;
+		}
+	}
+	return netns_set(r->home_fd, "home", err);
+}
+
 /* polls every capture once for up to wait_ms */
 static int pump(struct run *r, int wait_ms, char **err)
 {
@@ -640,6 +671,14 @@ static int write_record(struct run *r, const char *error, char **err)
 		else
 			kvf(f, key, "unknown");
 	}
+	for (int i = 0; i < o->n_flush_ns; i++) {
+		char key[300];
+
+		snprintf(key, sizeof(key), "ct_flushed.%s", o->flush_ns[i]);
+		kvf(f, key, "%u", r->flushed[i]);
+		snprintf(key, sizeof(key), "ct_left.%s", o->flush_ns[i]);
+		kvf(f, key, "%u", r->flush_left[i]);
+	}
 	for (int i = 0; i < CAP_COUNT; i++) {
 		char key[64];
 
@@ -681,7 +720,7 @@ int main(int argc, char **argv)
 	if (r.home_fd < 0)
 		die(CTR_EXIT_FAIL, err);
 	r.t_start = now_ms();
-	if (open_captures(&r, &err) == 0 && (r.t_ready = now_ms(), start_command(&r, &err) == 0) &&
+	if (flush_tables(&r, &err) == 0 && open_captures(&r, &err) == 0 && (r.t_ready = now_ms(), start_command(&r, &err) == 0) &&
 	    find_flow(&r, &err) == 0) {
 		read_invalid(&r, r.invalid_before);
 		if (inject(&r, &err) == 0 && settle(&r, &err) == 0)

@@ -69,6 +69,12 @@ ctr_require_cmd() {
 ctr_now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 ctr_now() { local t=${EPOCHREALTIME/[.,]/}; REPLY=$((t / 1000)); } # ms -> REPLY, no fork
 
+# ctr_nap SECONDS: a pause without a fork (read times out on a pipe nobody writes to)
+ctr_nap() {
+	[ -n "${CTR_NAP_FD:-}" ] || exec {CTR_NAP_FD}<> <(:)
+	read -rt "$1" -u "$CTR_NAP_FD" _ || :
+}
+
 # Poll, don't sleep: ctr_busywait TIMEOUT_MS cmd args... (10 ms steps)
 ctr_busywait() {
 	local timeout_ms=$1 start
@@ -76,7 +82,7 @@ ctr_busywait() {
 	start=$(ctr_now_ms)
 	until "$@"; do
 		(($(ctr_now_ms) - start >= timeout_ms)) && return 1
-		sleep 0.01
+		ctr_nap 0.01
 	done
 }
 
