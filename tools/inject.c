@@ -729,8 +729,12 @@ int main(int argc, char **argv)
 	}
 	netns_set(r.home_fd, "home", NULL);
 	stop_command(&r);
-	/* drain what the last moments left in the capture buffers into the files */
-	pump(&r, 0, NULL);
+	/* drain what the last moments left in the capture buffers into the files: an nflog
+	 * capture hands over one netlink buffer per read, so read until nothing is left */
+	for (int i = 0; i < CAP_COUNT; i++)
+		for (int n = 0; r.cap[i] && n < 100000; n++)
+			if (capture_dispatch(r.cap[i], on_segment, &r, NULL) <= 0)
+				break;
 	if (write_record(&r, rc < 0 ? err : NULL, &werr) < 0)
 		fprintf(stderr, "ctreset-inject: %s\n", werr);
 	for (int i = 0; i < CAP_COUNT; i++)

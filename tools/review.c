@@ -79,6 +79,13 @@ static int load(struct evidence *ev, char **err)
 	v = kv_get(&ev->inject, "backend");
 	if (v && endpoint_parse(v, &ev->in.backend) < 0)
 		return err_set(err, "inject.kv: bad backend '%s'", v);
+	for (size_t i = 0; i < ev->inject.n; i++) {
+		const char *k = ev->inject.pairs[i].key;
+		size_t kl = strlen(k);
+
+		if (!strncmp(k, "capture.", 8) && kl > 8 && !strcmp(k + kl - 8, ".dropped"))
+			ev->in.dropped += (unsigned)strtoul(ev->inject.pairs[i].value, NULL, 10);
+	}
 	v = get(&ev->server, "end", "");
 	if (!strcmp(v, "reset"))
 		ev->in.backend_end = BACKEND_END_RESET;

@@ -28,6 +28,8 @@ struct verdict_input {
 	struct ctr_endpoint backend;  /* the flow's backend pod address:port (un-NATed) */
 	bool injected;		      /* the injector reports it sent its event */
 	enum backend_end backend_end; /* from the workload's record */
+	unsigned dropped;	      /* packets the captures lost (inject.kv): a clean
+					 verdict needs complete captures */
 };
 
 struct verdict_result {
