@@ -22,7 +22,7 @@ TOOL_BIN := $(TOOLS:%=$(BUILD)/%)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(BUILD)/unit-tests
 
-.PHONY: all deps repro check unit unit-san integration bench clean help
+.PHONY: all deps repro matrix check unit unit-san integration bench clean help
 
 all: $(TOOL_BIN)
 
@@ -30,6 +30,7 @@ help:
 	@echo "make            build the C tools into $(BUILD)/"
 	@echo "make deps       install the Debian packages the bench needs (root)"
 	@echo "make repro      run the default scenarios and print the verdict table (root)"
+	@echo "make matrix     every trigger x workaround x topology x backend x family (root)"
 	@echo "make check      unit tests, then the root integration tests on this kernel"
 	@echo "make unit       unit tests only (no root needed); unit-san: under ASan+UBSan"
 	@echo "make bench      performance figures (root)"
@@ -53,6 +54,9 @@ $(UNIT_BIN): $(UNIT_SRC:%.c=$(BUILD)/%.o) $(LIB)
 
 repro: deps all
 	bench/repro
+
+matrix: deps all
+	bench/matrix $(MATRIX_ARGS)
 
 unit: $(UNIT_BIN)
 	CTR_TOP=$(CURDIR) $(UNIT_BIN)
