@@ -22,9 +22,17 @@ t_check "KUBE-FORWARD jumped from FORWARD" 1 \
 	"$(ip netns exec "$p-nodeB" iptables -S FORWARD | grep -c -- '-j KUBE-FORWARD')"
 t_check "no link made in the root namespace" "" "$(ip -o link show | grep -E 'veth-pod|wire0|cbr0')"
 
-"$T/up" --prefix "$p" >/dev/null 2>&1
-t_check "up on a prefix in use refuses" 1 $?
+again=$("$T/up" --prefix "$p")
+t_check "up again on the same topology succeeds" 0 $?
+t_check "...and prints the same" "$out" "$again"
+err=$("$T/up" --prefix "$p" --workaround be-liberal 2>&1)
+t_check "up again with other settings refuses" 1 $? "$err"
 t_check "...and leaves the topology whole" 4 "$(ctr_prefix_namespaces "$p" | wc -l)"
+ip netns del "$p-client"
+err=$("$T/up" --prefix "$p" 2>&1)
+t_check "up on an incomplete topology refuses" 1 $? "$err"
+"$T/down" --prefix "$p" && "$T/up" --prefix "$p" >/dev/null
+t_check "down then up rebuilds it" 4 "$(ctr_prefix_namespaces "$p" | wc -l)"
 
 rule_count() { ip netns exec "$p-$1" iptables -S KUBE-FORWARD | grep -c -- '--ctstate INVALID -j DROP'; }
 "$T/workaround" apply kube-proxy-drop --prefix "$p" && "$T/workaround" apply kube-proxy-drop --prefix "$p"
