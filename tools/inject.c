@@ -542,10 +542,28 @@ static int find_flow(struct run *r, char **err)
 static int inject(struct run *r, char **err)
 {
 	if (r->o->trigger == TRIGGER_CT_ENTRY_LOST) {
+		uint32_t ack0 = r->flow->client.ack;
+		uint64_t until = now_ms() + 200;
+		bool timed = false;
 		int rc;
 
+		/* Delete right after a fresh client ACK covering all the backend sent has crossed
+		 * the node (the backend's capture holds it): the next packet through the node is
+		 * then the backend's next, paced segment. Deleted between a backend segment and
+		 * the client's ACK of it, that ACK (to the VIP) would start a new, DNATed entry
+		 * first and nothing would leak: a race, not the event. */
+		while (!interrupted && now_ms() < until) {
+			if (r->flow->client.ack != ack0 && r->flow->client.ack == r->flow->server.end) {
+				timed = true;
+				break;
+			}
+			if (pump(r, 1, err) < 0)
+				return -1;
+		}
 		snprintf(r->explain, sizeof(r->explain),
-			 "deleted the node's conntrack entry %u; the backend keeps sending", r->ct.id);
+			 "deleted the node's conntrack entry %u %s; the backend keeps sending", r->ct.id,
+			 timed ? "right after the client acknowledged all data"
+			       : "(no fresh client ACK within 200 ms)");
 		if (netns_set(r->node_fd, r->o->node_ns, err) < 0)
 			return -1;
 		rc = ct_delete(&r->ct, err);
