@@ -31,7 +31,8 @@ FUZZ_SRC := tests/fuzz/fuzz_review.c tests/fuzz/entry.c $(addprefix tools/lib/,p
 FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Itools/lib -Wall -Wextra -Werror -Wshadow \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all deps repro check unit unit-san integration bench bench-review fuzz ref-pcaps clean help
+.PHONY: all deps repro repro-http load matrix check unit unit-san integration bench bench-review fuzz \
+	ref-pcaps clean help
 
 all: $(TOOL_BIN)
 
@@ -39,6 +40,10 @@ help:
 	@echo "make            build the C tools into $(BUILD)/"
 	@echo "make deps       install the Debian packages the bench needs (root)"
 	@echo "make repro      run the default scenarios and print the verdict table (root)"
+	@echo "make repro-http the same scenarios with nginx and curl (bench/repro --workload http)"
+	@echo "make load       10 curl loops against 2 nginx backends with injections, per workaround:"
+	@echo "                downloads completed/reset and a plot (bench/load; about 80 s, root)"
+	@echo "make matrix     every trigger x workaround x topology x backend x family (root)"
 	@echo "make check      unit tests, then the root integration tests on this kernel"
 	@echo "make unit       unit tests only (no root needed); unit-san: under ASan+UBSan"
 	@echo "make bench      performance figures (root), bench/perf-review among them"
@@ -87,6 +92,9 @@ fuzz: $(FUZZ_BIN)
 repro: deps all
 	bench/repro
 
+matrix: deps all
+	bench/matrix $(MATRIX_ARGS)
+
 unit: $(UNIT_BIN)
 	CTR_TOP=$(CURDIR) $(UNIT_BIN)
 
@@ -100,6 +108,12 @@ integration: all
 check: deps
 	$(MAKE) unit-san
 	$(MAKE) integration
+
+repro-http: deps all
+	bench/repro --workload http
+
+load: deps all
+	bench/load
 
 bench: deps all
 	bench/perf

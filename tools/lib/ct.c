@@ -6,6 +6,8 @@
 #include <netlink/netfilter/ct.h>
 #include <netlink/netfilter/nfnl.h>
 #include <netlink/netlink.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,7 @@ static struct nl_sock *nfnl_open(char **err)
 
 struct find_ctx {
 	const struct ctr_endpoint *dst;
+	const struct ctr_addr *src; /* NULL: any */
 	struct ct_flow *flows;
 	size_t max, n;
 };
@@ -69,7 +72,7 @@ static void find_one(struct nl_object *obj, void *arg)
 		return;
 	if (ct_tuple(ct, 0, &f.orig) < 0 || ct_tuple(ct, 1, &f.reply) < 0)
 		return;
-	if (!endpoint_eq(&f.orig.dst, c->dst))
+	if (!endpoint_eq(&f.orig.dst, c->dst) || (c->src && !addr_eq(&f.orig.src.addr, c->src)))
 		return;
 	f.tcp_state = nfnl_ct_get_tcp_state(ct);
 	f.id = nfnl_ct_get_id(ct);
@@ -81,7 +84,13 @@ static void find_one(struct nl_object *obj, void *arg)
 int ct_find_by_orig_dst(const struct ctr_endpoint *dst, struct ct_flow *flows, size_t max,
 			size_t *n, char **err)
 {
-	struct find_ctx c = {.dst = dst, .flows = flows, .max = max};
+	return ct_find_by_orig(dst, NULL, flows, max, n, err);
+}
+
+int ct_find_by_orig(const struct ctr_endpoint *dst, const struct ctr_addr *src,
+		    struct ct_flow *flows, size_t max, size_t *n, char **err)
+{
+	struct find_ctx c = {.dst = dst, .src = src, .flows = flows, .max = max};
 	struct nl_cache *cache = NULL;
 	struct nl_sock *sk = nfnl_open(err);
 	int rc;
@@ -139,6 +148,45 @@ out:
 		nfnl_ct_put(ct);
 	nl_socket_free(sk);
 	return rc;
+}
+
+static int ct_count(struct nl_sock *sk, unsigned *n, char **err)
+{
+	struct nl_cache *cache = NULL;
+	int rc = nfnl_ct_alloc_cache(sk, &cache);
+
+	if (rc < 0)
+		return err_set(err, "dumping conntrack table: %s", nl_geterror(rc));
+	*n = (unsigned)nl_cache_nitems(cache);
+	nl_cache_free(cache);
+	return 0;
+}
+
+int ct_flush(unsigned *removed, unsigned *left, char **err)
+{
+	struct nl_sock *sk = nfnl_open(err);
+	int rc;
+
+	if (!sk)
+		return -1;
+	if (ct_count(sk, removed, err) < 0)
+		goto fail;
+	/* a ctnetlink delete without a tuple is a flush; AF_UNSPEC: every family */
+	rc = nfnl_send_simple(sk, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_DELETE, NLM_F_ACK,
+			      AF_UNSPEC, 0);
+	if (rc >= 0)
+		rc = nl_wait_for_ack(sk);
+	if (rc < 0) {
+		err_set(err, "flushing conntrack table: %s", nl_geterror(rc));
+		goto fail;
+	}
+	if (ct_count(sk, left, err) < 0)
+		goto fail;
+	nl_socket_free(sk);
+	return 0;
+fail:
+	nl_socket_free(sk);
+	return -1;
 }
 
 int ct_invalid_count(uint64_t *out, char **err)

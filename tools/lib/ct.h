@@ -22,8 +22,18 @@ struct ct_flow {
 int ct_find_by_orig_dst(const struct ctr_endpoint *dst, struct ct_flow *flows, size_t max,
 			size_t *n, char **err);
 
+/* As ct_find_by_orig_dst, only the entries whose original source address is src (NULL:
+ * any): a busy table holds many clients' entries, finished ones for minutes. */
+int ct_find_by_orig(const struct ctr_endpoint *dst, const struct ctr_addr *src,
+		    struct ct_flow *flows, size_t max, size_t *n, char **err);
+
 /* Deletes the entry with this original tuple. 0, or -1 with *err. */
 int ct_delete(const struct ct_flow *flow, char **err);
+
+/* Empties the conntrack table of the current namespace (every family), then counts what
+ * is in it: *removed entries were there before, *left are there after (a packet in
+ * flight may create one at once). 0, or -1 with *err. */
+int ct_flush(unsigned *removed, unsigned *left, char **err);
 
 /* Sum over CPUs of the "invalid" column of /proc/net/stat/nf_conntrack of the current
  * namespace: packets conntrack could not track or judged out of window. */

@@ -25,6 +25,35 @@ int verdict_parse(const char *name)
 	return -1;
 }
 
+static const char *const client_names[] = {
+	[CLIENT_END_UNKNOWN] = "unknown", [CLIENT_END_COMPLETE] = "complete",
+	[CLIENT_END_RESET] = "reset",	  [CLIENT_END_STOPPED] = "stopped",
+	[CLIENT_END_FAILED] = "failed",
+};
+
+const char *client_end_name(enum client_end e)
+{
+	return (unsigned)e < sizeof(client_names) / sizeof(client_names[0]) ? client_names[e] : "?";
+}
+
+enum client_end client_end_parse(const char *end)
+{
+	static const struct {
+		const char *name;
+		enum client_end e;
+	} map[] = {
+		{"complete", CLIENT_END_COMPLETE}, {"closed", CLIENT_END_COMPLETE},
+		{"reset", CLIENT_END_RESET},	   {"stopped", CLIENT_END_STOPPED},
+		{"timeout", CLIENT_END_STOPPED},   {"failed", CLIENT_END_FAILED},
+		{"error", CLIENT_END_FAILED},	   {"refused", CLIENT_END_FAILED},
+	};
+
+	for (size_t i = 0; end && i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(end, map[i].name))
+			return map[i].e;
+	return CLIENT_END_UNKNOWN;
+}
+
 struct scan {
 	const struct verdict_input *in;
 	struct verdict_result *out;
@@ -65,7 +94,7 @@ static int scan_backend(void *ctx, const struct ctr_pkt *p)
 
 #define REASON(...) snprintf(out->reason, sizeof(out->reason), __VA_ARGS__)
 
-int verdict_decide(const struct verdict_input *in, struct verdict_result *out, char **err)
+static int decide(const struct verdict_input *in, struct verdict_result *out, char **err)
 {
 	struct scan s = {.in = in, .out = out};
 	struct verdict_facts f;
@@ -73,6 +102,7 @@ int verdict_decide(const struct verdict_input *in, struct verdict_result *out, c
 	memset(out, 0, sizeof(*out));
 	out->verdict = VERDICT_INCONCLUSIVE;
 	out->backend_reset = in->backend_end == BACKEND_END_RESET;
+	out->client_end = in->client_end;
 	if (!in->injected) {
 		/* nothing was caused: the captures, if any, cannot say anything about it */
 		REASON("the injector did not send its event");
@@ -89,6 +119,8 @@ int verdict_decide(const struct verdict_input *in, struct verdict_result *out, c
 	f = (struct verdict_facts){
 		.injected = in->injected,
 		.backend_end = in->backend_end,
+		.client_end = in->client_end,
+		.dropped = in->dropped,
 		.backend_captured = in->backend_pcap != NULL,
 		.leaked_packets = out->leaked_packets,
 		.client_rst = out->client_rst,
@@ -98,10 +130,9 @@ int verdict_decide(const struct verdict_input *in, struct verdict_result *out, c
 	return 0;
 }
 
-void verdict_judge(const struct verdict_facts *f, struct verdict_result *out)
+/* what the captures and the backend's record say */
+static void judge_captures(const struct verdict_facts *f, struct verdict_result *out)
 {
-	out->verdict = VERDICT_INCONCLUSIVE;
-	out->backend_reset = f->backend_end == BACKEND_END_RESET;
 	if (!f->injected) {
 		REASON("the injector did not send its event");
 		return;
@@ -117,6 +148,12 @@ void verdict_judge(const struct verdict_facts *f, struct verdict_result *out)
 	if (!f->leaked_packets) {
 		if (out->backend_reset) {
 			REASON("the backend was reset although nothing leaked to the client");
+			return;
+		}
+		if (f->dropped) {
+			/* absence is only evidence when nothing was lost */
+			REASON("nothing leaked in the captures, but they dropped %u packets",
+			       f->dropped);
 			return;
 		}
 		out->verdict = VERDICT_CLEAN;
@@ -137,4 +174,34 @@ void verdict_judge(const struct verdict_facts *f, struct verdict_result *out)
 	}
 	out->verdict = VERDICT_RESET;
 	REASON("un-NATed segment reached the client, its RST reset the backend's connection");
+}
+
+/* The client's own record must agree with what the captures and the backend say: a reset
+ * backend cannot have delivered the whole transfer, and a client whose connection failed
+ * while the backend's survived points at something the bench did not cause. */
+static void check_client(const struct verdict_facts *f, struct verdict_result *out)
+{
+	if (out->verdict == VERDICT_RESET && f->client_end == CLIENT_END_COMPLETE) {
+		out->verdict = VERDICT_INCONCLUSIVE;
+		REASON("the backend's connection was reset, yet the client's transfer completed");
+	} else if ((out->verdict == VERDICT_CLEAN || out->verdict == VERDICT_LEAK) &&
+		   (f->client_end == CLIENT_END_RESET || f->client_end == CLIENT_END_FAILED)) {
+		out->verdict = VERDICT_INCONCLUSIVE;
+		REASON("the client's transfer %s although the backend's connection survived",
+		       f->client_end == CLIENT_END_RESET ? "was reset" : "failed");
+	}
+}
+
+void verdict_judge(const struct verdict_facts *f, struct verdict_result *out)
+{
+	out->verdict = VERDICT_INCONCLUSIVE;
+	out->backend_reset = f->backend_end == BACKEND_END_RESET;
+	out->client_end = f->client_end;
+	judge_captures(f, out);
+	check_client(f, out);
+}
+
+int verdict_decide(const struct verdict_input *in, struct verdict_result *out, char **err)
+{
+	return decide(in, out, err);
 }
