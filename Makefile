@@ -22,7 +22,11 @@ TOOL_BIN := $(TOOLS:%=$(BUILD)/%)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(BUILD)/unit-tests
 
-.PHONY: all deps repro check unit unit-san integration bench clean help
+.PHONY: all deps repro check unit unit-san integration bench soak clean help
+
+# pairs of the soak (make soak SOAK_PAIRS=N); SOAK_FLAGS passes more (e.g. --jobs 2 --keep)
+SOAK_PAIRS ?= 500
+SOAK_FLAGS ?=
 
 all: $(TOOL_BIN)
 
@@ -33,6 +37,7 @@ help:
 	@echo "make check      unit tests, then the root integration tests on this kernel"
 	@echo "make unit       unit tests only (no root needed); unit-san: under ASan+UBSan"
 	@echo "make bench      performance figures (root)"
+	@echo "make soak       $(SOAK_PAIRS) control+workaround pairs: wrong/inconclusive counts, durations (root)"
 	@echo "make clean      remove $(BUILD)/"
 
 deps:
@@ -70,6 +75,9 @@ check: deps
 
 bench: deps all
 	bench/perf
+
+soak: deps all
+	bench/soak --pairs $(SOAK_PAIRS) $(SOAK_FLAGS)
 
 clean:
 	rm -rf $(BUILD)

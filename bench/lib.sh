@@ -30,6 +30,14 @@ ctr_expected() {
 	echo ""
 }
 
+# the C tools a run needs, built: dies naming the first one missing
+ctr_require_tools() {
+	local t
+	for t in ctreset-inject ctreset-workload ctreset-review; do
+		[ -x "$CTR_BIN/$t" ] || ctr_die "$CTR_EXIT_FAIL" "$CTR_BIN/$t is not built: run 'make'"
+	done
+}
+
 # prints the scenarios file's rows (tab-separated, comments dropped)
 ctr_scenarios() { grep -v '^[[:space:]]*\(#\|$\)' "$CTR_TOP/bench/scenarios"; }
 

@@ -124,6 +124,27 @@ ctr_cidr_contains() { # CIDR IP
 	(((REPLY & ((0xffffffff << (32 - len)) & 0xffffffff)) == net))
 }
 
+# Validates the address settings (CTR_* from the environment) before anything is built;
+# dies with one line naming the first bad one. Every entry point that builds calls it, so
+# bad input never leaves half a topology behind.
+ctr_validate_env() {
+	local v
+	for v in CTR_POD_CIDR_A CTR_POD_CIDR_B CTR_WIRE_CIDR CTR_CLUSTER_CIDR CTR_SERVICE_CIDR; do
+		ctr_valid_cidr4 "${!v}" || ctr_die "$CTR_EXIT_USAGE" "$v=\"${!v}\" is wrong: expected an IPv4 network such as 198.18.1.0/24"
+	done
+	ctr_valid_ip4 "$CTR_VIP" || ctr_die "$CTR_EXIT_USAGE" "CTR_VIP=\"$CTR_VIP\" is wrong: expected an IPv4 address"
+	ctr_cidr_contains "$CTR_SERVICE_CIDR" "$CTR_VIP" || ctr_die "$CTR_EXIT_USAGE" "CTR_VIP=\"$CTR_VIP\" is wrong: outside the service range $CTR_SERVICE_CIDR"
+	for v in CTR_PORT CTR_TARGET_PORT; do
+		ctr_valid_port "${!v}" || ctr_die "$CTR_EXIT_USAGE" "$v=\"${!v}\" is wrong: expected a port 1-65535"
+	done
+	for v in CTR_POD_CIDR_A CTR_POD_CIDR_B CTR_WIRE_CIDR; do
+		ctr_cidr_contains "$CTR_CLUSTER_CIDR" "${!v%/*}" || ctr_die "$CTR_EXIT_USAGE" "$v=\"${!v}\" is wrong: outside the cluster range $CTR_CLUSTER_CIDR"
+		ctr_cidr_contains "$CTR_SERVICE_CIDR" "${!v%/*}" && ctr_die "$CTR_EXIT_USAGE" "$v=\"${!v}\" is wrong: overlaps the service range $CTR_SERVICE_CIDR"
+	done
+	[ "$CTR_POD_CIDR_A" != "$CTR_POD_CIDR_B" ] || ctr_die "$CTR_EXIT_USAGE" "CTR_POD_CIDR_A and CTR_POD_CIDR_B must differ"
+	return 0
+}
+
 # --- run identity and the reaper ---------------------------------------------------------------
 # 24 random bits; topology/up refuses a prefix in use, so a collision fails loudly
 ctr_new_prefix() { printf 'ctr-%06x\n' $((((RANDOM << 15) ^ RANDOM ^ (BASHPID << 7)) & 0xffffff)); }
