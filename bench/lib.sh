@@ -96,6 +96,7 @@ ctr_run_scenario() (
 	if nsenter --net="/run/netns/$NS_BACKEND" "$CTR_BIN/ctreset-workload" server \
 		--listen "$BACKEND_IP:$TARGET_PORT" --result "$dir/server.kv" \
 		--pidfile "$dir/server.pid" --daemon --timeout 5000 2>>"$dir/error"; then
+		ctr_fault_point scenario.server
 		stat_ns=()
 		for ns in $NS_NODES; do
 			[ "$ns" = "$NS_DNAT_NODE" ] || stat_ns+=(--stat-ns "$ns")

@@ -243,6 +243,24 @@ static void parse(int argc, char **argv, struct opts *o)
 	o->cmd = optind < argc ? argv + optind : NULL;
 }
 
+/* Test hook, as ctr_fault_point in topology/lib.sh: with CTR_FAULT_AT=NAME, the process
+ * reaching point NAME writes "NAME PID" to $CTR_FAULT_FILE and stops itself, so a test can
+ * SIGKILL the run at exactly that point (tests/integration/test_faults.sh). */
+static void fault_point(const char *name)
+{
+	const char *at = getenv("CTR_FAULT_AT"), *file = getenv("CTR_FAULT_FILE");
+	FILE *f;
+
+	if (!at || !file || strcmp(at, name))
+		return;
+	f = fopen(file, "we");
+	if (f) {
+		fprintf(f, "%s %d\n", name, (int)getpid());
+		fclose(f);
+	}
+	raise(SIGSTOP);
+}
+
 /* --- outcome bookkeeping ---------------------------------------------------------------- */
 
 static bool is_probe(const struct run *r, const struct ctr_pkt *p)
@@ -669,7 +687,8 @@ int main(int argc, char **argv)
 	if (open_captures(&r, &err) == 0 && (r.t_ready = now_ms(), start_command(&r, &err) == 0) &&
 	    find_flow(&r, &err) == 0) {
 		read_invalid(&r, r.invalid_before);
-		if (inject(&r, &err) == 0 && settle(&r, &err) == 0)
+		fault_point("inject.flow");
+		if (inject(&r, &err) == 0 && (fault_point("inject.sent"), settle(&r, &err) == 0))
 			rc = 0;
 		read_invalid(&r, r.invalid_after);
 	}

@@ -76,6 +76,19 @@ ctr_busywait() {
 	done
 }
 
+# Test hook (tests/integration/test_faults.sh): with CTR_FAULT_AT=NAME, the shell that
+# reaches point NAME writes its pid to $CTR_FAULT_FILE and stops itself, so the test can
+# SIGKILL the run at exactly that point instead of after a guessed delay. Points:
+# up.namespaces, up.links (topology/up), scenario.server (ctr_run_scenario: the backend
+# serving, no injector yet), teardown.namespaces, teardown.state (ctr_destroy_prefix);
+# ctreset-inject has inject.flow (flow found and learned, workload running, nothing sent)
+# and inject.sent (segment sent, outcome not yet collected).
+ctr_fault_point() {
+	[ "${CTR_FAULT_AT:-}" = "$1" ] || return 0
+	echo "$1 $BASHPID" >"${CTR_FAULT_FILE:?CTR_FAULT_AT needs CTR_FAULT_FILE}"
+	kill -STOP "$BASHPID"
+}
+
 # --- defer: undo stack, run in reverse order on exit ---------------------------------------
 CTR_DEFER=()
 ctr_defer() { CTR_DEFER+=("$*"); }
@@ -158,15 +171,24 @@ ctr_pid_start() { # PID -> REPLY
 	REPLY=${fields[19]}
 }
 
-# ctr_claim PREFIX OWNER_PID: records the owner; OWNER_PID 0 = manual (never auto-reaped)
+# ctr_claim PREFIX OWNER_PID: records the owner; OWNER_PID 0 = manual (never auto-reaped).
+# The state directory appears with its owner file already in it (a directory renamed into
+# place): a reaper running at that moment in another run must never see a prefix without
+# an owner, which it would take for a dead run's and remove under the live one.
+# Re-claiming an existing prefix replaces the owner file the same way.
 ctr_claim() {
-	local dir=$CTR_STATE/$1
-	mkdir -p "$dir"
-	if [ "$2" = 0 ]; then
-		echo "manual" >"$dir/owner"
-	else
-		ctr_pid_start "$2" && echo "$2 $REPLY" >"$dir/owner"
+	local dir=$CTR_STATE/$1 tmp owner=manual
+	if [ "$2" != 0 ]; then
+		ctr_pid_start "$2" || return 1
+		owner="$2 $REPLY"
 	fi
+	mkdir -p "$CTR_STATE" || return 1
+	if [ -d "$dir" ]; then
+		echo "$owner" >"$dir/owner.tmp" && mv -f "$dir/owner.tmp" "$dir/owner"
+		return
+	fi
+	tmp=$(mktemp -d "$CTR_STATE/.claim.XXXXXX") || return 1
+	chmod 755 "$tmp" && echo "$owner" >"$tmp/owner" && mv -T "$tmp" "$dir" || { rm -rf "$tmp"; return 1; }
 }
 
 # true when the run that made PREFIX is gone
@@ -199,18 +221,25 @@ ctr_destroy_prefix() {
 		pids=$(printf 'netns pids %s\n' "${ns[@]}" | ip -force -batch - 2>/dev/null)
 		# shellcheck disable=SC2086
 		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+		ctr_fault_point teardown.namespaces
 		printf 'netns del %s\n' "${ns[@]}" | ip -force -batch - 2>/dev/null
 	fi
+	ctr_fault_point teardown.state
 	rm -rf "${CTR_STATE:?}/$1"
 }
 
-# reaps runs whose owner died; with "all", every ctreset run (manual ones too)
+# reaps runs whose owner died; with "all", every ctreset run (manual ones too). Also
+# removes the scratch left by a run killed in the middle of a claim or a hashing (older
+# than a minute: a live one is done with it in milliseconds).
 ctr_reap() {
 	local p reaped=0
+	[ -d "$CTR_STATE" ] && find "$CTR_STATE" -mindepth 1 -maxdepth 1 \( -name '.claim.*' -o -name 'hash.*' \) \
+		-mmin +1 -exec rm -rf {} + 2>/dev/null
 	for p in $( (ip netns list 2>/dev/null | awk '{print $1}' | grep -oE '^ctr-[0-9a-f]{6}'; ls "$CTR_STATE" 2>/dev/null) | sort -u); do
 		ctr_valid_prefix "$p" || continue
 		if [ "${1:-}" = all ] || ctr_prefix_dead "$p"; then
-			ctr_destroy_prefix "$p"
+			# a fault point is armed for the run's own teardown, not for its reaper's
+			CTR_FAULT_AT= ctr_destroy_prefix "$p"
 			reaped=$((reaped + 1))
 		fi
 	done
