@@ -53,13 +53,22 @@ ctr_cleanup_owned() {
 	return 0
 }
 
+# the first SKIP reason left by the scenarios under DIR (ctr_run_scenario's DIR/skip)
+ctr_skip_reason() {
+	local f
+	for f in "$1"/*/skip; do
+		[ -s "$f" ] && { head -1 "$f"; return 0; }
+	done
+	return 1
+}
+
 # ctr_run_scenario DIR NAME TRIGGER WORKAROUND EXPECTED REASON
 # Builds a fresh topology with the workaround, runs workload and injector, decides the
 # verdict and tears everything down, in a subshell of its own: on SIGTERM/SIGINT it stops
 # its injector and removes its namespaces before it exits. Leaves in DIR: pcaps,
 # inject.kv, server.kv, client.kv, meta.kv, verdict.kv, result.json. Returns 0 when the
-# run completed (whatever the verdict), non-zero when the bench itself failed (then
-# DIR/error says why).
+# run completed (whatever the verdict), 4 when this kernel cannot build the topology
+# (DIR/skip says why), another non-zero status when the bench itself failed (DIR/error).
 ctr_run_scenario() (
 	dir=$1 name=$2 trigger=$3 workaround=$4 expected=$5 reason=$6
 	owner=${CTR_OWNER:-$$}
@@ -75,10 +84,14 @@ ctr_run_scenario() (
 	}
 	trap abort TERM INT
 	# the topology scripts run sourced in subshells: a fork, not a new bash each
-	if ! (set -- --prefix "$prefix" --owner "$owner" --workaround "$workaround"; . "$CTR_TOP/topology/up") \
-		>"$dir/topology.env" 2>"$dir/error"; then
+	(set -- --prefix "$prefix" --owner "$owner" --workaround "$workaround"; . "$CTR_TOP/topology/up") \
+		>"$dir/topology.env" 2>"$dir/error"
+	rc=$?
+	if [ $rc != 0 ]; then
 		ctr_destroy_prefix "$prefix"
-		exit 1
+		# this kernel cannot run it at all: the runner reports a SKIP, not a verdict
+		[ $rc = "$CTR_EXIT_SKIP" ] && cp "$dir/error" "$dir/skip"
+		exit $rc
 	fi
 	ctr_load_topology "$prefix"
 	ctr_now; t_setup=$REPLY

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "exitcodes.h"
 #include "kv.h"
+#include "opt.h"
 #include "learn.h"
 #include "link.h"
 #include "netns.h"
@@ -176,6 +177,7 @@ static void parse(int argc, char **argv, struct opts *o)
 			   .flow_timeout_ms = 3000,
 			   .settle_ms = 1000,
 			   .quiet_ms = 30};
+	opterr = 0; /* a refused option is reported in one line below */
 	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'C':
@@ -230,7 +232,8 @@ static void parse(int argc, char **argv, struct opts *o)
 			usage(stdout);
 			exit(CTR_EXIT_PASS);
 		default:
-			usage(stderr);
+			fprintf(stderr, "ctreset-inject: argument \"%s\" is wrong: unknown option or missing value (see --help)\n",
+				opt_refused(argc, argv));
 			exit(CTR_EXIT_USAGE);
 		}
 	}
@@ -675,6 +678,8 @@ int main(int argc, char **argv)
 	int rc = -1;
 
 	parse(argc, argv, &o);
+	if (geteuid() != 0)
+		die(CTR_EXIT_SKIP, strdup("needs root (network namespaces, raw sockets): run with sudo"));
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -9,6 +9,7 @@
 #include "exitcodes.h"
 #include "json.h"
 #include "kv.h"
+#include "opt.h"
 #include "verdict.h"
 
 #include <getopt.h>
@@ -249,6 +250,7 @@ int main(int argc, char **argv)
 	char *err = NULL;
 	int c;
 
+	opterr = 0; /* a refused option is reported in one line below */
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'v':
@@ -271,12 +273,14 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return CTR_EXIT_PASS;
 		default:
-			usage(stderr);
+			fprintf(stderr, "ctreset-review: argument \"%s\" is wrong: unknown option or missing value (see --help)\n",
+				opt_refused(argc, argv));
 			return CTR_EXIT_USAGE;
 		}
 	}
 	if (!ev.dir || optind != argc) {
-		usage(stderr);
+		fprintf(stderr, "ctreset-review: %s (see --help)\n",
+			optind != argc ? "unexpected argument" : "--verdict DIR is required");
 		return CTR_EXIT_USAGE;
 	}
 	if (load(&ev, &err) < 0 || verdict_decide(&ev.in, &ev.res, &err) < 0)

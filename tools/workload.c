@@ -7,6 +7,7 @@
 #include "err.h"
 #include "exitcodes.h"
 #include "kv.h"
+#include "opt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -113,11 +114,13 @@ static void parse(int argc, char **argv, struct opts *o)
 		exit(CTR_EXIT_PASS);
 	}
 	if (argc < 2 || (strcmp(argv[1], "server") && strcmp(argv[1], "client"))) {
-		usage(stderr);
+		fprintf(stderr, "ctreset-workload: argument \"%s\" is wrong: expected server or client (see --help)\n",
+			argc < 2 ? "" : argv[1]);
 		exit(CTR_EXIT_USAGE);
 	}
 	o->server = !strcmp(argv[1], "server");
 	optind = 2;
+	opterr = 0; /* a refused option is reported in one line below */
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -151,7 +154,8 @@ static void parse(int argc, char **argv, struct opts *o)
 			usage(stdout);
 			exit(CTR_EXIT_PASS);
 		default:
-			usage(stderr);
+			fprintf(stderr, "ctreset-workload: argument \"%s\" is wrong: unknown option or missing value (see --help)\n",
+				opt_refused(argc, argv));
 			exit(CTR_EXIT_USAGE);
 		}
 	}

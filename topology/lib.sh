@@ -63,6 +63,13 @@ ctr_sleep() {
 	read -r -t "$1" -u "$CTR_SLEEP_FD" _ || true
 }
 
+# true when a command's error message says the kernel lacks a feature (no nf_tables, an
+# iptables table or match not built, an unknown link type, a missing /proc/sys knob) rather
+# than that the command was wrong: the caller skips instead of failing
+ctr_kernel_lacks() {
+	[[ $1 =~ (not supported|do you need to insmod|Unknown device type|Could not fetch rule set generation id|Couldn.t load|Directory nonexistent|No such file or directory) ]]
+}
+
 # Poll, don't sleep: ctr_busywait TIMEOUT_MS cmd args... (5 ms steps)
 ctr_busywait() {
 	local timeout_ms=$1 start
