@@ -56,6 +56,7 @@ int main(void)
 	register_kv_tests();
 	register_verdict_tests();
 	register_capture_tests();
+	register_stats_tests();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

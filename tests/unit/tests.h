@@ -19,6 +19,7 @@ void register_learn_tests(void);
 void register_kv_tests(void);
 void register_verdict_tests(void);
 void register_capture_tests(void);
+void register_stats_tests(void);
 
 /* adds a suite or aborts the run: a suite that cannot register must not pass silently */
 CU_pSuite suite_add(const char *name);
