@@ -50,9 +50,12 @@ ctr_chain_hashes() {
 # (statistic random for >1 endpoint, KUBE-MARK-MASQ for hairpin) -> DNAT,
 # KUBE-POSTROUTING masquerades marked packets; filter FORWARD -> KUBE-FORWARD.
 # With CTR_KP_INVALID_DROP=1, KUBE-FORWARD starts with kube-proxy's INVALID DROP rule
-# (PR 74840), as kube-proxy >= 1.15 lays it out.
+# (PR 74840), as kube-proxy >= 1.15 lays it out. With CTR_EXTRA_SERVICES=N, N dummy
+# services of 2 endpoints each come with it (topology/kube-proxy-scale.sh), their
+# KUBE-SERVICES rules before the real one's: the real service's first packet walks the
+# whole list, the worst case of iptables' linear match.
 ctr_kube_proxy_rules() {
-	local vip=$1 port=$2 cidr=$3 name=$4 svc comment n i left ep
+	local vip=$1 port=$2 cidr=$3 name=$4 svc comment n i left ep extra=
 	shift 4
 	local endpoints=("$@") keys=("${name}tcp") seps=()
 	for ep in "${endpoints[@]}"; do keys+=("${name}tcp$ep"); done
@@ -60,8 +63,14 @@ ctr_kube_proxy_rules() {
 	svc="KUBE-SVC-${CTR_HASHES[0]}"
 	for i in "${CTR_HASHES[@]:1}"; do seps+=("KUBE-SEP-$i"); done
 	comment="\"$name cluster IP\""
+	if [ "${CTR_EXTRA_SERVICES:-0}" -gt 0 ]; then
+		extra=$(mkdir -p "$CTR_STATE" && mktemp "$CTR_STATE/hash.extra.XXXXXX") &&
+			ctr_extra_table "$CTR_EXTRA_SERVICES" iptables "$extra" ||
+			{ ctr_log "generating $CTR_EXTRA_SERVICES dummy services failed"; rm -f "$extra"; return 1; }
+	fi
 	echo "*nat"
 	printf ':%s - [0:0]\n' KUBE-SERVICES KUBE-NODEPORTS KUBE-POSTROUTING KUBE-MARK-MASQ "$svc" "${seps[@]}"
+	[ -n "$extra" ] && ctr_extra_iptables "$extra" "$cidr" chains
 	local text
 	read -r -d '' text <<RULES
 -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
@@ -71,6 +80,10 @@ ctr_kube_proxy_rules() {
 -A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
 -A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0
 -A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
+RULES
+	printf '%s\n' "$text"
+	[ -n "$extra" ] && ctr_extra_iptables "$extra" "$cidr" services
+	read -r -d '' text <<RULES
 -A KUBE-SERVICES -d $vip/32 -p tcp -m comment --comment $comment -m tcp --dport $port -j $svc
 -A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
 -A $svc ! -s $cidr -d $vip/32 -p tcp -m comment --comment $comment -m tcp --dport $port -j KUBE-MARK-MASQ
@@ -91,6 +104,10 @@ RULES
 		echo "-A ${seps[i]} -s ${endpoints[i]%:*}/32 -m comment --comment \"$name\" -j KUBE-MARK-MASQ"
 		echo "-A ${seps[i]} -p tcp -m comment --comment \"$name\" -m tcp -j DNAT --to-destination ${endpoints[i]}"
 	done
+	if [ -n "$extra" ]; then
+		ctr_extra_iptables "$extra" "$cidr" rules
+		rm -f "$extra"
+	fi
 	printf 'COMMIT\n*filter\n:KUBE-FORWARD - [0:0]\n'
 	printf -- '-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD\n'
 	[ "${CTR_KP_INVALID_DROP:-0}" = 1 ] && printf -- '-A %s\n' "${CTR_INVALID_DROP_RULE[*]}"

@@ -27,6 +27,7 @@ unset _def _name _value
 : "${CTR_PORT:=80}"
 : "${CTR_TARGET_PORT:=8080}"
 : "${CTR_SERVICE_NAME:=default/ctreset:http}"
+: "${CTR_EXTRA_SERVICES:=0}"              # dummy services (2 endpoints each) beside the real one
 
 ctr_log() { printf '%s\n' "$*" >&2; }
 ctr_die() {
@@ -162,6 +163,7 @@ ctr_validate_env() {
 		ctr_cidr_contains "$CTR_SERVICE_CIDR" "${!v%/*}" && ctr_die "$CTR_EXIT_USAGE" "$v=\"${!v}\" is wrong: overlaps the service range $CTR_SERVICE_CIDR"
 	done
 	[ "$CTR_POD_CIDR_A" != "$CTR_POD_CIDR_B" ] || ctr_die "$CTR_EXIT_USAGE" "CTR_POD_CIDR_A and CTR_POD_CIDR_B must differ"
+	ctr_extra_check "$CTR_EXTRA_SERVICES"
 	return 0
 }
 
@@ -289,3 +291,6 @@ ctr_drop_counter() {
 		fi
 	done < <(nsenter --net="/run/netns/$1" iptables-save -c -t filter 2>/dev/null)
 }
+
+# the dummy services of CTR_EXTRA_SERVICES: their address plan and fast generators
+. "${BASH_SOURCE[0]%/*}/kube-proxy-scale.sh"
