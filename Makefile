@@ -22,7 +22,7 @@ TOOL_BIN := $(TOOLS:%=$(BUILD)/%)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(BUILD)/unit-tests
 
-.PHONY: all deps repro check unit unit-san integration bench soak clean help
+.PHONY: all deps repro repro-http load check unit unit-san integration bench soak clean help
 
 # pairs of the soak (make soak SOAK_PAIRS=N); SOAK_FLAGS passes more (e.g. --jobs 2 --keep)
 SOAK_PAIRS ?= 500
@@ -34,6 +34,9 @@ help:
 	@echo "make            build the C tools into $(BUILD)/"
 	@echo "make deps       install the Debian packages the bench needs (root)"
 	@echo "make repro      run the default scenarios and print the verdict table (root)"
+	@echo "make repro-http the same scenarios with nginx and curl (bench/repro --workload http)"
+	@echo "make load       10 curl loops against 2 nginx backends with injections, per workaround:"
+	@echo "                downloads completed/reset and a plot (bench/load; about 80 s, root)"
 	@echo "make check      unit tests, then the root integration tests on this kernel"
 	@echo "make unit       unit tests only (no root needed); unit-san: under ASan+UBSan"
 	@echo "make bench      performance figures (root)"
@@ -72,6 +75,12 @@ integration: all
 check: deps
 	$(MAKE) unit-san
 	$(MAKE) integration
+
+repro-http: deps all
+	bench/repro --workload http
+
+load: deps all
+	bench/load
 
 bench: deps all
 	bench/perf

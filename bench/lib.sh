@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Running one scenario on a fresh topology: shared by bench/repro and the tests.
 . "${BASH_SOURCE[0]%/*}/../topology/lib.sh"
+. "${BASH_SOURCE[0]%/*}/http.sh"
 
 # kernel version as major.minor, and comparisons on it
 CTR_KERNEL=${CTR_KERNEL:-$(uname -r)}
@@ -62,12 +63,57 @@ ctr_skip_reason() {
 	return 1
 }
 
+# --- workloads: what runs in the pods while the injector acts ------------------------------
+# CTR_WORKLOAD=stream (default): ctreset-workload's paced stream, stopped by the bench
+# once the outcome is captured. CTR_WORKLOAD=http: nginx and curl (bench/http.sh), the
+# download left to finish or fail by itself.
+CTR_WORKLOADS="stream http"
+: "${CTR_WORKLOAD:=stream}"
+
+# ctr_workload_server_start DIR: the backend pod's server, listening when it returns
+ctr_workload_server_start() {
+	case $CTR_WORKLOAD in
+	stream)
+		nsenter --net="/run/netns/$NS_BACKEND" "$CTR_BIN/ctreset-workload" server \
+			--listen "$BACKEND_IP:$TARGET_PORT" --result "$1/server.kv" \
+			--pidfile "$1/server.pid" --daemon --timeout 5000 2>>"$1/error"
+		;;
+	http) ctr_http_server_start "$1" ;;
+	esac
+}
+
+# ctr_workload_client DIR -> CTR_CLIENT_CMD (run by the injector in the client pod),
+# CTR_INJECT_OPTS (what the injector needs for it)
+ctr_workload_client() {
+	case $CTR_WORKLOAD in
+	stream)
+		CTR_CLIENT_CMD=("$CTR_BIN/ctreset-workload" client --connect "$VIP:$PORT"
+			--result "$1/client.kv" --timeout 5000)
+		CTR_INJECT_OPTS=()
+		;;
+	http) ctr_http_client "$1" ;;
+	esac
+}
+
+# ctr_workload_finish DIR: stops the server and leaves server.kv and client.kv in DIR
+ctr_workload_finish() {
+	local spid
+	case $CTR_WORKLOAD in
+	stream)
+		read -r spid <"$1/server.pid" 2>/dev/null && kill -TERM "$spid" 2>/dev/null
+		ctr_busywait 2000 test -e "$1/server.kv" || echo "server left no record" >>"$1/error"
+		;;
+	http) ctr_http_records "$1" ;;
+	esac
+}
+
 # ctr_run_scenario DIR NAME TRIGGER WORKAROUND EXPECTED REASON
-# Builds a fresh topology with the workaround, runs workload and injector, decides the
-# verdict and tears everything down, in a subshell of its own: on SIGTERM/SIGINT it stops
-# its injector and removes its namespaces before it exits. Leaves in DIR: pcaps,
-# inject.kv, server.kv, client.kv, meta.kv, verdict.kv, result.json. Returns 0 when the
-# run completed (whatever the verdict), 4 when this kernel cannot build the topology
+# Builds a fresh topology with the workaround, runs the workload (CTR_WORKLOAD) and the
+# injector, decides the verdict and tears everything down, in a subshell of its own: on
+# SIGTERM/SIGINT it stops its injector and removes its namespaces before it exits. Leaves
+# in DIR: pcaps, inject.kv, server.kv, client.kv, meta.kv, verdict.kv, result.json (and
+# for http: nginx/ with its configuration and logs, client.out, curl.err). Returns 0 when
+# the run completed (whatever the verdict), 4 when this kernel cannot build the topology
 # (DIR/skip says why), another non-zero status when the bench itself failed (DIR/error).
 ctr_run_scenario() (
 	dir=$1 name=$2 trigger=$3 workaround=$4 expected=$5 reason=$6
@@ -79,6 +125,7 @@ ctr_run_scenario() (
 	echo "$prefix" >"$dir/prefix"
 	abort() {
 		[ -n "$inj_pid" ] && kill -TERM "$inj_pid" 2>/dev/null && wait "$inj_pid"
+		[ "$CTR_WORKLOAD" = http ] && ctr_nginx_stop "$dir/nginx"
 		ctr_destroy_prefix "$prefix"
 		exit 130
 	}
@@ -97,6 +144,7 @@ ctr_run_scenario() (
 	ctr_now; t_setup=$REPLY
 	{
 		echo "scenario=$name"
+		echo "workload=$CTR_WORKLOAD"
 		echo "topology=$TOPOLOGY"
 		echo "trigger=$trigger"
 		echo "workaround=$workaround"
@@ -106,20 +154,19 @@ ctr_run_scenario() (
 		echo "service=$SERVICE"
 		echo "prefix=$prefix"
 	} >"$dir/meta.kv"
-	if nsenter --net="/run/netns/$NS_BACKEND" "$CTR_BIN/ctreset-workload" server \
-		--listen "$BACKEND_IP:$TARGET_PORT" --result "$dir/server.kv" \
-		--pidfile "$dir/server.pid" --daemon --timeout 5000 2>>"$dir/error"; then
+	if ctr_workload_server_start "$dir"; then
 		ctr_fault_point scenario.server
 		stat_ns=()
 		for ns in $NS_NODES; do
 			[ "$ns" = "$NS_DNAT_NODE" ] || stat_ns+=(--stat-ns "$ns")
 		done
-		# in the background, so that a signal reaches the trap at once
+		ctr_workload_client "$dir"
+		# in the background, so that a signal reaches the trap at once; the client's
+		# stdout (curl's --write-out) is the injector's
 		"$CTR_BIN/ctreset-inject" --client-ns "$NS_CLIENT" --node-ns "$NS_DNAT_NODE" \
 			--backend-ns "$NS_BACKEND" --node-if "$DNAT_NODE_POD_IF" "${stat_ns[@]}" \
-			--vip "$VIP:$PORT" --trigger "$trigger" --out "$dir" -- \
-			"$CTR_BIN/ctreset-workload" client --connect "$VIP:$PORT" \
-			--result "$dir/client.kv" --timeout 5000 2>>"$dir/error" &
+			--vip "$VIP:$PORT" --trigger "$trigger" --out "$dir" "${CTR_INJECT_OPTS[@]}" -- \
+			"${CTR_CLIENT_CMD[@]}" >"$dir/client.out" 2>>"$dir/error" &
 		inj_pid=$!
 		wait "$inj_pid" || rc=1
 		inj_pid=
@@ -127,8 +174,7 @@ ctr_run_scenario() (
 		rc=1
 	fi
 	ctr_now; t_inject=$REPLY
-	read -r spid <"$dir/server.pid" 2>/dev/null && kill -TERM "$spid" 2>/dev/null
-	ctr_busywait 2000 test -e "$dir/server.kv" || echo "server left no record" >>"$dir/error"
+	ctr_workload_finish "$dir"
 	# the DROP rule's counters say which node stopped the segment
 	if [ "$WORKAROUND" = kube-proxy-drop ]; then
 		for ns in $NS_NODES; do
@@ -150,6 +196,7 @@ ctr_run_scenario() (
 	ctr_now
 	echo "time.verdict_ms=$((REPLY - t1))" >>"$dir/meta.kv"
 	"$CTR_BIN/ctreset-review" --verdict "$dir" --format json >"$dir/result.json" 2>>"$dir/error" || rc=1
+	[ -s "$dir/client.out" ] || rm -f "$dir/client.out"
 	[ -s "$dir/error" ] || rm -f "$dir/error"
 	exit $rc
 )

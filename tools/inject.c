@@ -6,10 +6,12 @@
  *   2. the workload command after "--" starts in the client namespace;
  *   3. the flow is named by the DNAT node's conntrack table (libnl-nf-3): the entry whose
  *      original destination is the VIP, keyed by its full 4-tuple;
- *   4. its live seq/ack/window comes from the backend-side capture;
+ *   4. its live seq/ack/window comes from the backend-side capture (with several
+ *      --backend-ns, the capture of the backend whose handshake it was);
  *   5. the trigger's segment is crafted with libnet and sent from the backend namespace;
  *   6. it waits, bounded, until the outcome is visible in the captures, stops the workload
- *      command and writes inject.kv beside the pcaps. The verdict is ctreset-review's. */
+ *      command (or, with --wait-command, lets it finish: a download's own end is part of
+ *      the outcome) and writes inject.kv beside the pcaps. The verdict is ctreset-review's. */
 #include "capture.h"
 #include "craft.h"
 #include "ct.h"
@@ -39,13 +41,17 @@
 
 #define MAX_FLOWS 64
 #define MAX_STAT_NS 4
+#define MAX_BACKENDS 8
 #define CT_POLL_MS 2
 
-enum cap_point { CAP_CLIENT, CAP_NODE, CAP_BACKEND, CAP_COUNT };
-static const char *const cap_names[CAP_COUNT] = {"client", "node", "backend"};
+/* captures: the client, the node, then one per backend (cap[CAP_BACKEND + k]) */
+enum cap_point { CAP_CLIENT, CAP_NODE, CAP_BACKEND };
+#define MAX_CAPS (CAP_BACKEND + MAX_BACKENDS)
 
 struct opts {
-	const char *client_ns, *node_ns, *backend_ns;
+	const char *client_ns, *node_ns;
+	const char *backend_ns[MAX_BACKENDS];
+	int n_backends;
 	const char *client_if, *node_if, *backend_if;
 	const char *stat_ns[MAX_STAT_NS];
 	int n_stat_ns;
@@ -53,20 +59,26 @@ struct opts {
 	enum trigger trigger;
 	const char *out;
 	unsigned flow_timeout_ms, settle_ms, quiet_ms, buffer_kib;
+	unsigned wait_cmd_ms; /* 0: stop the command once settled */
+	unsigned delay_ms;    /* follow the learned flow this long before injecting */
+	unsigned snaplen;     /* 0: whole frames */
+	const char *filter;   /* BPF expression for every capture, NULL: none */
 	char **cmd; /* workload to run in the client namespace, NULL-terminated */
 };
 
 struct run {
 	const struct opts *o;
 	int home_fd, node_fd; /* namespace fds: where we started, the DNAT node */
-	struct capture *cap[CAP_COUNT];
-	struct ctr_addr client_ip, backend_ip;
-	struct learn_flow flows[MAX_FLOWS]; /* handshakes seen at the backend, not yet named */
+	struct capture *cap[MAX_CAPS];
+	struct ctr_addr client_ip, backend_ip[MAX_BACKENDS];
+	struct craft *craft[MAX_BACKENDS]; /* a raw socket in each backend's namespace */
+	struct learn_flow flows[MAX_FLOWS]; /* handshakes seen at a backend, not yet named */
+	int flow_backend[MAX_FLOWS];	    /* which backend saw each one */
 	int n_flows;
 	struct learn_flow *flow; /* the one conntrack named */
+	int bk;			 /* its backend */
 	struct learn_flow learned; /* its state when the event was caused: the record's */
 	struct ct_flow ct;
-	struct craft *craft;
 	struct craft_segment probe;
 	char explain[256];
 	bool injected;
@@ -77,7 +89,8 @@ struct run {
 	const char *settled_by;
 	pid_t cmd_pid;
 	int cmd_status;
-	bool cmd_exited;
+	bool cmd_exited, cmd_stopped; /* stopped: it had to be sent SIGTERM */
+	uint64_t t_settled, t_cmd_end;
 	uint64_t invalid_before[MAX_STAT_NS], invalid_after[MAX_STAT_NS];
 	bool invalid_ok[MAX_STAT_NS];
 };
@@ -101,15 +114,19 @@ static uint64_t now_ms(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ctreset-inject --client-ns NS --node-ns NS --backend-ns NS --vip IP:PORT\n"
+		"usage: ctreset-inject --client-ns NS --node-ns NS --backend-ns NS... --vip IP:PORT\n"
 		"                      --out DIR [options] [-- COMMAND [ARG...]]\n"
 		"\n"
 		"Finds the flow to the service VIP in the DNAT node's conntrack table, learns its\n"
 		"live sequence state from a capture on the backend pod, and sends one crafted\n"
 		"out-of-window event from the backend pod's namespace. COMMAND (the client\n"
 		"workload) is started inside the client namespace once the captures are live, and\n"
-		"stopped with SIGTERM when the outcome is captured. Writes DIR/client.pcap,\n"
-		"DIR/backend.pcap, DIR/node.pcap (with --node-if) and DIR/inject.kv.\n"
+		"stopped with SIGTERM when the outcome is captured (with --wait-command, once it\n"
+		"has finished by itself or the bound has passed). Writes DIR/client.pcap,\n"
+		"DIR/backend.pcap, DIR/node.pcap (with --node-if) and DIR/inject.kv. With several\n"
+		"--backend-ns (a service with several endpoints), each backend is captured\n"
+		"(backend.pcap, backend1.pcap, ...), the first client flow to any of them is taken\n"
+		"and inject.kv's capture.backend names its backend's capture.\n"
 		"\n"
 		"options:\n"
 		"  --trigger NAME       event to cause (default seq-above):\n");
@@ -127,6 +144,15 @@ static void usage(FILE *f)
 		"  --quiet MS           outcome is final after MS with nothing new (default 30)\n"
 		"  --capture-buffer KIB kernel ring per capture (default 1024; raise it for bulk\n"
 		"                       workloads, inject.kv reports drops)\n"
+		"  --snaplen BYTES      keep this much of each frame (64..65535; default whole\n"
+		"                       frames); 128 keeps the headers of a bulk transfer\n"
+		"  --capture-filter BPF only packets matching this pcap-filter(7) expression, on\n"
+		"                       every capture (e.g. \"tcp and host CLIENT-IP\" when other\n"
+		"                       clients share the backend)\n"
+		"  --delay MS           follow the learned flow MS before injecting, so the event\n"
+		"                       lands later in it (fails if the flow closes meanwhile)\n"
+		"  --wait-command MS    once settled, let COMMAND run up to MS more to finish by\n"
+		"                       itself (a download completing or failing) before SIGTERM\n"
 		"  -h, --help           this text\n"
 		"exit: 0 injected, 1 could not find/learn/inject (inject.kv says why), 2 usage\n");
 }
@@ -137,16 +163,22 @@ static void bad_arg(const char *arg, const char *why)
 	exit(CTR_EXIT_USAGE);
 }
 
-static unsigned parse_ms(const char *s, const char *what)
+static unsigned parse_range(const char *s, const char *what, unsigned long min,
+			    unsigned long max)
 {
 	char *end;
 	unsigned long v;
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || *end || !*s || s[0] == '-' || v == 0 || v > 60000)
+	if (errno || *end || !*s || s[0] == '-' || v < min || v > max)
 		bad_arg(s, what);
 	return (unsigned)v;
+}
+
+static unsigned parse_ms(const char *s, const char *what)
+{
+	return parse_range(s, what, 1, 60000);
 }
 
 static void parse(int argc, char **argv, struct opts *o)
@@ -166,6 +198,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"settle", required_argument, NULL, 'S'},
 		{"quiet", required_argument, NULL, 'Q'},
 		{"capture-buffer", required_argument, NULL, 'K'},
+		{"snaplen", required_argument, NULL, 'L'},
+		{"capture-filter", required_argument, NULL, 'P'},
+		{"delay", required_argument, NULL, 'D'},
+		{"wait-command", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -187,7 +223,9 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->node_ns = optarg;
 			break;
 		case 'B':
-			o->backend_ns = optarg;
+			if (o->n_backends == MAX_BACKENDS)
+				bad_arg(optarg, "too many --backend-ns (at most 8)");
+			o->backend_ns[o->n_backends++] = optarg;
 			break;
 		case 'c':
 			o->client_if = optarg;
@@ -228,6 +266,18 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'K':
 			o->buffer_kib = parse_ms(optarg, "--capture-buffer must be 1..60000 KiB");
 			break;
+		case 'L':
+			o->snaplen = parse_range(optarg, "--snaplen must be 64..65535", 64, 65535);
+			break;
+		case 'P':
+			o->filter = optarg;
+			break;
+		case 'D':
+			o->delay_ms = parse_range(optarg, "--delay must be 0..60000", 0, 60000);
+			break;
+		case 'W':
+			o->wait_cmd_ms = parse_ms(optarg, "--wait-command must be 1..60000");
+			break;
 		case 'h':
 			usage(stdout);
 			exit(CTR_EXIT_PASS);
@@ -237,7 +287,7 @@ static void parse(int argc, char **argv, struct opts *o)
 			exit(CTR_EXIT_USAGE);
 		}
 	}
-	if (!o->client_ns || !o->node_ns || !o->backend_ns || !o->vip.addr.family || !o->out) {
+	if (!o->client_ns || !o->node_ns || !o->n_backends || !o->vip.addr.family || !o->out) {
 		fprintf(stderr, "ctreset-inject: --client-ns, --node-ns, --backend-ns, --vip and "
 				"--out are required (see --help)\n");
 		exit(CTR_EXIT_USAGE);
@@ -292,25 +342,28 @@ static void see_client(struct run *r, const struct ctr_pkt *p)
 	}
 }
 
-static void see_backend(struct run *r, const struct ctr_pkt *p)
+static void see_backend(struct run *r, int k, const struct ctr_pkt *p)
 {
 	if (!r->flow) {
 		/* a client's SYN to this backend starts a candidate flow */
 		if ((p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN &&
-		    addr_eq(&p->tuple.dst.addr, &r->backend_ip) && r->n_flows < MAX_FLOWS) {
+		    addr_eq(&p->tuple.dst.addr, &r->backend_ip[k]) && r->n_flows < MAX_FLOWS) {
 			struct ctr_tuple s2c = tuple_reverse(&p->tuple);
 
 			for (int i = 0; i < r->n_flows; i++)
-				if (tuple_eq(&r->flows[i].tuple, &s2c))
+				if (r->flow_backend[i] == k && tuple_eq(&r->flows[i].tuple, &s2c))
 					goto known;
+			r->flow_backend[r->n_flows] = k;
 			learn_init(&r->flows[r->n_flows++], &s2c);
 		}
 known:
 		for (int i = 0; i < r->n_flows; i++)
-			if (learn_segment(&r->flows[i], p))
+			if (r->flow_backend[i] == k && learn_segment(&r->flows[i], p))
 				break;
 		return;
 	}
+	if (k != r->bk)
+		return;
 	learn_segment(r->flow, p);
 	if (!r->injected)
 		return;
@@ -328,38 +381,63 @@ static void on_segment(void *ctx, const struct capture *c, const struct ctr_pkt 
 {
 	struct run *r = ctx;
 
-	if (c == r->cap[CAP_CLIENT])
+	if (c == r->cap[CAP_CLIENT]) {
 		see_client(r, p);
-	else if (c == r->cap[CAP_BACKEND])
-		see_backend(r, p);
+		return;
+	}
+	for (int k = 0; k < r->o->n_backends; k++)
+		if (c == r->cap[CAP_BACKEND + k])
+			see_backend(r, k, p);
 }
 
 /* --- phases ------------------------------------------------------------------------------- */
 
+/* client, node, backend, backend1, backend2, ...: one backend keeps the plain name */
+static void cap_name(int i, char *buf, size_t n)
+{
+	if (i < CAP_BACKEND)
+		snprintf(buf, n, "%s", i == CAP_CLIENT ? "client" : "node");
+	else if (i == CAP_BACKEND)
+		snprintf(buf, n, "backend");
+	else
+		snprintf(buf, n, "backend%d", i - CAP_BACKEND);
+}
+
 static int open_captures(struct run *r, char **err)
 {
 	const struct opts *o = r->o;
-	const char *ns[CAP_COUNT] = {o->client_ns, o->node_ns, o->backend_ns};
-	const char *ifn[CAP_COUNT] = {o->client_if, o->node_if, o->backend_if};
-	char path[PATH_MAX];
+	const char *ns[MAX_CAPS] = {o->client_ns, o->node_ns};
+	const char *ifn[MAX_CAPS] = {o->client_if, o->node_if};
+	char path[PATH_MAX], name[32];
 
-	for (int i = 0; i < CAP_COUNT; i++) {
+	for (int k = 0; k < o->n_backends; k++) {
+		ns[CAP_BACKEND + k] = o->backend_ns[k];
+		ifn[CAP_BACKEND + k] = o->backend_if;
+	}
+	for (int i = 0; i < CAP_BACKEND + o->n_backends; i++) {
 		if (!ifn[i])
 			continue;
 		if (netns_enter(ns[i], err) < 0)
 			return -1;
-		snprintf(path, sizeof(path), "%s/%s.pcap", o->out, cap_names[i]);
-		r->cap[i] = capture_open(cap_names[i], ifn[i], path, o->buffer_kib, err);
+		cap_name(i, name, sizeof(name));
+		snprintf(path, sizeof(path), "%s/%s.pcap", o->out, name);
+		r->cap[i] = capture_open_opts(name, ifn[i], path,
+					      &(struct capture_opts){.buffer_kib = o->buffer_kib,
+								     .snaplen = o->snaplen,
+								     .filter = o->filter},
+					      err);
 		if (!r->cap[i])
 			return -1;
 		if (i == CAP_CLIENT && link_address(ifn[i], o->vip.addr.family, &r->client_ip, err) < 0)
 			return err_wrap(err, "client namespace %s", ns[i]);
-		if (i == CAP_BACKEND) {
-			if (link_address(ifn[i], o->vip.addr.family, &r->backend_ip, err) < 0)
+		if (i >= CAP_BACKEND) {
+			int k = i - CAP_BACKEND;
+
+			if (link_address(ifn[i], o->vip.addr.family, &r->backend_ip[k], err) < 0)
 				return err_wrap(err, "backend namespace %s", ns[i]);
 			/* the raw socket belongs to the backend namespace from here on */
-			r->craft = craft_new(o->vip.addr.family, true, err);
-			if (!r->craft)
+			r->craft[k] = craft_new(o->vip.addr.family, true, err);
+			if (!r->craft[k])
 				return -1;
 		}
 	}
@@ -407,16 +485,22 @@ static int start_command(struct run *r, char **err)
 	return 0;
 }
 
+static bool command_reaped(struct run *r)
+{
+	if (!r->cmd_exited && waitpid(r->cmd_pid, &r->cmd_status, WNOHANG) == r->cmd_pid) {
+		r->cmd_exited = true;
+		r->t_cmd_end = now_ms();
+	}
+	return r->cmd_exited;
+}
+
 static void stop_command(struct run *r)
 {
 	uint64_t until;
 
-	if (r->cmd_pid <= 0)
+	if (r->cmd_pid <= 0 || command_reaped(r))
 		return;
-	if (waitpid(r->cmd_pid, &r->cmd_status, WNOHANG) == r->cmd_pid) {
-		r->cmd_exited = true;
-		return;
-	}
+	r->cmd_stopped = true;
 	kill(-r->cmd_pid, SIGTERM);
 	kill(r->cmd_pid, SIGTERM);
 	until = now_ms() + 1000;
@@ -436,10 +520,10 @@ static void stop_command(struct run *r)
 /* polls every capture once for up to wait_ms */
 static int pump(struct run *r, int wait_ms, char **err)
 {
-	struct pollfd pfd[CAP_COUNT];
-	int map[CAP_COUNT], n = 0;
+	struct pollfd pfd[MAX_CAPS];
+	int map[MAX_CAPS], n = 0;
 
-	for (int i = 0; i < CAP_COUNT; i++)
+	for (int i = 0; i < MAX_CAPS; i++)
 		if (r->cap[i]) {
 			pfd[n] = (struct pollfd){.fd = capture_fd(r->cap[i]), .events = POLLIN};
 			map[n++] = i;
@@ -455,17 +539,18 @@ static int pump(struct run *r, int wait_ms, char **err)
 /* asks the node's conntrack which learned flow is the client's connection to the VIP */
 static int name_flow(struct run *r, char **err)
 {
-	struct ct_flow found[8];
+	struct ct_flow found[64];
+	const size_t max = sizeof(found) / sizeof(found[0]);
 	size_t n = 0;
 	int rc;
 
 	if (netns_set(r->node_fd, r->o->node_ns, err) < 0)
 		return -1;
-	rc = ct_find_by_orig_dst(&r->o->vip, found, 8, &n, err);
+	rc = ct_find_by_orig(&r->o->vip, &r->client_ip, found, max, &n, err);
 	netns_set(r->home_fd, "home", NULL);
 	if (rc < 0)
 		return -1;
-	for (size_t i = 0; i < n && i < 8; i++) {
+	for (size_t i = 0; i < n && i < max; i++) {
 		if (!addr_eq(&found[i].orig.src.addr, &r->client_ip) ||
 		    found[i].tcp_state != CT_TCP_ESTABLISHED)
 			continue;
@@ -475,6 +560,7 @@ static int name_flow(struct run *r, char **err)
 				continue;
 			r->ct = found[i];
 			r->flow = &r->flows[k];
+			r->bk = r->flow_backend[k];
 			return 1;
 		}
 	}
@@ -514,6 +600,22 @@ static int find_flow(struct run *r, char **err)
 	return err_set(err, "interrupted");
 }
 
+/* --delay: keeps learning the flow, so the event is placed against its state then */
+static int follow(struct run *r, char **err)
+{
+	uint64_t until = now_ms() + r->o->delay_ms;
+
+	while (!interrupted) {
+		if (r->flow->server.closed || r->flow->client.closed)
+			return err_set(err, "the flow closed within the %u ms delay", r->o->delay_ms);
+		if (now_ms() >= until)
+			return 0;
+		if (pump(r, 2, err) < 0)
+			return -1;
+	}
+	return err_set(err, "interrupted");
+}
+
 static int inject(struct run *r, char **err)
 {
 	if (r->o->trigger == TRIGGER_CT_ENTRY_LOST) {
@@ -529,7 +631,7 @@ static int inject(struct run *r, char **err)
 			return -1;
 	} else {
 		trigger_probe(r->o->trigger, r->flow, &r->probe, r->explain, sizeof(r->explain));
-		if (craft_send(r->craft, &r->probe, err) < 0)
+		if (craft_send(r->craft[r->bk], &r->probe, err) < 0)
 			return -1;
 	}
 	r->learned = *r->flow;
@@ -569,6 +671,18 @@ static int settle(struct run *r, char **err)
 			return -1;
 	}
 	return err_set(err, "interrupted");
+}
+
+/* --wait-command: lets the command end by itself, the captures still recording */
+static void wait_command(struct run *r)
+{
+	uint64_t until = now_ms() + r->o->wait_cmd_ms;
+
+	if (r->cmd_pid <= 0 || !r->o->wait_cmd_ms)
+		return;
+	while (!interrupted && !command_reaped(r) && now_ms() < until)
+		if (pump(r, 5, NULL) < 0)
+			return;
 }
 
 /* --- record ------------------------------------------------------------------------------- */
@@ -634,7 +748,7 @@ static int write_record(struct run *r, const char *error, char **err)
 		kvf(f, "time.captures_ms", "%llu", (unsigned long long)(r->t_ready - r->t_start));
 		kvf(f, "time.flow_ms", "%llu", (unsigned long long)(r->t_flow - r->t_start));
 		kvf(f, "time.inject_ms", "%llu", (unsigned long long)(r->t_inject - r->t_start));
-		kvf(f, "time.settled_ms", "%llu", (unsigned long long)(now_ms() - r->t_start));
+		kvf(f, "time.settled_ms", "%llu", (unsigned long long)(r->t_settled - r->t_start));
 	}
 	for (int i = 0; i < o->n_stat_ns; i++) {
 		char key[300];
@@ -646,14 +760,18 @@ static int write_record(struct run *r, const char *error, char **err)
 		else
 			kvf(f, key, "unknown");
 	}
-	for (int i = 0; i < CAP_COUNT; i++) {
-		char key[64];
+	if (o->n_backends > 1)
+		kvf(f, "backend.ns", "%s", r->flow ? o->backend_ns[r->bk] : "-");
+	for (int i = 0; i < MAX_CAPS; i++) {
+		char key[64], name[32];
 
-		if (!r->cap[i])
+		if (!r->cap[i] || (i >= CAP_BACKEND && i != CAP_BACKEND + r->bk))
 			continue;
-		snprintf(key, sizeof(key), "capture.%s", cap_names[i]);
+		/* the flow's backend is "backend" whichever file it is (ctreset-review reads it) */
+		snprintf(name, sizeof(name), "%s", i < CAP_BACKEND ? (i ? "node" : "client") : "backend");
+		snprintf(key, sizeof(key), "capture.%s", name);
 		kvf(f, key, "%s", capture_path(r->cap[i]));
-		snprintf(key, sizeof(key), "capture.%s.dropped", cap_names[i]);
+		snprintf(key, sizeof(key), "capture.%s.dropped", name);
 		kvf(f, key, "%u", capture_dropped(r->cap[i]));
 	}
 	if (r->cmd_pid > 0) {
@@ -663,6 +781,10 @@ static int write_record(struct run *r, const char *error, char **err)
 			kvf(f, "command.exit", "signal %d", WTERMSIG(r->cmd_status));
 		else
 			kvf(f, "command.exit", "unknown");
+		kvf(f, "command.stopped", "%d", r->cmd_stopped);
+		if (r->cmd_exited && r->t_cmd_end)
+			kvf(f, "time.command_ms", "%llu",
+			    (unsigned long long)(r->t_cmd_end - r->t_start));
 	}
 	if (fclose(f) != 0 || rename(tmp, path) < 0)
 		return err_errno(err, errno, "%s", path);
@@ -690,12 +812,15 @@ int main(int argc, char **argv)
 		die(CTR_EXIT_FAIL, err);
 	r.t_start = now_ms();
 	if (open_captures(&r, &err) == 0 && (r.t_ready = now_ms(), start_command(&r, &err) == 0) &&
-	    find_flow(&r, &err) == 0) {
+	    find_flow(&r, &err) == 0 && (!o.delay_ms || follow(&r, &err) == 0)) {
 		read_invalid(&r, r.invalid_before);
 		fault_point("inject.flow");
 		if (inject(&r, &err) == 0 && (fault_point("inject.sent"), settle(&r, &err) == 0))
 			rc = 0;
+		r.t_settled = now_ms();
 		read_invalid(&r, r.invalid_after);
+		if (rc == 0)
+			wait_command(&r);
 	}
 	netns_set(r.home_fd, "home", NULL);
 	stop_command(&r);
@@ -703,9 +828,10 @@ int main(int argc, char **argv)
 	pump(&r, 0, NULL);
 	if (write_record(&r, rc < 0 ? err : NULL, &werr) < 0)
 		fprintf(stderr, "ctreset-inject: %s\n", werr);
-	for (int i = 0; i < CAP_COUNT; i++)
+	for (int i = 0; i < MAX_CAPS; i++)
 		capture_close(r.cap[i]);
-	craft_free(r.craft);
+	for (int k = 0; k < MAX_BACKENDS; k++)
+		craft_free(r.craft[k]);
 	if (rc < 0)
 		die(CTR_EXIT_FAIL, err);
 	free(werr);

@@ -22,7 +22,7 @@ enum format { FMT_TEXT, FMT_KV, FMT_JSON };
 
 struct evidence {
 	const char *dir;
-	struct kv meta, inject, server;
+	struct kv meta, inject, server, client;
 	struct verdict_input in;
 	struct verdict_result res;
 	char client_pcap[PATH_MAX], backend_pcap[PATH_MAX], node_pcap[PATH_MAX];
@@ -33,13 +33,14 @@ static void usage(FILE *f)
 	fprintf(f, "usage: ctreset-review --verdict DIR [--format text|kv|json]\n"
 		   "\n"
 		   "Decides a bench scenario's verdict from the artifacts in DIR (client.pcap,\n"
-		   "backend.pcap, node.pcap, inject.kv, server.kv, meta.kv) and prints it with its\n"
-		   "evidence:\n"
+		   "backend.pcap, node.pcap, inject.kv, server.kv, client.kv, meta.kv) and prints\n"
+		   "it with its evidence:\n"
 		   "  reset         an un-NATed segment reached the client, which sent RST toward the\n"
 		   "                backend pod's own address, and the backend's connection died\n"
 		   "  leak          an un-NATed segment reached the client; the backend survived\n"
 		   "  clean         the event was caused; nothing un-NATed reached the client\n"
-		   "  inconclusive  the bench could not inject or capture (never a pass)\n"
+		   "  inconclusive  the bench could not inject or capture, or the client's record\n"
+		   "                contradicts the rest (never a pass)\n"
 		   "\n"
 		   "  --format F    text (default), kv (key=value lines) or json (one object)\n"
 		   "  -h, --help    this text\n"
@@ -67,8 +68,15 @@ static int load(struct evidence *ev, char **err)
 	snprintf(path, sizeof(path), "%s/server.kv", ev->dir);
 	if (kv_load(path, &ev->server, NULL) < 0)
 		memset(&ev->server, 0, sizeof(ev->server));
+	snprintf(path, sizeof(path), "%s/client.kv", ev->dir);
+	if (kv_load(path, &ev->client, NULL) < 0)
+		memset(&ev->client, 0, sizeof(ev->client));
+	ev->in.client_end = client_end_parse(kv_get(&ev->client, "end"));
 	snprintf(ev->client_pcap, sizeof(ev->client_pcap), "%s/client.pcap", ev->dir);
-	snprintf(ev->backend_pcap, sizeof(ev->backend_pcap), "%s/backend.pcap", ev->dir);
+	/* with several backends the injector names the flow's backend's capture */
+	v = kv_get(&ev->inject, "capture.backend");
+	v = v && strrchr(v, '/') ? strrchr(v, '/') + 1 : "backend.pcap";
+	snprintf(ev->backend_pcap, sizeof(ev->backend_pcap), "%s/%s", ev->dir, v);
 	snprintf(ev->node_pcap, sizeof(ev->node_pcap), "%s/node.pcap", ev->dir);
 
 	ev->in.client_pcap = ev->client_pcap;
@@ -129,6 +137,21 @@ static void print_text(const struct evidence *ev)
 	printf("backend:  end=%s errno=%s (%s) after %s bytes\n", get(&ev->server, "end", "?"),
 	       get(&ev->server, "errno", "?"), get(&ev->server, "error", "?"),
 	       get(&ev->server, "bytes", "?"));
+	if (kv_get(&ev->server, "log"))
+		printf("          %s: %s\n", get(&ev->server, "program", "server"),
+		       kv_get(&ev->server, "log"));
+	if (ev->client.n) {
+		printf("client:   end=%s", get(&ev->client, "end", "?"));
+		if (kv_get(&ev->client, "exit"))
+			printf(" exit=%s", kv_get(&ev->client, "exit"));
+		printf(" (%s) after %s bytes", get(&ev->client, "error", "-"),
+		       get(&ev->client, "bytes", "?"));
+		if (kv_get(&ev->client, "intact"))
+			printf(", sha256 %s", !strcmp(kv_get(&ev->client, "intact"), "1")
+						      ? "matches the payload's"
+						      : "differs from the payload's");
+		putchar('\n');
+	}
 	for (size_t i = 0; i < ev->inject.n; i++)
 		if (!strncmp(ev->inject.pairs[i].key, "invalid.", 8))
 			printf("conntrack invalid +%s in %s\n", ev->inject.pairs[i].value,
@@ -145,9 +168,9 @@ static void print_kv(const struct evidence *ev)
 	char buf[256];
 
 	printf("observed=%s\nreason=%s\nerror=%s\nleaked_packets=%u\nclient_rst=%d\nrst_at_backend=%d\n"
-	       "backend_reset=%d\n",
+	       "backend_reset=%d\nclient_end=%s\n",
 	       verdict_name(r->verdict), r->reason, get(&ev->inject, "error", "-"), r->leaked_packets, r->client_rst,
-	       r->rst_at_backend, r->backend_reset);
+	       r->rst_at_backend, r->backend_reset, client_end_name(r->client_end));
 	if (r->leaked_packets) {
 		seg_str(&r->first_leak, buf, sizeof(buf));
 		printf("leak=%s\n", buf);
@@ -190,8 +213,9 @@ static void json_prefixed(FILE *f, int *first, const char *name, const struct kv
 
 static void print_json(const struct evidence *ev)
 {
-	static const char *const meta_keys[] = {"scenario", "topology", "trigger", "workaround",
-						"expected", "expected_reason", "kernel", "service"};
+	static const char *const meta_keys[] = {"scenario", "workload", "topology", "trigger",
+						"workaround", "expected", "expected_reason", "kernel",
+						"service"};
 	const struct verdict_result *r = &ev->res;
 	char buf[256];
 	int first = 1;
@@ -223,6 +247,9 @@ static void print_json(const struct evidence *ev)
 	}
 	json_kv_str(stdout, &first, "event", get(&ev->inject, "probe.explain", "-"));
 	json_kv_str(stdout, &first, "backend_end", get(&ev->server, "end", "unknown"));
+	json_kv_str(stdout, &first, "client_end", client_end_name(r->client_end));
+	json_prefixed(stdout, &first, "server", &ev->server, "");
+	json_prefixed(stdout, &first, "client", &ev->client, "");
 	json_prefixed(stdout, &first, "conntrack_invalid", &ev->inject, "invalid.");
 	json_prefixed(stdout, &first, "drop_counter", &ev->meta, "drop.");
 	fputs(", \"pcaps\": [", stdout);
@@ -294,5 +321,6 @@ int main(int argc, char **argv)
 	kv_free(&ev.meta);
 	kv_free(&ev.inject);
 	kv_free(&ev.server);
+	kv_free(&ev.client);
 	return CTR_EXIT_PASS;
 }

@@ -54,6 +54,29 @@ t_check "down removes every namespace" 0 "$(ctr_prefix_namespaces "$p" | wc -l)"
 "$T/down" --prefix "$p"
 t_check "down again is a no-op success" 0 $?
 
+# the load topology: K clients on both nodes, M backends behind the VIP
+out=$("$T/up" --prefix "$p" --topology load --clients 4 --same-node 2 --backends 2)
+t_check "load: up succeeds" 0 $?
+t_check "load: 2 nodes, 4 clients, 2 backends" 8 "$(ctr_prefix_namespaces "$p" | wc -l)"
+t_check "load: client addresses on both nodes" 'CLIENT_IPS="198.18.1.10 198.18.1.11 198.18.2.100 198.18.2.101"' \
+	"$(grep ^CLIENT_IPS= <<<"$out")"
+t_check "load: each client's DNAT node" "CLIENT_NODES=\"$p-nodeA $p-nodeA $p-nodeB $p-nodeB\"" "$(grep ^CLIENT_NODES= <<<"$out")"
+reach=0
+for c in 0 1 2 3; do
+	for b in 10 11; do
+		ip netns exec "$p-client$c" ping -c1 -W1 "198.18.2.$b" >/dev/null 2>&1 && reach=$((reach + 1))
+	done
+done
+t_check "load: every client reaches every backend" 8 "$reach"
+t_check "load: both endpoints DNATed on node A" 2 \
+	"$(ip netns exec "$p-nodeA" iptables-save -t nat | grep -c -- '-j DNAT --to-destination 198.18.2.1[01]:8080')"
+t_check "load: random balancing between them" 1 \
+	"$(ip netns exec "$p-nodeB" iptables-save -t nat | grep -c -- '--mode random --probability 0.5')"
+t_check "load: bridged replies go through node B's conntrack" 1 \
+	"$(ip netns exec "$p-nodeB" cat /proc/sys/net/bridge/bridge-nf-call-iptables)"
+"$T/down" --prefix "$p"
+t_check "load: down removes every namespace" 0 "$(ctr_prefix_namespaces "$p" | wc -l)"
+
 # bad input: exit 2, one line naming the argument, nothing built
 bad() { # DESCRIPTION ENV... -- ARGS...
 	local what=$1 envs=() err rc
@@ -72,6 +95,9 @@ bad "VIP outside the service range" CTR_VIP=198.18.5.5 --
 bad "port out of range" CTR_PORT=70000 --
 bad "unknown topology" -- --topology star
 bad "unknown workaround" -- --workaround magic
+bad "load counts on the cross-node topology" -- --clients 3
+bad "no clients" -- --topology load --clients 0
+bad "more same-node clients than clients" -- --topology load --clients 2 --same-node 3
 err=$("$T/up" --prefix "nope" 2>&1); t_check "bad prefix refused" 2 $? "$err"
 err=$("$T/workaround" apply magic --prefix "$p" 2>&1); t_check "unknown workaround name refused" 2 $? "$err"
 err=$("$T/workaround" apply be-liberal --prefix "$p" 2>&1); t_check "workaround on a missing topology fails" 1 $? "$err"

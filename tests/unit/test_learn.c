@@ -134,6 +134,71 @@ static void trigger_placement(void)
 	CU_ASSERT_EQUAL(trigger_probe(TRIGGER_CT_ENTRY_LOST, &f, &s, why, sizeof(why)), -1);
 }
 
+/* An HTTP client speaks first: its request is client data, which the learner must count
+ * in the client's next seq (the probe's ack, which the client's RST then carries), and the
+ * server's ack of the request is not yet the client acknowledging server data. */
+static void client_sends_first(void)
+{
+	struct learn_flow f;
+	struct craft_segment s;
+	struct ctr_pkt p;
+	const char *why = NULL;
+	char text[256];
+
+	learn_init(&f, &s2c);
+	p = seg(false, 1000, 0, TCPF_SYN, 64240, 0, 7);
+	learn_segment(&f, &p);
+	p = seg(true, 5000, 1001, TCPF_SYN | TCPF_ACK, 65160, 0, 7);
+	learn_segment(&f, &p);
+	p = seg(false, 1001, 5001, TCPF_ACK, 502, 0, -1);
+	learn_segment(&f, &p);
+	p = seg(false, 1001, 5001, TCPF_PSH | TCPF_ACK, 502, 82, -1); /* GET /payload */
+	learn_segment(&f, &p);
+	p = seg(true, 5001, 1083, TCPF_ACK, 509, 0, -1); /* the server acks the request */
+	learn_segment(&f, &p);
+	CU_ASSERT_FALSE(learn_ready(&f, &why));
+	CU_ASSERT_STRING_EQUAL(why, "no data from the server yet");
+	p = seg(true, 5001, 1083, TCPF_PSH | TCPF_ACK, 509, 246, -1); /* 200 OK */
+	learn_segment(&f, &p);
+	CU_ASSERT_FALSE(learn_ready(&f, &why));
+	CU_ASSERT_STRING_EQUAL(why, "the client has not acknowledged data yet");
+	p = seg(false, 1083, 5247, TCPF_ACK, 600, 0, -1); /* the window grew */
+	learn_segment(&f, &p);
+	CU_ASSERT_TRUE(learn_ready(&f, &why));
+	CU_ASSERT_EQUAL(f.client.end, 1083u);
+	CU_ASSERT_EQUAL(f.client.data_segments, 1u);
+	CU_ASSERT_EQUAL(f.server.ack, 1083u);
+	CU_ASSERT_EQUAL(f.client.ack, 5247u);
+	CU_ASSERT_EQUAL(f.client.maxend, 5247u + (600u << 7));
+
+	CU_ASSERT_EQUAL_FATAL(trigger_probe(TRIGGER_SEQ_ABOVE, &f, &s, text, sizeof(text)), 0);
+	CU_ASSERT_EQUAL(s.ack, 1083u); /* past the request: what the client expects acked */
+	CU_ASSERT_TRUE(seq_after(s.seq, f.client.maxend));
+	CU_ASSERT_EQUAL_FATAL(trigger_probe(TRIGGER_ACK_ABOVE, &f, &s, text, sizeof(text)), 0);
+	CU_ASSERT_EQUAL(s.ack, 1083u + 2 * trigger_maxackwindow(&f.server));
+	CU_ASSERT_EQUAL(s.seq, 5247u);
+	CU_ASSERT_FALSE(f.server.closed || f.client.closed);
+}
+
+/* a FIN or RST from either side marks it closed (the injector's --delay gives up then) */
+static void closed_by_fin_or_rst(void)
+{
+	struct learn_flow f;
+	struct ctr_pkt p;
+
+	feed(&f);
+	CU_ASSERT_FALSE(f.server.closed || f.client.closed);
+	p = seg(true, 0x39du, 1001, TCPF_FIN | TCPF_ACK, 64, 0, -1);
+	learn_segment(&f, &p);
+	CU_ASSERT_TRUE(f.server.closed);
+	CU_ASSERT_FALSE(f.client.closed);
+	CU_ASSERT_EQUAL(f.server.end, 0x39du + 1); /* a FIN takes a sequence number */
+	feed(&f);
+	p = seg(false, 1001, 0, TCPF_RST, 0, 0, -1);
+	learn_segment(&f, &p);
+	CU_ASSERT_TRUE(f.client.closed);
+}
+
 static void trigger_names(void)
 {
 	for (int t = 0; t < TRIGGER_COUNT; t++)
@@ -153,4 +218,6 @@ void register_learn_tests(void)
 	test_add(s, "not ready before data; other flows ignored", not_ready_without_data);
 	test_add(s, "trigger placement against conntrack's window", trigger_placement);
 	test_add(s, "trigger names round-trip", trigger_names);
+	test_add(s, "a client that sends first (HTTP request)", client_sends_first);
+	test_add(s, "FIN or RST closes a direction", closed_by_fin_or_rst);
 }

@@ -130,6 +130,55 @@ static void inconclusive_cases(void)
 	free(err);
 }
 
+/* the client's own record must agree with the rest, or the run proves nothing */
+static void client_cross_checks(void)
+{
+	static const struct {
+		const char *ref;
+		enum client_end client;
+		enum verdict want;
+	} cases[] = {
+		{"reset", CLIENT_END_RESET, VERDICT_RESET},	 /* curl 56: what users see */
+		{"reset", CLIENT_END_STOPPED, VERDICT_RESET},	 /* a stream client, stopped */
+		{"reset", CLIENT_END_FAILED, VERDICT_RESET},	 /* e.g. a timeout: still reset */
+		{"reset", CLIENT_END_COMPLETE, VERDICT_INCONCLUSIVE}, /* whole transfer: no */
+		{"clean", CLIENT_END_COMPLETE, VERDICT_CLEAN},	 /* the workaround: intact */
+		{"clean", CLIENT_END_UNKNOWN, VERDICT_CLEAN},	 /* no record: not checked */
+		{"clean", CLIENT_END_RESET, VERDICT_INCONCLUSIVE},
+		{"clean", CLIENT_END_FAILED, VERDICT_INCONCLUSIVE},
+		{"leak", CLIENT_END_COMPLETE, VERDICT_LEAK},
+		{"leak", CLIENT_END_RESET, VERDICT_INCONCLUSIVE},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ref r;
+		struct verdict_result res;
+
+		load_ref(cases[i].ref, &r);
+		r.in.client_end = cases[i].client;
+		decide(&r, &res);
+		CU_ASSERT_EQUAL(res.verdict, cases[i].want);
+		CU_ASSERT_EQUAL(res.client_end, cases[i].client);
+		if (res.verdict != cases[i].want)
+			fprintf(stderr, "case %zu: %s + client %s: got %s (%s)\n", i, cases[i].ref,
+				client_end_name(cases[i].client), verdict_name(res.verdict), res.reason);
+	}
+}
+
+static void client_end_names(void)
+{
+	CU_ASSERT_EQUAL(client_end_parse("complete"), CLIENT_END_COMPLETE);
+	CU_ASSERT_EQUAL(client_end_parse("closed"), CLIENT_END_COMPLETE);
+	CU_ASSERT_EQUAL(client_end_parse("reset"), CLIENT_END_RESET);
+	CU_ASSERT_EQUAL(client_end_parse("stopped"), CLIENT_END_STOPPED);
+	CU_ASSERT_EQUAL(client_end_parse("timeout"), CLIENT_END_STOPPED);
+	CU_ASSERT_EQUAL(client_end_parse("failed"), CLIENT_END_FAILED);
+	CU_ASSERT_EQUAL(client_end_parse("refused"), CLIENT_END_FAILED);
+	CU_ASSERT_EQUAL(client_end_parse("bogus"), CLIENT_END_UNKNOWN);
+	CU_ASSERT_EQUAL(client_end_parse(NULL), CLIENT_END_UNKNOWN);
+	CU_ASSERT_STRING_EQUAL(client_end_name(CLIENT_END_RESET), "reset");
+}
+
 static void names(void)
 {
 	CU_ASSERT_EQUAL(verdict_parse("reset"), VERDICT_RESET);
@@ -149,4 +198,6 @@ void register_verdict_tests(void)
 	test_add(s, "reference clean run (kube-proxy-drop)", clean_capture);
 	test_add(s, "inconclusive: no injection, no record, unexplained reset", inconclusive_cases);
 	test_add(s, "verdict names", names);
+	test_add(s, "the client's record cross-checks the verdict", client_cross_checks);
+	test_add(s, "client end names", client_end_names);
 }

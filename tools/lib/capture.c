@@ -27,7 +27,18 @@ struct capture {
 struct capture *capture_open(const char *label, const char *ifname, const char *path,
 			     unsigned buffer_kib, char **err)
 {
+	const struct capture_opts o = {.buffer_kib = buffer_kib};
+
+	return capture_open_opts(label, ifname, path, &o, err);
+}
+
+struct capture *capture_open_opts(const char *label, const char *ifname, const char *path,
+				  const struct capture_opts *opts, char **err)
+{
+	const struct capture_opts none = {0};
+	const struct capture_opts *o = opts ? opts : &none;
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	struct bpf_program prog;
 	struct capture *c = calloc(1, sizeof(*c));
 	int rc;
 
@@ -42,13 +53,27 @@ struct capture *capture_open(const char *label, const char *ifname, const char *
 		err_set(err, "capture %s on %s: %s", label, ifname, ebuf);
 		goto fail;
 	}
-	pcap_set_snaplen(c->pcap, CAPTURE_SNAPLEN);
+	pcap_set_snaplen(c->pcap, (int)(o->snaplen ? o->snaplen : CAPTURE_SNAPLEN));
 	pcap_set_immediate_mode(c->pcap, 1);
-	pcap_set_buffer_size(c->pcap, (int)(buffer_kib ? buffer_kib : CAPTURE_BUFFER_KIB) * 1024);
+	pcap_set_buffer_size(c->pcap,
+			     (int)(o->buffer_kib ? o->buffer_kib : CAPTURE_BUFFER_KIB) * 1024);
 	rc = pcap_activate(c->pcap);
 	if (rc < 0) {
 		err_set(err, "capture %s on %s: %s", label, ifname, pcap_geterr(c->pcap));
 		goto fail;
+	}
+	if (o->filter) {
+		if (pcap_compile(c->pcap, &prog, o->filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+			err_set(err, "capture %s: filter '%s': %s", label, o->filter,
+				pcap_geterr(c->pcap));
+			goto fail;
+		}
+		rc = pcap_setfilter(c->pcap, &prog);
+		pcap_freecode(&prog);
+		if (rc < 0) {
+			err_set(err, "capture %s: filter: %s", label, pcap_geterr(c->pcap));
+			goto fail;
+		}
 	}
 	if (pcap_setnonblock(c->pcap, 1, ebuf) < 0) {
 		err_set(err, "capture %s: %s", label, ebuf);

@@ -20,6 +20,18 @@ struct capture *capture_open(const char *label, const char *ifname, const char *
 
 #define CAPTURE_BUFFER_KIB 1024
 
+/* What capture_open_opts can set beyond capture_open; zero fields take the defaults. */
+struct capture_opts {
+	unsigned buffer_kib; /* kernel ring, as for capture_open */
+	unsigned snaplen;    /* bytes kept of each frame (0: whole frames); a short one keeps
+				headers only, payload_len still comes from the IP header */
+	const char *filter;  /* BPF expression (pcap-filter(7)), NULL for every packet */
+};
+
+/* capture_open with options; NULL opts is capture_open's defaults. */
+struct capture *capture_open_opts(const char *label, const char *ifname, const char *path,
+				  const struct capture_opts *opts, char **err);
+
 /* The fd to poll() for readability. */
 int capture_fd(const struct capture *c);
 const char *capture_label(const struct capture *c);

@@ -55,6 +55,7 @@ static struct nl_sock *nfnl_open(char **err)
 
 struct find_ctx {
 	const struct ctr_endpoint *dst;
+	const struct ctr_addr *src; /* NULL: any */
 	struct ct_flow *flows;
 	size_t max, n;
 };
@@ -69,7 +70,7 @@ static void find_one(struct nl_object *obj, void *arg)
 		return;
 	if (ct_tuple(ct, 0, &f.orig) < 0 || ct_tuple(ct, 1, &f.reply) < 0)
 		return;
-	if (!endpoint_eq(&f.orig.dst, c->dst))
+	if (!endpoint_eq(&f.orig.dst, c->dst) || (c->src && !addr_eq(&f.orig.src.addr, c->src)))
 		return;
 	f.tcp_state = nfnl_ct_get_tcp_state(ct);
 	f.id = nfnl_ct_get_id(ct);
@@ -81,7 +82,13 @@ static void find_one(struct nl_object *obj, void *arg)
 int ct_find_by_orig_dst(const struct ctr_endpoint *dst, struct ct_flow *flows, size_t max,
 			size_t *n, char **err)
 {
-	struct find_ctx c = {.dst = dst, .flows = flows, .max = max};
+	return ct_find_by_orig(dst, NULL, flows, max, n, err);
+}
+
+int ct_find_by_orig(const struct ctr_endpoint *dst, const struct ctr_addr *src,
+		    struct ct_flow *flows, size_t max, size_t *n, char **err)
+{
+	struct find_ctx c = {.dst = dst, .src = src, .flows = flows, .max = max};
 	struct nl_cache *cache = NULL;
 	struct nl_sock *sk = nfnl_open(err);
 	int rc;

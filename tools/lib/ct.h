@@ -22,6 +22,11 @@ struct ct_flow {
 int ct_find_by_orig_dst(const struct ctr_endpoint *dst, struct ct_flow *flows, size_t max,
 			size_t *n, char **err);
 
+/* As ct_find_by_orig_dst, only the entries whose original source address is src (NULL:
+ * any): a busy table holds many clients' entries, finished ones for minutes. */
+int ct_find_by_orig(const struct ctr_endpoint *dst, const struct ctr_addr *src,
+		    struct ct_flow *flows, size_t max, size_t *n, char **err);
+
 /* Deletes the entry with this original tuple. 0, or -1 with *err. */
 int ct_delete(const struct ct_flow *flow, char **err);
 

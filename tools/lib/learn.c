@@ -33,6 +33,8 @@ static void update(struct learn_flow *f, struct learn_dir *me, const struct ctr_
 		me->end = end;
 	if (p->payload_len)
 		me->data_segments++;
+	if (p->flags & (TCPF_FIN | TCPF_RST))
+		me->closed = true;
 	if (p->flags & TCPF_RST)
 		goto seen;
 	/* RFC 7323: the window of a SYN is never scaled */

@@ -23,6 +23,7 @@ struct learn_dir {
 	uint32_t maxwin;  /* td_maxwin: largest window advertised, scaled */
 	uint32_t maxend;  /* the peer's td_maxend: highest ack + window advertised */
 	unsigned data_segments;
+	bool closed;	  /* it sent FIN or RST: no window is left to place a segment in */
 };
 
 struct learn_flow {

@@ -25,6 +25,35 @@ int verdict_parse(const char *name)
 	return -1;
 }
 
+static const char *const client_names[] = {
+	[CLIENT_END_UNKNOWN] = "unknown", [CLIENT_END_COMPLETE] = "complete",
+	[CLIENT_END_RESET] = "reset",	  [CLIENT_END_STOPPED] = "stopped",
+	[CLIENT_END_FAILED] = "failed",
+};
+
+const char *client_end_name(enum client_end e)
+{
+	return (unsigned)e < sizeof(client_names) / sizeof(client_names[0]) ? client_names[e] : "?";
+}
+
+enum client_end client_end_parse(const char *end)
+{
+	static const struct {
+		const char *name;
+		enum client_end e;
+	} map[] = {
+		{"complete", CLIENT_END_COMPLETE}, {"closed", CLIENT_END_COMPLETE},
+		{"reset", CLIENT_END_RESET},	   {"stopped", CLIENT_END_STOPPED},
+		{"timeout", CLIENT_END_STOPPED},   {"failed", CLIENT_END_FAILED},
+		{"error", CLIENT_END_FAILED},	   {"refused", CLIENT_END_FAILED},
+	};
+
+	for (size_t i = 0; end && i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(end, map[i].name))
+			return map[i].e;
+	return CLIENT_END_UNKNOWN;
+}
+
 struct scan {
 	const struct verdict_input *in;
 	struct verdict_result *out;
@@ -65,7 +94,7 @@ static int scan_backend(void *ctx, const struct ctr_pkt *p)
 
 #define REASON(...) snprintf(out->reason, sizeof(out->reason), __VA_ARGS__)
 
-int verdict_decide(const struct verdict_input *in, struct verdict_result *out, char **err)
+static int decide(const struct verdict_input *in, struct verdict_result *out, char **err)
 {
 	struct scan s = {.in = in, .out = out};
 
@@ -117,4 +146,30 @@ int verdict_decide(const struct verdict_input *in, struct verdict_result *out, c
 	out->verdict = VERDICT_RESET;
 	REASON("un-NATed segment reached the client, its RST reset the backend's connection");
 	return 0;
+}
+
+/* The client's own record must agree with what the captures and the backend say: a reset
+ * backend cannot have delivered the whole transfer, and a client whose connection failed
+ * while the backend's survived points at something the bench did not cause. */
+static void check_client(const struct verdict_input *in, struct verdict_result *out)
+{
+	out->client_end = in->client_end;
+	if (out->verdict == VERDICT_RESET && in->client_end == CLIENT_END_COMPLETE) {
+		out->verdict = VERDICT_INCONCLUSIVE;
+		REASON("the backend's connection was reset, yet the client's transfer completed");
+	} else if ((out->verdict == VERDICT_CLEAN || out->verdict == VERDICT_LEAK) &&
+		   (in->client_end == CLIENT_END_RESET || in->client_end == CLIENT_END_FAILED)) {
+		out->verdict = VERDICT_INCONCLUSIVE;
+		REASON("the client's transfer %s although the backend's connection survived",
+		       in->client_end == CLIENT_END_RESET ? "was reset" : "failed");
+	}
+}
+
+int verdict_decide(const struct verdict_input *in, struct verdict_result *out, char **err)
+{
+	int rc = decide(in, out, err);
+
+	if (rc == 0)
+		check_client(in, out);
+	return rc;
 }

@@ -21,6 +21,16 @@ enum backend_end {
 	BACKEND_END_ALIVE,	 /* stopped by the bench, or closed in order */
 };
 
+/* how the client's own connection ended, as its record says (curl's exit and the
+ * download's sha256, or ctreset-workload's client record) */
+enum client_end {
+	CLIENT_END_UNKNOWN = 0, /* no record: not cross-checked */
+	CLIENT_END_COMPLETE,	/* the transfer completed (a download: intact) */
+	CLIENT_END_RESET,	/* "Connection reset by peer" (curl exit 56) */
+	CLIENT_END_STOPPED,	/* still alive when the bench stopped it */
+	CLIENT_END_FAILED,	/* any other failure: timeout, corrupt download, error */
+};
+
 struct verdict_input {
 	const char *client_pcap;      /* capture on the client pod's eth0: required */
 	const char *backend_pcap;     /* capture on the backend pod's eth0: NULL if none */
@@ -28,17 +38,19 @@ struct verdict_input {
 	struct ctr_endpoint backend;  /* the flow's backend pod address:port (un-NATed) */
 	bool injected;		      /* the injector reports it sent its event */
 	enum backend_end backend_end; /* from the workload's record */
+	enum client_end client_end;   /* from the client's record */
 };
 
 struct verdict_result {
 	enum verdict verdict;
-	char reason[256];	   /* one sentence: why this verdict */
-	unsigned leaked_packets;   /* segments at the client from the backend's own address */
-	struct ctr_pkt first_leak; /* valid when leaked_packets > 0 (payload not kept) */
-	bool client_rst;	   /* the client sent RST toward the backend's own address */
-	struct ctr_pkt first_rst;  /* valid when client_rst */
-	bool rst_at_backend;	   /* that RST is in the backend's capture */
-	bool backend_reset;	   /* the workload recorded the backend's connection reset */
+	char reason[256];	    /* one sentence: why this verdict */
+	unsigned leaked_packets;    /* segments at the client from the backend's own address */
+	struct ctr_pkt first_leak;  /* valid when leaked_packets > 0 (payload not kept) */
+	bool client_rst;	    /* the client sent RST toward the backend's own address */
+	struct ctr_pkt first_rst;   /* valid when client_rst */
+	bool rst_at_backend;	    /* that RST is in the backend's capture */
+	bool backend_reset;	    /* the workload recorded the backend's connection reset */
+	enum client_end client_end; /* as given: what the client's record said */
 };
 
 /* Decides. 0, or -1 with *err when a capture cannot be read (the result is then
@@ -46,6 +58,11 @@ struct verdict_result {
 int verdict_decide(const struct verdict_input *in, struct verdict_result *out, char **err);
 
 const char *verdict_name(enum verdict v);
+
+/* The client_end of a record's end= value: complete|closed, reset, stopped|timeout,
+ * failed|error|refused; anything else (or NULL) is CLIENT_END_UNKNOWN. */
+enum client_end client_end_parse(const char *end);
+const char *client_end_name(enum client_end e);
 
 /* Parses a name of verdict_name; -1 if unknown. */
 int verdict_parse(const char *name);
