@@ -61,7 +61,7 @@ struct opts {
 	unsigned flow_timeout_ms, settle_ms, quiet_ms, buffer_kib;
 	unsigned wait_cmd_ms; /* 0: stop the command once settled */
 	unsigned delay_ms;    /* follow the learned flow this long before injecting */
-	unsigned snaplen;     /* 0: whole frames */
+	unsigned snaplen;     /* 0: the capture default (an MTU-sized frame) */
 	const char *filter;   /* BPF expression for every capture, NULL: none */
 	char **cmd; /* workload to run in the client namespace, NULL-terminated */
 };
@@ -144,8 +144,9 @@ static void usage(FILE *f)
 		"  --quiet MS           outcome is final after MS with nothing new (default 30)\n"
 		"  --capture-buffer KIB kernel ring per capture (default 1024; raise it for bulk\n"
 		"                       workloads, inject.kv reports drops)\n"
-		"  --snaplen BYTES      keep this much of each frame (64..65535; default whole\n"
-		"                       frames); 128 keeps the headers of a bulk transfer\n"
+		"  --snaplen BYTES      keep this much of each frame (64..65535; default 1600, a\n"
+		"                       whole MTU-sized frame); 128 keeps the headers of a bulk\n"
+		"                       transfer\n"
 		"  --capture-filter BPF only packets matching this pcap-filter(7) expression, on\n"
 		"                       every capture (e.g. \"tcp and host CLIENT-IP\" when other\n"
 		"                       clients share the backend)\n"
