@@ -22,7 +22,7 @@ TOOL_BIN := $(TOOLS:%=$(BUILD)/%)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(BUILD)/unit-tests
 
-.PHONY: all deps repro repro-http load check unit unit-san integration bench soak clean help
+.PHONY: all deps repro repro-http load check unit unit-san integration bench bench-scale soak clean help
 
 # pairs of the soak (make soak SOAK_PAIRS=N); SOAK_FLAGS passes more (e.g. --jobs 2 --keep)
 SOAK_PAIRS ?= 500
@@ -40,6 +40,7 @@ help:
 	@echo "make check      unit tests, then the root integration tests on this kernel"
 	@echo "make unit       unit tests only (no root needed); unit-san: under ASan+UBSan"
 	@echo "make bench      performance figures (root)"
+	@echo "make bench-scale 0/1k/5k/10k services per backend: load time, size, connect time, verdicts, plot (root)"
 	@echo "make soak       $(SOAK_PAIRS) control+workaround pairs: wrong/inconclusive counts, durations (root)"
 	@echo "make clean      remove $(BUILD)/"
 
@@ -84,9 +85,15 @@ load: deps all
 
 bench: deps all
 	bench/perf
+	@echo "soak (500 pairs, verdicts that never flap): make soak; at 0-10,000 services per backend: make bench-scale"
 
 soak: deps all
 	bench/soak --pairs $(SOAK_PAIRS) $(SOAK_FLAGS)
+
+# SCALE_FLAGS passes options to bench/scale (e.g. --services "0 1000" --backends iptables)
+SCALE_FLAGS ?=
+bench-scale: deps all
+	bench/scale $(SCALE_FLAGS)
 
 clean:
 	rm -rf $(BUILD)
