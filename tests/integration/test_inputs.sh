@@ -43,11 +43,12 @@ expect() {
 path_without() {
 	local dir d c
 	dir=$(mktemp -d "$out/path.XXXXXX")
+	# one ln for them all (thousands of commands: a fork each would take minutes on a
+	# loaded machine); a name already linked from an earlier directory stays
 	for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
 		[ -d "$d" ] && [ ! -L "$d" ] || continue
-		for c in "$d"/*; do
-			[ -x "$c" ] && [ ! -e "$dir/${c##*/}" ] && ln -s "$c" "$dir/${c##*/}"
-		done
+		find "$d" -maxdepth 1 \( -type f -o -type l \) -perm -u+x -print0 |
+			xargs -0 -r ln -s -t "$dir" -- 2>/dev/null
 	done
 	for c in "$@"; do rm -f "$dir/$c"; done
 	chmod 755 "$dir"
@@ -64,6 +65,19 @@ exit 1
 EOF
 chmod 755 "$nokernel/iptables-restore"
 nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+# a kernel without br_netfilter: no /proc/sys/net/bridge; the node's sh says so as dash would
+nobridge=$(path_without sh)
+cat >"$nobridge/sh" <<'EOF'
+#!/bin/dash
+case "$*" in
+*bridge-nf-call-iptables*)
+	echo "sh: 1: cannot create /proc/sys/net/bridge/bridge-nf-call-iptables: Directory nonexistent" >&2
+	exit 2
+	;;
+esac
+exec /bin/dash "$@"
+EOF
+chmod 755 "$nobridge/sh"
 
 # --- bench/repro ----------------------------------------------------------------------------
 expect 2 no-such-scenario "repro: unknown scenario" -- "$R" --scenario no-such-scenario
@@ -87,6 +101,14 @@ p=$(ctr_new_prefix)
 expect 4 iptables-restore "up: iptables-restore missing" -- env PATH="$nocmd" "$T/up" --prefix "$p"
 expect 4 nf_tables "up: kernel without the nft backend" -- env PATH="$nokernel" "$T/up" --prefix "$p"
 t_check "up: nothing of the refused prefix remains" "" "$(ctr_prefix_namespaces "$p")$(ls -d "$CTR_STATE/$p" 2>/dev/null)"
+expect 4 bridge-nf-call-iptables "up --topology load: kernel without br_netfilter" -- env PATH="$nobridge" "$T/up" --prefix "$p" --topology load --clients 2 --backends 1
+expect 2 CTR_EXTRA_SERVICES "up: dummy services not a number" -- env CTR_EXTRA_SERVICES=many "$T/up" --prefix "$p"
+expect 2 CTR_EXTRA_SERVICES "up: more dummy services than the cluster range holds" -- env CTR_EXTRA_SERVICES=40000 "$T/up" --prefix "$p"
+expect 2 CTR_VIP "up: VIP among the dummy services'" -- env CTR_EXTRA_SERVICES=10 CTR_VIP=198.19.3.235 "$T/up" --prefix "$p"
+expect 2 CTR_EXTRA_SERVICES "repro: bad dummy services" -- env CTR_EXTRA_SERVICES=-1 "$R"
+expect 2 --services "scale: --services empty" -- "$CTR_TOP/bench/scale" --services ""
+expect 2 ipvs "scale: unknown backend" -- "$CTR_TOP/bench/scale" --backends ipvs
+expect 2 CTR_EXTRA_SERVICES "scale: N too big" -- "$CTR_TOP/bench/scale" --services "0 99999"
 expect 2 --bogus "up: unknown option" -- "$T/up" --bogus
 expect 2 --owner "up: --owner without a value" -- "$T/up" --owner
 expect 2 --prefix "down: no prefix" -- "$T/down"
@@ -123,13 +145,14 @@ if ! nobody test -r "$CTR_TOP/topology/lib.sh" || ! nobody test -x "$B/ctreset-i
 else
 	expect 4 root "nobody: repro" -- nobody "$R"
 	expect 4 root "nobody: soak" -- nobody "$S" --pairs 1
+	expect 4 root "nobody: scale" -- nobody "$CTR_TOP/bench/scale"
 	expect 4 root "nobody: up" -- nobody "$T/up"
 	expect 4 root "nobody: down" -- nobody "$T/down" --prefix "$p"
 	expect 4 root "nobody: reap" -- nobody "$T/reap"
 	expect 4 root "nobody: workaround" -- nobody "$T/workaround" apply be-liberal --prefix "$p"
 	expect 4 root "nobody: inject" -- nobody "$B/ctreset-inject" --client-ns a --node-ns b --backend-ns c --vip 198.19.0.10:80 --out "$out/x"
 	# make: the bench's own line says why; make adds its "Error 4" line after it
-	for target in repro soak bench; do
+	for target in repro soak bench bench-scale; do
 		msg=$(nobody make -s -C "$CTR_TOP" "$target" SOAK_PAIRS=1 2>&1)
 		rc=$?
 		t_check "nobody: make $target fails" 1 "$([ "$rc" -ne 0 ] && echo 1)" "$msg"
