@@ -22,7 +22,7 @@ TOOL_BIN := $(TOOLS:%=$(BUILD)/%)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(BUILD)/unit-tests
 
-.PHONY: all deps repro repro-http load check unit unit-san integration bench bench-scale soak clean help
+.PHONY: all deps repro repro-http load matrix check unit unit-san integration bench bench-scale soak clean help
 
 # pairs of the soak (make soak SOAK_PAIRS=N); SOAK_FLAGS passes more (e.g. --jobs 2 --keep)
 SOAK_PAIRS ?= 500
@@ -37,6 +37,7 @@ help:
 	@echo "make repro-http the same scenarios with nginx and curl (bench/repro --workload http)"
 	@echo "make load       10 curl loops against 2 nginx backends with injections, per workaround:"
 	@echo "                downloads completed/reset and a plot (bench/load; about 80 s, root)"
+	@echo "make matrix     every trigger x workaround x topology x backend x family (root)"
 	@echo "make check      unit tests, then the root integration tests on this kernel"
 	@echo "make unit       unit tests only (no root needed); unit-san: under ASan+UBSan"
 	@echo "make bench      performance figures (root)"
@@ -62,6 +63,9 @@ $(UNIT_BIN): $(UNIT_SRC:%.c=$(BUILD)/%.o) $(LIB)
 
 repro: deps all
 	bench/repro
+
+matrix: deps all
+	bench/matrix $(MATRIX_ARGS)
 
 unit: $(UNIT_BIN)
 	CTR_TOP=$(CURDIR) $(UNIT_BIN)

@@ -75,7 +75,7 @@ ctr_workload_server_start() {
 	case $CTR_WORKLOAD in
 	stream)
 		nsenter --net="/run/netns/$NS_BACKEND" "$CTR_BIN/ctreset-workload" server \
-			--listen "$BACKEND_IP:$TARGET_PORT" --result "$1/server.kv" \
+			--listen "$BACKEND_EP" --result "$1/server.kv" \
 			--pidfile "$1/server.pid" --daemon --timeout 5000 2>>"$1/error"
 		;;
 	http) ctr_http_server_start "$1" ;;
@@ -87,7 +87,7 @@ ctr_workload_server_start() {
 ctr_workload_client() {
 	case $CTR_WORKLOAD in
 	stream)
-		CTR_CLIENT_CMD=("$CTR_BIN/ctreset-workload" client --connect "$VIP:$PORT"
+		CTR_CLIENT_CMD=("$CTR_BIN/ctreset-workload" client --connect "$VIP_EP"
 			--result "$1/client.kv" --timeout 5000)
 		CTR_INJECT_OPTS=()
 		;;
@@ -107,45 +107,88 @@ ctr_workload_finish() {
 	esac
 }
 
+# ctr_topology_up PREFIX WORKAROUND OUT ERR: topology/up (sourced in a subshell: a fork,
+# not a new bash) for CTR_TOPOLOGY, CTR_BACKEND and CTR_FAMILY (defaults cross-node,
+# iptables-nft, 4), owned by CTR_OWNER (default this shell). Its exit status: 0, or 4 when
+# this kernel or machine lacks a piece (ERR says which).
+ctr_topology_up() {
+	(set -- --prefix "$1" --owner "${CTR_OWNER:-$$}" --workaround "$2" \
+		--topology "${CTR_TOPOLOGY:-cross-node}" --backend "${CTR_BACKEND:-iptables-nft}" \
+		--family "${CTR_FAMILY:-4}"
+	. "$CTR_TOP/topology/up") >"$3" 2>"$4"
+}
+
+# ctr_reset_topology PREFIX: makes a topology that ran a scenario fit for the next one, as
+# if new: every process in its namespaces gone. Every node's conntrack table is emptied by
+# the next cell's injector (--flush-ct, recorded in its inject.kv as ct_flushed/ct_left);
+# the workaround and the rules stay: a cell reuses a topology only of its own topology,
+# backend, family and workaround. The counters the bench reads are differences taken
+# around each injection, so nothing else carries over.
+ctr_reset_topology() {
+	local ns=() f pids
+	for f in /run/netns/"$1"-*; do
+		[ -e "$f" ] && ns+=("${f##*/}")
+	done
+	[ ${#ns[@]} -gt 0 ] || return 1
+	pids=$(printf 'netns pids %s\n' "${ns[@]}" | ip -force -batch - 2>/dev/null)
+	# shellcheck disable=SC2086
+	[ -z "$pids" ] || kill -9 $pids 2>/dev/null
+	return 0
+}
+
 # ctr_run_scenario DIR NAME TRIGGER WORKAROUND EXPECTED REASON
-# Builds a fresh topology with the workaround, runs the workload (CTR_WORKLOAD) and the
-# injector, decides the verdict and tears everything down, in a subshell of its own: on
-# SIGTERM/SIGINT it stops its injector and removes its namespaces before it exits. Leaves
-# in DIR: pcaps, inject.kv, server.kv, client.kv, meta.kv, verdict.kv, result.json (and
-# for http: nginx/ with its configuration and logs, client.out, curl.err). Returns 0 when
-# the run completed (whatever the verdict), 4 when this kernel cannot build the topology
-# (DIR/skip says why), another non-zero status when the bench itself failed (DIR/error).
+# Builds a fresh topology with the workaround (CTR_TOPOLOGY, CTR_BACKEND, CTR_FAMILY pick
+# which: see ctr_topology_up), runs the workload (CTR_WORKLOAD) and the injector, decides
+# the verdict and tears everything down, in a subshell of its own: on SIGTERM/SIGINT it
+# stops its injector and removes its namespaces before it exits. With CTR_REUSE_PREFIX
+# set, it runs on that topology instead (built by the caller with the same workaround),
+# resets it first (ctr_reset_topology) and leaves it up. Leaves in DIR: pcaps, inject.kv,
+# server.kv, client.kv, meta.kv, verdict.kv, result.json (and for http: nginx/ with its
+# configuration and logs, client.out, curl.err). Returns 0 when the run completed
+# (whatever the verdict), 4 when this machine cannot build the cell (DIR/skip says why),
+# else non-zero (DIR/error says why).
 ctr_run_scenario() (
 	dir=$1 name=$2 trigger=$3 workaround=$4 expected=$5 reason=$6
-	owner=${CTR_OWNER:-$$}
+	reuse=${CTR_REUSE_PREFIX:-}
 	inj_pid= rc=0
 	mkdir -p "$dir" || exit 1
 	ctr_now; t0=$REPLY
-	prefix=$(ctr_new_prefix)
+	if [ -n "$reuse" ]; then
+		prefix=$reuse
+	else
+		prefix=$(ctr_new_prefix)
+	fi
 	echo "$prefix" >"$dir/prefix"
 	abort() {
 		[ -n "$inj_pid" ] && kill -TERM "$inj_pid" 2>/dev/null && wait "$inj_pid"
 		[ "$CTR_WORKLOAD" = http ] && ctr_nginx_stop "$dir/nginx"
-		ctr_destroy_prefix "$prefix"
+		[ -n "$reuse" ] || ctr_destroy_prefix "$prefix"
 		exit 130
 	}
 	trap abort TERM INT
-	# the topology scripts run sourced in subshells: a fork, not a new bash each
-	(set -- --prefix "$prefix" --owner "$owner" --workaround "$workaround"; . "$CTR_TOP/topology/up") \
-		>"$dir/topology.env" 2>"$dir/error"
-	rc=$?
-	if [ $rc != 0 ]; then
-		ctr_destroy_prefix "$prefix"
-		# this kernel cannot run it at all: the runner reports a SKIP, not a verdict
-		[ $rc = "$CTR_EXIT_SKIP" ] && cp "$dir/error" "$dir/skip"
-		exit $rc
+	if [ -n "$reuse" ]; then
+		ctr_load_topology "$prefix"
+		ctr_reset_topology "$prefix" 2>"$dir/error" || { echo "resetting $prefix failed" >>"$dir/error"; exit 1; }
+	else
+		ctr_topology_up "$prefix" "$workaround" "$dir/topology.env" "$dir/error"
+		up=$?
+		if [ $up != 0 ]; then
+			ctr_destroy_prefix "$prefix"
+			if [ $up = "$CTR_EXIT_SKIP" ]; then
+				sed 's/^[^:]*: //' "$dir/error" >"$dir/skip"
+				rm -f "$dir/error"
+			fi
+			exit $up
+		fi
+		ctr_load_topology "$prefix"
 	fi
-	ctr_load_topology "$prefix"
 	ctr_now; t_setup=$REPLY
 	{
 		echo "scenario=$name"
 		echo "workload=$CTR_WORKLOAD"
 		echo "topology=$TOPOLOGY"
+		echo "backend=$BACKEND"
+		echo "family=ipv$FAMILY"
 		echo "trigger=$trigger"
 		echo "workaround=$workaround"
 		echo "expected=$expected"
@@ -153,19 +196,30 @@ ctr_run_scenario() (
 		echo "kernel=$CTR_KERNEL"
 		echo "service=$SERVICE"
 		echo "prefix=$prefix"
+		echo "reused_topology=$([ -n "$reuse" ] && echo 1 || echo 0)"
 	} >"$dir/meta.kv"
+	# the workaround's rule counters, before: the evidence is what moved
+	declare -A wa_before=()
+	for ns in $NS_NODES; do
+		ctr_workaround_counter "$ns" "$WORKAROUND" "$BACKEND" "$FAMILY"
+		wa_before[$ns]=$REPLY
+	done
 	if ctr_workload_server_start "$dir"; then
 		ctr_fault_point scenario.server
-		stat_ns=()
+		extra=()
 		for ns in $NS_NODES; do
-			[ "$ns" = "$NS_DNAT_NODE" ] || stat_ns+=(--stat-ns "$ns")
+			[ "$ns" = "$NS_DNAT_NODE" ] || extra+=(--stat-ns "$ns")
+			[ -n "$reuse" ] && extra+=(--flush-ct "$ns")
 		done
+		# a client without an address of its own on the capture device (nflog)
+		[ "$CLIENT_CAPTURE_IF" = "$CLIENT_IF" ] || extra+=(--client-ip "$CLIENT_IP")
 		ctr_workload_client "$dir"
 		# in the background, so that a signal reaches the trap at once; the client's
 		# stdout (curl's --write-out) is the injector's
 		"$CTR_BIN/ctreset-inject" --client-ns "$NS_CLIENT" --node-ns "$NS_DNAT_NODE" \
-			--backend-ns "$NS_BACKEND" --node-if "$DNAT_NODE_POD_IF" "${stat_ns[@]}" \
-			--vip "$VIP:$PORT" --trigger "$trigger" --out "$dir" "${CTR_INJECT_OPTS[@]}" -- \
+			--backend-ns "$NS_BACKEND" --client-if "$CLIENT_CAPTURE_IF" \
+			--node-if "$DNAT_NODE_POD_IF" "${extra[@]}" \
+			--vip "$VIP_EP" --trigger "$trigger" --out "$dir" "${CTR_INJECT_OPTS[@]}" -- \
 			"${CTR_CLIENT_CMD[@]}" >"$dir/client.out" 2>>"$dir/error" &
 		inj_pid=$!
 		wait "$inj_pid" || rc=1
@@ -175,15 +229,17 @@ ctr_run_scenario() (
 	fi
 	ctr_now; t_inject=$REPLY
 	ctr_workload_finish "$dir"
-	# the DROP rule's counters say which node stopped the segment
-	if [ "$WORKAROUND" = kube-proxy-drop ]; then
-		for ns in $NS_NODES; do
-			ctr_drop_counter "$ns"
-			echo "drop.$ns=$REPLY"
-		done >>"$dir/meta.kv"
-	fi
+	# the workaround rule's counters say which node stopped the segment
+	for ns in $NS_NODES; do
+		ctr_workaround_counter "$ns" "$WORKAROUND" "$BACKEND" "$FAMILY"
+		if [ "$REPLY" = - ] || [ "${wa_before[$ns]}" = - ]; then
+			[ "$REPLY" = - ] || echo "drop.$ns=$REPLY"
+		else
+			echo "drop.$ns=$((REPLY - wa_before[$ns]))"
+		fi
+	done >>"$dir/meta.kv"
 	ctr_now; t_end=$REPLY
-	ctr_destroy_prefix "$prefix" 2>>"$dir/error"
+	[ -n "$reuse" ] || ctr_destroy_prefix "$prefix" 2>>"$dir/error"
 	ctr_now; t1=$REPLY
 	{
 		echo "time.setup_ms=$((t_setup - t0))"

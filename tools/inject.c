@@ -55,7 +55,10 @@ struct opts {
 	const char *client_if, *node_if, *backend_if;
 	const char *stat_ns[MAX_STAT_NS];
 	int n_stat_ns;
+	const char *flush_ns[MAX_STAT_NS];
+	int n_flush_ns;
 	struct ctr_endpoint vip;
+	struct ctr_addr client_ip; /* family 0: the client interface's own address */
 	enum trigger trigger;
 	const char *out;
 	unsigned flow_timeout_ms, settle_ms, quiet_ms, buffer_kib;
@@ -93,6 +96,7 @@ struct run {
 	uint64_t t_settled, t_cmd_end;
 	uint64_t invalid_before[MAX_STAT_NS], invalid_after[MAX_STAT_NS];
 	bool invalid_ok[MAX_STAT_NS];
+	unsigned flushed[MAX_STAT_NS], flush_left[MAX_STAT_NS];
 };
 
 static volatile sig_atomic_t interrupted;
@@ -134,11 +138,16 @@ static void usage(FILE *f)
 		fprintf(f, "                         %-16s %s\n", trigger_info(t)->name,
 			trigger_info(t)->summary);
 	fprintf(f,
-		"  --client-if IF       client pod interface (default eth0)\n"
+		"  --client-if IF       client pod interface (default eth0); an nflog:GROUP\n"
+		"                       device captures what an NFLOG rule logs instead (the\n"
+		"                       host-network client's view after its INPUT hooks)\n"
+		"  --client-ip IP       the client's address, when --client-if has none\n"
 		"  --backend-if IF      backend pod interface (default eth0)\n"
 		"  --node-if IF         also capture on this interface of the DNAT node\n"
 		"  --stat-ns NS         report this namespace's conntrack 'invalid' count too\n"
 		"                       (repeatable; the node namespace is always reported)\n"
+		"  --flush-ct NS        empty NS's conntrack table before anything else, as on a\n"
+		"                       new node (repeatable; inject.kv records what it removed)\n"
 		"  --flow-timeout MS    bound for finding and learning the flow (default 3000)\n"
 		"  --settle MS          bound for the outcome after injection (default 1000)\n"
 		"  --quiet MS           outcome is final after MS with nothing new (default 30)\n"
@@ -189,9 +198,11 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"node-ns", required_argument, NULL, 'N'},
 		{"backend-ns", required_argument, NULL, 'B'},
 		{"client-if", required_argument, NULL, 'c'},
+		{"client-ip", required_argument, NULL, 'I'},
 		{"node-if", required_argument, NULL, 'n'},
 		{"backend-if", required_argument, NULL, 'b'},
 		{"stat-ns", required_argument, NULL, 's'},
+		{"flush-ct", required_argument, NULL, 'X'},
 		{"vip", required_argument, NULL, 'v'},
 		{"trigger", required_argument, NULL, 't'},
 		{"out", required_argument, NULL, 'o'},
@@ -231,6 +242,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'c':
 			o->client_if = optarg;
 			break;
+		case 'I':
+			if (addr_parse(optarg, &o->client_ip) < 0)
+				bad_arg(optarg, "--client-ip expects an IPv4 or IPv6 address");
+			break;
 		case 'n':
 			o->node_if = optarg;
 			break;
@@ -241,6 +256,11 @@ static void parse(int argc, char **argv, struct opts *o)
 			if (o->n_stat_ns == MAX_STAT_NS - 1)
 				bad_arg(optarg, "too many --stat-ns");
 			o->stat_ns[o->n_stat_ns++] = optarg;
+			break;
+		case 'X':
+			if (o->n_flush_ns == MAX_STAT_NS)
+				bad_arg(optarg, "too many --flush-ct");
+			o->flush_ns[o->n_flush_ns++] = optarg;
 			break;
 		case 'v':
 			if (endpoint_parse(optarg, &o->vip) < 0)
@@ -293,6 +313,9 @@ static void parse(int argc, char **argv, struct opts *o)
 				"--out are required (see --help)\n");
 		exit(CTR_EXIT_USAGE);
 	}
+	if (o->client_ip.family && o->client_ip.family != o->vip.addr.family)
+		bad_arg(addr_str(&o->client_ip, (char[CTR_ADDRSTRLEN]){0}),
+			"--client-ip and --vip must be of one family");
 	o->stat_ns[o->n_stat_ns++] = o->node_ns; /* always last */
 	o->cmd = optind < argc ? argv + optind : NULL;
 }
@@ -429,7 +452,10 @@ static int open_captures(struct run *r, char **err)
 					      err);
 		if (!r->cap[i])
 			return -1;
-		if (i == CAP_CLIENT && link_address(ifn[i], o->vip.addr.family, &r->client_ip, err) < 0)
+		if (i == CAP_CLIENT && o->client_ip.family)
+			r->client_ip = o->client_ip;
+		else if (i == CAP_CLIENT &&
+			 link_address(ifn[i], o->vip.addr.family, &r->client_ip, err) < 0)
 			return err_wrap(err, "client namespace %s", ns[i]);
 		if (i >= CAP_BACKEND) {
 			int k = i - CAP_BACKEND;
@@ -516,6 +542,26 @@ static void stop_command(struct run *r)
 	kill(r->cmd_pid, SIGKILL);
 	if (waitpid(r->cmd_pid, &r->cmd_status, 0) == r->cmd_pid)
 		r->cmd_exited = true;
+}
+
+/* empties the --flush-ct namespaces' conntrack tables; an entry a straggler of an earlier
+ * run recreates at once is flushed again, a bounded number of times */
+static int flush_tables(struct run *r, char **err)
+{
+	for (int i = 0; i < r->o->n_flush_ns; i++) {
+		unsigned removed = 0;
+
+		if (netns_enter(r->o->flush_ns[i], err) < 0)
+			return -1;
+		for (int tries = 0; tries < 3; tries++) {
+			if (ct_flush(&removed, &r->flush_left[i], err) < 0)
+				return err_wrap(err, "namespace %s", r->o->flush_ns[i]);
+			r->flushed[i] += removed;
+			if (!r->flush_left[i])
+				break;
+		}
+	}
+	return netns_set(r->home_fd, "home", err);
 }
 
 /* polls every capture once for up to wait_ms */
@@ -620,10 +666,28 @@ static int follow(struct run *r, char **err)
 static int inject(struct run *r, char **err)
 {
 	if (r->o->trigger == TRIGGER_CT_ENTRY_LOST) {
+		uint32_t ack0 = r->flow->client.ack;
+		uint64_t until = now_ms() + 200;
+		bool timed = false;
 		int rc;
 
+		/* Delete right after a fresh client ACK covering all the backend sent has crossed
+		 * the node (the backend's capture holds it): the next packet through the node is
+		 * then the backend's next, paced segment. Deleted between a backend segment and
+		 * the client's ACK of it, that ACK (to the VIP) would start a new, DNATed entry
+		 * first and nothing would leak: a race, not the event. */
+		while (!interrupted && now_ms() < until) {
+			if (r->flow->client.ack != ack0 && r->flow->client.ack == r->flow->server.end) {
+				timed = true;
+				break;
+			}
+			if (pump(r, 1, err) < 0)
+				return -1;
+		}
 		snprintf(r->explain, sizeof(r->explain),
-			 "deleted the node's conntrack entry %u; the backend keeps sending", r->ct.id);
+			 "deleted the node's conntrack entry %u %s; the backend keeps sending", r->ct.id,
+			 timed ? "right after the client acknowledged all data"
+			       : "(no fresh client ACK within 200 ms)");
 		if (netns_set(r->node_fd, r->o->node_ns, err) < 0)
 			return -1;
 		rc = ct_delete(&r->ct, err);
@@ -763,6 +827,14 @@ static int write_record(struct run *r, const char *error, char **err)
 	}
 	if (o->n_backends > 1)
 		kvf(f, "backend.ns", "%s", r->flow ? o->backend_ns[r->bk] : "-");
+	for (int i = 0; i < o->n_flush_ns; i++) {
+		char key[300];
+
+		snprintf(key, sizeof(key), "ct_flushed.%s", o->flush_ns[i]);
+		kvf(f, key, "%u", r->flushed[i]);
+		snprintf(key, sizeof(key), "ct_left.%s", o->flush_ns[i]);
+		kvf(f, key, "%u", r->flush_left[i]);
+	}
 	for (int i = 0; i < MAX_CAPS; i++) {
 		char key[64], name[32];
 
@@ -812,8 +884,9 @@ int main(int argc, char **argv)
 	if (r.home_fd < 0)
 		die(CTR_EXIT_FAIL, err);
 	r.t_start = now_ms();
-	if (open_captures(&r, &err) == 0 && (r.t_ready = now_ms(), start_command(&r, &err) == 0) &&
-	    find_flow(&r, &err) == 0 && (!o.delay_ms || follow(&r, &err) == 0)) {
+	if (flush_tables(&r, &err) == 0 && open_captures(&r, &err) == 0 &&
+	    (r.t_ready = now_ms(), start_command(&r, &err) == 0) && find_flow(&r, &err) == 0 &&
+	    (!o.delay_ms || follow(&r, &err) == 0)) {
 		read_invalid(&r, r.invalid_before);
 		fault_point("inject.flow");
 		if (inject(&r, &err) == 0 && (fault_point("inject.sent"), settle(&r, &err) == 0))
@@ -825,8 +898,12 @@ int main(int argc, char **argv)
 	}
 	netns_set(r.home_fd, "home", NULL);
 	stop_command(&r);
-	/* drain what the last moments left in the capture buffers into the files */
-	pump(&r, 0, NULL);
+	/* drain what the last moments left in the capture buffers into the files: an nflog
+	 * capture hands over one netlink buffer per read, so read until nothing is left */
+	for (int i = 0; i < MAX_CAPS; i++)
+		for (int n = 0; r.cap[i] && n < 100000; n++)
+			if (capture_dispatch(r.cap[i], on_segment, &r, NULL) <= 0)
+				break;
 	if (write_record(&r, rc < 0 ? err : NULL, &werr) < 0)
 		fprintf(stderr, "ctreset-inject: %s\n", werr);
 	for (int i = 0; i < MAX_CAPS; i++)

@@ -88,6 +88,13 @@ static int load(struct evidence *ev, char **err)
 	v = kv_get(&ev->inject, "backend");
 	if (v && endpoint_parse(v, &ev->in.backend) < 0)
 		return err_set(err, "inject.kv: bad backend '%s'", v);
+	for (size_t i = 0; i < ev->inject.n; i++) {
+		const char *k = ev->inject.pairs[i].key;
+		size_t kl = strlen(k);
+
+		if (!strncmp(k, "capture.", 8) && kl > 8 && !strcmp(k + kl - 8, ".dropped"))
+			ev->in.dropped += (unsigned)strtoul(ev->inject.pairs[i].value, NULL, 10);
+	}
 	v = get(&ev->server, "end", "");
 	if (!strcmp(v, "reset"))
 		ev->in.backend_end = BACKEND_END_RESET;
@@ -213,9 +220,9 @@ static void json_prefixed(FILE *f, int *first, const char *name, const struct kv
 
 static void print_json(const struct evidence *ev)
 {
-	static const char *const meta_keys[] = {"scenario", "workload", "topology", "trigger",
-						"workaround", "expected", "expected_reason", "kernel",
-						"service"};
+	static const char *const meta_keys[] = {"scenario", "workload", "topology", "backend",
+						"family", "trigger", "workaround", "expected",
+						"expected_reason", "kernel", "service"};
 	const struct verdict_result *r = &ev->res;
 	char buf[256];
 	int first = 1;

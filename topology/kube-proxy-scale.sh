@@ -113,7 +113,7 @@ ctr_extra_iptables() {
 }
 
 # ctr_extra_nft TABLE CIDR PART: the same for kube-proxy's nftables layout (table ip
-# kube-proxy): "chains" (a service chain and two endpoint chains a service, inside the
+# kube-proxy, as topology/kube-proxy-nft.sh writes it): "chains" (a service chain and two endpoint chains a service, inside the
 # table block) and "elements" (the service-ips map's elements, in batches of 1000: one
 # huge element statement is slow to parse)
 ctr_extra_nft() {
@@ -145,73 +145,3 @@ ctr_extra_nft() {
 	END { if (part == "elements" && NR) print " }" }' "$1"
 }
 
-# ctr_kp_nft_ruleset VIP PORT CLUSTER_CIDR NAME ENDPOINT: an `nft -f` script of kube-proxy's
-# nftables mode (pkg/proxy/nftables: table ip kube-proxy, the service-ips verdict map,
-# service-/endpoint- chains, numgen for the endpoint, masquerade of marked packets) for
-# one service of one endpoint plus the CTR_EXTRA_SERVICES dummy ones, the real service's
-# map element last. A minimal generator for bench/scale's load figures; topology/up's
-# nftables backend, where the branch has one, lays out the same table.
-ctr_kp_nft_ruleset() {
-	local vip=$1 port=$2 cidr=$3 name=$4 ep=$5 base svc epc extra=
-	base=${name%%:*}/tcp/${name##*:}
-	ctr_chain_hashes "$base" "${base}__$ep" || return 1
-	svc="service-${CTR_HASHES[0]:0:8}-$base"
-	epc="endpoint-${CTR_HASHES[1]:0:8}-${base}__${ep%:*}/${ep##*:}"
-	if [ "${CTR_EXTRA_SERVICES:-0}" -gt 0 ]; then
-		extra=$(mkdir -p "$CTR_STATE" && mktemp "$CTR_STATE/hash.extra.XXXXXX") &&
-			ctr_extra_table "$CTR_EXTRA_SERVICES" nft "$extra" || { rm -f "$extra"; return 1; }
-	fi
-	cat <<NFT
-add table ip kube-proxy
-delete table ip kube-proxy
-table ip kube-proxy {
-	comment "rules for kube-proxy"
-	chain nat-prerouting {
-		type nat hook prerouting priority dstnat; policy accept;
-		jump services
-	}
-	chain nat-output {
-		type nat hook output priority -100; policy accept;
-		jump services
-	}
-	chain nat-postrouting {
-		type nat hook postrouting priority srcnat; policy accept;
-		jump masquerading
-	}
-	chain filter-forward {
-		type filter hook forward priority -101; policy accept;
-		jump forward
-	}
-	chain forward {
-	}
-	chain mark-for-masquerade {
-		meta mark set meta mark | 0x00004000
-	}
-	chain masquerading {
-		meta mark & 0x00004000 == 0x00000000 return
-		meta mark set meta mark ^ 0x00004000
-		masquerade fully-random
-	}
-	map service-ips {
-		type ipv4_addr . inet_proto . inet_service : verdict
-		comment "ClusterIP, ExternalIP and LoadBalancer IP traffic"
-	}
-	chain services {
-		ip daddr . meta l4proto . th dport vmap @service-ips
-	}
-	chain $svc {
-		ip daddr $vip tcp dport $port ip saddr != $cidr jump mark-for-masquerade
-		numgen random mod 1 vmap { 0 : goto $epc }
-	}
-	chain $epc {
-		ip saddr ${ep%:*} jump mark-for-masquerade
-		meta l4proto tcp dnat to $ep
-	}
-NFT
-	[ -n "$extra" ] && ctr_extra_nft "$extra" "$cidr" chains
-	echo "}"
-	[ -n "$extra" ] && ctr_extra_nft "$extra" "$cidr" elements
-	echo "add element ip kube-proxy service-ips { $vip . tcp . $port : goto $svc }"
-	[ -n "$extra" ] && rm -f "$extra"
-	return 0
-}

@@ -4,6 +4,8 @@
 
 # the workaround of kube-proxy PR 74840, as iptables arguments
 CTR_INVALID_DROP_RULE=(KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP)
+# Docker's (moby/libnetwork issue 1090): the host-destined path only
+CTR_INPUT_DROP_RULE=(INPUT -m conntrack --ctstate INVALID -j DROP)
 
 # ctr_chain_hashes KEY... -> CTR_HASHES: kube-proxy's chain-name suffix of each key, the
 # first 16 characters of base32(sha256(key)), i.e. the first 80 bits of the digest. Known
@@ -45,34 +47,98 @@ ctr_chain_hashes() {
 	done
 }
 
-# ctr_kube_proxy_rules VIP PORT CLUSTER_CIDR NAME ENDPOINT... -> iptables-restore input:
+# ctr_extra_service I FAMILY -> REPLY=(VIP PORT NAME ENDPOINT ENDPOINT): the Ith dummy
+# service of CTR_EXTRA_SERVICES, its VIP in the service range, two endpoints that need not
+# exist (nothing connects to them: they make the ruleset the size of a busy node's)
+ctr_extra_service() {
+	local i=$1 vip e1 e2
+	if [ "$2" = 6 ]; then
+		ctr_cidr6_host "$CTR6_SERVICE_CIDR" $((0x1000 + i)); vip=$REPLY
+		ctr_cidr6_host "$CTR6_POD_CIDR_B" $((0x1000 + 2 * i)); e1="[$REPLY]:8080"
+		ctr_cidr6_host "$CTR6_POD_CIDR_B" $((0x1001 + 2 * i)); e2="[$REPLY]:8080"
+	else
+		# as topology/kube-proxy-scale.sh lays them out (ctr_extra_check)
+		ctr_ip4_to_int "${CTR_SERVICE_CIDR%/*}"; ctr_int_to_ip4 $((REPLY + CTR_EXTRA_FIRST_VIP + i)); vip=$REPLY
+		ctr_ip4_to_int "${CTR_CLUSTER_CIDR%/*}"
+		local base=$((REPLY + (1 << (31 - ${CTR_CLUSTER_CIDR#*/}))))
+		ctr_int_to_ip4 $((base + 2 * i)); e1=$REPLY:8080
+		ctr_int_to_ip4 $((base + 2 * i + 1)); e2=$REPLY:8080
+	fi
+	REPLY=("$vip" 80 "default/extra-$i:http" "$e1" "$e2")
+}
+
+# ctr_kube_proxy_rules VIP PORT CLUSTER_CIDR NAME ENDPOINT... -> iptables-restore input
+# (ip6tables-restore when VIP is IPv6; endpoints then written [IP]:PORT):
 # nat PREROUTING/OUTPUT -> KUBE-SERVICES -> KUBE-SVC-<hash> -> KUBE-SEP-<hash>
 # (statistic random for >1 endpoint, KUBE-MARK-MASQ for hairpin) -> DNAT,
 # KUBE-POSTROUTING masquerades marked packets; filter FORWARD -> KUBE-FORWARD.
 # With CTR_KP_INVALID_DROP=1, KUBE-FORWARD starts with kube-proxy's INVALID DROP rule
 # (PR 74840), as kube-proxy >= 1.15 lays it out. With CTR_EXTRA_SERVICES=N, N dummy
-# services of 2 endpoints each come with it (topology/kube-proxy-scale.sh), their
+# services of 2 endpoints each come with it, in the one restore input, their
 # KUBE-SERVICES rules before the real one's: the real service's first packet walks the
-# whole list, the worst case of iptables' linear match.
+# whole list, the worst case of iptables' linear match. IPv4 dummies come from one awk
+# pass (topology/kube-proxy-scale.sh: 10,000 in about a second), IPv6 ones from
+# ctr_extra_service, one at a time.
 ctr_kube_proxy_rules() {
-	local vip=$1 port=$2 cidr=$3 name=$4 svc comment n i left ep extra=
+	local vip=$1 port=$2 cidr=$3 name=$4 family=4 host=32 i j n=0 text extra=
 	shift 4
-	local endpoints=("$@") keys=("${name}tcp") seps=()
-	for ep in "${endpoints[@]}"; do keys+=("${name}tcp$ep"); done
-	ctr_chain_hashes "${keys[@]}" || { ctr_log "hashing chain names failed"; return 1; }
-	svc="KUBE-SVC-${CTR_HASHES[0]}"
-	for i in "${CTR_HASHES[@]:1}"; do seps+=("KUBE-SEP-$i"); done
-	comment="\"$name cluster IP\""
-	if [ "${CTR_EXTRA_SERVICES:-0}" -gt 0 ]; then
+	local svcs=() keys=() hashes k=0 rest ep comment
+	[[ $vip == *:* ]] && family=6 host=128
+	# one record per service: "VIP PORT NAME EP..."
+	svcs+=("$vip $port $name $*")
+	if [ "$family" = 4 ] && [ "${CTR_EXTRA_SERVICES:-0}" -gt 0 ]; then
 		extra=$(mkdir -p "$CTR_STATE" && mktemp "$CTR_STATE/hash.extra.XXXXXX") &&
 			ctr_extra_table "$CTR_EXTRA_SERVICES" iptables "$extra" ||
 			{ ctr_log "generating $CTR_EXTRA_SERVICES dummy services failed"; rm -f "$extra"; return 1; }
+	else
+		for ((i = 0; i < CTR_EXTRA_SERVICES; i++)); do
+			ctr_extra_service "$i" "$family"
+			svcs+=("${REPLY[*]}")
+		done
 	fi
+	for i in "${svcs[@]}"; do
+		read -r _ _ j rest <<<"$i"
+		keys+=("${j}tcp")
+		for ep in $rest; do keys+=("${j}tcp$ep"); done
+	done
+	ctr_chain_hashes "${keys[@]}" || { ctr_log "hashing chain names failed"; return 1; }
+	hashes=("${CTR_HASHES[@]}")
+	local chains=() nat_rules=() svc seps eps sv sp sn left ep epip
+	for i in "${svcs[@]}"; do
+		read -r sv sp sn rest <<<"$i"
+		read -ra eps <<<"$rest"
+		svc="KUBE-SVC-${hashes[k]}"
+		k=$((k + 1))
+		seps=()
+		for ep in "${eps[@]}"; do seps+=("KUBE-SEP-${hashes[k]}"); k=$((k + 1)); done
+		chains+=("$svc" "${seps[@]}")
+		comment="\"$sn cluster IP\""
+		nat_rules+=("-A KUBE-SERVICES -d $sv/$host -p tcp -m comment --comment $comment -m tcp --dport $sp -j $svc")
+		nat_rules+=("-A $svc ! -s $cidr -d $sv/$host -p tcp -m comment --comment $comment -m tcp --dport $sp -j KUBE-MARK-MASQ")
+		n=${#eps[@]}
+		for j in "${!eps[@]}"; do
+			left=$((n - j))
+			if [ "$left" -gt 1 ]; then
+				# kube-proxy: probability 1/left, printed with 10 decimals
+				printf -v text -- '-A %s -m comment --comment "%s -> %s" -m statistic --mode random --probability 0.%010d -j %s' \
+					"$svc" "$sn" "${eps[j]}" $((10000000000 / left)) "${seps[j]}"
+				nat_rules+=("$text")
+			else
+				nat_rules+=("-A $svc -m comment --comment \"$sn -> ${eps[j]}\" -j ${seps[j]}")
+			fi
+		done
+		for j in "${!eps[@]}"; do
+			epip=${eps[j]%:*}
+			epip=${epip#[}
+			epip=${epip%]}
+			nat_rules+=("-A ${seps[j]} -s $epip/$host -m comment --comment \"$sn\" -j KUBE-MARK-MASQ")
+			nat_rules+=("-A ${seps[j]} -p tcp -m comment --comment \"$sn\" -m tcp -j DNAT --to-destination ${eps[j]}")
+		done
+	done
 	echo "*nat"
-	printf ':%s - [0:0]\n' KUBE-SERVICES KUBE-NODEPORTS KUBE-POSTROUTING KUBE-MARK-MASQ "$svc" "${seps[@]}"
+	printf ':%s - [0:0]\n' KUBE-SERVICES KUBE-NODEPORTS KUBE-POSTROUTING KUBE-MARK-MASQ "${chains[@]}"
 	[ -n "$extra" ] && ctr_extra_iptables "$extra" "$cidr" chains
-	local text
-	read -r -d '' text <<RULES
+	read -r -d '' text <<'RULES'
 -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
 -A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
 -A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
@@ -82,28 +148,12 @@ ctr_kube_proxy_rules() {
 -A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
 RULES
 	printf '%s\n' "$text"
+	# the service rules first (the dummies' before the real one), the nodeports catch-all
+	# last, as kube-proxy orders them
 	[ -n "$extra" ] && ctr_extra_iptables "$extra" "$cidr" services
-	read -r -d '' text <<RULES
--A KUBE-SERVICES -d $vip/32 -p tcp -m comment --comment $comment -m tcp --dport $port -j $svc
--A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
--A $svc ! -s $cidr -d $vip/32 -p tcp -m comment --comment $comment -m tcp --dport $port -j KUBE-MARK-MASQ
-RULES
-	printf '%s\n' "$text"
-	n=${#endpoints[@]}
-	for i in "${!endpoints[@]}"; do
-		left=$((n - i))
-		if [ "$left" -gt 1 ]; then
-			# kube-proxy: probability 1/left, printed with 10 decimals
-			printf -- '-A %s -m comment --comment "%s -> %s" -m statistic --mode random --probability 0.%010d -j %s\n' \
-				"$svc" "$name" "${endpoints[i]}" $((10000000000 / left)) "${seps[i]}"
-		else
-			echo "-A $svc -m comment --comment \"$name -> ${endpoints[i]}\" -j ${seps[i]}"
-		fi
-	done
-	for i in "${!endpoints[@]}"; do
-		echo "-A ${seps[i]} -s ${endpoints[i]%:*}/32 -m comment --comment \"$name\" -j KUBE-MARK-MASQ"
-		echo "-A ${seps[i]} -p tcp -m comment --comment \"$name\" -m tcp -j DNAT --to-destination ${endpoints[i]}"
-	done
+	printf '%s\n' "${nat_rules[@]}" | grep -- '^-A KUBE-SERVICES '
+	echo '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS'
+	printf '%s\n' "${nat_rules[@]}" | grep -v -- '^-A KUBE-SERVICES '
 	if [ -n "$extra" ]; then
 		ctr_extra_iptables "$extra" "$cidr" rules
 		rm -f "$extra"
@@ -111,6 +161,7 @@ RULES
 	printf 'COMMIT\n*filter\n:KUBE-FORWARD - [0:0]\n'
 	printf -- '-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD\n'
 	[ "${CTR_KP_INVALID_DROP:-0}" = 1 ] && printf -- '-A %s\n' "${CTR_INVALID_DROP_RULE[*]}"
+	[ "${CTR_INPUT_DROP:-0}" = 1 ] && printf -- '-I %s\n' "${CTR_INPUT_DROP_RULE[*]}"
 	read -r -d '' text <<'RULES'
 -A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
 -A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT

@@ -27,7 +27,24 @@ unset _def _name _value
 : "${CTR_PORT:=80}"
 : "${CTR_TARGET_PORT:=8080}"
 : "${CTR_SERVICE_NAME:=default/ctreset:http}"
-: "${CTR_EXTRA_SERVICES:=0}"              # dummy services (2 endpoints each) beside the real one
+# IPv6 (--family 6): the documentation-free benchmarking range 2001:2::/48 (RFC 5180).
+# Networks are written "PREFIX::/LEN", host N of one is PREFIX::N (hex).
+: "${CTR6_CLUSTER_CIDR:=2001:2::/56}"
+: "${CTR6_WIRE_CIDR:=2001:2:0:ff::/64}"
+: "${CTR6_POD_CIDR_A:=2001:2:0:1::/64}"
+: "${CTR6_POD_CIDR_B:=2001:2:0:2::/64}"
+: "${CTR6_SERVICE_CIDR:=2001:2:0:100::/112}"
+: "${CTR6_VIP:=2001:2:0:100::10}"
+# kube-proxy's --cluster-cidr may name one of each family: its iptables rules use the one
+# of the table's family
+: "${CTR_EXTRA_SERVICES:=0}" # dummy services (2 endpoints each) loaded beside the real one
+
+# the values the topology scripts support, one place
+CTR_TOPOLOGIES="cross-node same-node host-network" # the matrix's; topology/up also builds "load"
+CTR_BACKENDS="iptables-nft iptables-legacy nft"
+CTR_FAMILIES="4 6"
+CTR_WORKAROUNDS="none kube-proxy-drop input-drop nft-invalid-drop be-liberal ignore-invalid-rst"
+ctr_in_list() { [[ " $2 " == *" $1 "* ]]; } # WORD "LIST"
 
 ctr_log() { printf '%s\n' "$*" >&2; }
 ctr_die() {
@@ -167,6 +184,32 @@ ctr_validate_env() {
 	return 0
 }
 
+# IPv6 networks, in the simple form the defaults use: PREFIX::/LEN
+ctr_valid_cidr6() {
+	local re='^[0-9a-f]{1,4}(:[0-9a-f]{1,4}){0,6}::/([0-9]{1,3})$'
+	[[ $1 =~ $re ]] && ((BASH_REMATCH[2] >= 48 && BASH_REMATCH[2] <= 120))
+}
+ctr_valid_ip6() { [[ $1 =~ ^[0-9a-f:]+$ && $1 == *:*:* ]]; }
+ctr_cidr6_host() { # CIDR N -> REPLY: PREFIX::N (hex)
+	printf -v REPLY '%s::%x' "${1%%::/*}" "$2"
+}
+ctr_cidr6_contains() { # CIDR IP: whether IP starts with the network's prefix (simple form)
+	[[ $2 == "${1%%::/*}:"* ]]
+}
+
+# firewall tool of a backend and family: ctr_fw_tool BACKEND FAMILY restore|save -> REPLY
+ctr_fw_tool() {
+	local six=
+	[ "$2" = 6 ] && six=6
+	case $1 in
+	iptables-nft) REPLY=ip${six}tables-nft-$3 ;;
+	iptables-legacy) REPLY=ip${six}tables-legacy-$3 ;;
+	*) REPLY= ; return 1 ;;
+	esac
+}
+# nft table family of a bench family
+ctr_nft_family() { [ "$1" = 6 ] && REPLY=ip6 || REPLY=ip; }
+
 # --- run identity and the reaper ---------------------------------------------------------------
 # 24 random bits; topology/up refuses a prefix in use, so a collision fails loudly
 ctr_new_prefix() { printf 'ctr-%06x\n' $((((RANDOM << 15) ^ RANDOM ^ (BASHPID << 7)) & 0xffffff)); }
@@ -279,9 +322,10 @@ ctr_load_topology() {
 	. "$f"
 }
 
-# packet count of the KUBE-FORWARD INVALID DROP rule in NS -> REPLY, "-" when absent
+# packet count of the KUBE-FORWARD INVALID DROP rule in NS -> REPLY, "-" when absent.
+# SAVE is the backend's save command (default iptables-save).
 ctr_drop_counter() {
-	local line counts
+	local line counts save=${2:-iptables-save}
 	REPLY=-
 	while read -r line; do
 		if [[ $line == "["*"-A KUBE-FORWARD "*"--ctstate INVALID"*"-j DROP"* ]]; then
@@ -289,7 +333,39 @@ ctr_drop_counter() {
 			counts=${counts#[}
 			REPLY=${counts%%:*}
 		fi
-	done < <(nsenter --net="/run/netns/$1" iptables-save -c -t filter 2>/dev/null)
+	done < <(nsenter --net="/run/netns/$1" "$save" -c -t filter 2>/dev/null)
+}
+
+# packet count of WORKAROUND's drop rule in NS, for BACKEND and FAMILY -> REPLY; "-" when
+# the workaround has no rule or the rule is not there
+ctr_workaround_counter() { # NS WORKAROUND BACKEND FAMILY
+	local ns=$1 line counts table chain
+	REPLY=-
+	case $2/$3 in
+	kube-proxy-drop/iptables-*)
+		ctr_fw_tool "$3" "$4" save && ctr_drop_counter "$ns" "$REPLY"
+		return 0 ;;
+	input-drop/iptables-*)
+		ctr_fw_tool "$3" "$4" save || return 0
+		while read -r line; do
+			if [[ $line == "["*"-A INPUT "*"--ctstate INVALID"*"-j DROP"* ]]; then
+				counts=${line%%]*}
+				counts=${counts#[}
+				REPLY=${counts%%:*}
+			fi
+		done < <(nsenter --net="/run/netns/$ns" "$REPLY" -c -t filter 2>/dev/null)
+		return 0 ;;
+	input-drop/nft) table=ctreset-input-drop chain=input ;;
+	nft-invalid-drop/*) table=kube-proxy chain=forward ;;
+	*) return 0 ;;
+	esac
+	ctr_nft_family "$4"
+	while read -r line; do
+		if [[ $line == *"ct state invalid counter packets "* ]]; then
+			counts=${line#*counter packets }
+			REPLY=${counts%% *}
+		fi
+	done < <(nsenter --net="/run/netns/$ns" nft list chain "$REPLY" "$table" "$chain" 2>/dev/null)
 }
 
 # the dummy services of CTR_EXTRA_SERVICES: their address plan and fast generators

@@ -7,6 +7,7 @@ set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
 . "$CTR_TOP/topology/kube-proxy.sh"
+. "$CTR_TOP/topology/kube-proxy-nft.sh"
 
 N=200
 out=$(mktemp -d)
@@ -42,7 +43,7 @@ ctr_destroy_prefix "$p"
 
 # the nftables layout: one transaction, every service in the map
 if command -v nft >/dev/null 2>&1; then
-	CTR_EXTRA_SERVICES=$N ctr_kp_nft_ruleset "$CTR_VIP" "$CTR_PORT" "$CTR_CLUSTER_CIDR" default/ctreset:http 198.18.2.10:8080 >"$out/nft"
+	CTR_EXTRA_SERVICES=$N ctr_kube_proxy_nft "$CTR_VIP" "$CTR_PORT" "$CTR_CLUSTER_CIDR" default/ctreset:http 198.18.2.10:8080 >"$out/nft"
 	ctr_claim "$p" $$ && ip netns add "$p-nft"
 	err=$(ip netns exec "$p-nft" nft -f "$out/nft" 2>&1)
 	t_check "the nftables ruleset of $N + 1 services loads" 0 $? "$err"
@@ -58,8 +59,10 @@ err=$("$CTR_TOP/bench/scale" --services "0 100" --count 20 --loads 1 --out "$out
 t_check "bench/scale at 0 and 100 services passes" 0 $? "$err"
 tsv=$(ls "$out"/runs/scale-*/scale.tsv 2>/dev/null)
 t_check "a row per backend and N" 4 "$(tail -n +2 "$tsv" | wc -l)" "$err"
-t_check "iptables verdicts at 100 services: reset, then clean" "reset clean" \
-	"$(awk -F'\t' '$1 == "iptables" && $2 == 100 {print $12, $13}' "$tsv")" "$err"
+for b in iptables nft; do
+	t_check "$b verdicts at 100 services: reset, then clean" "reset clean" \
+		"$(awk -F'\t' -v b=$b '$1 == b && $2 == 100 {print $12, $13}' "$tsv")" "$err"
+done
 if command -v gnuplot >/dev/null 2>&1; then
 	t_check "the plot is there" 1 "$([ -s "$(dirname "$tsv")/latency.svg" ] && echo 1)"
 fi

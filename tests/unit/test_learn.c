@@ -114,8 +114,16 @@ static void trigger_placement(void)
 
 	CU_ASSERT_EQUAL_FATAL(trigger_probe(TRIGGER_SMALL_OVERSHOOT, &f, &s, why, sizeof(why)), 0);
 	end = s.seq + s.payload_len;
+	/* conntrack's seq check is on the start: "seq_ok = before(seq, td_maxend + 1)"; a
+	 * segment starting at or before maxend is in window whatever its end, so the
+	 * overshoot workaround is only exercised when the start is past maxend */
+	CU_ASSERT_FALSE(seq_before(s.seq, maxend + 1));
 	CU_ASSERT_TRUE(seq_after(end, maxend));
 	CU_ASSERT_TRUE(end - maxend + 1 <= maxwin);
+	/* and inside the receive window check that the workaround also requires:
+	 * after(end, td_end - receiver max window - 1) */
+	CU_ASSERT_TRUE(seq_after(end, f.server.end - maxwin - 1));
+	CU_ASSERT_EQUAL(s.ack, f.client.end);
 
 	CU_ASSERT_EQUAL_FATAL(trigger_probe(TRIGGER_SEQ_BELOW, &f, &s, why, sizeof(why)), 0);
 	CU_ASSERT_EQUAL(s.seq, f.client.ack - TRIGGER_E2E_BELOW); /* wraps below zero */

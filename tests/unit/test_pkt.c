@@ -82,6 +82,48 @@ static void decode_link_types(void)
 	check_syn(&p);
 }
 
+/* NFLOG: header (AF_INET, version 0, group 7), a prefix TLV "ctr\0" (type 10, length 8),
+ * then the payload TLV (type 9) holding the IPv4 SYN, padded to 4 bytes. TLV length and
+ * type are in host order, as the capturing kernel wrote them. */
+static size_t nflog_frame(uint8_t *out, const uint8_t *pkt, size_t plen)
+{
+	uint16_t len, type;
+	size_t n = 0;
+
+	out[n++] = 2, out[n++] = 0, out[n++] = 0, out[n++] = 7;
+	len = 8, type = 10;
+	memcpy(out + n, &len, 2), memcpy(out + n + 2, &type, 2), n += 4;
+	memcpy(out + n, "ctr", 4), n += 4;
+	len = (uint16_t)(4 + plen), type = 9;
+	memcpy(out + n, &len, 2), memcpy(out + n + 2, &type, 2), n += 4;
+	memcpy(out + n, pkt, plen), n += plen;
+	while (n % 4)
+		out[n++] = 0;
+	return n;
+}
+
+static void decode_nflog(void)
+{
+	uint8_t frame[256];
+	struct ctr_pkt p;
+	const char *why = NULL;
+	size_t n = nflog_frame(frame, ipv4_syn, sizeof(ipv4_syn));
+
+	CU_ASSERT_TRUE(pkt_linktype_supported(239));
+	CU_ASSERT_EQUAL(pkt_decode(239 /* DLT_NFLOG */, frame, n, &p, NULL), PKT_TCP);
+	check_syn(&p);
+	/* cut inside the payload TLV: refused, not over-read */
+	for (size_t k = 0; k < 16 + sizeof(ipv4_syn); k++) {
+		uint8_t *copy = malloc(k ? k : 1);
+
+		memcpy(copy, frame, k);
+		CU_ASSERT_NOT_EQUAL(pkt_decode(239, copy, k, &p, &why), PKT_TCP);
+		free(copy);
+	}
+	/* only the prefix TLV: well-formed, nothing to decode */
+	CU_ASSERT_EQUAL(pkt_decode(239, frame, 12, &p, &why), PKT_OTHER);
+}
+
 static void decode_ipv6_extension_headers(void)
 {
 	struct ctr_pkt p;
@@ -179,6 +221,7 @@ void register_pkt_tests(void)
 
 	test_add(s, "Ethernet, VLAN, SLL, SLL2 and raw IPv4", decode_link_types);
 	test_add(s, "IPv6 with a hop-by-hop header", decode_ipv6_extension_headers);
+	test_add(s, "NFLOG records (nflog:GROUP captures)", decode_nflog);
 	test_add(s, "truncated frames are refused, never over-read", truncation_never_overreads);
 	test_add(s, "snaplen-cut payload keeps its wire length", payload_cut_by_snaplen);
 	test_add(s, "bad header lengths, non-TCP, later fragments", bad_headers);

@@ -115,6 +115,16 @@ static void inconclusive_cases(void)
 	decide(&r, &res);
 	CU_ASSERT_EQUAL(res.verdict, VERDICT_INCONCLUSIVE);
 
+	/* clean captures that lost packets prove nothing; a leak seen in them still counts */
+	load_ref("clean", &r);
+	r.in.dropped = 3;
+	decide(&r, &res);
+	CU_ASSERT_EQUAL(res.verdict, VERDICT_INCONCLUSIVE);
+	load_ref("reset", &r);
+	r.in.dropped = 3;
+	decide(&r, &res);
+	CU_ASSERT_EQUAL(res.verdict, VERDICT_RESET);
+
 	/* the workload says reset, but the backend capture holds no RST from the client */
 	load_ref("reset", &r);
 	snprintf(r.backend, sizeof(r.backend), "%s/leak/backend.pcap", ref_dir);

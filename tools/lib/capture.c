@@ -15,13 +15,14 @@ struct capture {
 	void *ctx;
 };
 
-/* Snap length: a whole MTU-sized frame (every header and the workload's 1 KiB chunks in
- * full; a GSO/GRO aggregate keeps its headers and wire length). Not 65535: in immediate
- * mode libpcap uses a TPACKET_V2 ring of fixed-size frames sized from the snap length,
- * and on a veth with offloads 65535 gives about 15 frames per MiB. Then a capture reader
- * descheduled for ~40 ms on a loaded machine overflows its ring, and the segments dropped
- * are precisely the last ones, the leak and the RST (found by bench/soak: inconclusive
- * verdicts with capture.*.dropped=2 at all three points). 1600 gives ~600 frames per MiB. */
+/* Snap length: whole frames at the bench's MTU (1500), so the files are evidence, not
+ * summaries; a larger frame (GSO) is cut, its IP header still gives its length. Not
+ * 65535: in immediate mode libpcap's ring (TPACKET_V2) has one slot of the snap length per
+ * frame, and a 1 MiB ring of 64 KiB slots holds 15 frames. A capture reader descheduled
+ * for a few tens of ms on a loaded machine overflowed it, and the segments dropped were
+ * precisely the last ones, the leak and the RST (bench/soak: inconclusive verdicts with
+ * capture.*.dropped=2 at all three points). 1600 fits two slots per page, ~600 per MiB
+ * (4096 would give ~240); tests/unit/test_capture.c holds it to a 200-packet burst. */
 #define CAPTURE_SNAPLEN 1600
 
 struct capture *capture_open(const char *label, const char *ifname, const char *path,

@@ -1,14 +1,22 @@
 #include "craft.h"
 #include "err.h"
 
+#include <errno.h>
 #include <libnet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef IPV6_HDRINCL
+#define IPV6_HDRINCL 36 /* linux/in6.h */
+#endif
 
 struct craft {
-	libnet_t *ln;	/* build-only (LIBNET_NONE) or raw-socket (LIBNET_RAW4/6) context */
+	libnet_t *ln;	/* build-only (LIBNET_NONE) context: libnet builds, we send */
 	int family;	/* AF_INET or AF_INET6 */
-	bool inject;	/* whether ln owns a raw socket */
+	int fd;		/* raw socket (header included) when injecting, else -1 */
 	uint8_t *bytes; /* last built packet, libnet-allocated */
 };
 
@@ -22,15 +30,15 @@ struct craft *craft_new(int family, bool inject, char **err)
 		err_set(err, "craft: unsupported address family %d", family);
 		return NULL;
 	}
-	if (inject)
-		type = family == AF_INET ? LIBNET_RAW4 : LIBNET_RAW6;
-	else
-		type = LIBNET_NONE;
+	/* libnet builds only: its own raw-socket context probes the largest SO_SNDBUF
+	 * with thousands of setsockopt calls, tens of milliseconds per injector run */
+	type = LIBNET_NONE;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		err_set(err, "out of memory");
 		return NULL;
 	}
+	c->fd = -1;
 	c->ln = libnet_init(type, NULL, ebuf);
 	if (!c->ln) {
 		err_set(err, "libnet_init: %s", ebuf);
@@ -38,7 +46,19 @@ struct craft *craft_new(int family, bool inject, char **err)
 		return NULL;
 	}
 	c->family = family;
-	c->inject = inject;
+	if (inject) {
+		int one = 1;
+
+		/* IPPROTO_RAW: the segment is sent as built, header included */
+		c->fd = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+		if (c->fd < 0 ||
+		    (family == AF_INET6 &&
+		     setsockopt(c->fd, IPPROTO_IPV6, IPV6_HDRINCL, &one, sizeof(one)) < 0)) {
+			err_errno(err, errno, "raw socket");
+			craft_free(c);
+			return NULL;
+		}
+	}
 	return c;
 }
 
@@ -98,12 +118,34 @@ int craft_build(struct craft *c, const struct craft_segment *seg, const uint8_t 
 
 int craft_send(struct craft *c, const struct craft_segment *seg, char **err)
 {
-	if (!c->inject)
+	struct sockaddr_storage dst = {0};
+	socklen_t dlen;
+	const uint8_t *bytes;
+	uint32_t len;
+	ssize_t n;
+
+	if (c->fd < 0)
 		return err_set(err, "craft: context was opened build-only");
-	if (build(c, seg, err) < 0)
+	if (craft_build(c, seg, &bytes, &len, err) < 0)
 		return -1;
-	if (libnet_write(c->ln) == -1)
-		return err_set(err, "libnet_write: %s", libnet_geterror(c->ln));
+	if (c->family == AF_INET) {
+		struct sockaddr_in *d = (struct sockaddr_in *)&dst;
+
+		d->sin_family = AF_INET;
+		memcpy(&d->sin_addr, &seg->tuple.dst.addr.u.v4, 4);
+		dlen = sizeof(*d);
+	} else {
+		struct sockaddr_in6 *d = (struct sockaddr_in6 *)&dst;
+
+		d->sin6_family = AF_INET6;
+		memcpy(&d->sin6_addr, &seg->tuple.dst.addr.u.v6, 16);
+		dlen = sizeof(*d);
+	}
+	n = sendto(c->fd, bytes, len, 0, (struct sockaddr *)&dst, dlen);
+	if (n < 0)
+		return err_errno(err, errno, "sending the crafted segment");
+	if ((uint32_t)n != len)
+		return err_set(err, "sending the crafted segment: %zd of %u bytes sent", n, len);
 	return 0;
 }
 
@@ -113,6 +155,9 @@ void craft_free(struct craft *c)
 		return;
 	if (c->bytes)
 		libnet_adv_free_packet(c->ln, c->bytes);
-	libnet_destroy(c->ln);
+	if (c->ln)
+		libnet_destroy(c->ln);
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c);
 }

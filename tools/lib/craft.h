@@ -21,8 +21,9 @@ struct craft_segment {
 
 struct craft;
 
-/* A crafting context for family (AF_INET/AF_INET6). With inject, it opens a raw socket in
- * the current namespace (needs CAP_NET_RAW); without, it only builds. NULL + *err. */
+/* A crafting context for family (AF_INET/AF_INET6): libnet builds the segments. With
+ * inject, it also opens a raw socket (IPPROTO_RAW, header included) in the current
+ * namespace (needs CAP_NET_RAW); without, it only builds. NULL + *err. */
 struct craft *craft_new(int family, bool inject, char **err);
 
 /* Builds the IP+TCP bytes of seg with checksums filled. *bytes stays valid until the next

@@ -6,6 +6,8 @@
 #include <netlink/netfilter/ct.h>
 #include <netlink/netfilter/nfnl.h>
 #include <netlink/netlink.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +148,45 @@ out:
 		nfnl_ct_put(ct);
 	nl_socket_free(sk);
 	return rc;
+}
+
+static int ct_count(struct nl_sock *sk, unsigned *n, char **err)
+{
+	struct nl_cache *cache = NULL;
+	int rc = nfnl_ct_alloc_cache(sk, &cache);
+
+	if (rc < 0)
+		return err_set(err, "dumping conntrack table: %s", nl_geterror(rc));
+	*n = (unsigned)nl_cache_nitems(cache);
+	nl_cache_free(cache);
+	return 0;
+}
+
+int ct_flush(unsigned *removed, unsigned *left, char **err)
+{
+	struct nl_sock *sk = nfnl_open(err);
+	int rc;
+
+	if (!sk)
+		return -1;
+	if (ct_count(sk, removed, err) < 0)
+		goto fail;
+	/* a ctnetlink delete without a tuple is a flush; AF_UNSPEC: every family */
+	rc = nfnl_send_simple(sk, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_DELETE, NLM_F_ACK,
+			      AF_UNSPEC, 0);
+	if (rc >= 0)
+		rc = nl_wait_for_ack(sk);
+	if (rc < 0) {
+		err_set(err, "flushing conntrack table: %s", nl_geterror(rc));
+		goto fail;
+	}
+	if (ct_count(sk, left, err) < 0)
+		goto fail;
+	nl_socket_free(sk);
+	return 0;
+fail:
+	nl_socket_free(sk);
+	return -1;
 }
 
 int ct_invalid_count(uint64_t *out, char **err)

@@ -30,6 +30,11 @@ int ct_find_by_orig(const struct ctr_endpoint *dst, const struct ctr_addr *src,
 /* Deletes the entry with this original tuple. 0, or -1 with *err. */
 int ct_delete(const struct ct_flow *flow, char **err);
 
+/* Empties the conntrack table of the current namespace (every family), then counts what
+ * is in it: *removed entries were there before, *left are there after (a packet in
+ * flight may create one at once). 0, or -1 with *err. */
+int ct_flush(unsigned *removed, unsigned *left, char **err);
+
 /* Sum over CPUs of the "invalid" column of /proc/net/stat/nf_conntrack of the current
  * namespace: packets conntrack could not track or judged out of window. */
 int ct_invalid_count(uint64_t *out, char **err);

@@ -21,6 +21,10 @@
 #define DLT_IPV6 229
 #endif
 #define LINKTYPE_RAW_ALT 101 /* LINKTYPE_RAW as stored in files */
+#ifndef DLT_NFLOG
+#define DLT_NFLOG 239
+#endif
+#define NFULA_PAYLOAD 9 /* the TLV holding the packet's network header onwards */
 
 static uint16_t rd16(const uint8_t *p)
 {
@@ -44,6 +48,7 @@ bool pkt_linktype_supported(int lt)
 	case DLT_IPV6:
 	case DLT_NULL:
 	case DLT_LOOP:
+	case DLT_NFLOG:
 		return true;
 	default:
 		return false;
@@ -228,6 +233,33 @@ static enum pkt_result decode_raw(const uint8_t *p, size_t cap, struct ctr_pkt *
 	MALFORMED("raw frame is neither IPv4 nor IPv6");
 }
 
+/* NFLOG (libpcap's "nflog:GROUP" device): a 4-byte header (family, version, resource id),
+ * then TLVs of which NFULA_PAYLOAD carries the IP packet. TLV length and type are in the
+ * capturing host's byte order (libpcap swaps them when reading a foreign file); the
+ * length includes the 4-byte TLV header and TLVs are padded to 4 bytes. */
+static enum pkt_result decode_nflog(const uint8_t *f, size_t cap, struct ctr_pkt *out,
+				    const char **why)
+{
+	size_t off = 4;
+
+	if (cap < 4)
+		MALFORMED("NFLOG header cut short");
+	while (off + 4 <= cap) {
+		uint16_t len, type;
+
+		memcpy(&len, f + off, 2);
+		memcpy(&type, f + off + 2, 2);
+		if (len < 4)
+			MALFORMED("NFLOG TLV length below 4");
+		if (off + len > cap)
+			MALFORMED("NFLOG TLV cut short");
+		if ((type & 0x7fff) == NFULA_PAYLOAD)
+			return decode_raw(f + off + 4, len - 4u, out, why);
+		off += (len + 3u) & ~3u;
+	}
+	OTHER("NFLOG record without a payload");
+}
+
 enum pkt_result pkt_decode(int linktype, const uint8_t *f, size_t cap, struct ctr_pkt *out,
 			   const char **why)
 {
@@ -275,6 +307,8 @@ enum pkt_result pkt_decode(int linktype, const uint8_t *f, size_t cap, struct ct
 		if (cap < 4)
 			MALFORMED("loopback header cut short");
 		return decode_raw(f + 4, cap - 4, out, why);
+	case DLT_NFLOG:
+		return decode_nflog(f, cap, out, why);
 	default:
 		OTHER("unsupported link type");
 	}

@@ -1,6 +1,6 @@
 /* Decoding a captured frame down to its TCP segment. Handles the link types libpcap gives
  * for the bench and for common captures (Ethernet with 802.1Q/802.1ad tags, Linux cooked
- * SLL and SLL2, raw IP, BSD loopback), IPv4 and IPv6 (with extension headers). Never reads
+ * SLL and SLL2, raw IP, BSD loopback, NFLOG), IPv4 and IPv6 (with extension headers). Never reads
  * past caplen: a malformed or cut frame is reported, not trusted. */
 #ifndef CTR_PKT_H
 #define CTR_PKT_H

@@ -86,11 +86,14 @@ int trigger_probe(enum trigger t, const struct learn_flow *f, struct craft_segme
 		snprintf(explain, n, "flags SYN|FIN, seq %u ack %u exact", seg->seq, seg->ack);
 		break;
 	case TRIGGER_SMALL_OVERSHOOT:
-		/* ends just past maxend: overshoot = payload length, far below maxwin */
-		seg->seq = c->maxend - seg->payload_len / 2;
+		/* tcp_in_window tests only where a segment *starts*: seq <= td_maxend is in
+		 * window whatever its end, so the overshoot rule ("%u bytes more than
+		 * expected") is reached only by a segment starting past td_maxend; it is
+		 * accepted while end - td_maxend + 1 <= the receiver's td_maxwin */
+		seg->seq = c->maxend + 1;
 		snprintf(explain, n,
-			 "seq %u ends %u bytes past client window end %u (max window %u)",
-			 seg->seq, seg->payload_len - seg->payload_len / 2, c->maxend, c->maxwin);
+			 "seq %u = client window end %u + 1, overshoot %u bytes <= client max window %u; ack %u exact",
+			 seg->seq, c->maxend, seg->payload_len + 2, c->maxwin, seg->ack);
 		break;
 	default:
 		return -1;

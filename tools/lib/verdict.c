@@ -127,6 +127,12 @@ static int decide(const struct verdict_input *in, struct verdict_result *out, ch
 			REASON("the backend was reset although nothing leaked to the client");
 			return 0;
 		}
+		if (in->dropped) {
+			/* absence is only evidence when nothing was lost */
+			REASON("nothing leaked in the captures, but they dropped %u packets",
+			       in->dropped);
+			return 0;
+		}
 		out->verdict = VERDICT_CLEAN;
 		REASON("nothing from the backend's own address reached the client");
 		return 0;

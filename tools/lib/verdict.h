@@ -39,6 +39,8 @@ struct verdict_input {
 	bool injected;		      /* the injector reports it sent its event */
 	enum backend_end backend_end; /* from the workload's record */
 	enum client_end client_end;   /* from the client's record */
+	unsigned dropped;	      /* packets the captures lost (inject.kv): a clean
+					 verdict needs complete captures */
 };
 
 struct verdict_result {

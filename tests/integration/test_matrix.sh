@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The regression matrix on a representative subset (every trigger, every topology, every
+# backend and both families appear; the full matrix is `make matrix`): zero unexpected
+# cells, TAP that prove accepts, JUnit XML that xmllint parses, a JSON report with every
+# cell; the kube-proxy-drop cell on the nft backend is a SKIP with its reason; and cells on
+# a reused, reset topology decide as cells on fresh ones (the reset leaves nothing behind).
+set -uo pipefail
+. "${BASH_SOURCE[0]%/*}/lib.sh"
+t_require_root
+ctr_require_cmd jq prove xmllint conntrack
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+M=$CTR_TOP/bench/matrix
+
+# 1. a subset crossing every dimension: 3 topologies x 3 backends x 2 families for two
+# triggers and two workarounds (72 cells), each group on a topology of its own
+"$M" --trigger seq-above,bad-flags --workaround none,kube-proxy-drop \
+	--out "$out/a" --tap "$out/a.tap" --junit "$out/a.xml" --json "$out/a.json" >"$out/a.txt" 2>&1
+rc=$?
+t_check "subset: no unexpected cell (exit 0)" 0 "$rc" "$(sed -n '/UNEXPECTED/,$p' "$out/a.txt" | head -30)"
+t_check "subset: prove accepts the TAP" 0 "$(prove -e cat "$out/a.tap" >"$out/prove.txt" 2>&1; echo $?)" "$(tail -5 "$out/prove.txt")"
+t_check "subset: JUnit XML is well-formed" 0 "$(xmllint --noout "$out/a.xml" 2>&1 >/dev/null; echo $?)"
+t_check "subset: JUnit counts every cell" 72 "$(xmllint --xpath 'count(//testcase)' "$out/a.xml")"
+t_check "subset: JSON report parses" 0 "$(jq empty "$out/a.json" >/dev/null 2>&1; echo $?)"
+t_check "subset: one JSON result per cell" 72 "$(jq '.results | length' "$out/a.json")"
+t_check "subset: summary adds up" 72 "$(jq '.summary.pass + .summary.fail + .summary.skip' "$out/a.json")"
+t_check "subset: kube-proxy-drop on nft is skipped (3 topologies x 2 families x 2 triggers)" 12 \
+	"$(jq '[.results[] | select(.status == "skip" and .backend == "nft" and .workaround == "kube-proxy-drop")] | length' "$out/a.json")"
+t_check "subset: a skip says why" 0 "$(jq '[.results[] | select(.status == "skip" and (.skip_reason | length) == 0)] | length' "$out/a.json")"
+t_check "subset: TAP marks the skips" 12 "$(grep -c '# SKIP' "$out/a.tap")"
+for key in topology backend family trigger workaround expected observed evidence pcaps conntrack_invalid; do
+	t_check "subset: every run cell has '$key'" 60 "$(jq "[.results[] | select(.status != \"skip\") | select(has(\"$key\"))] | length" "$out/a.json")"
+done
+# the evidence says which node's rule moved: node B's on cross-node, node A's on same-node
+t_check "cross-node kube-proxy-drop: node B's rule dropped seq-above" 1 \
+	"$(jq -r '[.results[] | select(.topology == "cross-node" and .backend == "iptables-nft" and .family == "ipv4" and .trigger == "seq-above" and .workaround == "kube-proxy-drop") | .drop_counter | to_entries[] | select(.key | endswith("-nodeB")) | .value] | .[0]' "$out/a.json")"
+t_check "same-node kube-proxy-drop: node A's rule dropped seq-above" 1 \
+	"$(jq -r '[.results[] | select(.topology == "same-node" and .backend == "iptables-legacy" and .family == "ipv6" and .trigger == "seq-above" and .workaround == "kube-proxy-drop") | .drop_counter | to_entries[] | select(.key | endswith("-nodeA")) | .value] | .[0]' "$out/a.json")"
+
+# 2. an unexpected cell fails the run and is listed: an oracle that expects the opposite
+sed 's/^seq-above\t\*\t\*\t\*\t\*\treset\t/seq-above\t*\t*\t*\t*\tclean\t/' "$CTR_TOP/bench/matrix.expect" >"$out/wrong.expect"
+"$M" --expect "$out/wrong.expect" --trigger seq-above --workaround none --topology cross-node \
+	--backend iptables-nft --family 4 --out "$out/w" --junit "$out/w.xml" >"$out/w.txt" 2>&1
+t_check "a wrong expectation fails the run" 1 $?
+t_check "...and lists the cell with its pcaps" 1 "$(grep -c 'seq-above/none: expected clean, observed reset' "$out/w.txt")" "$(cat "$out/w.txt")"
+t_check "...with a JUnit failure" 1 "$(xmllint --xpath 'count(//testcase/failure)' "$out/w.xml")"
+
+# 3. reuse: the same cells on one topology reset between cells, against fresh topologies
+for mode in reuse fresh; do
+	flag=()
+	[ $mode = fresh ] && flag=(--fresh)
+	"$M" "${flag[@]}" --trigger seq-above,seq-below,ct-entry-lost,seq-above --workaround none \
+		--topology cross-node --backend iptables-nft --family 4 --out "$out/$mode" --json "$out/$mode.json" >/dev/null 2>&1
+	t_check "$mode: cells as expected" 0 $?
+done
+t_check "reused topology decides as fresh ones" \
+	"$(jq -r '[.results[] | .observed] | join(" ")' "$out/fresh.json")" "$(jq -r '[.results[] | .observed] | join(" ")' "$out/reuse.json")"
+t_check "reused cells ran on one topology" 1 "$(jq -r '.results[].dir' "$out/reuse.json" | while read -r d; do cat "$d/prefix"; done | sort -u | wc -l)"
+# the reset is complete: each later cell's injector found only the earlier cell's entries
+# and left the node tables empty before its own flow (ct_left=0 on every node)
+left=0 flushed=0
+for d in $(jq -r '.results[].dir' "$out/reuse.json"); do
+	while IFS='=' read -r k v; do
+		[[ $k == ct_left.* ]] && left=$((left + v))
+		[[ $k == ct_flushed.* ]] && flushed=$((flushed + v))
+	done <"$d/inject.kv"
+done
+t_check "reset: every node table empty before each reused cell" 0 "$left"
+[ "$flushed" -gt 0 ] && t_pass "reset: the earlier cells' entries were there and were removed ($flushed)" ||
+	t_fail "reset: no earlier entry was flushed: the test proves nothing"
+t_check "reset: no namespace of the matrix left behind" "" "$(for d in $(jq -r '.results[].dir' "$out/reuse.json"); do ctr_prefix_namespaces "$(cat "$d/prefix")"; done)"
+t_done
