@@ -92,6 +92,8 @@ expect 1 "not built" "repro: a tool not built" -- env CTR_BIN="$out/nobin" "$R"
 expect 1 "cannot create" "repro: artifacts directory impossible" -- "$R" --out /proc/ctreset
 expect 4 iptables-restore "repro: iptables-restore missing" -- env PATH="$nocmd" "$R" --scenario seq-above
 expect 4 nf_tables "repro: kernel without the nft backend" -- env PATH="$nokernel" "$R" --scenario seq-above
+expect 2 --bogus "matrix: unknown option" -- "$CTR_TOP/bench/matrix" --bogus
+expect 2 --bogus "load: unknown option" -- "$CTR_TOP/bench/load" --bogus
 expect 2 --pairs "soak: --pairs 0" -- "$S" --pairs 0
 expect 2 CTR_VIP "soak: bad VIP" -- env CTR_VIP=nope "$S" --pairs 1
 expect 4 nf_tables "soak: kernel without the nft backend" -- env PATH="$nokernel" "$S" --pairs 1
