@@ -54,16 +54,18 @@ path_without() {
 	chmod 755 "$dir"
 	echo "$dir"
 }
-nocmd=$(path_without iptables-restore)
+nocmd=$(path_without iptables-restore iptables-nft-restore)
 # a kernel without nf_tables: iptables-nft's own message (iptables 1.8, nft backend)
-nokernel=$(path_without iptables-restore)
-cat >"$nokernel/iptables-restore" <<'EOF'
+nokernel=$(path_without iptables-restore iptables-nft-restore)
+for c in iptables-restore iptables-nft-restore; do
+	cat >"$nokernel/$c" <<'EOF'
 #!/bin/sh
 cat >/dev/null
 echo "iptables-restore v1.8.9 (nf_tables): Could not fetch rule set generation id: Protocol not supported" >&2
 exit 1
 EOF
-chmod 755 "$nokernel/iptables-restore"
+	chmod 755 "$nokernel/$c"
+done
 nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 # a kernel without br_netfilter: no /proc/sys/net/bridge; the node's sh says so as dash would
 nobridge=$(path_without sh)
@@ -100,7 +102,8 @@ expect 4 nf_tables "soak: kernel without the nft backend" -- env PATH="$nokernel
 
 # --- topology/ ------------------------------------------------------------------------------
 p=$(ctr_new_prefix)
-expect 4 iptables-restore "up: iptables-restore missing" -- env PATH="$nocmd" "$T/up" --prefix "$p"
+trap 'ctr_destroy_prefix "$p"; rm -rf "$out"' EXIT # should a refused up have built it after all
+expect 4 iptables-nft-restore "up: iptables-nft-restore missing" -- env PATH="$nocmd" "$T/up" --prefix "$p"
 expect 4 nf_tables "up: kernel without the nft backend" -- env PATH="$nokernel" "$T/up" --prefix "$p"
 t_check "up: nothing of the refused prefix remains" "" "$(ctr_prefix_namespaces "$p")$(ls -d "$CTR_STATE/$p" 2>/dev/null)"
 expect 4 bridge-nf-call-iptables "up --topology load: kernel without br_netfilter" -- env PATH="$nobridge" "$T/up" --prefix "$p" --topology load --clients 2 --backends 1
