@@ -307,7 +307,9 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return CTR_EXIT_PASS;
 		default:
-			fprintf(stderr, "ctreset-review: argument \"%s\" is wrong: unknown option or missing value (see --help)\n",
+			fprintf(stderr,
+				"ctreset-review: argument \"%s\" is wrong: unknown option or "
+				"missing value (see --help)\n",
 				opt_refused(argc, argv));
 			return CTR_EXIT_USAGE;
 		}

@@ -194,7 +194,9 @@ static void parse(int argc, char **argv, struct opts *o)
 			usage(stdout);
 			exit(CTR_EXIT_PASS);
 		default:
-			fprintf(stderr, "ctreset-workload: argument \"%s\" is wrong: unknown option or missing value (see --help)\n",
+			fprintf(stderr,
+				"ctreset-workload: argument \"%s\" is wrong: unknown option or "
+				"missing value (see --help)\n",
 				opt_refused(argc, argv));
 			exit(CTR_EXIT_USAGE);
 		}

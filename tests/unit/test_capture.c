@@ -51,7 +51,8 @@ static void ring_holds_a_burst(void)
 	struct capture *c = NULL;
 
 	if (home < 0 || unshare(CLONE_NEWNET) < 0) {
-		printf("\n    SKIP: capture ring test: no network namespace of its own (%s; needs root)  ",
+		printf("\n    SKIP: capture ring test: no network namespace of its own (%s; needs "
+		       "root)  ",
 		       strerror(errno));
 		if (home >= 0)
 			close(home);
@@ -69,10 +70,12 @@ static void ring_holds_a_burst(void)
 	    getsockname(rx, (struct sockaddr *)&a, &alen) == 0) {
 		/* the whole burst while nobody reads the capture */
 		for (int i = 0; i < BURST; i++)
-			CU_ASSERT_EQUAL(sendto(tx, payload, sizeof(payload), 0, (struct sockaddr *)&a,
-					       sizeof(a)), (ssize_t)sizeof(payload));
+			CU_ASSERT_EQUAL(sendto(tx, payload, sizeof(payload), 0,
+					       (struct sockaddr *)&a, sizeof(a)),
+					(ssize_t)sizeof(payload));
 		CU_ASSERT_EQUAL(capture_dropped(c), 0);
-		for (int k, i = 0; i < 10 && (k = capture_dispatch(c, count_segment, NULL, &err)) > 0; i++)
+		for (int k, i = 0;
+		     i < 10 && (k = capture_dispatch(c, count_segment, NULL, &err)) > 0; i++)
 			n += k;
 		CU_ASSERT_EQUAL(n, BURST);
 	} else {
