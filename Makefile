@@ -31,8 +31,13 @@ FUZZ_SRC := tests/fuzz/fuzz_review.c tests/fuzz/entry.c $(addprefix tools/lib/,p
 FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Itools/lib -Wall -Wextra -Werror -Wshadow \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all deps repro repro-http load matrix check unit unit-san integration bench bench-review fuzz \
+.PHONY: all deps repro repro-http load matrix check unit unit-san integration bench bench-review bench-scale soak fuzz \
 	ref-pcaps clean help
+
+
+# pairs of the soak (make soak SOAK_PAIRS=N); SOAK_FLAGS passes more (e.g. --jobs 2 --keep)
+SOAK_PAIRS ?= 500
+SOAK_FLAGS ?=
 
 all: $(TOOL_BIN)
 
@@ -50,6 +55,8 @@ help:
 	@echo "make bench-review  ctreset-review's throughput vs tcpdump and tshark (root)"
 	@echo "make fuzz       fuzz the packet/flow path for FUZZ_TIME seconds (default 60)"
 	@echo "make ref-pcaps  regenerate the synthetic reference captures in pcaps/ref/synth"
+	@echo "make bench-scale 0/1k/5k/10k services per backend: load time, size, connect time, verdicts, plot (root)"
+	@echo "make soak       $(SOAK_PAIRS) control+workaround pairs: wrong/inconclusive counts, durations (root)"
 	@echo "make clean      remove $(BUILD)/"
 
 deps:
@@ -121,6 +128,16 @@ bench: deps all
 
 bench-review: all
 	bench/perf-review
+
+	@echo "soak (500 pairs, verdicts that never flap): make soak; at 0-10,000 services per backend: make bench-scale"
+
+soak: deps all
+	bench/soak --pairs $(SOAK_PAIRS) $(SOAK_FLAGS)
+
+# SCALE_FLAGS passes options to bench/scale (e.g. --services "0 1000" --backends iptables)
+SCALE_FLAGS ?=
+bench-scale: deps all
+	bench/scale $(SCALE_FLAGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -31,6 +31,14 @@ ctr_expected() {
 	echo ""
 }
 
+# the C tools a run needs, built: dies naming the first one missing
+ctr_require_tools() {
+	local t
+	for t in ctreset-inject ctreset-workload ctreset-review; do
+		[ -x "$CTR_BIN/$t" ] || ctr_die "$CTR_EXIT_FAIL" "$CTR_BIN/$t is not built: run 'make'"
+	done
+}
+
 # prints the scenarios file's rows (tab-separated, comments dropped)
 ctr_scenarios() { grep -v '^[[:space:]]*\(#\|$\)' "$CTR_TOP/bench/scenarios"; }
 
@@ -44,6 +52,15 @@ ctr_cleanup_owned() {
 		[ "$owner" = "$pid" ] && ctr_destroy_prefix "$(basename "$(dirname "$f")")"
 	done
 	return 0
+}
+
+# the first SKIP reason left by the scenarios under DIR (ctr_run_scenario's DIR/skip)
+ctr_skip_reason() {
+	local f
+	for f in "$1"/*/skip; do
+		[ -s "$f" ] && { head -1 "$f"; return 0; }
+	done
+	return 1
 }
 
 # --- workloads: what runs in the pods while the injector acts ------------------------------
@@ -188,6 +205,7 @@ ctr_run_scenario() (
 		wa_before[$ns]=$REPLY
 	done
 	if ctr_workload_server_start "$dir"; then
+		ctr_fault_point scenario.server
 		extra=()
 		for ns in $NS_NODES; do
 			[ "$ns" = "$NS_DNAT_NODE" ] || extra+=(--stat-ns "$ns")

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "exitcodes.h"
 #include "kv.h"
+#include "opt.h"
 #include "learn.h"
 #include "link.h"
 #include "netns.h"
@@ -63,7 +64,7 @@ struct opts {
 	unsigned flow_timeout_ms, settle_ms, quiet_ms, buffer_kib;
 	unsigned wait_cmd_ms; /* 0: stop the command once settled */
 	unsigned delay_ms;    /* follow the learned flow this long before injecting */
-	unsigned snaplen;     /* 0: whole frames */
+	unsigned snaplen;     /* 0: the capture default (an MTU-sized frame) */
 	const char *filter;   /* BPF expression for every capture, NULL: none */
 	char **cmd; /* workload to run in the client namespace, NULL-terminated */
 };
@@ -152,8 +153,9 @@ static void usage(FILE *f)
 		"  --quiet MS           outcome is final after MS with nothing new (default 30)\n"
 		"  --capture-buffer KIB kernel ring per capture (default 1024; raise it for bulk\n"
 		"                       workloads, inject.kv reports drops)\n"
-		"  --snaplen BYTES      keep this much of each frame (64..65535; default whole\n"
-		"                       frames); 128 keeps the headers of a bulk transfer\n"
+		"  --snaplen BYTES      keep this much of each frame (64..65535; default 1600, a\n"
+		"                       whole MTU-sized frame); 128 keeps the headers of a bulk\n"
+		"                       transfer\n"
 		"  --capture-filter BPF only packets matching this pcap-filter(7) expression, on\n"
 		"                       every capture (e.g. \"tcp and host CLIENT-IP\" when other\n"
 		"                       clients share the backend)\n"
@@ -223,6 +225,7 @@ static void parse(int argc, char **argv, struct opts *o)
 			   .flow_timeout_ms = 3000,
 			   .settle_ms = 1000,
 			   .quiet_ms = 30};
+	opterr = 0; /* a refused option is reported in one line below */
 	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'C':
@@ -300,7 +303,10 @@ static void parse(int argc, char **argv, struct opts *o)
 			usage(stdout);
 			exit(CTR_EXIT_PASS);
 		default:
-			usage(stderr);
+			fprintf(stderr,
+				"ctreset-inject: argument \"%s\" is wrong: unknown option or "
+				"missing value (see --help)\n",
+				opt_refused(argc, argv));
 			exit(CTR_EXIT_USAGE);
 		}
 	}
@@ -314,6 +320,24 @@ static void parse(int argc, char **argv, struct opts *o)
 			"--client-ip and --vip must be of one family");
 	o->stat_ns[o->n_stat_ns++] = o->node_ns; /* always last */
 	o->cmd = optind < argc ? argv + optind : NULL;
+}
+
+/* Test hook, as ctr_fault_point in topology/lib.sh: with CTR_FAULT_AT=NAME, the process
+ * reaching point NAME writes "NAME PID" to $CTR_FAULT_FILE and stops itself, so a test can
+ * SIGKILL the run at exactly that point (tests/integration/test_faults.sh). */
+static void fault_point(const char *name)
+{
+	const char *at = getenv("CTR_FAULT_AT"), *file = getenv("CTR_FAULT_FILE");
+	FILE *f;
+
+	if (!at || !file || strcmp(at, name))
+		return;
+	f = fopen(file, "we");
+	if (f) {
+		fprintf(f, "%s %d\n", name, (int)getpid());
+		fclose(f);
+	}
+	raise(SIGSTOP);
 }
 
 /* --- outcome bookkeeping ---------------------------------------------------------------- */
@@ -851,6 +875,8 @@ int main(int argc, char **argv)
 	int rc = -1;
 
 	parse(argc, argv, &o);
+	if (geteuid() != 0)
+		die(CTR_EXIT_SKIP, strdup("needs root (network namespaces, raw sockets): run with sudo"));
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -864,7 +890,8 @@ int main(int argc, char **argv)
 	    (r.t_ready = now_ms(), start_command(&r, &err) == 0) && find_flow(&r, &err) == 0 &&
 	    (!o.delay_ms || follow(&r, &err) == 0)) {
 		read_invalid(&r, r.invalid_before);
-		if (inject(&r, &err) == 0 && settle(&r, &err) == 0)
+		fault_point("inject.flow");
+		if (inject(&r, &err) == 0 && (fault_point("inject.sent"), settle(&r, &err) == 0))
 			rc = 0;
 		r.t_settled = now_ms();
 		read_invalid(&r, r.invalid_after);

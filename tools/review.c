@@ -19,6 +19,7 @@
 #include "kv.h"
 #include "report.h"
 #include "svcmap.h"
+#include "opt.h"
 #include "verdict.h"
 
 #include <errno.h>
@@ -564,6 +565,7 @@ int main(int argc, char **argv)
 	unsigned long v;
 	int c;
 
+	opterr = 0; /* a refused option is reported in one line below */
 	while ((c = getopt_long(argc, argv, "hs:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'v':
@@ -627,7 +629,10 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return CTR_EXIT_PASS;
 		default:
-			usage(stderr);
+			fprintf(stderr,
+				"ctreset-review: argument \"%s\" is wrong: unknown option or "
+				"missing value (see --help)\n",
+				opt_refused(argc, argv));
 			return CTR_EXIT_USAGE;
 		}
 	}
@@ -647,7 +652,9 @@ int main(int argc, char **argv)
 		return c;
 	}
 	if (optind != argc || analysis_opt) {
-		usage(stderr);
+		fprintf(stderr, "ctreset-review: %s (see --help)\n",
+			optind != argc ? "unexpected argument with --verdict"
+				       : "analysis options do not go with --verdict");
 		return CTR_EXIT_USAGE;
 	}
 	if (load(&ev, &err) < 0 || verdict_decide(&ev.in, &ev.res, &err) < 0)

@@ -2,11 +2,15 @@
  * the one connection it accepts; the client (client pod) connects to the service VIP and
  * reads. Each records how its connection ended in a key=value file, which is the bench's
  * evidence that a connection was reset, not just that packets flew. Everything is bounded
- * by --timeout. */
+ * by --timeout. Two more modes measure rather than stream (bench/scale): "sink" accepts and
+ * closes connections, "latency" times --count connects (SYN to SYN-ACK through the VIP, so
+ * through every nat rule the node's first packet meets). */
 #include "addr.h"
 #include "err.h"
 #include "exitcodes.h"
 #include "kv.h"
+#include "opt.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,14 +35,19 @@ static void on_stop(int sig)
 	stop_requested = 1;
 }
 
+enum mode { MODE_SERVER, MODE_CLIENT, MODE_SINK, MODE_LATENCY };
+static const char *const mode_names[] = {"server", "client", "sink", "latency"};
+
 struct opts {
-	bool server;
+	enum mode mode;
+	bool server; /* listens: server or sink */
 	struct ctr_endpoint ep; /* listen (server) or connect (client) address */
 	const char *result;	/* where the record goes */
 	const char *pidfile;
 	unsigned timeout_ms;
 	unsigned interval_ms;
 	unsigned chunk;
+	unsigned count; /* latency: connects to time */
 	bool daemon;
 };
 
@@ -48,6 +57,9 @@ struct record {
 	const char *end; /* reset, closed, stopped, timeout, refused, error */
 	int err;	 /* errno of the end, 0 when none */
 	unsigned long long duration_ms;
+	unsigned long long accepted; /* sink */
+	unsigned ok, failed;	      /* latency: connects that completed, that did not */
+	uint64_t *connect_us;	      /* latency: each completed connect's time */
 };
 
 static uint64_t now_ms(void)
@@ -58,22 +70,39 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ctreset-workload server --listen IP:PORT --result FILE [options]\n"
 		"       ctreset-workload client --connect IP:PORT --result FILE [options]\n"
+		"       ctreset-workload sink --listen IP:PORT --result FILE [options]\n"
+		"       ctreset-workload latency --connect IP:PORT --result FILE [--count N]\n"
 		"\n"
 		"The bench's pod workload. The server accepts one connection and streams a paced\n"
 		"payload until stopped (SIGTERM/SIGINT), reset, or the timeout; the client reads\n"
 		"until the same. Each writes how its connection ended to FILE (key=value):\n"
 		"end=reset|closed|stopped|timeout|refused|error, errno, bytes, local, peer.\n"
 		"\n"
+		"sink accepts connections and closes each at once until stopped or the timeout\n"
+		"(accepted=N). latency makes --count connections one after the other, each on a\n"
+		"new source port, and times each connect() (SYN to SYN-ACK): count, ok, failed,\n"
+		"min_us, p50_us, p90_us, p99_us, max_us; exit 1 if any failed.\n"
+		"\n"
 		"options:\n"
 		"  --timeout MS     hard bound on the whole run (default 3000, max 600000)\n"
 		"  --interval MS    server: pause between chunks (default 5)\n"
 		"  --chunk BYTES    server: bytes per chunk (default 1024)\n"
-		"  --daemon         server: return once listening, keep serving in the background\n"
+		"  --count N        latency: connections to time (default 100, max 100000)\n"
+		"  --daemon         server, sink: return once listening, keep serving in the\n"
+		"                   background\n"
 		"  --pidfile FILE   write the serving process's pid\n"
 		"  -h, --help       this text\n"
 		"exit: 0 connection ended as expected (stopped/closed/timeout), 1 reset or error,\n"
@@ -102,29 +131,40 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"result", required_argument, NULL, 'r'},   {"timeout", required_argument, NULL, 't'},
 		{"interval", required_argument, NULL, 'i'}, {"chunk", required_argument, NULL, 'k'},
 		{"daemon", no_argument, NULL, 'd'},	    {"pidfile", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},	    {0},
+		{"count", required_argument, NULL, 'n'},    {"help", no_argument, NULL, 'h'},
+		{0},
 	};
 	const char *addr = NULL;
 	int c;
 
-	*o = (struct opts){.timeout_ms = 3000, .interval_ms = 5, .chunk = 1024};
+	*o = (struct opts){.timeout_ms = 3000, .interval_ms = 5, .chunk = 1024, .count = 100};
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
 		exit(CTR_EXIT_PASS);
 	}
-	if (argc < 2 || (strcmp(argv[1], "server") && strcmp(argv[1], "client"))) {
-		usage(stderr);
+	o->mode = MODE_SERVER;
+	while (argc >= 2 && strcmp(argv[1], mode_names[o->mode]))
+		if (++o->mode > MODE_LATENCY) {
+			fprintf(stderr, "ctreset-workload: argument \"%s\" is wrong: expected server, "
+					"client, sink or latency (see --help)\n", argv[1]);
+			exit(CTR_EXIT_USAGE);
+		}
+	if (argc < 2) {
+		fprintf(stderr, "ctreset-workload: a mode is required: server, client, sink or latency "
+				"(see --help)\n");
 		exit(CTR_EXIT_USAGE);
 	}
-	o->server = !strcmp(argv[1], "server");
+	o->server = o->mode == MODE_SERVER || o->mode == MODE_SINK;
 	optind = 2;
+	opterr = 0; /* a refused option is reported in one line below */
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 		case 'c':
 			if ((c == 'l') != o->server) {
-				fprintf(stderr, "ctreset-workload: --%s is for the %s\n",
-					c == 'l' ? "listen" : "connect", c == 'l' ? "server" : "client");
+				fprintf(stderr, "ctreset-workload: --%s is for %s\n",
+					c == 'l' ? "listen" : "connect",
+					c == 'l' ? "server and sink" : "client and latency");
 				exit(CTR_EXIT_USAGE);
 			}
 			addr = optarg;
@@ -144,6 +184,9 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'd':
 			o->daemon = true;
 			break;
+		case 'n':
+			o->count = parse_uint(optarg, "--count", 100000);
+			break;
 		case 'p':
 			o->pidfile = optarg;
 			break;
@@ -151,7 +194,10 @@ static void parse(int argc, char **argv, struct opts *o)
 			usage(stdout);
 			exit(CTR_EXIT_PASS);
 		default:
-			usage(stderr);
+			fprintf(stderr,
+				"ctreset-workload: argument \"%s\" is wrong: unknown option or "
+				"missing value (see --help)\n",
+				opt_refused(argc, argv));
 			exit(CTR_EXIT_USAGE);
 		}
 	}
@@ -169,7 +215,11 @@ static void parse(int argc, char **argv, struct opts *o)
 		exit(CTR_EXIT_USAGE);
 	}
 	if (o->daemon && !o->server) {
-		fprintf(stderr, "ctreset-workload: --daemon is for the server\n");
+		fprintf(stderr, "ctreset-workload: --daemon is for server and sink\n");
+		exit(CTR_EXIT_USAGE);
+	}
+	if (!o->count) {
+		fprintf(stderr, "ctreset-workload: --count must be positive\n");
 		exit(CTR_EXIT_USAGE);
 	}
 }
@@ -235,7 +285,7 @@ static int write_record(const char *path, const struct opts *o, const struct rec
 	f = fopen(tmp, "we");
 	if (!f)
 		return -1;
-	kv_write(f, "role", o->server ? "server" : "client");
+	kv_write(f, "role", mode_names[o->mode]);
 	kv_write(f, "local", r->local[0] ? r->local : "-");
 	kv_write(f, "peer", r->peer[0] ? r->peer : "-");
 	snprintf(num, sizeof(num), "%llu", r->bytes);
@@ -246,6 +296,23 @@ static int write_record(const char *path, const struct opts *o, const struct rec
 	kv_write(f, "error", r->err ? strerror(r->err) : "-");
 	snprintf(num, sizeof(num), "%llu", r->duration_ms);
 	kv_write(f, "duration_ms", num);
+	if (o->mode == MODE_SINK) {
+		snprintf(num, sizeof(num), "%llu", r->accepted);
+		kv_write(f, "accepted", num);
+	}
+	if (o->mode == MODE_LATENCY) {
+		static const unsigned pct[] = {50, 90, 99};
+		static const char *const key[] = {"p50_us", "p90_us", "p99_us"};
+
+		fprintf(f, "count=%u\nok=%u\nfailed=%u\n", o->count, r->ok, r->failed);
+		if (r->ok) {
+			fprintf(f, "min_us=%llu\n", (unsigned long long)r->connect_us[0]);
+			for (int i = 0; i < 3; i++)
+				fprintf(f, "%s=%llu\n", key[i],
+					(unsigned long long)stats_percentile(r->connect_us, r->ok, pct[i]));
+			fprintf(f, "max_us=%llu\n", (unsigned long long)r->connect_us[r->ok - 1]);
+		}
+	}
 	if (fclose(f) != 0)
 		return -1;
 	return rename(tmp, path);
@@ -383,7 +450,10 @@ static int run_server(const struct opts *o, struct record *r, uint64_t start)
 
 	lfd = socket(o->ep.addr.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(lfd, (struct sockaddr *)&ss, len) < 0 || listen(lfd, 4) < 0) {
+	    bind(lfd, (struct sockaddr *)&ss, len) < 0 ||
+	    /* the sink's accept queue must absorb a latency client that outpaces it while it
+	     * is descheduled: a full queue drops SYNs, and each costs a 1 s retransmission */
+	    listen(lfd, o->mode == MODE_SINK ? SOMAXCONN : 4) < 0) {
 		fprintf(stderr, "ctreset-workload: listening on %s: %s\n",
 			endpoint_str(&o->ep, r->local), strerror(errno));
 		return -1;
@@ -414,6 +484,13 @@ static int run_server(const struct opts *o, struct record *r, uint64_t start)
 			cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		else if (now_ms() >= deadline)
 			break;
+		/* the sink: close it at once and take the next one */
+		if (cfd >= 0 && o->mode == MODE_SINK) {
+			names(cfd, r);
+			close(cfd);
+			cfd = -1;
+			r->accepted++;
+		}
 	}
 	close(lfd);
 	if (cfd < 0) {
@@ -423,6 +500,70 @@ static int run_server(const struct opts *o, struct record *r, uint64_t start)
 	names(cfd, r);
 	serve(cfd, o, r, deadline);
 	close(cfd);
+	return 0;
+}
+
+/* One connect, non-blocking and bounded by until: its time in us, or 0 with errno set
+ * (ETIMEDOUT when the SYN-ACK never came). */
+static uint64_t timed_connect(const struct opts *o, uint64_t until)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = to_sockaddr(&o->ep, &ss), elen = sizeof(int);
+	int fd = socket(o->ep.addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int ev, e = 0;
+	uint64_t t0, t1 = 0;
+
+	if (fd < 0)
+		return 0;
+	t0 = now_us();
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+		e = errno;
+		goto out;
+	}
+	ev = wait_for(fd, POLLOUT, until);
+	t1 = now_us();
+	if (ev <= 0) {
+		e = ev < 0 ? errno : stop_requested ? EINTR : ETIMEDOUT;
+		goto out;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) < 0)
+		e = errno;
+out:
+	close(fd);
+	errno = e;
+	return e ? 0 : (t1 > t0 ? t1 - t0 : 1);
+}
+
+/* --count connects one after the other, each bounded by a second and all by --timeout */
+static int run_latency(const struct opts *o, struct record *r, uint64_t start)
+{
+	uint64_t deadline = start + o->timeout_ms;
+
+	r->connect_us = calloc(o->count, sizeof(*r->connect_us));
+	if (!r->connect_us) {
+		ended_by(r, ENOMEM);
+		return 0;
+	}
+	for (unsigned i = 0; i < o->count && !stop_requested; i++) {
+		uint64_t now = now_ms(), until = now + 1000 < deadline ? now + 1000 : deadline, us;
+
+		if (now >= deadline) {
+			r->end = "timeout";
+			break;
+		}
+		us = timed_connect(o, until);
+		if (us) {
+			r->connect_us[r->ok++] = us;
+		} else {
+			r->failed++;
+			r->err = errno;
+		}
+	}
+	stats_sort(r->connect_us, r->ok);
+	if (r->failed && !stop_requested)
+		r->end = "error"; /* exit 1: a figure over failed connects is no figure */
+	else if (!r->end)
+		r->end = stop_requested ? "stopped" : "closed";
 	return 0;
 }
 
@@ -458,7 +599,9 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rc = o.server ? run_server(&o, &r, start) : run_client(&o, &r, start);
+	rc = o.server		     ? run_server(&o, &r, start)
+	     : o.mode == MODE_LATENCY ? run_latency(&o, &r, start)
+				      : run_client(&o, &r, start);
 	if (rc < 0)
 		return CTR_EXIT_FAIL;
 	r.duration_ms = now_ms() - start;
@@ -466,6 +609,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ctreset-workload: writing %s: %s\n", o.result, strerror(errno));
 		return CTR_EXIT_FAIL;
 	}
+	free(r.connect_us);
 	return (!strcmp(r.end, "stopped") || !strcmp(r.end, "closed") || !strcmp(r.end, "timeout"))
 		       ? CTR_EXIT_PASS
 		       : CTR_EXIT_FAIL;

@@ -23,13 +23,20 @@ ctr_kube_proxy_nft() {
 	local vip=$1 port=$2 cidr=$3 name=$4 fam=ip addr=ipv4_addr family=4
 	shift 4
 	local svcs=() keys=() hashes k=0 i j rest ep sv sp sn ns svcname portname base
-	local eps svc epc n elements=() chains=() vmap epip epport
+	local eps svc epc n elements=() chains=() vmap epip epport extra=
 	if [[ $vip == *:* ]]; then fam=ip6 addr=ipv6_addr family=6; fi
 	svcs+=("$vip $port $name $*")
-	for ((i = 0; i < CTR_EXTRA_SERVICES; i++)); do
-		ctr_extra_service "$i" "$family"
-		svcs+=("${REPLY[*]}")
-	done
+	# IPv4 dummy services in one awk pass (topology/kube-proxy-scale.sh), IPv6 ones here
+	if [ "$family" = 4 ] && [ "${CTR_EXTRA_SERVICES:-0}" -gt 0 ]; then
+		extra=$(mkdir -p "$CTR_STATE" && mktemp "$CTR_STATE/hash.extra.XXXXXX") &&
+			ctr_extra_table "$CTR_EXTRA_SERVICES" nft "$extra" ||
+			{ ctr_log "generating $CTR_EXTRA_SERVICES dummy services failed"; rm -f "$extra"; return 1; }
+	else
+		for ((i = 0; i < CTR_EXTRA_SERVICES; i++)); do
+			ctr_extra_service "$i" "$family"
+			svcs+=("${REPLY[*]}")
+		done
+	fi
 	# the chain-name hash: as the iptables mode's, of "<ns>/<name>/tcp/<port>"
 	for i in "${svcs[@]}"; do
 		read -r _ _ sn rest <<<"$i"
@@ -113,8 +120,13 @@ table $fam kube-proxy {
 	}
 NFT
 	printf '\t%s\n' "${chains[@]}"
+	[ -n "$extra" ] && ctr_extra_nft "$extra" "$cidr" chains
 	echo "}"
 	# elements after the chains they name, in batches (one huge element line is slow)
+	if [ -n "$extra" ]; then
+		ctr_extra_nft "$extra" "$cidr" elements
+		rm -f "$extra"
+	fi
 	for ((i = 0; i < ${#elements[@]}; i += 500)); do
 		local IFS=,
 		printf 'add element %s kube-proxy service-ips { %s }\n' "$fam" "${elements[*]:i:500}"

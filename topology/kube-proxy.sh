@@ -57,9 +57,10 @@ ctr_extra_service() {
 		ctr_cidr6_host "$CTR6_POD_CIDR_B" $((0x1000 + 2 * i)); e1="[$REPLY]:8080"
 		ctr_cidr6_host "$CTR6_POD_CIDR_B" $((0x1001 + 2 * i)); e2="[$REPLY]:8080"
 	else
-		ctr_ip4_to_int "${CTR_SERVICE_CIDR%/*}"; ctr_int_to_ip4 $((REPLY + 1000 + i)); vip=$REPLY
+		# as topology/kube-proxy-scale.sh lays them out (ctr_extra_check)
+		ctr_ip4_to_int "${CTR_SERVICE_CIDR%/*}"; ctr_int_to_ip4 $((REPLY + CTR_EXTRA_FIRST_VIP + i)); vip=$REPLY
 		ctr_ip4_to_int "${CTR_CLUSTER_CIDR%/*}"
-		local base=$((REPLY + (200 << 8)))
+		local base=$((REPLY + (1 << (31 - ${CTR_CLUSTER_CIDR#*/}))))
 		ctr_int_to_ip4 $((base + 2 * i)); e1=$REPLY:8080
 		ctr_int_to_ip4 $((base + 2 * i + 1)); e2=$REPLY:8080
 	fi
@@ -72,19 +73,29 @@ ctr_extra_service() {
 # (statistic random for >1 endpoint, KUBE-MARK-MASQ for hairpin) -> DNAT,
 # KUBE-POSTROUTING masquerades marked packets; filter FORWARD -> KUBE-FORWARD.
 # With CTR_KP_INVALID_DROP=1, KUBE-FORWARD starts with kube-proxy's INVALID DROP rule
-# (PR 74840), as kube-proxy >= 1.15 lays it out. With CTR_EXTRA_SERVICES=N, N more
-# services of 2 endpoints each (ctr_extra_service), all in the one restore input.
+# (PR 74840), as kube-proxy >= 1.15 lays it out. With CTR_EXTRA_SERVICES=N, N dummy
+# services of 2 endpoints each come with it, in the one restore input, their
+# KUBE-SERVICES rules before the real one's: the real service's first packet walks the
+# whole list, the worst case of iptables' linear match. IPv4 dummies come from one awk
+# pass (topology/kube-proxy-scale.sh: 10,000 in about a second), IPv6 ones from
+# ctr_extra_service, one at a time.
 ctr_kube_proxy_rules() {
-	local vip=$1 port=$2 cidr=$3 name=$4 family=4 host=32 i j n=0 text
+	local vip=$1 port=$2 cidr=$3 name=$4 family=4 host=32 i j n=0 text extra=
 	shift 4
 	local svcs=() keys=() hashes k=0 rest ep comment
 	[[ $vip == *:* ]] && family=6 host=128
 	# one record per service: "VIP PORT NAME EP..."
 	svcs+=("$vip $port $name $*")
-	for ((i = 0; i < CTR_EXTRA_SERVICES; i++)); do
-		ctr_extra_service "$i" "$family"
-		svcs+=("${REPLY[*]}")
-	done
+	if [ "$family" = 4 ] && [ "${CTR_EXTRA_SERVICES:-0}" -gt 0 ]; then
+		extra=$(mkdir -p "$CTR_STATE" && mktemp "$CTR_STATE/hash.extra.XXXXXX") &&
+			ctr_extra_table "$CTR_EXTRA_SERVICES" iptables "$extra" ||
+			{ ctr_log "generating $CTR_EXTRA_SERVICES dummy services failed"; rm -f "$extra"; return 1; }
+	else
+		for ((i = 0; i < CTR_EXTRA_SERVICES; i++)); do
+			ctr_extra_service "$i" "$family"
+			svcs+=("${REPLY[*]}")
+		done
+	fi
 	for i in "${svcs[@]}"; do
 		read -r _ _ j rest <<<"$i"
 		keys+=("${j}tcp")
@@ -126,6 +137,7 @@ ctr_kube_proxy_rules() {
 	done
 	echo "*nat"
 	printf ':%s - [0:0]\n' KUBE-SERVICES KUBE-NODEPORTS KUBE-POSTROUTING KUBE-MARK-MASQ "${chains[@]}"
+	[ -n "$extra" ] && ctr_extra_iptables "$extra" "$cidr" chains
 	read -r -d '' text <<'RULES'
 -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
 -A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
@@ -136,10 +148,16 @@ ctr_kube_proxy_rules() {
 -A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
 RULES
 	printf '%s\n' "$text"
-	# the service rules first, the nodeports catch-all last, as kube-proxy orders them
+	# the service rules first (the dummies' before the real one), the nodeports catch-all
+	# last, as kube-proxy orders them
+	[ -n "$extra" ] && ctr_extra_iptables "$extra" "$cidr" services
 	printf '%s\n' "${nat_rules[@]}" | grep -- '^-A KUBE-SERVICES '
 	echo '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS'
 	printf '%s\n' "${nat_rules[@]}" | grep -v -- '^-A KUBE-SERVICES '
+	if [ -n "$extra" ]; then
+		ctr_extra_iptables "$extra" "$cidr" rules
+		rm -f "$extra"
+	fi
 	printf 'COMMIT\n*filter\n:KUBE-FORWARD - [0:0]\n'
 	printf -- '-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD\n'
 	[ "${CTR_KP_INVALID_DROP:-0}" = 1 ] && printf -- '-A %s\n' "${CTR_INVALID_DROP_RULE[*]}"

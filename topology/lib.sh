@@ -81,6 +81,13 @@ ctr_sleep() {
 	read -r -t "$1" -u "$CTR_SLEEP_FD" _ || true
 }
 
+# true when a command's error message says the kernel lacks a feature (no nf_tables, an
+# iptables table or match not built, an unknown link type, a missing /proc/sys knob) rather
+# than that the command was wrong: the caller skips instead of failing
+ctr_kernel_lacks() {
+	[[ $1 =~ (not supported|do you need to insmod|Unknown device type|Could not fetch rule set generation id|Couldn.t load|Directory nonexistent|No such file or directory) ]]
+}
+
 # Poll, don't sleep: ctr_busywait TIMEOUT_MS cmd args... (5 ms steps)
 ctr_busywait() {
 	local timeout_ms=$1 start
@@ -92,6 +99,19 @@ ctr_busywait() {
 		((REPLY - start >= timeout_ms)) && return 1
 		ctr_sleep 0.005
 	done
+}
+
+# Test hook (tests/integration/test_faults.sh): with CTR_FAULT_AT=NAME, the shell that
+# reaches point NAME writes its pid to $CTR_FAULT_FILE and stops itself, so the test can
+# SIGKILL the run at exactly that point instead of after a guessed delay. Points:
+# up.namespaces, up.links (topology/up), scenario.server (ctr_run_scenario: the backend
+# serving, no injector yet), teardown.namespaces, teardown.state (ctr_destroy_prefix);
+# ctreset-inject has inject.flow (flow found and learned, workload running, nothing sent)
+# and inject.sent (segment sent, outcome not yet collected).
+ctr_fault_point() {
+	[ "${CTR_FAULT_AT:-}" = "$1" ] || return 0
+	echo "$1 $BASHPID" >"${CTR_FAULT_FILE:?CTR_FAULT_AT needs CTR_FAULT_FILE}"
+	kill -STOP "$BASHPID"
 }
 
 # --- defer: undo stack, run in reverse order on exit ---------------------------------------
@@ -142,6 +162,28 @@ ctr_cidr_contains() { # CIDR IP
 	(((REPLY & ((0xffffffff << (32 - len)) & 0xffffffff)) == net))
 }
 
+# Validates the address settings (CTR_* from the environment) before anything is built;
+# dies with one line naming the first bad one. Every entry point that builds calls it, so
+# bad input never leaves half a topology behind.
+ctr_validate_env() {
+	local v
+	for v in CTR_POD_CIDR_A CTR_POD_CIDR_B CTR_WIRE_CIDR CTR_CLUSTER_CIDR CTR_SERVICE_CIDR; do
+		ctr_valid_cidr4 "${!v}" || ctr_die "$CTR_EXIT_USAGE" "$v=\"${!v}\" is wrong: expected an IPv4 network such as 198.18.1.0/24"
+	done
+	ctr_valid_ip4 "$CTR_VIP" || ctr_die "$CTR_EXIT_USAGE" "CTR_VIP=\"$CTR_VIP\" is wrong: expected an IPv4 address"
+	ctr_cidr_contains "$CTR_SERVICE_CIDR" "$CTR_VIP" || ctr_die "$CTR_EXIT_USAGE" "CTR_VIP=\"$CTR_VIP\" is wrong: outside the service range $CTR_SERVICE_CIDR"
+	for v in CTR_PORT CTR_TARGET_PORT; do
+		ctr_valid_port "${!v}" || ctr_die "$CTR_EXIT_USAGE" "$v=\"${!v}\" is wrong: expected a port 1-65535"
+	done
+	for v in CTR_POD_CIDR_A CTR_POD_CIDR_B CTR_WIRE_CIDR; do
+		ctr_cidr_contains "$CTR_CLUSTER_CIDR" "${!v%/*}" || ctr_die "$CTR_EXIT_USAGE" "$v=\"${!v}\" is wrong: outside the cluster range $CTR_CLUSTER_CIDR"
+		ctr_cidr_contains "$CTR_SERVICE_CIDR" "${!v%/*}" && ctr_die "$CTR_EXIT_USAGE" "$v=\"${!v}\" is wrong: overlaps the service range $CTR_SERVICE_CIDR"
+	done
+	[ "$CTR_POD_CIDR_A" != "$CTR_POD_CIDR_B" ] || ctr_die "$CTR_EXIT_USAGE" "CTR_POD_CIDR_A and CTR_POD_CIDR_B must differ"
+	ctr_extra_check "$CTR_EXTRA_SERVICES"
+	return 0
+}
+
 # IPv6 networks, in the simple form the defaults use: PREFIX::/LEN
 ctr_valid_cidr6() {
 	local re='^[0-9a-f]{1,4}(:[0-9a-f]{1,4}){0,6}::/([0-9]{1,3})$'
@@ -181,15 +223,24 @@ ctr_pid_start() { # PID -> REPLY
 	REPLY=${fields[19]}
 }
 
-# ctr_claim PREFIX OWNER_PID: records the owner; OWNER_PID 0 = manual (never auto-reaped)
+# ctr_claim PREFIX OWNER_PID: records the owner; OWNER_PID 0 = manual (never auto-reaped).
+# The state directory appears with its owner file already in it (a directory renamed into
+# place): a reaper running at that moment in another run must never see a prefix without
+# an owner, which it would take for a dead run's and remove under the live one.
+# Re-claiming an existing prefix replaces the owner file the same way.
 ctr_claim() {
-	local dir=$CTR_STATE/$1
-	mkdir -p "$dir"
-	if [ "$2" = 0 ]; then
-		echo "manual" >"$dir/owner"
-	else
-		ctr_pid_start "$2" && echo "$2 $REPLY" >"$dir/owner"
+	local dir=$CTR_STATE/$1 tmp owner=manual
+	if [ "$2" != 0 ]; then
+		ctr_pid_start "$2" || return 1
+		owner="$2 $REPLY"
 	fi
+	mkdir -p "$CTR_STATE" || return 1
+	if [ -d "$dir" ]; then
+		echo "$owner" >"$dir/owner.tmp" && mv -f "$dir/owner.tmp" "$dir/owner"
+		return
+	fi
+	tmp=$(mktemp -d "$CTR_STATE/.claim.XXXXXX") || return 1
+	chmod 755 "$tmp" && echo "$owner" >"$tmp/owner" && mv -T "$tmp" "$dir" || { rm -rf "$tmp"; return 1; }
 }
 
 # true when the run that made PREFIX is gone
@@ -222,18 +273,25 @@ ctr_destroy_prefix() {
 		pids=$(printf 'netns pids %s\n' "${ns[@]}" | ip -force -batch - 2>/dev/null)
 		# shellcheck disable=SC2086
 		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+		ctr_fault_point teardown.namespaces
 		printf 'netns del %s\n' "${ns[@]}" | ip -force -batch - 2>/dev/null
 	fi
+	ctr_fault_point teardown.state
 	rm -rf "${CTR_STATE:?}/$1"
 }
 
-# reaps runs whose owner died; with "all", every ctreset run (manual ones too)
+# reaps runs whose owner died; with "all", every ctreset run (manual ones too). Also
+# removes the scratch left by a run killed in the middle of a claim or a hashing (older
+# than a minute: a live one is done with it in milliseconds).
 ctr_reap() {
 	local p reaped=0
+	[ -d "$CTR_STATE" ] && find "$CTR_STATE" -mindepth 1 -maxdepth 1 \( -name '.claim.*' -o -name 'hash.*' \) \
+		-mmin +1 -exec rm -rf {} + 2>/dev/null
 	for p in $( (ip netns list 2>/dev/null | awk '{print $1}' | grep -oE '^ctr-[0-9a-f]{6}'; ls "$CTR_STATE" 2>/dev/null) | sort -u); do
 		ctr_valid_prefix "$p" || continue
 		if [ "${1:-}" = all ] || ctr_prefix_dead "$p"; then
-			ctr_destroy_prefix "$p"
+			# a fault point is armed for the run's own teardown, not for its reaper's
+			CTR_FAULT_AT= ctr_destroy_prefix "$p"
 			reaped=$((reaped + 1))
 		fi
 	done
@@ -309,3 +367,6 @@ ctr_workaround_counter() { # NS WORKAROUND BACKEND FAMILY
 		fi
 	done < <(nsenter --net="/run/netns/$ns" nft list chain "$REPLY" "$table" "$chain" 2>/dev/null)
 }
+
+# the dummy services of CTR_EXTRA_SERVICES: their address plan and fast generators
+. "${BASH_SOURCE[0]%/*}/kube-proxy-scale.sh"

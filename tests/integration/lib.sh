@@ -31,10 +31,23 @@ t_host_state() {
 	echo "## netns"
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
 		p=${ns%-*}
-		if [[ $ns == ctr-* ]] && ctr_valid_prefix "$p" && ! ctr_prefix_dead "$p"; then
-			continue
+		if [[ $ns == ctr-* ]] && ctr_valid_prefix "$p"; then
+			ctr_prefix_dead "$p" || continue
+			# a run that finished since the listing removed its namespaces before its
+			# state: its namespace is gone now, it was not left behind
+			[ -e "/run/netns/$ns" ] || continue
 		fi
 		echo "$ns"
+	done
+	echo "## state of dead runs"
+	for p in "$CTR_STATE"/ctr-*; do
+		[ -e "$p" ] || continue
+		p=${p##*/}
+		ctr_valid_prefix "$p" && ! ctr_prefix_dead "$p" && continue
+		# gone since the listing (a run that finished), or its owner written since
+		[ -e "$CTR_STATE/$p" ] || continue
+		ctr_valid_prefix "$p" && ! ctr_prefix_dead "$p" && continue
+		echo "$p"
 	done
 	echo "## links"
 	ip -o link show | sed 's/^[0-9]*: //; s/ qlen.*//; s/link\/ether [0-9a-f:]*//'

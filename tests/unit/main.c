@@ -61,6 +61,8 @@ int main(void)
 	register_analyse_tests();
 	register_report_tests();
 	register_fuzz_regress_tests();
+	register_capture_tests();
+	register_stats_tests();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

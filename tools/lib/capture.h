@@ -23,8 +23,9 @@ struct capture *capture_open(const char *label, const char *ifname, const char *
 /* What capture_open_opts can set beyond capture_open; zero fields take the defaults. */
 struct capture_opts {
 	unsigned buffer_kib; /* kernel ring, as for capture_open */
-	unsigned snaplen;    /* bytes kept of each frame (0: whole frames); a short one keeps
-				headers only, payload_len still comes from the IP header */
+	unsigned snaplen;    /* bytes kept of each frame (0: 1600, a whole MTU-sized frame);
+				a short one keeps headers only, payload_len still comes
+				from the IP header */
 	const char *filter;  /* BPF expression (pcap-filter(7)), NULL for every packet */
 };
 

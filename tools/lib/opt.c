@@ -1,0 +1,22 @@
+#include "opt.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *opt_refused(int argc, char *const argv[])
+{
+	static char shortopt[3];
+	int i = optind - 1;
+
+	if (i >= argc)
+		i = argc - 1;
+	if (i >= 1 && !strncmp(argv[i], "--", 2))
+		return argv[i];
+	/* a short option, maybe inside a cluster ("-xq"): getopt says which character */
+	if (optopt > 0 && optopt < 128) {
+		snprintf(shortopt, sizeof(shortopt), "-%c", optopt);
+		return shortopt;
+	}
+	return i >= 1 ? argv[i] : "?";
+}
