@@ -13,6 +13,7 @@
  *      command (or, with --wait-command, lets it finish: a download's own end is part of
  *      the outcome) and writes inject.kv beside the pcaps. The verdict is ctreset-review's. */
 #include "capture.h"
+#include "clock.h"
 #include "craft.h"
 #include "ct.h"
 #include "err.h"
@@ -105,14 +106,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void usage(FILE *f)

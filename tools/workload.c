@@ -6,6 +6,7 @@
  * closes connections, "latency" times --count connects (SYN to SYN-ACK through the VIP, so
  * through every nat rule the node's first packet meets). */
 #include "addr.h"
+#include "clock.h"
 #include "err.h"
 #include "exitcodes.h"
 #include "kv.h"
@@ -61,14 +62,6 @@ struct record {
 	unsigned ok, failed;	      /* latency: connects that completed, that did not */
 	uint64_t *connect_us;	      /* latency: each completed connect's time */
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static uint64_t now_us(void)
 {
