@@ -59,12 +59,19 @@ int trigger_probe(enum trigger t, const struct learn_flow *f, struct craft_segme
 	seg->payload_len = sizeof(probe_payload) - 1;
 	switch (t) {
 	case TRIGGER_SEQ_ABOVE:
-		/* past maxend by more than maxwin, and once more for window growth between
-		 * learning and injection */
-		seg->seq = c->maxend + 2 * c->maxwin;
-		snprintf(explain, n,
-			 "seq %u = client window end %u + 2 x client max window %u; ack %u exact",
-			 seg->seq, c->maxend, c->maxwin, seg->ack);
+		/* past maxend by more than maxwin (the overshoot conntrack tolerates), plus the
+		 * largest window the client can ever advertise (65535 << its scale): receive
+		 * autotuning grows the window during a bulk download between learning and
+		 * injection, and the segment must stay out of it */
+		{
+			uint32_t growth = win_scaled(65535, learn_scale(f, c));
+
+			seg->seq = c->maxend + c->maxwin + growth;
+			snprintf(explain, n,
+				 "seq %u = client window end %u + client max window %u + largest "
+				 "window it can advertise %u; ack %u exact",
+				 seg->seq, c->maxend, c->maxwin, growth, seg->ack);
+		}
 		break;
 	case TRIGGER_SEQ_BELOW:
 		seg->seq = c->ack - TRIGGER_E2E_BELOW;
