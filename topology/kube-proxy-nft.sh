@@ -27,16 +27,7 @@ ctr_kube_proxy_nft() {
 	if [[ $vip == *:* ]]; then fam=ip6 addr=ipv6_addr family=6; fi
 	svcs+=("$vip $port $name $*")
 	# IPv4 dummy services in one awk pass (topology/kube-proxy-scale.sh), IPv6 ones here
-	if [ "$family" = 4 ] && [ "${CTR_EXTRA_SERVICES:-0}" -gt 0 ]; then
-		extra=$(mkdir -p "$CTR_STATE" && mktemp "$CTR_STATE/hash.extra.XXXXXX") &&
-			ctr_extra_table "$CTR_EXTRA_SERVICES" nft "$extra" ||
-			{ ctr_log "generating $CTR_EXTRA_SERVICES dummy services failed"; rm -f "$extra"; return 1; }
-	else
-		for ((i = 0; i < CTR_EXTRA_SERVICES; i++)); do
-			ctr_extra_service "$i" "$family"
-			svcs+=("${REPLY[*]}")
-		done
-	fi
+	ctr_dummy_services nft "$family" || return 1
 	# the chain-name hash: as the iptables mode's, of "<ns>/<name>/tcp/<port>"
 	for i in "${svcs[@]}"; do
 		read -r _ _ sn rest <<<"$i"

@@ -145,3 +145,21 @@ ctr_extra_nft() {
 	END { if (part == "elements" && NR) print " }" }' "$1"
 }
 
+
+# ctr_dummy_services LAYOUT FAMILY: the CTR_EXTRA_SERVICES dummy services of a generator
+# (LAYOUT iptables or nft). IPv4 ones come from one awk pass into a file whose name goes
+# to the caller's `extra`; IPv6 ones are appended to the caller's `svcs` records. Both are
+# the calling generator's locals, which bash's dynamic scoping lets this function set.
+ctr_dummy_services() {
+	local i
+	if [ "$2" = 4 ] && [ "${CTR_EXTRA_SERVICES:-0}" -gt 0 ]; then
+		extra=$(mkdir -p "$CTR_STATE" && mktemp "$CTR_STATE/hash.extra.XXXXXX") &&
+			ctr_extra_table "$CTR_EXTRA_SERVICES" "$1" "$extra" ||
+			{ ctr_log "generating $CTR_EXTRA_SERVICES dummy services failed"; rm -f "$extra"; return 1; }
+	else
+		for ((i = 0; i < CTR_EXTRA_SERVICES; i++)); do
+			ctr_extra_service "$i" "$2"
+			svcs+=("${REPLY[*]}")
+		done
+	fi
+}

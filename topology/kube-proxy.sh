@@ -86,16 +86,7 @@ ctr_kube_proxy_rules() {
 	[[ $vip == *:* ]] && family=6 host=128
 	# one record per service: "VIP PORT NAME EP..."
 	svcs+=("$vip $port $name $*")
-	if [ "$family" = 4 ] && [ "${CTR_EXTRA_SERVICES:-0}" -gt 0 ]; then
-		extra=$(mkdir -p "$CTR_STATE" && mktemp "$CTR_STATE/hash.extra.XXXXXX") &&
-			ctr_extra_table "$CTR_EXTRA_SERVICES" iptables "$extra" ||
-			{ ctr_log "generating $CTR_EXTRA_SERVICES dummy services failed"; rm -f "$extra"; return 1; }
-	else
-		for ((i = 0; i < CTR_EXTRA_SERVICES; i++)); do
-			ctr_extra_service "$i" "$family"
-			svcs+=("${REPLY[*]}")
-		done
-	fi
+	ctr_dummy_services iptables "$family" || return 1
 	for i in "${svcs[@]}"; do
 		read -r _ _ j rest <<<"$i"
 		keys+=("${j}tcp")
