@@ -31,7 +31,7 @@ FUZZ_SRC := tests/fuzz/fuzz_review.c tests/fuzz/entry.c $(addprefix tools/lib/,p
 FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Itools/lib -Wall -Wextra -Werror -Wshadow \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all deps repro repro-http load matrix check unit unit-san integration bench bench-review bench-scale soak fuzz \
+.PHONY: all deps repro repro-http load matrix kernels check unit unit-san integration bench bench-review bench-scale soak fuzz \
 	ref-pcaps clean help
 
 
@@ -49,6 +49,8 @@ help:
 	@echo "make load       10 curl loops against 2 nginx backends with injections, per workaround:"
 	@echo "                downloads completed/reset and a plot (bench/load; about 80 s, root)"
 	@echo "make matrix     every trigger x workaround x topology x backend x family (root)"
+	@echo "make kernels    bench/repro and a matrix slice on host, Debian 6.1 and 6.12 kernels in"
+	@echo "                qemu VMs: one table across kernels (bench/kernels; KERNELS_ARGS, root)"
 	@echo "make check      unit tests, then the root integration tests on this kernel"
 	@echo "make unit       unit tests only (no root needed); unit-san: under ASan+UBSan"
 	@echo "make bench      performance figures (root), bench/perf-review among them"
@@ -102,6 +104,10 @@ repro: deps all
 matrix: deps all
 	bench/matrix $(MATRIX_ARGS)
 
+# KERNELS_ARGS passes options to bench/kernels (e.g. --kernel debian:6.1 --accel tcg)
+kernels: deps all
+	bench/kernels $(KERNELS_ARGS)
+
 unit: $(UNIT_BIN)
 	CTR_TOP=$(CURDIR) $(UNIT_BIN)
 
@@ -125,6 +131,8 @@ load: deps all
 bench: deps all
 	bench/perf
 	bench/perf-review
+	@echo "bench/kernels: boot to first command, bench/repro in a VM against natively, wall time (host, Debian 6.1, 6.12):"
+	bench/kernels $(KERNELS_ARGS)
 
 bench-review: all
 	bench/perf-review
