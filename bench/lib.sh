@@ -69,6 +69,9 @@ ctr_skip_reason() {
 # download left to finish or fail by itself.
 CTR_WORKLOADS="stream http"
 : "${CTR_WORKLOAD:=stream}"
+# CTR_TIME_SCALE=N multiplies the workload's and injector's time bounds (a slow machine,
+# e.g. a TCG VM of bench/kernels, where 3 s to see a handshake is not enough)
+[[ ${CTR_TIME_SCALE:-1} =~ ^[1-9][0-9]?$ ]] || CTR_TIME_SCALE=1
 
 # ctr_workload_server_start DIR: the backend pod's server, listening when it returns
 ctr_workload_server_start() {
@@ -76,7 +79,7 @@ ctr_workload_server_start() {
 	stream)
 		nsenter --net="/run/netns/$NS_BACKEND" "$CTR_BIN/ctreset-workload" server \
 			--listen "$BACKEND_EP" --result "$1/server.kv" \
-			--pidfile "$1/server.pid" --daemon --timeout 5000 2>>"$1/error"
+			--pidfile "$1/server.pid" --daemon --timeout $((5000 * ${CTR_TIME_SCALE:-1})) 2>>"$1/error"
 		;;
 	http) ctr_http_server_start "$1" ;;
 	esac
@@ -88,7 +91,7 @@ ctr_workload_client() {
 	case $CTR_WORKLOAD in
 	stream)
 		CTR_CLIENT_CMD=("$CTR_BIN/ctreset-workload" client --connect "$VIP_EP"
-			--result "$1/client.kv" --timeout 5000)
+			--result "$1/client.kv" --timeout $((5000 * ${CTR_TIME_SCALE:-1})))
 		CTR_INJECT_OPTS=()
 		;;
 	http) ctr_http_client "$1" ;;
@@ -219,7 +222,9 @@ ctr_run_scenario() (
 		"$CTR_BIN/ctreset-inject" --client-ns "$NS_CLIENT" --node-ns "$NS_DNAT_NODE" \
 			--backend-ns "$NS_BACKEND" --client-if "$CLIENT_CAPTURE_IF" \
 			--node-if "$DNAT_NODE_POD_IF" "${extra[@]}" \
-			--vip "$VIP_EP" --trigger "$trigger" --out "$dir" "${CTR_INJECT_OPTS[@]}" -- \
+			--vip "$VIP_EP" --trigger "$trigger" --out "$dir" "${CTR_INJECT_OPTS[@]}" \
+			--flow-timeout $((3000 * ${CTR_TIME_SCALE:-1})) --settle $((1000 * ${CTR_TIME_SCALE:-1})) \
+			--quiet $((30 * ${CTR_TIME_SCALE:-1})) -- \
 			"${CTR_CLIENT_CMD[@]}" >"$dir/client.out" 2>>"$dir/error" &
 		inj_pid=$!
 		wait "$inj_pid" || rc=1
