@@ -56,6 +56,7 @@ while IFS=$'\t' read -r name _ _ spec _; do
 done < <(ctr_scenarios)
 [ $n -ge 4 ] && t_pass "$n scenarios judged" || t_fail "only $n scenarios"
 grep -q '^PASS: 1 kernel' "$out/table" && t_pass "summary PASS" || t_fail "no PASS summary"
+ls "$out"/k/debian-6.1/matrix-*.json >/dev/null 2>&1 && t_fail "--slice \"\" ran bench/matrix" || t_pass "--slice \"\": bench/repro only"
 
 # 2. a VM over its bound: killed, inconclusive, exit 1, its console kept and printed
 "$K" --kernel debian:6.1 --slice "" --out "$out/t" --timeout 10 >"$out/t.table" 2>&1
