@@ -7,9 +7,10 @@
 # compared before and after), copies this tree in without build/, and runs, each once and
 # the first time:
 #   make repro                 (bench/deps installs the packages, then the build and run)
-# then, in a second throwaway root made from the same purged one:
+# then, in further throwaway roots made from the same purged one:
 #   make check TESTS=repro     (make check's path: deps, unit-san, integration; one
 #                               integration test, not the whole suite in a suite)
+#   make, as a user            (cannot install: must name the packages, not fail to compile)
 # apt-get needs the Debian mirror: without it, or without overlayfs, the test skips and
 # says which. Every step is bounded in time (CTR_FRESH_TIMEOUT seconds each, default 600).
 #
@@ -123,6 +124,15 @@ first_run() { # NAME COMMAND
 		"$(tail -25 "$w/log/$1")"
 	return "$rc"
 }
+# plain make as a user cannot install: it must name the packages, not fail to compile
+fresh_root user "cp -a /src /tmp/c && chown -R nobody /tmp/c && cd /tmp/c &&
+	setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/tmp make" >"$w/log/user" 2>&1
+rc=$?
+t_check "'make' as a user on the fresh machine: fails (no root to install)" 2 "$rc" "$(tail -n 5 "$w/log/user")"
+grep -q "bench/deps: install them with: sudo apt-get install" "$w/log/user" &&
+	! grep -qE "undefined reference|No such file or directory|fatal error" "$w/log/user" &&
+	t_pass "'make' as a user names the packages to install, before compiling anything" ||
+	t_fail "'make' as a user: $(tail -n 5 "$w/log/user")"
 if first_run repro "make repro"; then
 	grep -q "^bench/deps: installing" "$w/log/repro" && t_pass "make repro installed the packages itself" ||
 		t_fail "make repro did not install anything: the root was not fresh"
