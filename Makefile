@@ -6,7 +6,7 @@ BUILD ?= build
 PKGS := libpcap libnl-3.0 libnl-route-3.0 libnl-nf-3.0
 # The flags come from pkg-config when a recipe runs ("=", not ":="): on a fresh machine
 # the packages appear only once the deps target has run (bench/deps), after make has
-# read this file. Every object waits for deps (order-only prerequisite, below).
+# read this file. Every object waits for build-deps (order-only prerequisite, below).
 # Debian's libnet1-dev ships libnet-config, not a .pc file
 LIBNET_CFLAGS = $(shell pkg-config --cflags libnet 2>/dev/null)
 LIBNET_LIBS = $(shell pkg-config --libs libnet 2>/dev/null || libnet-config --libs 2>/dev/null || echo -lnet)
@@ -34,7 +34,7 @@ FUZZ_SRC := tests/fuzz/fuzz_review.c tests/fuzz/entry.c $(addprefix tools/lib/,p
 FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Itools/lib -Wall -Wextra -Werror -Wshadow \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all deps repro repro-http load matrix check unit unit-san integration bench bench-review bench-scale soak fuzz \
+.PHONY: all deps build-deps repro repro-http load matrix check unit unit-san integration bench bench-review bench-scale soak fuzz \
 	ref-pcaps clean help
 
 
@@ -63,11 +63,14 @@ help:
 	@echo "make clean      remove $(BUILD)/"
 
 # installs the missing packages as root; otherwise names them and fails (in a few ms when
-# nothing is missing)
+# nothing is missing). build-deps: only those the build needs, before any compiling.
 deps:
 	@bench/deps
 
-$(BUILD)/%.o: %.c | deps
+build-deps:
+	@bench/deps --build
+
+$(BUILD)/%.o: %.c | build-deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -89,7 +92,7 @@ ref-pcaps: $(BUILD)/refgen
 	@mkdir -p pcaps/ref/synth
 	$(BUILD)/refgen pcaps/ref/synth
 
-$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard tools/lib/*.h tests/fuzz/*.h) | deps
+$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard tools/lib/*.h tests/fuzz/*.h) | build-deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags libpcap 2>/dev/null) -o $@ \
 		$(FUZZ_SRC) $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
