@@ -109,7 +109,8 @@ static const char *host_namespace(const struct stat *st)
 		return "PID 1's";
 	if (st->st_ino == NETNS_INIT_INO)
 		return "the initial namespace";
-	if (stat("/proc/self/ns/net", &ns) == 0 && ns.st_dev == st->st_dev && ns.st_ino == st->st_ino)
+	if (stat("/proc/self/ns/net", &ns) == 0 && ns.st_dev == st->st_dev &&
+	    ns.st_ino == st->st_ino)
 		return "the one this tool runs in";
 	return NULL;
 }
