@@ -28,8 +28,9 @@ host_extra() {
 	ls -la --time-style=+%s /lib/modules 2>&1
 	echo "## dpkg"
 	md5sum /var/lib/dpkg/status
-	echo "## qemu of bench/kernels"
-	pgrep -af 'qemu-system-x86_64 -name ctr-kernels-' || true
+	# other runs' VMs (another checkout's bench/kernels) come and go: only ours count
+	echo "## qemu of this test's bench/kernels"
+	pgrep -af 'qemu-system-x86_64 -name ctr-kernels-' | grep -F "$out/" || true
 }
 t_host_state >"$out/before"
 host_extra >"$out/before.extra"
