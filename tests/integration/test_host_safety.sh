@@ -8,6 +8,33 @@ t_require_root
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+# the snapshot sees what it claims to: in a namespace of our own, an address, a route, an
+# IPv6 route and the bridge's ip6tables sysctl changed between two snapshots must all show
+q=$(ctr_new_prefix)
+if ctr_claim "$q" $$ && ip netns add "$q-snap"; then
+	ip netns exec "$q-snap" bash -c ". '$CTR_TOP/tests/integration/lib.sh'; t_host_state" >"$out/s1" 2>/dev/null
+	v6=$(ip netns exec "$q-snap" cat /proc/sys/net/bridge/bridge-nf-call-ip6tables 2>/dev/null)
+	ip -n "$q-snap" link add "$q-d" type dummy && ip -n "$q-snap" link set "$q-d" up &&
+		ip -n "$q-snap" addr add 198.18.200.1/24 dev "$q-d" && ip -n "$q-snap" route add 198.18.201.0/24 via 198.18.200.2 &&
+		ip -n "$q-snap" -6 addr add 2001:2:0:c8::1/64 dev "$q-d" nodad &&
+		ip -n "$q-snap" -6 route add 2001:2:0:c9::/64 via 2001:2:0:c8::2
+	[ -n "$v6" ] && ip netns exec "$q-snap" sh -c "echo $((1 - v6)) >/proc/sys/net/bridge/bridge-nf-call-ip6tables"
+	ip netns exec "$q-snap" bash -c ". '$CTR_TOP/tests/integration/lib.sh'; t_host_state" >"$out/s2" 2>/dev/null
+	d=$(diff "$out/s1" "$out/s2" | grep '^>')
+	seen=
+	grep -q "$q-d" <<<"$d" && seen+="link "
+	grep -q 'inet 198.18.200.1/24' <<<"$d" && seen+="address "
+	grep -q '^> 198.18.201.0/24 via 198.18.200.2' <<<"$d" && seen+="route "
+	grep -q '^> 2001:2:0:c9::/64 via 2001:2:0:c8::2' <<<"$d" && seen+="route6 "
+	[ -n "$v6" ] && grep -q "bridge-nf-call-ip6tables=$((1 - v6))" <<<"$d" && seen+="bridge-ip6tables "
+	want="link address route route6 "
+	[ -n "$v6" ] && want+="bridge-ip6tables "
+	t_check "the host snapshot sees a new link, address, route, IPv6 route$([ -n "$v6" ] && echo ", bridge-nf-call-ip6tables")" \
+		"$want" "$seen" "$d"
+	[ -z "$v6" ] && t_skip "the snapshot's bridge-nf-call-ip6tables check: no br_netfilter in this kernel (modprobe br_netfilter)"
+fi
+ctr_destroy_prefix "$q"
+
 t_host_state >"$out/before"
 
 # every prefix our runs used (each scenario directory records its own before building
