@@ -14,7 +14,7 @@ q=$(ctr_new_prefix)
 if ctr_claim "$q" $$ && ip netns add "$q-snap"; then
 	ip netns exec "$q-snap" bash -c ". '$CTR_TOP/tests/integration/lib.sh'; t_host_state" >"$out/s1" 2>/dev/null
 	v6=$(ip netns exec "$q-snap" cat /proc/sys/net/bridge/bridge-nf-call-ip6tables 2>/dev/null)
-	ip -n "$q-snap" link add "$q-d" type dummy && ip -n "$q-snap" link set "$q-d" up &&
+	ip -n "$q-snap" link add "$q-d" type veth peer name "$q-e" && ip -n "$q-snap" link set "$q-d" up &&
 		ip -n "$q-snap" addr add 198.18.200.1/24 dev "$q-d" && ip -n "$q-snap" route add 198.18.201.0/24 via 198.18.200.2 &&
 		ip -n "$q-snap" -6 addr add 2001:2:0:c8::1/64 dev "$q-d" nodad &&
 		ip -n "$q-snap" -6 route add 2001:2:0:c9::/64 via 2001:2:0:c8::2
