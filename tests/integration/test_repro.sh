@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The default scenarios on this kernel: every verdict as bench/scenarios expects, the
-# JSON report complete, the artifacts there.
+# JSON report complete, the artifacts there; a wrong or inconclusive verdict fails the
+# run; the soak's JSON parses.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
@@ -57,4 +58,10 @@ chmod 755 "$out/bin/ctreset-inject"
 CTR_BIN=$out/bin "$CTR_TOP/bench/repro" --scenario seq-above --out "$out/inc" --json "$out/inc.json" >"$out/inc.txt" 2>&1
 t_check "an inconclusive run: bench/repro exits 1" 1 $? "$(cat "$out/inc.txt")"
 t_check "...and reports it" "reset inconclusive" "$(jq -r '.results[0] | "\(.expected) \(.observed)"' "$out/inc.json")"
+
+# the soak's JSON summary, one pair, through jq
+"$CTR_TOP/bench/soak" --pairs 1 --out "$out/soak" --json "$out/soak.json" >"$out/soak.txt" 2>&1
+t_check "bench/soak --pairs 1 passes" 0 $? "$(cat "$out/soak.txt")"
+t_check "...its JSON parses (jq) and counts one pair, nothing wrong" "1 0 0 0" \
+	"$(jq -r '"\(.pairs) \(.wrong) \(.inconclusive) \(.missing)"' "$out/soak.json" 2>&1)"
 t_done
