@@ -31,7 +31,8 @@ if ctr_claim "$q" $$ && ip netns add "$q-snap"; then
 	[ -n "$v6" ] && want+="bridge-ip6tables "
 	t_check "the host snapshot sees a new link, address, route, IPv6 route$([ -n "$v6" ] && echo ", bridge-nf-call-ip6tables")" \
 		"$want" "$seen" "$d"
-	[ -z "$v6" ] && t_skip "the snapshot's bridge-nf-call-ip6tables check: no br_netfilter in this kernel (modprobe br_netfilter)"
+	# without br_netfilter there is no such sysctl for a run to change: nothing to see
+	[ -z "$v6" ] && echo "note: no /proc/sys/net/bridge in a namespace (br_netfilter not loaded): the bridge sysctls are not in the snapshot"
 fi
 ctr_destroy_prefix "$q"
 
