@@ -40,6 +40,7 @@ t_host_state >"$out/before"
 
 # every prefix our runs used (each scenario directory records its own before building
 # anything) must have no namespace or state left; the rest as it was
+# shellcheck disable=SC2046 # one prefix a word
 compare() { t_host_compare "$1" "$out/before" $(cat "$out"/*/*/*/prefix 2>/dev/null); }
 
 "$CTR_TOP/bench/repro" --scenario seq-above --scenario seq-above/be-liberal --out "$out/complete" >"$out/table" 2>&1

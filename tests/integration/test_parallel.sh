@@ -31,5 +31,6 @@ done
 t_check "every scenario had its own topology" "$((2 * RUNS)) $((2 * RUNS))" \
 	"$(cat "$out"/runs*/*/*/prefix | wc -l) $(cat "$out"/runs*/*/*/prefix | sort -u | wc -l)"
 # the snapshot before any reaping: a run that left something behind must show here
+# shellcheck disable=SC2046 # one prefix a word
 t_host_compare "after $RUNS parallel runs" "$out/before" $(cat "$out"/runs*/*/*/prefix)
 t_done
