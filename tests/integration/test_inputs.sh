@@ -26,17 +26,24 @@ leftovers() {
 	done
 }
 
+# Other people's runs on this machine die and leave things too: each command starts with
+# their dead runs reaped (else the command's own reaper would say so on stderr) and is
+# judged by what is left that was not there before it.
+before_cmd() { "$CTR_TOP/topology/reap" >/dev/null 2>&1; leftovers | sort >"$out/left.before"; }
+left_since() { leftovers | sort | comm -13 "$out/left.before" - | tr '\n' ' '; }
+
 # expect RC WORD DESCRIPTION -- CMD...: exit RC, one line on stderr that contains WORD,
 # nothing left behind (stdout may say what the run was about to do)
 expect() {
 	local rc=$1 word=$2 what=$3 msg got
 	shift 4
+	before_cmd
 	msg=$("$@" 2>&1 >/dev/null)
 	got=$?
 	t_check "$what: exit $rc" "$rc" "$got" "$msg"
 	t_check "$what: one line" 1 "$(grep -c . <<<"$msg")" "$msg"
 	t_check "$what: names '$word'" 1 "$(grep -ciF -- "$word" <<<"$msg")" "$msg"
-	t_check "$what: nothing left behind" "" "$(leftovers)"
+	t_check "$what: nothing left behind" "" "$(left_since)"
 }
 
 # a PATH of this machine's commands without the named ones
@@ -169,11 +176,12 @@ else
 	expect 4 root "nobody: inject" -- nobody "$B/ctreset-inject" --client-ns a --node-ns b --backend-ns c --vip 198.19.0.10:80 --out "$out/x"
 	# make: the bench's own line says why; make adds its "Error 4" line after it
 	for target in repro soak bench bench-scale; do
+		before_cmd
 		msg=$(nobody make -s -C "$nb" "$target" SOAK_PAIRS=1 2>&1)
 		rc=$?
 		t_check "nobody: make $target fails" 1 "$([ "$rc" -ne 0 ] && echo 1)" "$msg"
 		t_check "nobody: make $target says it needs root" 1 "$(grep -c 'needs root' <<<"$msg")" "$msg"
-		t_check "nobody: make $target left nothing" "" "$(leftovers)"
+		t_check "nobody: make $target left nothing" "" "$(left_since)"
 	done
 fi
 t_done
