@@ -12,17 +12,26 @@ out=$(mktemp -d)
 chmod 755 "$out"
 trap 'rm -rf "$out"' EXIT
 "$CTR_TOP/topology/reap" >/dev/null
+# The commands here keep their state (claims, owners) in a directory of this test's own:
+# what they leave is told from what other people's runs on this machine leave (their
+# killed runs wait for the next reaper at any moment) by where its state is.
+CTR_SHARED_STATE=$CTR_STATE
+CTR_STATE=$out/state
+export CTR_STATE
+mkdir -p "$CTR_STATE"
 R=$CTR_TOP/bench/repro S=$CTR_TOP/bench/soak T=$CTR_TOP/topology B=$CTR_BIN
 
-# what a failed command may have left: namespaces and state of runs that are not alive
+# what a finished command may have left: any state in our directory (its owner still
+# alive is a process left behind), any namespace of ours; a namespace whose state is in
+# the shared directory is someone else's run
 leftovers() {
 	local f p
 	for f in /run/netns/ctr-* "$CTR_STATE"/ctr-*; do
 		[ -e "$f" ] || continue
 		p=${f##*/}
 		p=${p:0:10}
-		ctr_valid_prefix "$p" && ! ctr_prefix_dead "$p" && continue
-		[ -e "$f" ] && echo "${f##*/}"
+		[ ! -e "$CTR_STATE/$p" ] && [ -e "$CTR_SHARED_STATE/$p" ] && continue
+		[ -e "$f" ] && echo "${f##*/}$([ -e "$CTR_STATE/$p/owner" ] && ! ctr_prefix_dead "$p" && echo " (owner alive: $(cat "$CTR_STATE/$p/owner"))")"
 	done
 }
 
@@ -40,7 +49,7 @@ expect() {
 	before_cmd
 	msg=$("$@" 2>&1 >/dev/null)
 	got=$?
-	msg=$(grep -v ': reaped [0-9]* dead run(s)$' <<<"$msg")
+	msg=$(grep -v 'reaped [0-9]* dead run(s)$' <<<"$msg")
 	t_check "$what: exit $rc" "$rc" "$got" "$msg"
 	t_check "$what: one line" 1 "$(grep -c . <<<"$msg")" "$msg"
 	t_check "$what: names '$word'" 1 "$(grep -ciF -- "$word" <<<"$msg")" "$msg"
