@@ -6,10 +6,10 @@
 # kernel version as major.minor, and comparisons on it
 CTR_KERNEL=${CTR_KERNEL:-$(uname -r)}
 ctr_kernel() { echo "$CTR_KERNEL"; }
-ctr_version_ge() { # A B: A >= B, both X.Y[.Z...]
-	local a b
-	a=$(echo "$1" | awk -F. '{printf "%d%04d", $1, $2}')
-	b=$(echo "$2" | awk -F. '{printf "%d%04d", $1, $2}')
+ctr_version_ge() { # A B: A >= B, both X.Y[.Z...] (no fork: the matrix asks twice a cell)
+	local re='^([0-9]+)(\.([0-9]+))?' a=0 b=0
+	[[ $1 =~ $re ]] && a=$((10#${BASH_REMATCH[1]} * 10000 + 10#${BASH_REMATCH[3]:-0}))
+	[[ $2 =~ $re ]] && b=$((10#${BASH_REMATCH[1]} * 10000 + 10#${BASH_REMATCH[3]:-0}))
 	((a >= b))
 }
 
