@@ -70,15 +70,21 @@ ctr_skip_reason() {
 CTR_WORKLOADS="stream http"
 : "${CTR_WORKLOAD:=stream}"
 
-# ctr_workload_server_start DIR: the backend pod's server, listening when it returns
+# ctr_workload_server_start DIR: the backend pod's server, listening when it returns; or,
+# for stream, CTR_SERVER_OPTS: the injector starts it in the backend pod once its captures
+# are live, waits for its ready line, and stops it and waits for its record at the end
+# (no nsenter, no daemon, no polling for server.kv: fewer processes a cell)
 ctr_workload_server_start() {
+	CTR_SERVER_OPTS=()
 	case $CTR_WORKLOAD in
 	stream)
-		nsenter --net="/run/netns/$NS_BACKEND" "$CTR_BIN/ctreset-workload" server \
-			--listen "$BACKEND_EP" --result "$1/server.kv" \
-			--pidfile "$1/server.pid" --daemon --timeout 5000 2>>"$1/error"
+		local a
+		for a in "$CTR_BIN/ctreset-workload" server --listen "$BACKEND_EP" \
+			--result "$1/server.kv" --ready-fd 3 --timeout 5000; do
+			CTR_SERVER_OPTS+=(--server-arg "$a")
+		done
 		;;
-	http) ctr_http_server_start "$1" ;;
+	http) ctr_http_server_start "$1" && ctr_fault_point scenario.server ;;
 	esac
 }
 
@@ -99,10 +105,7 @@ ctr_workload_client() {
 ctr_workload_finish() {
 	local spid
 	case $CTR_WORKLOAD in
-	stream)
-		read -r spid <"$1/server.pid" 2>/dev/null && kill -TERM "$spid" 2>/dev/null
-		ctr_busywait 2000 test -e "$1/server.kv" || echo "server left no record" >>"$1/error"
-		;;
+	stream) [ -e "$1/server.kv" ] || echo "server left no record" >>"$1/error" ;; # the injector waited
 	http) ctr_http_records "$1" ;;
 	esac
 }
@@ -142,7 +145,8 @@ ctr_reset_topology() {
 # the verdict and tears everything down, in a subshell of its own: on SIGTERM/SIGINT it
 # stops its injector and removes its namespaces before it exits. With CTR_REUSE_PREFIX
 # set, it runs on that topology instead (built by the caller with the same workaround),
-# resets it first (ctr_reset_topology) and leaves it up. Leaves in DIR: pcaps, inject.kv,
+# resets it first (the stream workload: the injector's --reset-ns, recorded in inject.kv
+# as reset_killed.*; http: ctr_reset_topology) and leaves it up. Leaves in DIR: pcaps, inject.kv,
 # server.kv, client.kv, meta.kv, verdict.kv, result.json (and for http: nginx/ with its
 # configuration and logs, client.out, curl.err). Returns 0 when the run completed
 # (whatever the verdict), 4 when this machine cannot build the cell (DIR/skip says why),
@@ -151,7 +155,7 @@ ctr_run_scenario() (
 	dir=$1 name=$2 trigger=$3 workaround=$4 expected=$5 reason=$6
 	reuse=${CTR_REUSE_PREFIX:-}
 	inj_pid= rc=0
-	mkdir -p "$dir" || exit 1
+	[ -d "$dir" ] || mkdir -p "$dir" || exit 1
 	ctr_now; t0=$REPLY
 	if [ -n "$reuse" ]; then
 		prefix=$reuse
@@ -166,9 +170,17 @@ ctr_run_scenario() (
 		exit 130
 	}
 	trap abort TERM INT
+	reset_opts=()
 	if [ -n "$reuse" ]; then
 		ctr_load_topology "$prefix"
-		ctr_reset_topology "$prefix" 2>"$dir/error" || { echo "resetting $prefix failed" >>"$dir/error"; exit 1; }
+		if [ "$CTR_WORKLOAD" = stream ]; then
+			# the injector kills what is left in the namespaces, first thing, and waits
+			for f in /run/netns/"$prefix"-*; do
+				[ -e "$f" ] && reset_opts+=(--reset-ns "${f##*/}")
+			done
+		else
+			ctr_reset_topology "$prefix" 2>"$dir/error" || { echo "resetting $prefix failed" >>"$dir/error"; exit 1; }
+		fi
 	else
 		ctr_topology_up "$prefix" "$workaround" "$dir/topology.env" "$dir/error"
 		up=$?
@@ -196,7 +208,7 @@ ctr_run_scenario() (
 		echo "kernel=$CTR_KERNEL"
 		echo "service=$SERVICE"
 		echo "prefix=$prefix"
-		echo "reused_topology=$([ -n "$reuse" ] && echo 1 || echo 0)"
+		[ -n "$reuse" ] && echo reused_topology=1 || echo reused_topology=0
 	} >"$dir/meta.kv"
 	# the workaround's rule counters, before: the evidence is what moved
 	declare -A wa_before=()
@@ -205,8 +217,7 @@ ctr_run_scenario() (
 		wa_before[$ns]=$REPLY
 	done
 	if ctr_workload_server_start "$dir"; then
-		ctr_fault_point scenario.server
-		extra=()
+		extra=("${reset_opts[@]}" "${CTR_SERVER_OPTS[@]}")
 		for ns in $NS_NODES; do
 			[ "$ns" = "$NS_DNAT_NODE" ] || extra+=(--stat-ns "$ns")
 			[ -n "$reuse" ] && extra+=(--flush-ct "$ns")

@@ -315,8 +315,7 @@ ctr_sysctl() {
 # state file of a topology
 ctr_topology_env() { echo "$CTR_STATE/$1/topology.env"; }
 ctr_load_topology() {
-	local f
-	f=$(ctr_topology_env "$1")
+	local f=$CTR_STATE/$1/topology.env # ctr_topology_env, without a fork
 	[ -r "$f" ] || ctr_die "$CTR_EXIT_FAIL" "no topology with prefix '$1' (no $f)"
 	# shellcheck disable=SC1090
 	. "$f"
