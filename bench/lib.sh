@@ -89,10 +89,13 @@ ctr_workload_server_start() {
 }
 
 # ctr_workload_client DIR -> CTR_CLIENT_CMD (run by the injector in the client pod),
-# CTR_INJECT_OPTS (what the injector needs for it)
+# CTR_INJECT_OPTS (what the injector needs for it), CTR_CLIENT_STDOUT (where the client's
+# stdout goes: DIR/client.out; /dev/null for stream, which prints nothing there)
 ctr_workload_client() {
+	CTR_CLIENT_STDOUT=$1/client.out
 	case $CTR_WORKLOAD in
 	stream)
+		CTR_CLIENT_STDOUT=/dev/null
 		CTR_CLIENT_CMD=("$CTR_BIN/ctreset-workload" client --connect "$VIP_EP"
 			--result "$1/client.kv" --timeout 5000)
 		CTR_INJECT_OPTS=()
@@ -210,12 +213,19 @@ ctr_run_scenario() (
 		echo "prefix=$prefix"
 		[ -n "$reuse" ] && echo reused_topology=1 || echo reused_topology=0
 	} >"$dir/meta.kv"
-	# the workaround's rule counters, before: the evidence is what moved
+	# the workaround's rule counters, before: the evidence is what moved. On a reused
+	# topology, what the previous cell read after its injection (nothing ran since but
+	# its own end and this reset: two execs a node fewer)
 	declare -A wa_before=()
-	for ns in $NS_NODES; do
-		ctr_workaround_counter "$ns" "$WORKAROUND" "$BACKEND" "$FAMILY"
-		wa_before[$ns]=$REPLY
-	done
+	counters=$CTR_STATE/$prefix/counters
+	if [ -n "$reuse" ] && [ -s "$counters" ]; then
+		while IFS='=' read -r ns val; do wa_before[$ns]=$val; done <"$counters"
+	else
+		for ns in $NS_NODES; do
+			ctr_workaround_counter "$ns" "$WORKAROUND" "$BACKEND" "$FAMILY"
+			wa_before[$ns]=$REPLY
+		done
+	fi
 	if ctr_workload_server_start "$dir"; then
 		extra=("${reset_opts[@]}" "${CTR_SERVER_OPTS[@]}")
 		for ns in $NS_NODES; do
@@ -231,7 +241,7 @@ ctr_run_scenario() (
 			--backend-ns "$NS_BACKEND" --client-if "$CLIENT_CAPTURE_IF" \
 			--node-if "$DNAT_NODE_POD_IF" "${extra[@]}" \
 			--vip "$VIP_EP" --trigger "$trigger" --out "$dir" "${CTR_INJECT_OPTS[@]}" -- \
-			"${CTR_CLIENT_CMD[@]}" >"$dir/client.out" 2>>"$dir/error" &
+			"${CTR_CLIENT_CMD[@]}" >"$CTR_CLIENT_STDOUT" 2>>"$dir/error" &
 		inj_pid=$!
 		wait "$inj_pid" || rc=1
 		inj_pid=
@@ -241,8 +251,10 @@ ctr_run_scenario() (
 	ctr_now; t_inject=$REPLY
 	ctr_workload_finish "$dir"
 	# the workaround rule's counters say which node stopped the segment
+	[ -z "$reuse" ] || : >"$counters"
 	for ns in $NS_NODES; do
 		ctr_workaround_counter "$ns" "$WORKAROUND" "$BACKEND" "$FAMILY"
+		[ -z "$reuse" ] || echo "$ns=$REPLY" >>"$counters"
 		if [ "$REPLY" = - ] || [ "${wa_before[$ns]}" = - ]; then
 			[ "$REPLY" = - ] || echo "drop.$ns=$REPLY"
 		else
@@ -259,11 +271,12 @@ ctr_run_scenario() (
 		echo "time.teardown_ms=$((t1 - t_end))"
 		echo "duration_ms=$((t1 - t0))"
 	} >>"$dir/meta.kv"
-	"$CTR_BIN/ctreset-review" --verdict "$dir" --format kv >"$dir/verdict.kv" 2>>"$dir/error" || rc=1
+	# one review, both records (the json has no time.verdict_ms: it is written after)
+	"$CTR_BIN/ctreset-review" --verdict "$dir" --format kv --json-out "$dir/result.json" \
+		>"$dir/verdict.kv" 2>>"$dir/error" || rc=1
 	ctr_now
 	echo "time.verdict_ms=$((REPLY - t1))" >>"$dir/meta.kv"
-	"$CTR_BIN/ctreset-review" --verdict "$dir" --format json >"$dir/result.json" 2>>"$dir/error" || rc=1
-	[ -s "$dir/client.out" ] || rm -f "$dir/client.out"
+	[ ! -e "$dir/client.out" ] || [ -s "$dir/client.out" ] || rm -f "$dir/client.out"
 	[ -s "$dir/error" ] || rm -f "$dir/error"
 	exit $rc
 )
