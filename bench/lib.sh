@@ -173,8 +173,12 @@ ctr_run_scenario() (
 		exit 130
 	}
 	trap abort TERM INT
-	reset_opts=()
+	reset_opts=() errf=$dir/error
 	if [ -n "$reuse" ]; then
+		# what the injector and the review say on stderr goes to a scratch file of the
+		# topology, copied into DIR/error only when not empty: no empty file to rm a cell
+		errf=$CTR_STATE/$prefix/cell.err
+		: >"$errf"
 		ctr_load_topology "$prefix"
 		if [ "$CTR_WORKLOAD" = stream ]; then
 			# the injector kills what is left in the namespaces, first thing, and waits
@@ -241,7 +245,7 @@ ctr_run_scenario() (
 			--backend-ns "$NS_BACKEND" --client-if "$CLIENT_CAPTURE_IF" \
 			--node-if "$DNAT_NODE_POD_IF" "${extra[@]}" \
 			--vip "$VIP_EP" --trigger "$trigger" --out "$dir" "${CTR_INJECT_OPTS[@]}" -- \
-			"${CTR_CLIENT_CMD[@]}" >"$CTR_CLIENT_STDOUT" 2>>"$dir/error" &
+			"${CTR_CLIENT_CMD[@]}" >"$CTR_CLIENT_STDOUT" 2>>"$errf" &
 		inj_pid=$!
 		wait "$inj_pid" || rc=1
 		inj_pid=
@@ -273,10 +277,14 @@ ctr_run_scenario() (
 	} >>"$dir/meta.kv"
 	# one review, both records (the json has no time.verdict_ms: it is written after)
 	"$CTR_BIN/ctreset-review" --verdict "$dir" --format kv --json-out "$dir/result.json" \
-		>"$dir/verdict.kv" 2>>"$dir/error" || rc=1
+		>"$dir/verdict.kv" 2>>"$errf" || rc=1
 	ctr_now
 	echo "time.verdict_ms=$((REPLY - t1))" >>"$dir/meta.kv"
 	[ ! -e "$dir/client.out" ] || [ -s "$dir/client.out" ] || rm -f "$dir/client.out"
-	[ -s "$dir/error" ] || rm -f "$dir/error"
+	if [ "$errf" != "$dir/error" ] && [ -s "$errf" ]; then
+		IFS= read -r -d '' line <"$errf"
+		printf '%s' "$line" >>"$dir/error"
+	fi
+	[ ! -e "$dir/error" ] || [ -s "$dir/error" ] || rm -f "$dir/error"
 	exit $rc
 )
