@@ -105,8 +105,8 @@ ctr_workload_client() {
 }
 
 # ctr_workload_finish DIR: stops the server and leaves server.kv and client.kv in DIR
+# (stream: the injector stopped its server and waited for it; this only checks)
 ctr_workload_finish() {
-	local spid
 	case $CTR_WORKLOAD in
 	stream) [ -e "$1/server.kv" ] || echo "server left no record" >>"$1/error" ;; # the injector waited
 	http) ctr_http_records "$1" ;;
