@@ -326,6 +326,10 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->wait_cmd_ms = parse_ms(optarg, "--wait-command must be 1..60000");
 			break;
 		case 'h':
+			/* the text is over a pipe buffer's worth of stdio: "--help | grep -q" must
+			 * not die of SIGPIPE after grep found its line (bench/load checks a
+			 * trigger that way, with pipefail) */
+			signal(SIGPIPE, SIG_IGN);
 			usage(stdout);
 			exit(CTR_EXIT_PASS);
 		default:
