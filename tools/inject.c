@@ -608,14 +608,26 @@ static int reset_namespaces(struct run *r, char **err)
 	struct dirent *de;
 	DIR *d;
 
+	struct stat host, self;
+	bool host_known;
+
+	/* never the host's namespace (PID 1's, when this process may see it), nor this
+	 * process's own: only a bench namespace, by name */
+	host_known = stat("/proc/1/ns/net", &host) == 0;
+	if (r->o->n_reset_ns && stat("/proc/self/ns/net", &self) < 0)
+		return err_errno(err, errno, "/proc/self/ns/net");
 	for (int i = 0; i < r->o->n_reset_ns; i++) {
+		const char *n = r->o->reset_ns[i];
 		char path[PATH_MAX];
 
-		snprintf(path, sizeof(path), "/run/netns/%s", r->o->reset_ns[i]);
-		if (strchr(r->o->reset_ns[i], '/'))
-			return err_set(err, "bad namespace name '%s'", r->o->reset_ns[i]);
+		if (strncmp(n, "ctr-", 4) || strchr(n, '/'))
+			return err_set(err, "--reset-ns %s: only a bench namespace (ctr-*) by name", n);
+		snprintf(path, sizeof(path), "/run/netns/%s", n);
 		if (stat(path, &want[i]) < 0)
 			return err_errno(err, errno, "namespace %s", path);
+		if ((host_known && want[i].st_dev == host.st_dev && want[i].st_ino == host.st_ino) ||
+		    (want[i].st_dev == self.st_dev && want[i].st_ino == self.st_ino))
+			return err_set(err, "--reset-ns %s is the host's namespace or the injector's own: refused", n);
 	}
 	d = opendir("/proc");
 	if (!d)
