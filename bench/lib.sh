@@ -6,10 +6,10 @@
 # kernel version as major.minor, and comparisons on it
 CTR_KERNEL=${CTR_KERNEL:-$(uname -r)}
 ctr_kernel() { echo "$CTR_KERNEL"; }
-ctr_version_ge() { # A B: A >= B, both X.Y[.Z...]
-	local a b
-	a=$(echo "$1" | awk -F. '{printf "%d%04d", $1, $2}')
-	b=$(echo "$2" | awk -F. '{printf "%d%04d", $1, $2}')
+ctr_version_ge() { # A B: A >= B, both X.Y[.Z...] (no fork: the matrix asks twice a cell)
+	local re='^([0-9]+)(\.([0-9]+))?' a=0 b=0
+	[[ $1 =~ $re ]] && a=$((10#${BASH_REMATCH[1]} * 10000 + 10#${BASH_REMATCH[3]:-0}))
+	[[ $2 =~ $re ]] && b=$((10#${BASH_REMATCH[1]} * 10000 + 10#${BASH_REMATCH[3]:-0}))
 	((a >= b))
 }
 
@@ -73,23 +73,32 @@ CTR_WORKLOADS="stream http"
 # e.g. a TCG VM of bench/kernels, where 3 s to see a handshake is not enough)
 [[ ${CTR_TIME_SCALE:-1} =~ ^[1-9][0-9]?$ ]] || CTR_TIME_SCALE=1
 
-# ctr_workload_server_start DIR: the backend pod's server, listening when it returns
+# ctr_workload_server_start DIR: the backend pod's server, listening when it returns; or,
+# for stream, CTR_SERVER_OPTS: the injector starts it in the backend pod once its captures
+# are live, waits for its ready line, and stops it and waits for its record at the end
+# (no nsenter, no daemon, no polling for server.kv: fewer processes a cell)
 ctr_workload_server_start() {
+	CTR_SERVER_OPTS=()
 	case $CTR_WORKLOAD in
 	stream)
-		nsenter --net="/run/netns/$NS_BACKEND" "$CTR_BIN/ctreset-workload" server \
-			--listen "$BACKEND_EP" --result "$1/server.kv" \
-			--pidfile "$1/server.pid" --daemon --timeout $((5000 * ${CTR_TIME_SCALE:-1})) 2>>"$1/error"
+		local a
+		for a in "$CTR_BIN/ctreset-workload" server --listen "$BACKEND_EP" \
+			--result "$1/server.kv" --ready-fd 3 --timeout $((5000 * ${CTR_TIME_SCALE:-1})); do
+			CTR_SERVER_OPTS+=(--server-arg "$a")
+		done
 		;;
-	http) ctr_http_server_start "$1" ;;
+	http) ctr_http_server_start "$1" && ctr_fault_point scenario.server ;;
 	esac
 }
 
 # ctr_workload_client DIR -> CTR_CLIENT_CMD (run by the injector in the client pod),
-# CTR_INJECT_OPTS (what the injector needs for it)
+# CTR_INJECT_OPTS (what the injector needs for it), CTR_CLIENT_STDOUT (where the client's
+# stdout goes: DIR/client.out; /dev/null for stream, which prints nothing there)
 ctr_workload_client() {
+	CTR_CLIENT_STDOUT=$1/client.out
 	case $CTR_WORKLOAD in
 	stream)
+		CTR_CLIENT_STDOUT=/dev/null
 		CTR_CLIENT_CMD=("$CTR_BIN/ctreset-workload" client --connect "$VIP_EP"
 			--result "$1/client.kv" --timeout $((5000 * ${CTR_TIME_SCALE:-1})))
 		CTR_INJECT_OPTS=()
@@ -99,13 +108,10 @@ ctr_workload_client() {
 }
 
 # ctr_workload_finish DIR: stops the server and leaves server.kv and client.kv in DIR
+# (stream: the injector stopped its server and waited for it; this only checks)
 ctr_workload_finish() {
-	local spid
 	case $CTR_WORKLOAD in
-	stream)
-		read -r spid <"$1/server.pid" 2>/dev/null && kill -TERM "$spid" 2>/dev/null
-		ctr_busywait 2000 test -e "$1/server.kv" || echo "server left no record" >>"$1/error"
-		;;
+	stream) [ -e "$1/server.kv" ] || echo "server left no record" >>"$1/error" ;; # the injector waited
 	http) ctr_http_records "$1" ;;
 	esac
 }
@@ -145,7 +151,8 @@ ctr_reset_topology() {
 # the verdict and tears everything down, in a subshell of its own: on SIGTERM/SIGINT it
 # stops its injector and removes its namespaces before it exits. With CTR_REUSE_PREFIX
 # set, it runs on that topology instead (built by the caller with the same workaround),
-# resets it first (ctr_reset_topology) and leaves it up. Leaves in DIR: pcaps, inject.kv,
+# resets it first (the stream workload: the injector's --reset-ns, recorded in inject.kv
+# as reset_killed.*; http: ctr_reset_topology) and leaves it up. Leaves in DIR: pcaps, inject.kv,
 # server.kv, client.kv, meta.kv, verdict.kv, result.json (and for http: nginx/ with its
 # configuration and logs, client.out, curl.err). Returns 0 when the run completed
 # (whatever the verdict), 4 when this machine cannot build the cell (DIR/skip says why),
@@ -154,7 +161,7 @@ ctr_run_scenario() (
 	dir=$1 name=$2 trigger=$3 workaround=$4 expected=$5 reason=$6
 	reuse=${CTR_REUSE_PREFIX:-}
 	inj_pid= rc=0
-	mkdir -p "$dir" || exit 1
+	[ -d "$dir" ] || mkdir -p "$dir" || exit 1
 	ctr_now; t0=$REPLY
 	if [ -n "$reuse" ]; then
 		prefix=$reuse
@@ -169,9 +176,21 @@ ctr_run_scenario() (
 		exit 130
 	}
 	trap abort TERM INT
+	reset_opts=() errf=$dir/error
 	if [ -n "$reuse" ]; then
+		# what the injector and the review say on stderr goes to a scratch file of the
+		# topology, copied into DIR/error only when not empty: no empty file to rm a cell
+		errf=$CTR_STATE/$prefix/cell.err
+		: >"$errf"
 		ctr_load_topology "$prefix"
-		ctr_reset_topology "$prefix" 2>"$dir/error" || { echo "resetting $prefix failed" >>"$dir/error"; exit 1; }
+		if [ "$CTR_WORKLOAD" = stream ]; then
+			# the injector kills what is left in the namespaces, first thing, and waits
+			for f in /run/netns/"$prefix"-*; do
+				[ -e "$f" ] && reset_opts+=(--reset-ns "${f##*/}")
+			done
+		else
+			ctr_reset_topology "$prefix" 2>"$dir/error" || { echo "resetting $prefix failed" >>"$dir/error"; exit 1; }
+		fi
 	else
 		ctr_topology_up "$prefix" "$workaround" "$dir/topology.env" "$dir/error"
 		up=$?
@@ -199,17 +218,23 @@ ctr_run_scenario() (
 		echo "kernel=$CTR_KERNEL"
 		echo "service=$SERVICE"
 		echo "prefix=$prefix"
-		echo "reused_topology=$([ -n "$reuse" ] && echo 1 || echo 0)"
+		[ -n "$reuse" ] && echo reused_topology=1 || echo reused_topology=0
 	} >"$dir/meta.kv"
-	# the workaround's rule counters, before: the evidence is what moved
+	# the workaround's rule counters, before: the evidence is what moved. On a reused
+	# topology, what the previous cell read after its injection (nothing ran since but
+	# its own end and this reset: two execs a node fewer)
 	declare -A wa_before=()
-	for ns in $NS_NODES; do
-		ctr_workaround_counter "$ns" "$WORKAROUND" "$BACKEND" "$FAMILY"
-		wa_before[$ns]=$REPLY
-	done
+	counters=$CTR_STATE/$prefix/counters
+	if [ -n "$reuse" ] && [ -s "$counters" ]; then
+		while IFS='=' read -r ns val; do wa_before[$ns]=$val; done <"$counters"
+	else
+		for ns in $NS_NODES; do
+			ctr_workaround_counter "$ns" "$WORKAROUND" "$BACKEND" "$FAMILY"
+			wa_before[$ns]=$REPLY
+		done
+	fi
 	if ctr_workload_server_start "$dir"; then
-		ctr_fault_point scenario.server
-		extra=()
+		extra=("${reset_opts[@]}" "${CTR_SERVER_OPTS[@]}")
 		for ns in $NS_NODES; do
 			[ "$ns" = "$NS_DNAT_NODE" ] || extra+=(--stat-ns "$ns")
 			[ -n "$reuse" ] && extra+=(--flush-ct "$ns")
@@ -225,7 +250,7 @@ ctr_run_scenario() (
 			--vip "$VIP_EP" --trigger "$trigger" --out "$dir" "${CTR_INJECT_OPTS[@]}" \
 			--flow-timeout $((3000 * ${CTR_TIME_SCALE:-1})) --settle $((1000 * ${CTR_TIME_SCALE:-1})) \
 			--quiet $((30 * ${CTR_TIME_SCALE:-1})) -- \
-			"${CTR_CLIENT_CMD[@]}" >"$dir/client.out" 2>>"$dir/error" &
+			"${CTR_CLIENT_CMD[@]}" >"$CTR_CLIENT_STDOUT" 2>>"$errf" &
 		inj_pid=$!
 		wait "$inj_pid" || rc=1
 		inj_pid=
@@ -235,8 +260,10 @@ ctr_run_scenario() (
 	ctr_now; t_inject=$REPLY
 	ctr_workload_finish "$dir"
 	# the workaround rule's counters say which node stopped the segment
+	[ -z "$reuse" ] || : >"$counters"
 	for ns in $NS_NODES; do
 		ctr_workaround_counter "$ns" "$WORKAROUND" "$BACKEND" "$FAMILY"
+		[ -z "$reuse" ] || echo "$ns=$REPLY" >>"$counters"
 		if [ "$REPLY" = - ] || [ "${wa_before[$ns]}" = - ]; then
 			[ "$REPLY" = - ] || echo "drop.$ns=$REPLY"
 		else
@@ -253,11 +280,16 @@ ctr_run_scenario() (
 		echo "time.teardown_ms=$((t1 - t_end))"
 		echo "duration_ms=$((t1 - t0))"
 	} >>"$dir/meta.kv"
-	"$CTR_BIN/ctreset-review" --verdict "$dir" --format kv >"$dir/verdict.kv" 2>>"$dir/error" || rc=1
+	# one review, both records (the json has no time.verdict_ms: it is written after)
+	"$CTR_BIN/ctreset-review" --verdict "$dir" --format kv --json-out "$dir/result.json" \
+		>"$dir/verdict.kv" 2>>"$errf" || rc=1
 	ctr_now
 	echo "time.verdict_ms=$((REPLY - t1))" >>"$dir/meta.kv"
-	"$CTR_BIN/ctreset-review" --verdict "$dir" --format json >"$dir/result.json" 2>>"$dir/error" || rc=1
-	[ -s "$dir/client.out" ] || rm -f "$dir/client.out"
-	[ -s "$dir/error" ] || rm -f "$dir/error"
+	[ ! -e "$dir/client.out" ] || [ -s "$dir/client.out" ] || rm -f "$dir/client.out"
+	if [ "$errf" != "$dir/error" ] && [ -s "$errf" ]; then
+		IFS= read -r -d '' line <"$errf"
+		printf '%s' "$line" >>"$dir/error"
+	fi
+	[ ! -e "$dir/error" ] || [ -s "$dir/error" ] || rm -f "$dir/error"
 	exit $rc
 )

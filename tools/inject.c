@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -43,6 +44,8 @@
 #define MAX_FLOWS 64
 #define MAX_STAT_NS 4
 #define MAX_BACKENDS 8
+#define MAX_RESET_NS 8
+#define MAX_SERVER_ARGS 32
 #define CT_POLL_MS 2
 
 /* captures: the client, the node, then one per backend (cap[CAP_BACKEND + k]) */
@@ -58,6 +61,10 @@ struct opts {
 	int n_stat_ns;
 	const char *flush_ns[MAX_STAT_NS];
 	int n_flush_ns;
+	const char *reset_ns[MAX_RESET_NS];
+	int n_reset_ns;
+	char *server_argv[MAX_SERVER_ARGS + 1]; /* run in the first backend namespace */
+	int n_server_args;
 	struct ctr_endpoint vip;
 	struct ctr_addr client_ip; /* family 0: the client interface's own address */
 	enum trigger trigger;
@@ -90,7 +97,7 @@ struct run {
 	/* what the settle phase has seen */
 	bool probe_left, probe_natted, client_rst, rst_at_backend;
 	unsigned leaks;
-	uint64_t t_start, t_ready, t_flow, t_inject, t_leak, t_last_event;
+	uint64_t t_start, t_reset, t_ready, t_flow, t_inject, t_leak, t_last_event;
 	const char *settled_by;
 	pid_t cmd_pid;
 	int cmd_status;
@@ -99,6 +106,11 @@ struct run {
 	uint64_t invalid_before[MAX_STAT_NS], invalid_after[MAX_STAT_NS];
 	bool invalid_ok[MAX_STAT_NS];
 	unsigned flushed[MAX_STAT_NS], flush_left[MAX_STAT_NS];
+	unsigned reset_killed[MAX_RESET_NS];
+	pid_t srv_pid;
+	int srv_status;
+	bool srv_exited, srv_stopped;
+	uint64_t t_server;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -151,7 +163,16 @@ static void usage(FILE *f)
 		"  --allow-host-netns   let them act on the host's namespace too (PID 1's, the\n"
 		"                       initial one, or the one ctreset-inject runs in): the\n"
 		"                       host's own table (refused otherwise, even with the above)\n"
-		"  --flow-timeout MS    bound for finding and learning the flow (default 3000)\n"
+		"  --reset-ns NS        first of all, SIGKILL every process in NS and wait until\n"
+		"                       they are gone (repeatable: a reused topology made as new;\n"
+		"                       inject.kv records how many)\n"
+		"  --server-arg ARG     one argument of the backend's server command (repeatable, in\n"
+		"                       order): started in the first --backend-ns once the captures\n"
+		"                       are live, before COMMAND; it must write a line to fd 3 once\n"
+		"                       it listens. Stopped with SIGTERM after COMMAND, and waited\n"
+		"                       for, so its record is on disk when the injector exits\n"
+		"  --flow-timeout MS    bound for finding and learning the flow, from COMMAND's\n"
+		"                       start (default 3000)\n"
 		"  --settle MS          bound for the outcome after injection (default 1000)\n"
 		"  --quiet MS           outcome is final after MS with nothing new (default 30)\n"
 		"  --capture-buffer KIB kernel ring per capture (default 1024; raise it for bulk\n"
@@ -207,6 +228,8 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"backend-if", required_argument, NULL, 'b'},
 		{"stat-ns", required_argument, NULL, 's'},
 		{"flush-ct", required_argument, NULL, 'X'},
+		{"reset-ns", required_argument, NULL, 'R'},
+		{"server-arg", required_argument, NULL, 'A'},
 		{"vip", required_argument, NULL, 'v'},
 		{"trigger", required_argument, NULL, 't'},
 		{"out", required_argument, NULL, 'o'},
@@ -218,8 +241,8 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"capture-filter", required_argument, NULL, 'P'},
 		{"delay", required_argument, NULL, 'D'},
 		{"wait-command", required_argument, NULL, 'W'},
-		{"allow-foreign-netns", no_argument, NULL, 'A'},
-		{"allow-host-netns", no_argument, NULL, 'H'},
+		{"allow-foreign-netns", no_argument, NULL, 0x100},
+		{"allow-host-netns", no_argument, NULL, 0x101},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -268,6 +291,16 @@ static void parse(int argc, char **argv, struct opts *o)
 				bad_arg(optarg, "too many --flush-ct");
 			o->flush_ns[o->n_flush_ns++] = optarg;
 			break;
+		case 'R':
+			if (o->n_reset_ns == MAX_RESET_NS)
+				bad_arg(optarg, "too many --reset-ns (at most 8)");
+			o->reset_ns[o->n_reset_ns++] = optarg;
+			break;
+		case 'A':
+			if (o->n_server_args == MAX_SERVER_ARGS)
+				bad_arg(optarg, "too many --server-arg (at most 32)");
+			o->server_argv[o->n_server_args++] = optarg;
+			break;
 		case 'v':
 			if (endpoint_parse(optarg, &o->vip) < 0)
 				bad_arg(optarg, "--vip expects IP:PORT or [IPv6]:PORT");
@@ -305,13 +338,17 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'W':
 			o->wait_cmd_ms = parse_ms(optarg, "--wait-command must be 1..60000");
 			break;
-		case 'A':
+		case 0x100: /* --allow-foreign-netns */
 			o->allow_ns |= NETNS_ALLOW_FOREIGN;
 			break;
-		case 'H':
+		case 0x101: /* --allow-host-netns */
 			o->allow_ns |= NETNS_ALLOW_HOST;
 			break;
 		case 'h':
+			/* the text is over a pipe buffer's worth of stdio: "--help | grep -q" must
+			 * not die of SIGPIPE after grep found its line (bench/load checks a
+			 * trigger that way, with pipefail) */
+			signal(SIGPIPE, SIG_IGN);
 			usage(stdout);
 			exit(CTR_EXIT_PASS);
 		default:
@@ -342,6 +379,10 @@ static void check_namespaces(const struct opts *o)
 
 	for (int i = 0; i < o->n_flush_ns; i++)
 		if (netns_check_owned(o->flush_ns[i], "flush the conntrack table of", o->allow_ns,
+				      &err) < 0)
+			die(CTR_EXIT_USAGE, err);
+	for (int i = 0; i < o->n_reset_ns; i++)
+		if (netns_check_owned(o->reset_ns[i], "kill every process (--reset-ns) in", o->allow_ns,
 				      &err) < 0)
 			die(CTR_EXIT_USAGE, err);
 	if (o->trigger == TRIGGER_CT_ENTRY_LOST &&
@@ -574,6 +615,168 @@ static void stop_command(struct run *r)
 		r->cmd_exited = true;
 }
 
+/* a process that still runs (a zombie's sockets are closed already) */
+static bool alive(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* --reset-ns: kills every process whose network namespace is one of them (as `ip netns
+ * pids` finds them: /proc/PID/ns/net is that namespace) and waits, bounded, until none
+ * runs. What ctr_reset_topology did with an ip exec, a kill and no wait. */
+static int reset_namespaces(struct run *r, char **err)
+{
+	struct stat want[MAX_RESET_NS];
+	pid_t killed[1024];
+	unsigned n_killed = 0;
+	uint64_t until;
+	struct dirent *de;
+	DIR *d;
+
+	struct stat host, self;
+	bool host_known;
+
+	/* never the host's namespace (PID 1's, when this process may see it), nor this
+	 * process's own: only a bench namespace, by name */
+	host_known = stat("/proc/1/ns/net", &host) == 0;
+	if (r->o->n_reset_ns && stat("/proc/self/ns/net", &self) < 0)
+		return err_errno(err, errno, "/proc/self/ns/net");
+	for (int i = 0; i < r->o->n_reset_ns; i++) {
+		const char *n = r->o->reset_ns[i];
+		char path[PATH_MAX];
+
+		if (strncmp(n, "ctr-", 4) || strchr(n, '/'))
+			return err_set(err, "--reset-ns %s: only a bench namespace (ctr-*) by name", n);
+		snprintf(path, sizeof(path), "/run/netns/%s", n);
+		if (stat(path, &want[i]) < 0)
+			return err_errno(err, errno, "namespace %s", path);
+		if ((host_known && want[i].st_dev == host.st_dev && want[i].st_ino == host.st_ino) ||
+		    (want[i].st_dev == self.st_dev && want[i].st_ino == self.st_ino))
+			return err_set(err, "--reset-ns %s is the host's namespace or the injector's own: refused", n);
+	}
+	d = opendir("/proc");
+	if (!d)
+		return err_errno(err, errno, "/proc");
+	while ((de = readdir(d))) {
+		char path[64], *end;
+		long pid = strtol(de->d_name, &end, 10);
+		struct stat st;
+
+		if (*end || pid <= 0 || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
+		if (stat(path, &st) < 0)
+			continue;
+		for (int i = 0; i < r->o->n_reset_ns; i++)
+			if (st.st_dev == want[i].st_dev && st.st_ino == want[i].st_ino) {
+				if (kill((pid_t)pid, SIGKILL) == 0 && n_killed < 1024)
+					killed[n_killed++] = (pid_t)pid;
+				r->reset_killed[i]++;
+				break;
+			}
+	}
+	closedir(d);
+	until = now_ms() + 2000;
+	for (unsigned k = 0; k < n_killed; k++)
+		while (alive(killed[k])) {
+			if (now_ms() >= until)
+				return err_set(err, "pid %d in a --reset-ns namespace survived SIGKILL for 2 s",
+					       (int)killed[k]);
+			poll(NULL, 0, 1);
+		}
+	return 0;
+}
+
+/* --server-arg: the backend's server, in the first backend namespace, as a child in a
+ * process group of its own; returns once it wrote its ready line on fd 3 */
+static int start_server(struct run *r, char **err)
+{
+	const struct opts *o = r->o;
+	int fd, pipefd[2], rc;
+	struct pollfd pfd;
+	char c;
+
+	if (!o->n_server_args)
+		return 0;
+	fd = netns_open(o->backend_ns[0], err);
+	if (fd < 0)
+		return -1;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		close(fd);
+		return err_errno(err, errno, "pipe");
+	}
+	r->srv_pid = fork();
+	if (r->srv_pid < 0) {
+		close(fd);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err_errno(err, errno, "fork");
+	}
+	if (r->srv_pid == 0) {
+		/* the ready pipe on fd 3, open across the exec (dup2 onto itself keeps CLOEXEC) */
+		if (netns_set(fd, o->backend_ns[0], NULL) < 0 ||
+		    (pipefd[1] == 3 ? fcntl(3, F_SETFD, 0) : dup2(pipefd[1], 3)) < 0)
+			_exit(127);
+		setpgid(0, 0);
+		execvp(o->server_argv[0], o->server_argv);
+		fprintf(stderr, "ctreset-inject: running %s: %s\n", o->server_argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fd);
+	close(pipefd[1]);
+	pfd = (struct pollfd){.fd = pipefd[0], .events = POLLIN};
+	do
+		rc = poll(&pfd, 1, 3000);
+	while (rc < 0 && errno == EINTR && !interrupted);
+	rc = rc > 0 && read(pipefd[0], &c, 1) == 1 ? 0
+	     : rc == 0 ? err_set(err, "the server (%s) did not listen within 3 s", o->server_argv[0])
+		       : err_set(err, "the server (%s) exited before it listened", o->server_argv[0]);
+	close(pipefd[0]);
+	r->t_server = now_ms();
+	return rc;
+}
+
+/* SIGTERM, then waits up to 2 s for it to write its record and exit (SIGKILL after) */
+static void stop_server(struct run *r)
+{
+	uint64_t until;
+
+	if (r->srv_pid <= 0 || r->srv_exited)
+		return;
+	if (waitpid(r->srv_pid, &r->srv_status, WNOHANG) == r->srv_pid) {
+		r->srv_exited = true;
+		return;
+	}
+	r->srv_stopped = true;
+	kill(r->srv_pid, SIGTERM);
+	until = now_ms() + 2000;
+	while (now_ms() < until) {
+		if (waitpid(r->srv_pid, &r->srv_status, WNOHANG) == r->srv_pid) {
+			r->srv_exited = true;
+			return;
+		}
+		poll(NULL, 0, 1);
+	}
+	kill(-r->srv_pid, SIGKILL);
+	kill(r->srv_pid, SIGKILL);
+	if (waitpid(r->srv_pid, &r->srv_status, 0) == r->srv_pid)
+		r->srv_exited = true;
+}
+
 /* empties the --flush-ct namespaces' conntrack tables; an entry a straggler of an earlier
  * run recreates at once is flushed again, a bounded number of times */
 static int flush_tables(struct run *r, char **err)
@@ -646,7 +849,9 @@ static int name_flow(struct run *r, char **err)
 
 static int find_flow(struct run *r, char **err)
 {
-	uint64_t deadline = r->t_start + r->o->flow_timeout_ms, last_ct = 0;
+	/* from the client's start: the reset, the captures and the server are not the flow's
+	 * time (a loaded machine once took 3 s to start the server, and the flow was there) */
+	uint64_t deadline = now_ms() + r->o->flow_timeout_ms, last_ct = 0;
 	const char *why = "no handshake to the backend captured";
 
 	while (!interrupted) {
@@ -840,6 +1045,7 @@ static int write_record(struct run *r, const char *error, char **err)
 		kvf(f, "outcome.leaked_at_client", "%u", r->leaks);
 		kvf(f, "outcome.client_rst", "%d", r->client_rst);
 		kvf(f, "outcome.rst_at_backend", "%d", r->rst_at_backend);
+		kvf(f, "time.reset_ms", "%llu", (unsigned long long)(r->t_reset - r->t_start));
 		kvf(f, "time.captures_ms", "%llu", (unsigned long long)(r->t_ready - r->t_start));
 		kvf(f, "time.flow_ms", "%llu", (unsigned long long)(r->t_flow - r->t_start));
 		kvf(f, "time.inject_ms", "%llu", (unsigned long long)(r->t_inject - r->t_start));
@@ -857,6 +1063,22 @@ static int write_record(struct run *r, const char *error, char **err)
 	}
 	if (o->n_backends > 1)
 		kvf(f, "backend.ns", "%s", r->flow ? o->backend_ns[r->bk] : "-");
+	for (int i = 0; i < o->n_reset_ns; i++) {
+		char key[300];
+
+		snprintf(key, sizeof(key), "reset_killed.%s", o->reset_ns[i]);
+		kvf(f, key, "%u", r->reset_killed[i]);
+	}
+	if (r->srv_pid > 0) {
+		if (r->srv_exited && WIFEXITED(r->srv_status))
+			kvf(f, "server.exit", "%d", WEXITSTATUS(r->srv_status));
+		else if (r->srv_exited && WIFSIGNALED(r->srv_status))
+			kvf(f, "server.exit", "signal %d", WTERMSIG(r->srv_status));
+		else
+			kvf(f, "server.exit", "unknown");
+		kvf(f, "server.stopped", "%d", r->srv_stopped);
+		kvf(f, "time.server_ms", "%llu", (unsigned long long)(r->t_server - r->t_start));
+	}
 	for (int i = 0; i < o->n_flush_ns; i++) {
 		char key[300];
 
@@ -915,8 +1137,11 @@ int main(int argc, char **argv)
 	if (r.home_fd < 0)
 		die(CTR_EXIT_FAIL, err);
 	r.t_start = now_ms();
-	if (flush_tables(&r, &err) == 0 && open_captures(&r, &err) == 0 &&
-	    (r.t_ready = now_ms(), start_command(&r, &err) == 0) && find_flow(&r, &err) == 0 &&
+	if (reset_namespaces(&r, &err) == 0 && flush_tables(&r, &err) == 0 &&
+	    (r.t_reset = now_ms(), open_captures(&r, &err) == 0) &&
+	    (r.t_ready = now_ms(), start_server(&r, &err) == 0) &&
+	    (!o.n_server_args || (fault_point("scenario.server"), 1)) &&
+	    start_command(&r, &err) == 0 && find_flow(&r, &err) == 0 &&
 	    (!o.delay_ms || follow(&r, &err) == 0)) {
 		read_invalid(&r, r.invalid_before);
 		fault_point("inject.flow");
@@ -929,6 +1154,7 @@ int main(int argc, char **argv)
 	}
 	netns_set(r.home_fd, "home", NULL);
 	stop_command(&r);
+	stop_server(&r);
 	/* drain what the last moments left in the capture buffers into the files: an nflog
 	 * capture hands over one netlink buffer per read, so read until nothing is left */
 	for (int i = 0; i < MAX_CAPS; i++)

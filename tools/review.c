@@ -42,7 +42,7 @@ struct evidence {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ctreset-review --verdict DIR [--format text|kv|json]\n"
+	fprintf(f, "usage: ctreset-review --verdict DIR [--format text|kv|json] [--json-out FILE]\n"
 		   "       ctreset-review [options] CAPTURE|DIR...\n"
 		   "\n"
 		   "Decides a bench scenario's verdict from the artifacts in DIR (client.pcap,\n"
@@ -56,6 +56,7 @@ static void usage(FILE *f)
 		   "                contradicts the rest (never a pass)\n"
 		   "\n"
 		   "  --format F    text (default), kv (key=value lines) or json (one object)\n"
+		   "  --json-out FILE  also write the json to FILE (one run, not two)\n"
 		   "  -h, --help    this text\n"
 		   "exit: 0 decided (any verdict), 1 artifacts unreadable, 2 usage\n"
 		   "\n"
@@ -545,6 +546,7 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{"verdict", required_argument, NULL, 'v'},
 		{"format", required_argument, NULL, 'f'},
+		{"json-out", required_argument, NULL, 'J'},
 		{"service", required_argument, NULL, 's'},
 		{"kernel-before-6.1", no_argument, NULL, OPT_BEFORE_61},
 		{"be-liberal", no_argument, NULL, OPT_LIBERAL},
@@ -560,6 +562,7 @@ int main(int argc, char **argv)
 	struct analysis_args args = {0};
 	struct evidence ev = {0};
 	enum format fmt = FMT_TEXT;
+	const char *json_out = NULL;
 	bool analysis_opt = false;
 	char *err = NULL, *end;
 	unsigned long v;
@@ -583,6 +586,9 @@ int main(int argc, char **argv)
 						"is text, kv or json\n", optarg);
 				return CTR_EXIT_USAGE;
 			}
+			break;
+		case 'J':
+			json_out = optarg;
 			break;
 		case 's':
 			if (svcmap_parse(&args.svc, optarg, &err) < 0)
@@ -644,6 +650,8 @@ int main(int argc, char **argv)
 		if (fmt == FMT_KV)
 			return bad_arg("kv", "--format kv is for --verdict; the analysis writes text "
 					     "or json");
+		if (json_out)
+			return bad_arg(json_out, "--json-out is for --verdict");
 		args.fmt = fmt;
 		args.inputs = argv + optind;
 		args.ninputs = argc - optind;
@@ -651,7 +659,7 @@ int main(int argc, char **argv)
 		svcmap_free(&args.svc);
 		return c;
 	}
-	if (optind != argc || analysis_opt) {
+	if (optind != argc || analysis_opt || (json_out && !ev.dir)) {
 		fprintf(stderr, "ctreset-review: %s (see --help)\n",
 			optind != argc ? "unexpected argument with --verdict"
 				       : "analysis options do not go with --verdict");
@@ -665,6 +673,9 @@ int main(int argc, char **argv)
 		print_kv(&ev);
 	else
 		print_json(&ev);
+	if (json_out && (fflush(stdout) != 0 || !freopen(json_out, "we", stdout) ||
+			 (print_json(&ev), fflush(stdout) != 0)))
+		die(CTR_EXIT_FAIL, (err_errno(&err, errno, "%s", json_out), err));
 	kv_free(&ev.meta);
 	kv_free(&ev.inject);
 	kv_free(&ev.server);

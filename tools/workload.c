@@ -50,6 +50,7 @@ struct opts {
 	unsigned chunk;
 	unsigned count; /* latency: connects to time */
 	bool daemon;
+	int ready_fd; /* server, sink: a line written here once listening; -1: none */
 };
 
 struct record {
@@ -97,6 +98,8 @@ static void usage(FILE *f)
 		"  --daemon         server, sink: return once listening, keep serving in the\n"
 		"                   background\n"
 		"  --pidfile FILE   write the serving process's pid\n"
+		"  --ready-fd FD    server, sink: write a line to FD (inherited open) once\n"
+		"                   listening, then close it (for a parent that waits on it)\n"
 		"  -h, --help       this text\n"
 		"exit: 0 connection ended as expected (stopped/closed/timeout), 1 reset or error,\n"
 		"      2 usage\n");
@@ -125,12 +128,14 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"interval", required_argument, NULL, 'i'}, {"chunk", required_argument, NULL, 'k'},
 		{"daemon", no_argument, NULL, 'd'},	    {"pidfile", required_argument, NULL, 'p'},
 		{"count", required_argument, NULL, 'n'},    {"help", no_argument, NULL, 'h'},
+		{"ready-fd", required_argument, NULL, 'R'},
 		{0},
 	};
 	const char *addr = NULL;
 	int c;
 
-	*o = (struct opts){.timeout_ms = 3000, .interval_ms = 5, .chunk = 1024, .count = 100};
+	*o = (struct opts){.timeout_ms = 3000, .interval_ms = 5, .chunk = 1024, .count = 100,
+			   .ready_fd = -1};
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
 		exit(CTR_EXIT_PASS);
@@ -183,6 +188,9 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'p':
 			o->pidfile = optarg;
 			break;
+		case 'R':
+			o->ready_fd = (int)parse_uint(optarg, "--ready-fd", 1023);
+			break;
 		case 'h':
 			usage(stdout);
 			exit(CTR_EXIT_PASS);
@@ -207,8 +215,9 @@ static void parse(int argc, char **argv, struct opts *o)
 			addr);
 		exit(CTR_EXIT_USAGE);
 	}
-	if (o->daemon && !o->server) {
-		fprintf(stderr, "ctreset-workload: --daemon is for server and sink\n");
+	if ((o->daemon || o->ready_fd >= 0) && !o->server) {
+		fprintf(stderr, "ctreset-workload: %s is for server and sink\n",
+			o->daemon ? "--daemon" : "--ready-fd");
 		exit(CTR_EXIT_USAGE);
 	}
 	if (!o->count) {
@@ -461,6 +470,14 @@ static int run_server(const struct opts *o, struct record *r, uint64_t start)
 		if (pid > 0)
 			_exit(CTR_EXIT_PASS); /* listening: the caller may connect now */
 		setsid();
+	}
+	if (o->ready_fd >= 0) {
+		/* listening: whoever waits on the pipe may let the client connect now */
+		if (write(o->ready_fd, "listening\n", 10) != 10) {
+			perror("ctreset-workload: --ready-fd");
+			return -1;
+		}
+		close(o->ready_fd);
 	}
 	if (o->pidfile) {
 		FILE *f = fopen(o->pidfile, "we");

@@ -33,7 +33,12 @@ ctr_kube_proxy_nft() {
 		read -r _ _ sn rest <<<"$i"
 		base=${sn%%:*}/tcp/${sn##*:}
 		keys+=("$base")
-		for ep in $rest; do keys+=("${base}__$ep"); done
+		# the endpoint's key is its chain name's tail: IP/PORT, an IPv6 IP's ":" as "."
+		for ep in $rest; do
+			epip=${ep%:*} epport=${ep##*:}
+			epip=${epip#[} epip=${epip%]}
+			keys+=("${base}__${epip//:/.}/$epport")
+		done
 	done
 	ctr_chain_hashes "${keys[@]}" || { ctr_log "hashing chain names failed"; return 1; }
 	hashes=("${CTR_HASHES[@]}")

@@ -46,7 +46,7 @@ ctr_extra_check() {
 # ctr_extra_table N MODE OUT: writes OUT, one dummy service a line, tab-separated:
 #   VIP PORT NAME EP1 EP2 SVCHASH EP1HASH EP2HASH
 # MODE iptables hashes "NAMEtcp" and "NAMEtcpEP" (kube-proxy's iptables proxier),
-# MODE nft "NS/NAME/tcp/PORT" and "NS/NAME/tcp/PORT__EP" (its nftables proxier).
+# MODE nft "NS/NAME/tcp/PORT" and "NS/NAME/tcp/PORT__IP/EPPORT" (its nftables proxier).
 ctr_extra_table() {
 	local n=$1 mode=$2 out=$3 work vbase ebase digest cache
 	ctr_ip4_to_int "${CTR_SERVICE_CIDR%/*}"
@@ -62,7 +62,7 @@ ctr_extra_table() {
 			name = "default/extra-" i ":http"
 			e1 = ip(eb + 2 * i) ":8080"; e2 = ip(eb + 2 * i + 1) ":8080"
 			print ip(vb + i) "\t80\t" name "\t" e1 "\t" e2 > "'"$work"'/svc"
-			if (mode == "nft") { base = "default/extra-" i "/tcp/http"; k0 = base; k1 = base "__" e1; k2 = base "__" e2 }
+			if (mode == "nft") { base = "default/extra-" i "/tcp/http"; k0 = base; k1 = base "__" e1; k2 = base "__" e2; sub(/:/, "/", k1); sub(/:/, "/", k2) }
 			else { k0 = name "tcp"; k1 = name "tcp" e1; k2 = name "tcp" e2 }
 			print k0; print k1; print k2
 		}

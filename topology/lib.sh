@@ -8,7 +8,10 @@
 # - Nothing here touches the root namespace's firewall or sysctls: every command names its
 #   namespace (ip -n NS / ip netns exec NS).
 
-CTR_TOP=${CTR_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+_d=${BASH_SOURCE[0]%/*}
+[ "$_d" = "${BASH_SOURCE[0]}" ] && _d=.
+CTR_TOP=${CTR_TOP:-$(cd "$_d/.." && pwd)} # (no dirname exec: every script sources this)
+unset _d
 CTR_STATE=${CTR_STATE:-/run/ctreset}
 CTR_BIN=${CTR_BIN:-$CTR_TOP/build}
 
@@ -234,19 +237,21 @@ ctr_claim() {
 		ctr_pid_start "$2" || return 1
 		owner="$2 $REPLY"
 	fi
-	mkdir -p "$CTR_STATE" || return 1
+	[ -d "$CTR_STATE" ] || mkdir -p "$CTR_STATE" || return 1
 	if [ -d "$dir" ]; then
 		echo "$owner" >"$dir/owner.tmp" && mv -f "$dir/owner.tmp" "$dir/owner"
 		return
 	fi
-	tmp=$(mktemp -d "$CTR_STATE/.claim.XXXXXX") || return 1
-	chmod 755 "$tmp" && echo "$owner" >"$tmp/owner" && mv -T "$tmp" "$dir" || { rm -rf "$tmp"; return 1; }
+	# two execs, not four (mktemp and chmod): a name of this shell's own, mode at mkdir
+	tmp=$CTR_STATE/.claim.$BASHPID.$RANDOM$RANDOM
+	mkdir -m 755 "$tmp" || return 1
+	echo "$owner" >"$tmp/owner" && mv -T "$tmp" "$dir" || { rm -rf "$tmp"; return 1; }
 }
 
 # true when the run that made PREFIX is gone
 ctr_prefix_dead() {
 	local owner pid start
-	owner=$(cat "$CTR_STATE/$1/owner" 2>/dev/null) || return 0
+	{ read -r owner <"$CTR_STATE/$1/owner"; } 2>/dev/null || return 0
 	[ "$owner" = manual ] && return 1
 	read -r pid start <<<"$owner"
 	[ -n "$pid" ] && ctr_pid_start "$pid" && [ "$REPLY" = "$start" ] && return 1
@@ -265,16 +270,19 @@ ctr_prefix_namespaces() {
 # removes every namespace of PREFIX, the processes in them first (a process keeps a
 # deleted namespace alive), then its state. One ip call lists the pids, one deletes.
 ctr_destroy_prefix() {
-	local ns=() f pids
+	local ns=() f pids batch
 	for f in /run/netns/"$1"-*; do
 		[ -e "$f" ] && ns+=("${f##*/}")
 	done
 	if [ ${#ns[@]} -gt 0 ]; then
-		pids=$(printf 'netns pids %s\n' "${ns[@]}" | ip -force -batch - 2>/dev/null)
+		# here-strings, not pipes: no fork for printf
+		printf -v batch 'netns pids %s\n' "${ns[@]}"
+		pids=$(ip -force -batch - <<<"$batch" 2>/dev/null)
 		# shellcheck disable=SC2086
 		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 		ctr_fault_point teardown.namespaces
-		printf 'netns del %s\n' "${ns[@]}" | ip -force -batch - 2>/dev/null
+		printf -v batch 'netns del %s\n' "${ns[@]}"
+		ip -force -batch - <<<"$batch" 2>/dev/null
 	fi
 	ctr_fault_point teardown.state
 	rm -rf "${CTR_STATE:?}/$1"
@@ -284,11 +292,27 @@ ctr_destroy_prefix() {
 # removes the scratch left by a run killed in the middle of a claim or a hashing (older
 # than a minute: a live one is done with it in milliseconds).
 ctr_reap() {
-	local p reaped=0
-	[ -d "$CTR_STATE" ] && find "$CTR_STATE" -mindepth 1 -maxdepth 1 \( -name '.claim.*' -o -name 'hash.*' \) \
-		-mmin +1 -exec rm -rf {} + 2>/dev/null
-	for p in $( (ip netns list 2>/dev/null | awk '{print $1}' | grep -oE '^ctr-[0-9a-f]{6}'; ls "$CTR_STATE" 2>/dev/null) | sort -u); do
-		ctr_valid_prefix "$p" || continue
+	local p f reaped=0
+	local -A seen=()
+	# (find only when there is scratch at all: usually none, and no exec)
+	for f in "$CTR_STATE"/.claim.* "$CTR_STATE"/hash.*; do
+		[ -e "$f" ] || continue
+		find "$CTR_STATE" -mindepth 1 -maxdepth 1 \( -name '.claim.*' -o -name 'hash.*' \) \
+			-mmin +1 -exec rm -rf {} + 2>/dev/null
+		break
+	done
+	# the prefixes of every bench namespace (ip netns keeps them as files in /run/netns)
+	# and every state directory, each once, without ip, awk, grep, ls or sort
+	for f in /run/netns/ctr-*; do
+		p=${f##*/}
+		p=${p:0:10}
+		[ -e "$f" ] && ctr_valid_prefix "$p" && seen[$p]=1
+	done
+	for f in "$CTR_STATE"/ctr-*; do
+		p=${f##*/}
+		[ -e "$f" ] && ctr_valid_prefix "$p" && seen[$p]=1
+	done
+	for p in "${!seen[@]}"; do
 		if [ "${1:-}" = all ] || ctr_prefix_dead "$p"; then
 			# a fault point is armed for the run's own teardown, not for its reaper's
 			CTR_FAULT_AT= ctr_destroy_prefix "$p"
@@ -315,8 +339,7 @@ ctr_sysctl() {
 # state file of a topology
 ctr_topology_env() { echo "$CTR_STATE/$1/topology.env"; }
 ctr_load_topology() {
-	local f
-	f=$(ctr_topology_env "$1")
+	local f=$CTR_STATE/$1/topology.env # ctr_topology_env, without a fork
 	[ -r "$f" ] || ctr_die "$CTR_EXIT_FAIL" "no topology with prefix '$1' (no $f)"
 	# shellcheck disable=SC1090
 	. "$f"

@@ -2,9 +2,12 @@
 # Integration test helpers: one PASS/FAIL/SKIP line per check, kselftest exit codes.
 . "${BASH_SOURCE[0]%/*}/../../bench/lib.sh"
 
-T_FAILS=0 T_PASSES=0
+T_FAILS=0 T_PASSES=0 T_SKIPS=0
 t_pass() { printf 'PASS: %s\n' "$*"; T_PASSES=$((T_PASSES + 1)); }
 t_fail() { printf 'FAIL: %s\n' "$*"; T_FAILS=$((T_FAILS + 1)); }
+# t_skip WHAT: REASON: a group of checks that did not run, and why. The runner counts
+# each such line and a run with one is not green unless CTR_ALLOW_SKIP=1.
+t_skip() { printf 'SKIP: %s\n' "$*"; T_SKIPS=$((T_SKIPS + 1)); }
 # t_check DESCRIPTION EXPECTED ACTUAL [STATE...]: on mismatch prints both and the state
 t_check() {
 	local what=$1 want=$2 got=$3
@@ -13,19 +16,26 @@ t_check() {
 		t_pass "$what"
 	else
 		t_fail "$what: expected '$want', found '$got'"
-		[ $# -gt 0 ] && printf '  %s\n' "$@"
+		[ $# -gt 0 ] && printf '%s\n' "$@" | sed 's/^/  /'
 	fi
+	return 0
 }
 t_done() {
 	if [ "$T_FAILS" -gt 0 ]; then exit "$CTR_EXIT_FAIL"; fi
-	[ "$T_PASSES" -gt 0 ] || { echo "FAIL: no check ran"; exit "$CTR_EXIT_FAIL"; }
+	if [ "$T_PASSES" -eq 0 ]; then
+		[ "$T_SKIPS" -gt 0 ] && exit "$CTR_EXIT_SKIP"
+		echo "FAIL: no check ran"
+		exit "$CTR_EXIT_FAIL"
+	fi
 	exit "$CTR_EXIT_PASS"
 }
 t_require_root() { [ "$EUID" -eq 0 ] || ctr_skip "needs root (network namespaces, netfilter)"; }
 
 # The host state a run must leave as it found it: the root namespace's firewall (every
-# backend), links, conntrack/forwarding sysctls, and the namespaces of ctreset runs that
-# are not alive (a live run of someone else is not ours to judge).
+# backend), links, addresses, routes (every table, both families), the sysctls a run
+# could touch, and the namespaces of ctreset runs that are not alive (a live run of
+# someone else is not ours to judge). Lifetimes and expiry timers, which count down by
+# themselves, are left out.
 t_host_state() {
 	local s p ns
 	echo "## netns"
@@ -51,6 +61,10 @@ t_host_state() {
 	done
 	echo "## links"
 	ip -o link show | sed 's/^[0-9]*: //; s/ qlen.*//; s/link\/ether [0-9a-f:]*//'
+	echo "## addresses"
+	ip -o addr show | sed 's/^[0-9]*: //; s/\\ *valid_lft.*//'
+	echo "## routes"
+	{ ip -4 route show table all; ip -6 route show table all; } | sed 's/ expires [0-9]*sec//; s/ age [0-9.]*sec//'
 	for s in iptables-save iptables-legacy-save ip6tables-save ip6tables-legacy-save; do
 		command -v "$s" >/dev/null 2>&1 || continue
 		echo "## $s"
@@ -61,7 +75,35 @@ t_host_state() {
 	echo "## sysctl"
 	for s in net/netfilter/nf_conntrack_tcp_be_liberal net/netfilter/nf_conntrack_tcp_loose \
 		net/netfilter/nf_conntrack_tcp_ignore_invalid_rst net/ipv4/ip_forward \
-		net/ipv6/conf/all/forwarding net/bridge/bridge-nf-call-iptables; do
+		net/ipv6/conf/all/forwarding net/bridge/bridge-nf-call-iptables \
+		net/bridge/bridge-nf-call-ip6tables net/bridge/bridge-nf-call-arptables; do
 		[ -r "/proc/sys/$s" ] && echo "$s=$(cat "/proc/sys/$s")"
 	done
+}
+
+# t_host_compare WHAT BEFORE [PREFIX...]: one check that the host is as t_host_state wrote
+# BEFORE, taken now, with nothing reaped first. Other people's runs create and remove
+# ctr-* namespaces at any moment, so those lines are judged by prefix instead: each PREFIX
+# (our runs') must have no namespace and no state left. A difference gone a second later
+# was another run caught mid-change: three tries.
+t_host_compare() {
+	local what=$1 before=$2 try p ns d
+	shift 2
+	for try in 1 2 3; do
+		d=$(diff --unchanged-line-format= --old-line-format='-%L' --new-line-format='+%L' \
+			"$before" <(t_host_state) | grep -v '^[-+]ctr-')
+		for p in "$@"; do
+			for ns in $(ctr_prefix_namespaces "$p"); do d+=$'\n'"+$ns (namespace left by our run)"; done
+			[ -e "$CTR_STATE/$p" ] && d+=$'\n'"+$CTR_STATE/$p (state left by our run)"
+		done
+		d=$(sed '/^$/d' <<<"$d")
+		[ -z "$d" ] && break
+		[ $try -lt 3 ] && sleep 1
+	done
+	if [ -z "$d" ]; then
+		t_pass "host state unchanged $what"
+	else
+		t_fail "host state changed $what"
+		sed 's/^/  /' <<<"$d"
+	fi
 }

@@ -6,6 +6,7 @@ set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
 ctr_http_require
+ctr_require_cmd xmllint
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -34,6 +35,11 @@ t_check "be-liberal: every download complete and intact" "${lib[attempted]:-x}" 
 t_check "the report has a row per workaround" 2 "$(grep -cE '^(none|be-liberal) ' "$run/report.txt")"
 if command -v gnuplot >/dev/null 2>&1; then
 	t_check "the plot is written (svg, png)" "1 1" "$([ -s "$run/resets.svg" ] && echo 1) $([ -s "$run/resets.png" ] && echo 1)"
+	t_check "the SVG plot is well-formed (xmllint)" "0 svg" \
+		"$(xmllint --noout "$run/resets.svg" 2>&1 >/dev/null; echo $?) $(xmllint --xpath 'local-name(/*)' "$run/resets.svg" 2>/dev/null)"
+	t_check "the PNG plot starts with PNG's signature" 89504e470d0a1a0a "$(head -c 8 "$run/resets.png" | od -An -tx1 | tr -d ' \n')"
+else
+	t_skip "bench/load's plot: no gnuplot (Debian package gnuplot-nox)"
 fi
 t_check "the payload is removed" "" "$(ls "$run/payload" 2>/dev/null)"
 t_check "no process of the run left" "" "$(pgrep -a -f "$out" || true)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The regression matrix on a representative subset (every trigger, every topology, every
-# backend and both families appear; the full matrix is `make matrix`): zero unexpected
+# The regression matrix on a representative subset (every trigger under every workaround
+# live, every topology, every backend and both families appear; the full matrix is
+# `make matrix`): zero unexpected
 # cells, TAP that prove accepts, JUnit XML that xmllint parses, a JSON report with every
 # cell; the kube-proxy-drop cell on the nft backend is a SKIP with its reason; and cells on
 # a reused, reset topology decide as cells on fresh ones (the reset leaves nothing behind).
@@ -38,13 +39,38 @@ t_check "cross-node kube-proxy-drop: node B's rule dropped seq-above" 1 \
 t_check "same-node kube-proxy-drop: node A's rule dropped seq-above" 1 \
 	"$(jq -r '[.results[] | select(.topology == "same-node" and .backend == "iptables-legacy" and .family == "ipv6" and .trigger == "seq-above" and .workaround == "kube-proxy-drop") | .drop_counter | to_entries[] | select(.key | endswith("-nodeA")) | .value] | .[0]' "$out/a.json")"
 
+# every trigger under every workaround, live, on one group (42 cells): each workaround,
+# those that help and those that cannot, against each trigger the oracle knows
+"$M" --trigger seq-above,seq-below,ack-above,ack-below,bad-flags,small-overshoot,ct-entry-lost \
+	--workaround none,kube-proxy-drop,input-drop,nft-invalid-drop,be-liberal,ignore-invalid-rst \
+	--topology cross-node --backend iptables-nft --family 4 --out "$out/all" --json "$out/all.json" \
+	--tap "$out/all.tap" >"$out/all.txt" 2>&1
+t_check "every trigger x workaround: no unexpected cell" 0 $? "$(sed -n '/UNEXPECTED/,$p' "$out/all.txt" | head -30)"
+t_check "...prove accepts its TAP" 0 "$(prove -e cat "$out/all.tap" >/dev/null 2>&1; echo $?)"
+for t in seq-above seq-below ack-above ack-below bad-flags small-overshoot ct-entry-lost; do
+	t_check "live: $t ran under all 6 workarounds" 6 \
+		"$(jq --arg t "$t" '[.results[] | select(.trigger == $t and .status == "pass" and (.observed | IN("reset", "leak", "clean")))] | length' "$out/all.json")"
+done
+for w in none kube-proxy-drop input-drop nft-invalid-drop be-liberal ignore-invalid-rst; do
+	t_check "live: $w ran against all 7 triggers" 7 \
+		"$(jq --arg w "$w" '[.results[] | select(.workaround == $w and .status == "pass")] | length' "$out/all.json")"
+done
+# the workarounds that help do their work: each stops seq-above
+t_check "live: seq-above under none, kube-proxy-drop, nft-invalid-drop, be-liberal" "reset clean clean clean" \
+	"$(for w in none kube-proxy-drop nft-invalid-drop be-liberal; do jq -r --arg w "$w" '.results[] | select(.trigger == "seq-above" and .workaround == $w) | .observed' "$out/all.json"; done | tr '\n' ' ' | sed 's/ $//')"
+
 # 2. an unexpected cell fails the run and is listed: an oracle that expects the opposite
 sed 's/^seq-above\t\*\t\*\t\*\t\*\treset\t/seq-above\t*\t*\t*\t*\tclean\t/' "$CTR_TOP/bench/matrix.expect" >"$out/wrong.expect"
-"$M" --expect "$out/wrong.expect" --trigger seq-above --workaround none --topology cross-node \
-	--backend iptables-nft --family 4 --out "$out/w" --junit "$out/w.xml" >"$out/w.txt" 2>&1
+"$M" --expect "$out/wrong.expect" --trigger seq-above,seq-below --workaround none --topology cross-node \
+	--backend iptables-nft --family 4 --out "$out/w" --junit "$out/w.xml" --tap "$out/w.tap" >"$out/w.txt" 2>&1
 t_check "a wrong expectation fails the run" 1 $?
 t_check "...and lists the cell with its pcaps" 1 "$(grep -c 'seq-above/none: expected clean, observed reset' "$out/w.txt")" "$(cat "$out/w.txt")"
-t_check "...with a JUnit failure" 1 "$(xmllint --xpath 'count(//testcase/failure)' "$out/w.xml")"
+t_check "...with a JUnit failure (xmllint), the other cell passing" "1 2" \
+	"$(xmllint --xpath 'count(//testcase/failure)' "$out/w.xml") $(xmllint --xpath 'count(//testcase)' "$out/w.xml")"
+t_check "...and a JUnit failure count in its suite" 1 "$(xmllint --xpath 'string(//testsuite/@failures)' "$out/w.xml")"
+prove -e cat "$out/w.tap" >"$out/wprove.txt" 2>&1
+t_check "...whose TAP prove reads as failed" 1 "$(($? != 0))" "$(cat "$out/wprove.txt")"
+t_check "...one test of two failed, says prove" 1 "$(grep -cE 'Failed 1/2 subtests' "$out/wprove.txt")" "$(cat "$out/wprove.txt")"
 
 # 3. reuse: the same cells on one topology reset between cells, against fresh topologies
 for mode in reuse fresh; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The default scenarios on this kernel: every verdict as bench/scenarios expects, the
-# JSON report complete, the artifacts there.
+# JSON report complete, the artifacts there; a wrong or inconclusive verdict fails the
+# run; the soak's JSON parses.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
@@ -29,9 +30,38 @@ while IFS=$'\t' read -r name expected observed crst breset leaked; do
 	clean) t_check "$name: nothing leaked" "0 false" "$leaked $breset" ;;
 	esac
 done < <(jq -r '.results[] | [.scenario, .expected, .observed, .client_rst, .backend_reset, .leaked_packets] | @tsv' "$json")
-missing=0
+missing=0 named=0
 for p in $(jq -r '.results[].pcaps[]' "$json"); do
+	named=$((named + 1))
 	[ -s "$p" ] || { missing=$((missing + 1)); echo "  missing: $p"; }
 done
+t_check "every result names its three pcaps (client, node, backend)" "$((3 * n))" "$named"
 t_check "every pcap named in the report exists" 0 "$missing"
+
+# a wrong verdict fails the run: the expectations of a kernel before 6.1 (seq-below
+# resets there) against this kernel's clean seq-below
+if ctr_version_ge "$(uname -r)" 6.1; then
+	CTR_KERNEL=5.10 "$CTR_TOP/bench/repro" --scenario seq-below --out "$out/wrong" --json "$out/wrong.json" >"$out/wrong.txt" 2>&1
+	t_check "a wrong verdict: bench/repro exits 1" 1 $? "$(cat "$out/wrong.txt")"
+	t_check "...and reports it" "reset clean" "$(jq -r '.results[0] | "\(.expected) \(.observed)"' "$out/wrong.json")"
+	t_check "...on the table" 1 "$(grep -c '^FAIL: 1 of 1 scenarios not as expected' "$out/wrong.txt")" "$(cat "$out/wrong.txt")"
+else
+	t_skip "a wrong verdict: needs a kernel >= 6.1 (this test's oracle is the pre-6.1 expectation)"
+fi
+
+# an inconclusive run fails too: the injector, with a capture filter that matches nothing
+# of the flow (a real option of it), never learns the flow nor sends its event
+mkdir "$out/bin"
+ln -s "$CTR_BIN/ctreset-review" "$CTR_BIN/ctreset-workload" "$out/bin/"
+printf '#!/bin/sh\nexec "%s/ctreset-inject" --capture-filter "tcp port 1" "$@"\n' "$CTR_BIN" >"$out/bin/ctreset-inject"
+chmod 755 "$out/bin/ctreset-inject"
+CTR_BIN=$out/bin "$CTR_TOP/bench/repro" --scenario seq-above --out "$out/inc" --json "$out/inc.json" >"$out/inc.txt" 2>&1
+t_check "an inconclusive run: bench/repro exits 1" 1 $? "$(cat "$out/inc.txt")"
+t_check "...and reports it" "reset inconclusive" "$(jq -r '.results[0] | "\(.expected) \(.observed)"' "$out/inc.json")"
+
+# the soak's JSON summary, one pair, through jq
+"$CTR_TOP/bench/soak" --pairs 1 --out "$out/soak" --json "$out/soak.json" >"$out/soak.txt" 2>&1
+t_check "bench/soak --pairs 1 passes" 0 $? "$(cat "$out/soak.txt")"
+t_check "...its JSON parses (jq) and counts one pair, nothing wrong" "1 0 0 0" \
+	"$(jq -r '"\(.pairs) \(.wrong) \(.inconclusive) \(.missing)"' "$out/soak.json" 2>&1)"
 t_done

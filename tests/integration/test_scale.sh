@@ -6,6 +6,7 @@
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
+ctr_require_cmd jq xmllint
 . "$CTR_TOP/topology/kube-proxy.sh"
 . "$CTR_TOP/topology/kube-proxy-nft.sh"
 
@@ -21,7 +22,8 @@ IFS=$'\t' read -r _ _ name ep1 ep2 h0 h1 h2 < <(sed -n 3p "$out/t")
 ctr_chain_hashes "${name}tcp" "${name}tcp$ep1" "${name}tcp$ep2"
 t_check "bulk chain hashes = per-key hashes (iptables keys)" "${CTR_HASHES[*]}" "$h0 $h1 $h2"
 IFS=$'\t' read -r _ _ _ ep1 _ h0 h1 _ < <(sed -n 2p "$out/n")
-ctr_chain_hashes "default/extra-1/tcp/http" "default/extra-1/tcp/http__$ep1"
+# kube-proxy's nftables endpoint key writes the endpoint IP/PORT (its chain name's tail)
+ctr_chain_hashes "default/extra-1/tcp/http" "default/extra-1/tcp/http__${ep1/:/\/}"
 t_check "bulk chain hashes = per-key hashes (nftables keys)" "${CTR_HASHES[0]} ${CTR_HASHES[1]}" "$h0 $h1"
 
 CTR_EXTRA_SERVICES=$N "$CTR_TOP/topology/up" --prefix "$p" >"$out/env"
@@ -51,7 +53,7 @@ if command -v nft >/dev/null 2>&1; then
 		"$(ip netns exec "$p-nft" nft -j list map ip kube-proxy service-ips | jq '.nftables[1].map.elem | length')"
 	ctr_destroy_prefix "$p"
 else
-	echo "SKIP: nftables ruleset check: no nft command"
+	t_skip "nftables ruleset of $N + 1 services: no nft command (Debian package nftables)"
 fi
 
 # the benchmark itself, small: figures for both backends, a plot, the verdicts at N=100
@@ -64,6 +66,11 @@ for b in iptables nft; do
 		"$(awk -F'\t' -v b=$b '$1 == b && $2 == 100 {print $12, $13}' "$tsv")" "$err"
 done
 if command -v gnuplot >/dev/null 2>&1; then
-	t_check "the plot is there" 1 "$([ -s "$(dirname "$tsv")/latency.svg" ] && echo 1)"
+	svg=$(dirname "$tsv")/latency.svg
+	t_check "the plot is there" 1 "$([ -s "$svg" ] && echo 1)"
+	t_check "the plot is well-formed SVG (xmllint)" "0 svg" \
+		"$(xmllint --noout "$svg" 2>&1 >/dev/null; echo $?) $(xmllint --xpath 'local-name(/*)' "$svg" 2>/dev/null)"
+else
+	t_skip "bench/scale's plot: no gnuplot (Debian package gnuplot-nox)"
 fi
 t_done

@@ -8,6 +8,21 @@ t_require_root
 T=$CTR_TOP/topology
 p=$(ctr_new_prefix)
 trap 'ctr_destroy_prefix "$p"' EXIT
+# every link of the root namespace, by name (a bench link must never land there)
+root_links() { ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort | tr '\n' ' '; }
+links_before=$(root_links)
+
+# chain names against known answers from kube-proxy's own tests (kubernetes
+# pkg/proxy/iptables/proxier_test.go and pkg/proxy/nftables/proxier_test.go: service
+# ns1/svc1, port p80, TCP, endpoint 10.180.0.1:80 or [fd00:10:180::1]:80)
+. "$CTR_TOP/topology/kube-proxy.sh"
+. "$CTR_TOP/topology/kube-proxy-nft.sh"
+t_check "iptables chain names are kube-proxy's" "KUBE-SVC-XPGD46QRK7WJZT7O KUBE-SEP-SXIVWICOYRO3J4NJ" \
+	"$(ctr_kube_proxy_rules 10.20.30.41 80 10.0.0.0/24 ns1/svc1:p80 10.180.0.1:80 | sed -n 's/^:\(KUBE-S[VE][CP]-[A-Z0-9]*\) .*/\1/p' | tr '\n' ' ' | sed 's/ $//')"
+t_check "nftables chain names are kube-proxy's (IPv4)" "service-ULMVA6XW-ns1/svc1/tcp/p80 endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80" \
+	"$(ctr_kube_proxy_nft 172.30.0.41 80 10.0.0.0/8 ns1/svc1:p80 10.180.0.1:80 | sed -n 's/^\tchain \([a-z]*-[A-Z0-9]\{8\}-[^ ]*\) {$/\1/p' | tr '\n' ' ' | sed 's/ $//')"
+t_check "nftables chain names are kube-proxy's (IPv6)" "service-ULMVA6XW-ns1/svc1/tcp/p80 endpoint-ZVRFLKHO-ns1/svc1/tcp/p80__fd00.10.180..1/80" \
+	"$(ctr_kube_proxy_nft fd00:172:30::41 80 fd00:10::/64 ns1/svc1:p80 '[fd00:10:180::1]:80' | sed -n 's/^\tchain \([a-z]*-[A-Z0-9]\{8\}-[^ ]*\) {$/\1/p' | tr '\n' ' ' | sed 's/ $//')"
 
 out=$("$T/up" --prefix "$p")
 t_check "up succeeds" 0 $?
@@ -20,7 +35,7 @@ t_check "DNAT for the VIP in node A" 1 \
 	"$(ip netns exec "$p-nodeA" iptables-save -t nat | grep -c -- '-j DNAT --to-destination 198.18.2.10:8080')"
 t_check "KUBE-FORWARD jumped from FORWARD" 1 \
 	"$(ip netns exec "$p-nodeB" iptables -S FORWARD | grep -c -- '-j KUBE-FORWARD')"
-t_check "no link made in the root namespace" "" "$(ip -o link show | grep -E 'veth-pod|wire0|cbr0')"
+t_check "no link made in the root namespace (all links compared)" "$links_before" "$(root_links)"
 
 again=$("$T/up" --prefix "$p")
 t_check "up again on the same topology succeeds" 0 $?

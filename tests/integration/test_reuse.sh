@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The matrix's shared topology, cell after cell (ctr_run_scenario with CTR_REUSE_PREFIX),
+# as the speed work left it: the injector starts the stream server and stops it (its
+# record is on disk when the cell ends, nothing of the workload is left in the
+# namespaces), kills what a previous cell left there (--reset-ns: planted sleeps in the
+# client pod and in node B, dead after the next cell, counted in inject.kv), and the rule
+# counters of a cell are its own although "before" is the previous cell's "after"
+# (seq-above then seq-below with kube-proxy-drop: node B's rule moved by 1, then by 0).
+set -uo pipefail
+. "${BASH_SOURCE[0]%/*}/lib.sh"
+t_require_root
+ctr_require_tools
+
+out=$(mktemp -d)
+prefix=$(ctr_new_prefix)
+sleeps=()
+cleanup() {
+	[ ${#sleeps[@]} -gt 0 ] && kill -9 "${sleeps[@]}" 2>/dev/null
+	ctr_destroy_prefix "$prefix"
+	rm -rf "$out"
+}
+trap cleanup EXIT
+alive() { local s; { read -r s <"/proc/$1/stat"; } 2>/dev/null && [[ ${s##*) } != [ZX]* ]]; }
+ns_pids() { ctr_prefix_namespaces "$1" | sed 's/^/netns pids /' | ip -force -batch - 2>/dev/null | tr '\n' ' '; }
+
+ctr_topology_up "$prefix" kube-proxy-drop "$out/topology.env" "$out/up.err" ||
+	{ t_fail "topology up" "$(cat "$out/up.err")"; t_done; }
+export CTR_REUSE_PREFIX=$prefix CTR_WORKLOAD=stream
+
+cell() { # TRIGGER EXPECTED
+	ctr_run_scenario "$out/$1" "reuse/$1" "$1" kube-proxy-drop "$2" "test" 2>"$out/$1.stderr"
+	t_check "$1: the cell completed" 0 $? "$(cat "$out/$1/error" "$out/$1.stderr" 2>/dev/null)"
+	t_check "$1: verdict" "$2" "$(sed -n 's/^observed=//p' "$out/$1/verdict.kv")" "$(cat "$out/$1/verdict.kv")"
+	t_check "$1: the server's record was written before the cell ended" 1 "$([ -s "$out/$1/server.kv" ] && echo 1)"
+	t_check "$1: the injector waited for the server it started" "0 0" \
+		"$(sed -n 's/^server.exit=//p' "$out/$1/inject.kv") $(grep -c '^end=timeout' "$out/$1/server.kv")"
+	t_check "$1: nothing of the workload is left in the namespaces" "" "$(ns_pids "$prefix")"
+	t_check "$1: one review made both records" 1 "$([ -s "$out/$1/verdict.kv" ] && [ -s "$out/$1/result.json" ] && echo 1)"
+	t_check "$1: no error file" "" "$(ls "$out/$1/error" 2>/dev/null)"
+}
+
+cell seq-above clean
+t_check "seq-above: node B's DROP rule moved by 1, node A's by 0" "1 0" \
+	"$(sed -n "s/^drop\.$prefix-nodeB=//p" "$out/seq-above/meta.kv") $(sed -n "s/^drop\.$prefix-nodeA=//p" "$out/seq-above/meta.kv")"
+
+# what a crashed cell could leave behind: a process in the client pod and one in node B
+for ns in client nodeB; do
+	nsenter --net="/run/netns/$prefix-$ns" sleep 30 &
+	sleeps+=($!)
+done
+ctr_busywait 2000 test -n "$(ns_pids "$prefix")"
+t_check "two planted processes in the namespaces" 2 "$(wc -w <<<"$(ns_pids "$prefix")")"
+
+cell seq-below clean
+t_check "seq-below: the planted processes were killed before the cell" "" \
+	"$(for p in "${sleeps[@]}"; do alive "$p" && echo "$p"; done)"
+t_check "seq-below: inject.kv counts them per namespace" "1 1 0 0" \
+	"$(for ns in client nodeB nodeA backend; do sed -n "s/^reset_killed\.$prefix-$ns=//p" "$out/seq-below/inject.kv"; done | tr '\n' ' ' | sed 's/ $//')"
+t_check "seq-below: its own counters (before = seq-above's after): node B's rule moved by 0" 0 \
+	"$(sed -n "s/^drop\.$prefix-nodeB=//p" "$out/seq-below/meta.kv")"
+t_done
