@@ -1100,7 +1100,7 @@ static void stop_events(struct run *r)
 
 	if (r->ev_pid <= 0)
 		return;
-	usleep(20000); /* the last DESTROY event */
+	usleep(100000); /* conntrack -E reads the last events (a loaded machine is slow) */
 	kill(r->ev_pid, SIGTERM);
 	while (waitpid(r->ev_pid, NULL, 0) < 0 && errno == EINTR)
 		;
