@@ -5,7 +5,8 @@
 # that do and do not help, on the cross-node topology; the evidence that the reset came
 # from the workload's own traffic (conntrack's NEW event for the backend's segment, no
 # probe in any capture); bad input (a timeout out of range is a usage error); a flow that
-# never idles is inconclusive, never a pass.
+# never idles is inconclusive, never a pass. And asymmetric routing (bench/asymmetric):
+# the INVALID DROP rule kills a handshake whose replies bypass node A.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
@@ -104,4 +105,21 @@ t_check "...the cell is inconclusive" "reset inconclusive" "$(jq -r '.results[0]
 t_check "...and says the flow never idled" 1 \
 	"$(cat "$out/inc/"*/idle-expiry/inject.kv 2>/dev/null | grep -c '^error=.*\(never idled\|closed before it idled\)')" \
 	"$(grep '^error=' "$out/inc/"*/idle-expiry/inject.kv 2>/dev/null)"
+
+# 5. asymmetric routing (kubernetes issue 94861): node A sees one direction only
+"$CTR_TOP/bench/asymmetric" --out "$out/asym" >"$out/asym.txt" 2>&1
+t_check "asymmetric: none works, kube-proxy-drop fails, be-liberal works" 0 $? "$(cat "$out/asym.txt")"
+a=$(echo "$out/asym/"asym-*)
+t_check "asymmetric: node A holds the flow in SYN_SENT (it never saw the SYN-ACK)" "SYN_SENT SYN_SENT SYN_SENT" \
+	"$(for w in none kube-proxy-drop be-liberal; do sed -n 's/^nodeA_ct_state=//p' "$a/$w/result.kv"; done | xargs)"
+dr=$(sed -n 's/^nodeA_drop_pkts=//p' "$a/kube-proxy-drop/result.kv")
+[ "${dr:-0}" -gt 0 ] && t_pass "asymmetric/kube-proxy-drop: node A's DROP rule dropped the handshake's ACK ($dr)" ||
+	t_fail "asymmetric/kube-proxy-drop: node A's DROP counter did not move"
+t_check "asymmetric/kube-proxy-drop: no client ACK reached the backend; the client got nothing" "0 0" \
+	"$(sed -n 's/^client_acks_at_backend=//p;s/^client_bytes=//p' "$a/kube-proxy-drop/result.kv" | xargs)"
+t_check "asymmetric/none: the replies came back over node B's link, not node A" 0 \
+	"$(tcpdump -nn -r "$a/none/node.pcap" 'src host 198.18.2.10' 2>/dev/null | wc -l)"
+[ "$(tcpdump -nn -r "$a/none/client-return.pcap" 'src host 198.18.2.10' 2>/dev/null | wc -l)" -gt 0 ] &&
+	t_pass "asymmetric/none: the client's return link carried the backend's segments" ||
+	t_fail "asymmetric/none: nothing from the backend on the client's return link"
 t_done
