@@ -10,7 +10,7 @@
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
-ctr_require_cmd jq conntrack
+ctr_require_cmd jq conntrack unshare nsenter tcpdump
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -84,6 +84,25 @@ for v in 0 86401 2s; do
 		--out "$out/o" --trigger idle-expiry --ct-timeout "$v" >/dev/null 2>"$out/bad.txt"
 	t_check "ctreset-inject --ct-timeout $v: exit 2" 2 $? "$(cat "$out/bad.txt")"
 done
+# the namespace guard: conntrack -F and the timeout only in a namespace a run created; a
+# namespace of nobody's run (a container's) holding one entry: refused, the entry stays
+unshare --net sleep 30 &
+holder=$!
+ctr_busywait 2000 test "$(readlink "/proc/$holder/ns/net" 2>/dev/null)" != "$(readlink /proc/self/ns/net)" ||
+	ctr_die "$CTR_EXIT_FAIL" "unshare --net did not start"
+foreign=/proc/$holder/ns/net
+nsenter --net="$foreign" conntrack -I -p tcp -s 198.18.9.1 -d 198.18.9.2 --sport 40000 --dport 80 \
+	--state ESTABLISHED -t 120 -u ASSURED >/dev/null 2>&1
+for opt in "--trigger ct-flush" "--trigger idle-expiry" "--ct-timeout 5"; do
+	# shellcheck disable=SC2086 # option and value
+	"$CTR_BIN/ctreset-inject" --client-ns ctr-000000-none --node-ns "$foreign" --backend-ns ctr-000000-none \
+		--vip 198.19.0.10:80 --out "$out/o" $opt >/dev/null 2>"$out/bad.txt"
+	t_check "$opt in a foreign namespace refused: exit 2" 2 $? "$(cat "$out/bad.txt")"
+done
+t_check "...its entry still there, its timeout the kernel's default (5 days)" "1 432000" \
+	"$(nsenter --net="$foreign" conntrack -C) $(nsenter --net="$foreign" cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established)"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
 "$CTR_BIN/ctreset-workload" client --connect 198.19.0.10:80 --result "$out/r" --keepalive 0 2>"$out/bad.txt"
 t_check "ctreset-workload --keepalive 0: exit 2" 2 $? "$(cat "$out/bad.txt")"
 
