@@ -88,7 +88,9 @@ done
 # namespace of nobody's run (a container's) holding one entry: refused, the entry stays
 unshare --net sleep 30 &
 holder=$!
-ctr_busywait 2000 test "$(readlink "/proc/$holder/ns/net" 2>/dev/null)" != "$(readlink /proc/self/ns/net)" ||
+# (a function: its readlink runs at each try, not once before the first)
+unshared() { [ "$(readlink "/proc/$holder/ns/net" 2>/dev/null)" != "$(readlink /proc/self/ns/net)" ]; }
+ctr_busywait 5000 unshared ||
 	ctr_die "$CTR_EXIT_FAIL" "unshare --net did not start"
 foreign=/proc/$holder/ns/net
 nsenter --net="$foreign" conntrack -I -p tcp -s 198.18.9.1 -d 198.18.9.2 --sport 40000 --dport 80 \
