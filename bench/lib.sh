@@ -2,6 +2,7 @@
 # Running one scenario on a fresh topology: shared by bench/repro and the tests.
 . "${BASH_SOURCE[0]%/*}/../topology/lib.sh"
 . "${BASH_SOURCE[0]%/*}/http.sh"
+. "${BASH_SOURCE[0]%/*}/natural.sh"
 
 # kernel version as major.minor, and comparisons on it
 CTR_KERNEL=${CTR_KERNEL:-$(uname -r)}
@@ -242,6 +243,8 @@ ctr_run_scenario() (
 		# a client without an address of its own on the capture device (nflog)
 		[ "$CLIENT_CAPTURE_IF" = "$CLIENT_IF" ] || extra+=(--client-ip "$CLIENT_IP")
 		ctr_workload_client "$dir"
+		ctr_natural_opts "$trigger" "$workaround"
+		extra+=("${CTR_NATURAL_INJECT_OPTS[@]}")
 		# in the background, so that a signal reaches the trap at once; the client's
 		# stdout (curl's --write-out) is the injector's
 		"$CTR_BIN/ctreset-inject" --client-ns "$NS_CLIENT" --node-ns "$NS_DNAT_NODE" \

@@ -75,6 +75,7 @@ struct opts {
 	unsigned snaplen;     /* 0: the capture default (an MTU-sized frame) */
 	const char *filter;   /* BPF expression for every capture, NULL: none */
 	unsigned allow_ns;    /* enum netns_allow: where flushes and deletions may happen */
+	unsigned ct_timeout_s; /* nf_conntrack_tcp_timeout_established on the nodes, 0: kept */
 	char **cmd; /* workload to run in the client namespace, NULL-terminated */
 };
 
@@ -111,6 +112,16 @@ struct run {
 	int srv_status;
 	bool srv_exited, srv_stopped;
 	uint64_t t_server;
+	/* natural triggers: the nodes' timeout before (restored), conntrack -F's account, the
+	 * idle gap seen, and which entries the node held for the flow afterwards */
+	long old_timeout[MAX_STAT_NS];
+	bool timeout_set[MAX_STAT_NS];
+	int flush_status;
+	char flush_out[160];
+	uint64_t idle_ms;
+	unsigned ct_pickup, ct_renat;
+	char pickup_line[300];
+	pid_t ev_pid;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -187,6 +198,12 @@ static void usage(FILE *f)
 		"                       lands later in it (fails if the flow closes meanwhile)\n"
 		"  --wait-command MS    once settled, let COMMAND run up to MS more to finish by\n"
 		"                       itself (a download completing or failing) before SIGTERM\n"
+		"  --ct-timeout SEC     nf_conntrack_tcp_timeout_established in the node and\n"
+		"                       --stat-ns namespaces (1..86400; idle-expiry's default 2,\n"
+		"                       kube-proxy's 86400), restored when the run ends. idle-expiry\n"
+		"                       waits for the flow to idle that long (the workload pauses:\n"
+		"                       ctreset-workload server --pause-after/--pause) and for the\n"
+		"                       backend's next segment; a flow that never idles is an error\n"
 		"  -h, --help           this text\n"
 		"exit: 0 injected, 1 could not find/learn/inject (inject.kv says why), 2 usage or a\n"
 		"refused namespace (above)\n");
@@ -243,6 +260,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"wait-command", required_argument, NULL, 'W'},
 		{"allow-foreign-netns", no_argument, NULL, 0x100},
 		{"allow-host-netns", no_argument, NULL, 0x101},
+		{"ct-timeout", required_argument, NULL, 0x102},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -344,6 +362,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 0x101: /* --allow-host-netns */
 			o->allow_ns |= NETNS_ALLOW_HOST;
 			break;
+		case 0x102:
+			o->ct_timeout_s = parse_range(optarg, "--ct-timeout must be 1..86400 seconds", 1,
+						      86400);
+			break;
 		case 'h':
 			/* the text is over a pipe buffer's worth of stdio: "--help | grep -q" must
 			 * not die of SIGPIPE after grep found its line (bench/load checks a
@@ -368,6 +390,8 @@ static void parse(int argc, char **argv, struct opts *o)
 		bad_arg(addr_str(&o->client_ip, (char[CTR_ADDRSTRLEN]){0}),
 			"--client-ip and --vip must be of one family");
 	o->stat_ns[o->n_stat_ns++] = o->node_ns; /* always last */
+	if (o->trigger == TRIGGER_IDLE_EXPIRY && !o->ct_timeout_s)
+		o->ct_timeout_s = 2;
 	o->cmd = optind < argc ? argv + optind : NULL;
 }
 
@@ -389,6 +413,13 @@ static void check_namespaces(const struct opts *o)
 	    netns_check_owned(o->node_ns, "delete a conntrack entry (ct-entry-lost) in",
 			      o->allow_ns, &err) < 0)
 		die(CTR_EXIT_USAGE, err);
+	if (o->trigger == TRIGGER_CT_FLUSH &&
+	    netns_check_owned(o->node_ns, "run conntrack -F (ct-flush) in", o->allow_ns, &err) < 0)
+		die(CTR_EXIT_USAGE, err);
+	for (int i = 0; o->ct_timeout_s && i < o->n_stat_ns; i++)
+		if (netns_check_owned(o->stat_ns[i], "write a conntrack timeout (--ct-timeout) in",
+				      o->allow_ns, &err) < 0)
+			die(CTR_EXIT_USAGE, err);
 }
 
 /* Test hook, as ctr_fault_point in topology/lib.sh: with CTR_FAULT_AT=NAME, the process
@@ -413,7 +444,7 @@ static void fault_point(const char *name)
 
 static bool is_probe(const struct run *r, const struct ctr_pkt *p)
 {
-	return r->injected && r->o->trigger != TRIGGER_CT_ENTRY_LOST && p->seq == r->probe.seq &&
+	return r->injected && trigger_info(r->o->trigger)->crafts && p->seq == r->probe.seq &&
 	       p->payload_len == r->probe.payload_len && p->flags == r->probe.flags;
 }
 
@@ -898,9 +929,222 @@ static int follow(struct run *r, char **err)
 	return err_set(err, "interrupted");
 }
 
+/* --- natural triggers ----------------------------------------------------------------- */
+
+#define CT_TIMEOUT_SYSCTL "/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established"
+
+/* writes v into the current namespace's established timeout; *old gets what was there */
+static int write_timeout(long v, long *old, char **err)
+{
+	FILE *f = fopen(CT_TIMEOUT_SYSCTL, "r+e");
+	int rc = 0;
+
+	if (!f)
+		return err_errno(err, errno, "%s", CT_TIMEOUT_SYSCTL);
+	if (old && fscanf(f, "%ld", old) != 1)
+		rc = err_set(err, "%s: unreadable", CT_TIMEOUT_SYSCTL);
+	else if (fseek(f, 0, SEEK_SET) < 0 || fprintf(f, "%ld\n", v) < 0)
+		rc = err_errno(err, errno, "%s", CT_TIMEOUT_SYSCTL);
+	if (fclose(f) != 0 && !rc)
+		rc = err_errno(err, errno, "%s", CT_TIMEOUT_SYSCTL);
+	return rc;
+}
+
+/* --ct-timeout: in every node namespace (the sysctl is per namespace: the host's stays) */
+static int set_timeouts(struct run *r, char **err)
+{
+	for (int i = 0; r->o->ct_timeout_s && i < r->o->n_stat_ns; i++) {
+		if (netns_enter(r->o->stat_ns[i], err) < 0 ||
+		    write_timeout(r->o->ct_timeout_s, &r->old_timeout[i], err) < 0) {
+			netns_set(r->home_fd, "home", NULL);
+			return err_wrap(err, "--ct-timeout in %s", r->o->stat_ns[i]);
+		}
+		r->timeout_set[i] = true;
+	}
+	return netns_set(r->home_fd, "home", err);
+}
+
+static void restore_timeouts(struct run *r)
+{
+	char *err = NULL;
+
+	for (int i = 0; i < r->o->n_stat_ns; i++) {
+		if (!r->timeout_set[i])
+			continue;
+		if (netns_enter(r->o->stat_ns[i], &err) < 0 ||
+		    write_timeout(r->old_timeout[i], NULL, &err) < 0) {
+			fprintf(stderr, "ctreset-inject: restoring the timeout in %s: %s\n",
+				r->o->stat_ns[i], err);
+			free(err);
+			err = NULL;
+		}
+	}
+	netns_set(r->home_fd, "home", NULL);
+}
+
+/* ct-flush: Debian's conntrack(8) run in the DNAT node's namespace, as a conntrack-tools
+ * restart or a cleanup script does; its exit status and output go to inject.kv */
+static int run_conntrack_flush(struct run *r, char **err)
+{
+	int fds[2], st;
+	pid_t pid;
+	ssize_t n;
+	size_t got = 0;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return err_errno(err, errno, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return err_errno(err, errno, "fork");
+	}
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		dup2(fds[1], STDERR_FILENO);
+		if (netns_set(r->node_fd, r->o->node_ns, NULL) < 0)
+			_exit(127);
+		execlp("conntrack", "conntrack", "-F", (char *)NULL);
+		dprintf(STDERR_FILENO, "conntrack: %s", strerror(errno));
+		_exit(127);
+	}
+	close(fds[1]);
+	while (got < sizeof(r->flush_out) - 1 &&
+	       (n = read(fds[0], r->flush_out + got, sizeof(r->flush_out) - 1 - got)) > 0)
+		got += (size_t)n;
+	close(fds[0]);
+	r->flush_out[got] = 0;
+	r->flush_out[strcspn(r->flush_out, "\n")] = 0;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return err_errno(err, errno, "waitpid conntrack");
+	r->flush_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (r->flush_status != 0)
+		return err_set(err, "conntrack -F in %s exited %d: %s", r->o->node_ns,
+			       r->flush_status, r->flush_out);
+	return 0;
+}
+
+/* idle-expiry: nothing is done to the flow. Waits for the backend to send no data for the
+ * nodes' established timeout (plus half a second: the entry is then expired at its next
+ * lookup), then for its next data segment: that is the event. Bounded; a flow that never
+ * idles or closes first is an error, never a pass. */
+static int wait_idle(struct run *r, char **err)
+{
+	const uint64_t need = (uint64_t)r->o->ct_timeout_s * 1000 + 500;
+	uint64_t t_data = now_ms(), deadline = t_data + 2 * need + 5000;
+	uint32_t end = r->flow->server.end;
+	bool idled = false;
+
+	while (!interrupted) {
+		uint64_t now = now_ms();
+
+		/* the resumed segment and the RST it causes may come in one read: resumed first */
+		if (r->flow->server.end != end) {
+			if (idled) {
+				r->idle_ms = now - t_data;
+				return 0;
+			}
+			end = r->flow->server.end;
+			t_data = now;
+		} else if (now - t_data >= need) {
+			idled = true;
+		}
+		if (r->flow->server.closed || r->flow->client.closed)
+			return err_set(err, "the flow closed before it %s", idled ? "resumed" : "idled");
+		if (now >= deadline)
+			return err_set(err,
+				       idled ? "the backend sent nothing after idling (bound %llu ms)"
+					     : "the flow never idled for %llu ms (the workload must "
+					       "pause: ctreset-workload server --pause-after/--pause)",
+				       (unsigned long long)(idled ? 2 * need + 5000 : need));
+		if (pump(r, 5, err) < 0)
+			return -1;
+	}
+	return err_set(err, "interrupted");
+}
+
+/* natural triggers: Debian's `conntrack -E` in the DNAT node's namespace records every
+ * entry created and destroyed there (DIR/ct-events.txt). An entry picked up from the
+ * backend's side (original source the backend, destination the client) is the evidence
+ * that the backend's own segment started a new, un-NATed entry; it is gone again at once
+ * when the only reply it sees is the client's RST, so a later look at the table would
+ * miss it. Failing to start it is not fatal: the captures are the verdict's evidence. */
+static void start_events(struct run *r)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/ct-events.txt", r->o->out);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	r->ev_pid = fork();
+	if (r->ev_pid == 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (netns_set(r->node_fd, r->o->node_ns, NULL) < 0)
+			_exit(127);
+		execlp("conntrack", "conntrack", "-E", "-p", "tcp", "-e", "NEW,DESTROY", "-o",
+		       "timestamp", (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	/* the subscription is made before the trigger, which is seconds away */
+}
+
+static void stop_events(struct run *r)
+{
+	char path[PATH_MAX], line[1024], be[160], cl[160], a[CTR_ADDRSTRLEN], b[CTR_ADDRSTRLEN];
+	FILE *f;
+
+	if (r->ev_pid <= 0)
+		return;
+	usleep(100000); /* conntrack -E reads the last events (a loaded machine is slow) */
+	kill(r->ev_pid, SIGTERM);
+	while (waitpid(r->ev_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	r->ev_pid = 0;
+	if (!r->flow)
+		return;
+	snprintf(path, sizeof(path), "%s/ct-events.txt", r->o->out);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	snprintf(be, sizeof(be), "src=%s dst=%s sport=%u dport=%u ",
+		 addr_str(&r->ct.reply.src.addr, b), addr_str(&r->ct.orig.src.addr, a),
+		 r->ct.reply.src.port, r->ct.orig.src.port);
+	snprintf(cl, sizeof(cl), "src=%s dst=%s sport=%u dport=%u ",
+		 addr_str(&r->ct.orig.src.addr, a), addr_str(&r->o->vip.addr, b),
+		 r->ct.orig.src.port, r->o->vip.port);
+	while (fgets(line, sizeof(line), f)) {
+		char *o = strstr(line, "src=");
+
+		if (!strstr(line, "[NEW]") || !o)
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		if (!strncmp(o, be, strlen(be)) && !r->ct_pickup++)
+			snprintf(r->pickup_line, sizeof(r->pickup_line), "%.290s", line);
+		else if (!strncmp(o, cl, strlen(cl)))
+			r->ct_renat++;
+	}
+	fclose(f);
+}
+
 static int inject(struct run *r, char **err)
 {
-	if (r->o->trigger == TRIGGER_CT_ENTRY_LOST) {
+	if (r->o->trigger == TRIGGER_IDLE_EXPIRY) {
+		/* what the resumed segment causes is seen while waiting for it */
+		r->injected = true;
+		if (wait_idle(r, err) < 0) {
+			r->injected = false;
+			return -1;
+		}
+		snprintf(r->explain, sizeof(r->explain),
+			 "nothing done to the flow: it idled %llu ms past the nodes' established "
+			 "timeout of %u s, then the backend's own next segment crossed the nodes",
+			 (unsigned long long)r->idle_ms, r->o->ct_timeout_s);
+	} else if (r->o->trigger == TRIGGER_CT_ENTRY_LOST || r->o->trigger == TRIGGER_CT_FLUSH) {
 		uint32_t ack0 = r->flow->client.ack;
 		uint64_t until = now_ms() + 200;
 		bool timed = false;
@@ -920,15 +1164,22 @@ static int inject(struct run *r, char **err)
 				return -1;
 		}
 		snprintf(r->explain, sizeof(r->explain),
-			 "deleted the node's conntrack entry %u %s; the backend keeps sending", r->ct.id,
+			 "%s %s; the backend keeps sending",
+			 r->o->trigger == TRIGGER_CT_FLUSH ? "conntrack -F emptied the node's table"
+							   : "deleted the node's conntrack entry",
 			 timed ? "right after the client acknowledged all data"
 			       : "(no fresh client ACK within 200 ms)");
-		if (netns_set(r->node_fd, r->o->node_ns, err) < 0)
-			return -1;
-		rc = ct_delete(&r->ct, err);
-		netns_set(r->home_fd, "home", NULL);
-		if (rc < 0)
-			return -1;
+		if (r->o->trigger == TRIGGER_CT_FLUSH) {
+			if (run_conntrack_flush(r, err) < 0)
+				return -1;
+		} else {
+			if (netns_set(r->node_fd, r->o->node_ns, err) < 0)
+				return -1;
+			rc = ct_delete(&r->ct, err);
+			netns_set(r->home_fd, "home", NULL);
+			if (rc < 0)
+				return -1;
+		}
 	} else {
 		trigger_probe(r->o->trigger, r->flow, &r->probe, r->explain, sizeof(r->explain));
 		if (craft_send(r->craft[r->bk], &r->probe, err) < 0)
@@ -946,6 +1197,11 @@ static int settle(struct run *r, char **err)
 {
 	uint64_t deadline = r->t_inject + r->o->settle_ms;
 	const uint64_t grace = 5; /* trailing packets of the same burst */
+	/* a natural trigger has no probe to see arrive NATed: give the backend's next
+	 * segments time to show whether they leak */
+	const uint64_t quiet = trigger_info(r->o->trigger)->natural && r->o->quiet_ms < 200
+				       ? 200
+				       : r->o->quiet_ms;
 
 	while (!interrupted) {
 		uint64_t now = now_ms();
@@ -962,8 +1218,8 @@ static int settle(struct run *r, char **err)
 			r->settled_by = "probe reached the client NATed";
 			return 0;
 		}
-		if (now - r->t_last_event >= r->o->quiet_ms &&
-		    (r->probe_left || r->o->trigger == TRIGGER_CT_ENTRY_LOST)) {
+		if (now - r->t_last_event >= quiet &&
+		    (r->probe_left || !trigger_info(r->o->trigger)->crafts)) {
 			r->settled_by = "quiet";
 			return 0;
 		}
@@ -1033,11 +1289,23 @@ static int write_record(struct run *r, const char *error, char **err)
 	}
 	if (r->injected) {
 		kvf(f, "probe.explain", "%s", r->explain);
-		if (o->trigger != TRIGGER_CT_ENTRY_LOST) {
+		if (trigger_info(o->trigger)->crafts) {
 			kvf(f, "probe.seq", "%u", r->probe.seq);
 			kvf(f, "probe.ack", "%u", r->probe.ack);
 			kvf(f, "probe.flags", "%s", pkt_flags_str(r->probe.flags, fl));
 			kvf(f, "probe.len", "%u", r->probe.payload_len);
+		}
+		if (o->trigger == TRIGGER_CT_FLUSH) {
+			kvf(f, "natural.conntrack_flush.exit", "%d", r->flush_status);
+			kvf(f, "natural.conntrack_flush.output", "%s", r->flush_out);
+		}
+		if (o->trigger == TRIGGER_IDLE_EXPIRY)
+			kvf(f, "natural.idle_ms", "%llu", (unsigned long long)r->idle_ms);
+		if (trigger_info(o->trigger)->natural) {
+			kvf(f, "natural.ct_new_from_backend", "%u", r->ct_pickup);
+			if (r->ct_pickup)
+				kvf(f, "natural.ct_new_from_backend.event", "%s", r->pickup_line);
+			kvf(f, "natural.ct_new_from_client", "%u", r->ct_renat);
 		}
 		kvf(f, "outcome.settled_by", "%s", r->settled_by ? r->settled_by : "-");
 		kvf(f, "outcome.probe_left_backend", "%d", r->probe_left);
@@ -1138,7 +1406,9 @@ int main(int argc, char **argv)
 		die(CTR_EXIT_FAIL, err);
 	r.t_start = now_ms();
 	if (reset_namespaces(&r, &err) == 0 && flush_tables(&r, &err) == 0 &&
+	    set_timeouts(&r, &err) == 0 &&
 	    (r.t_reset = now_ms(), open_captures(&r, &err) == 0) &&
+	    (!trigger_info(o.trigger)->natural || (start_events(&r), 1)) &&
 	    (r.t_ready = now_ms(), start_server(&r, &err) == 0) &&
 	    (!o.n_server_args || (fault_point("scenario.server"), 1)) &&
 	    start_command(&r, &err) == 0 && find_flow(&r, &err) == 0 &&
@@ -1149,11 +1419,14 @@ int main(int argc, char **argv)
 			rc = 0;
 		r.t_settled = now_ms();
 		read_invalid(&r, r.invalid_after);
+
 		if (rc == 0)
 			wait_command(&r);
 	}
 	netns_set(r.home_fd, "home", NULL);
 	stop_command(&r);
+	stop_events(&r);
+	restore_timeouts(&r);
 	stop_server(&r);
 	/* drain what the last moments left in the capture buffers into the files: an nflog
 	 * capture hands over one netlink buffer per read, so read until nothing is left */

@@ -49,6 +49,8 @@ struct opts {
 	unsigned interval_ms;
 	unsigned chunk;
 	unsigned count; /* latency: connects to time */
+	unsigned pause_after_ms, pause_ms; /* server: one idle gap in the stream, 0: none */
+	unsigned keepalive_s;		   /* client: TCP keepalive idle and interval, 0: off */
 	bool daemon;
 	int ready_fd; /* server, sink: a line written here once listening; -1: none */
 };
@@ -95,6 +97,10 @@ static void usage(FILE *f)
 		"  --interval MS    server: pause between chunks (default 5)\n"
 		"  --chunk BYTES    server: bytes per chunk (default 1024)\n"
 		"  --count N        latency: connections to time (default 100, max 100000)\n"
+		"  --pause-after MS server: after streaming MS, send nothing for --pause MS, then\n"
+		"  --pause MS       stream again (an idle connection, as between requests)\n"
+		"  --keepalive SEC  client: TCP keepalive, first probe after SEC idle, then every\n"
+		"                   SEC (1..7200; the fix applications use against idle timeouts)\n"
 		"  --daemon         server, sink: return once listening, keep serving in the\n"
 		"                   background\n"
 		"  --pidfile FILE   write the serving process's pid\n"
@@ -129,6 +135,9 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"daemon", no_argument, NULL, 'd'},	    {"pidfile", required_argument, NULL, 'p'},
 		{"count", required_argument, NULL, 'n'},    {"help", no_argument, NULL, 'h'},
 		{"ready-fd", required_argument, NULL, 'R'},
+		{"pause-after", required_argument, NULL, 'a'},
+		{"pause", required_argument, NULL, 'P'},
+		{"keepalive", required_argument, NULL, 'K'},
 		{0},
 	};
 	const char *addr = NULL;
@@ -190,6 +199,20 @@ static void parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'R':
 			o->ready_fd = (int)parse_uint(optarg, "--ready-fd", 1023);
+			break;
+		case 'a':
+			o->pause_after_ms = parse_uint(optarg, "--pause-after", 600000);
+			break;
+		case 'P':
+			o->pause_ms = parse_uint(optarg, "--pause", 600000);
+			break;
+		case 'K':
+			o->keepalive_s = parse_uint(optarg, "--keepalive", 7200);
+			if (!o->keepalive_s) {
+				fprintf(stderr, "ctreset-workload: argument \"%s\" is wrong: "
+						"--keepalive must be 1..7200\n", optarg);
+				exit(CTR_EXIT_USAGE);
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -346,7 +369,8 @@ static int wait_for(int fd, short events, uint64_t until)
 static void serve(int cfd, const struct opts *o, struct record *r, uint64_t deadline)
 {
 	char *buf = malloc(o->chunk);
-	uint64_t next = now_ms();
+	uint64_t next = now_ms(), pause_at = next + o->pause_after_ms;
+	bool paused = !o->pause_ms;
 
 	if (!buf) {
 		ended_by(r, ENOMEM);
@@ -372,6 +396,10 @@ static void serve(int cfd, const struct opts *o, struct record *r, uint64_t dead
 			if (n > 0)
 				r->bytes += (unsigned long long)n;
 			next = now + o->interval_ms;
+			if (!paused && now >= pause_at) {
+				paused = true;
+				next = now + o->pause_ms;
+			}
 		}
 		/* wake for the next chunk, or at once when the peer resets or closes */
 		ev = wait_for(cfd, POLLIN, next < deadline ? next : deadline);
@@ -583,7 +611,17 @@ static int run_client(const struct opts *o, struct record *r, uint64_t start)
 	socklen_t len = to_sockaddr(&o->ep, &ss);
 	uint64_t deadline = start + o->timeout_ms;
 	int fd = socket(o->ep.addr.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1, ka = (int)o->keepalive_s, cnt = 5;
 
+	if (fd >= 0 && ka &&
+	    (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||
+	     setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &ka, sizeof(ka)) < 0 ||
+	     setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &ka, sizeof(ka)) < 0 ||
+	     setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) < 0)) {
+		ended_by(r, errno);
+		close(fd);
+		return 0;
+	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0) {
 		ended_by(r, errno);
 		if (fd >= 0)

@@ -46,7 +46,7 @@ unset _def _name _value
 CTR_TOPOLOGIES="cross-node same-node host-network" # the matrix's; topology/up also builds "load"
 CTR_BACKENDS="iptables-nft iptables-legacy nft"
 CTR_FAMILIES="4 6"
-CTR_WORKAROUNDS="none kube-proxy-drop input-drop nft-invalid-drop be-liberal ignore-invalid-rst"
+CTR_WORKAROUNDS="none kube-proxy-drop input-drop nft-invalid-drop be-liberal ignore-invalid-rst keepalive tcp-loose-0 kube-proxy-drop+tcp-loose-0"
 ctr_in_list() { [[ " $2 " == *" $1 "* ]]; } # WORD "LIST"
 
 ctr_log() { printf '%s\n' "$*" >&2; }
@@ -365,7 +365,7 @@ ctr_workaround_counter() { # NS WORKAROUND BACKEND FAMILY
 	local ns=$1 line counts table chain
 	REPLY=-
 	case $2/$3 in
-	kube-proxy-drop/iptables-*)
+	kube-proxy-drop/iptables-* | kube-proxy-drop+*/iptables-*)
 		ctr_fw_tool "$3" "$4" save && ctr_drop_counter "$ns" "$REPLY"
 		return 0 ;;
 	input-drop/iptables-*)

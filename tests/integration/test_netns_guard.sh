@@ -38,7 +38,9 @@ inject_flush() { # NS [OPTION...]
 # 1. a namespace of nobody's run (a container's, a pod's): refused, then allowed
 unshare --net sleep 60 &
 holder=$!
-ctr_busywait 2000 test "$(readlink "/proc/$holder/ns/net" 2>/dev/null)" != "$(readlink /proc/self/ns/net)" ||
+# (a function: its readlink runs at each try, not once before the first)
+unshared() { [ "$(readlink "/proc/$holder/ns/net" 2>/dev/null)" != "$(readlink /proc/self/ns/net)" ]; }
+ctr_busywait 5000 unshared ||
 	ctr_die "$CTR_EXIT_FAIL" "unshare --net did not start"
 foreign=/proc/$holder/ns/net
 add_entry "$foreign" || ctr_skip "conntrack -I failed: no nf_conntrack here"

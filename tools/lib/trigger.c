@@ -17,6 +17,14 @@ static const struct trigger_info infos[TRIGGER_COUNT] = {
 				     true},
 	[TRIGGER_CT_ENTRY_LOST] = {"ct-entry-lost",
 				   "the client node's conntrack entry is deleted mid-flow", false},
+	[TRIGGER_CT_FLUSH] = {"ct-flush",
+			      "natural: `conntrack -F` (conntrack-tools) empties the client node's "
+			      "table mid-flow",
+			      false, true},
+	[TRIGGER_IDLE_EXPIRY] = {"idle-expiry",
+				 "natural: the flow idles past the nodes' established timeout "
+				 "(--ct-timeout), then the backend sends",
+				 false, true},
 };
 
 const struct trigger_info *trigger_info(enum trigger t)

@@ -17,6 +17,9 @@ enum trigger {
 	TRIGGER_BAD_FLAGS,	 /* SYN|FIN on an established flow: tcp_error() */
 	TRIGGER_SMALL_OVERSHOOT, /* just past the window, within the receiver's max window */
 	TRIGGER_CT_ENTRY_LOST,	 /* no segment: the client node's conntrack entry is deleted */
+	/* natural: no segment, no libnl call; the workload's own traffic meets the state */
+	TRIGGER_CT_FLUSH,	 /* Debian's `conntrack -F` run in the client node's namespace */
+	TRIGGER_IDLE_EXPIRY,	 /* the flow idles past a shortened established timeout */
 	TRIGGER_COUNT
 };
 
@@ -24,6 +27,7 @@ struct trigger_info {
 	const char *name;
 	const char *summary; /* one line for --help and reports */
 	bool crafts;	     /* sends a segment (false: acts on conntrack) */
+	bool natural;	     /* the reset, if any, comes from the workload's own traffic */
 };
 
 const struct trigger_info *trigger_info(enum trigger t);
