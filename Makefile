@@ -4,14 +4,17 @@
 CC ?= cc
 BUILD ?= build
 PKGS := libpcap libnl-3.0 libnl-route-3.0 libnl-nf-3.0
+# The flags come from pkg-config when a recipe runs ("=", not ":="): on a fresh machine
+# the packages appear only once the deps target has run (bench/deps), after make has
+# read this file. Every object waits for build-deps (order-only prerequisite, below).
 # Debian's libnet1-dev ships libnet-config, not a .pc file
-LIBNET_CFLAGS := $(shell pkg-config --cflags libnet 2>/dev/null)
-LIBNET_LIBS := $(shell pkg-config --libs libnet 2>/dev/null || libnet-config --libs 2>/dev/null || echo -lnet)
+LIBNET_CFLAGS = $(shell pkg-config --cflags libnet 2>/dev/null)
+LIBNET_LIBS = $(shell pkg-config --libs libnet 2>/dev/null || libnet-config --libs 2>/dev/null || echo -lnet)
 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -MMD -MP \
 	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LIBNET_CFLAGS) -Itools/lib
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LIBNET_LIBS)
+LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LIBNET_LIBS)
 
 LIB_SRC := $(wildcard tools/lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -31,7 +34,7 @@ FUZZ_SRC := tests/fuzz/fuzz_review.c tests/fuzz/entry.c $(addprefix tools/lib/,p
 FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Itools/lib -Wall -Wextra -Werror -Wshadow \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all deps repro repro-http load matrix kernels check unit unit-san integration bench bench-review bench-scale soak fuzz \
+.PHONY: all deps build-deps repro repro-http load matrix kernels check unit unit-san integration bench bench-review bench-scale soak fuzz \
 	ref-pcaps clean help
 
 
@@ -61,10 +64,15 @@ help:
 	@echo "make soak       $(SOAK_PAIRS) control+workaround pairs: wrong/inconclusive counts, durations (root)"
 	@echo "make clean      remove $(BUILD)/"
 
+# installs the missing packages as root; otherwise names them and fails (in a few ms when
+# nothing is missing). build-deps: only those the build needs, before any compiling.
 deps:
 	@bench/deps
 
-$(BUILD)/%.o: %.c
+build-deps:
+	@bench/deps --build
+
+$(BUILD)/%.o: %.c | build-deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -86,7 +94,7 @@ ref-pcaps: $(BUILD)/refgen
 	@mkdir -p pcaps/ref/synth
 	$(BUILD)/refgen pcaps/ref/synth
 
-$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard tools/lib/*.h tests/fuzz/*.h)
+$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard tools/lib/*.h tests/fuzz/*.h) | build-deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags libpcap 2>/dev/null) -o $@ \
 		$(FUZZ_SRC) $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
@@ -115,8 +123,9 @@ unit: $(UNIT_BIN)
 unit-san:
 	$(MAKE) BUILD=$(BUILD)/san CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" unit
 
+# TESTS: only these integration tests (e.g. TESTS="repro http")
 integration: all
-	tests/integration/run
+	tests/integration/run $(TESTS)
 
 check: deps
 	$(MAKE) unit-san
@@ -136,8 +145,6 @@ bench: deps all
 
 bench-review: all
 	bench/perf-review
-
-	@echo "soak (500 pairs, verdicts that never flap): make soak; at 0-10,000 services per backend: make bench-scale"
 
 soak: deps all
 	bench/soak --pairs $(SOAK_PAIRS) $(SOAK_FLAGS)

@@ -69,15 +69,19 @@ ctr_http_payload() {
 
 # ctr_nginx_start NS DIR LISTEN PAYLOAD: runs nginx in NS with a configuration written to
 # DIR/nginx.conf; everything it writes (pid, logs, temp files) stays under DIR, nothing
-# under /etc or /var is read or changed. Returns once nginx listens (it daemonizes after
-# binding). Logs: DIR/access.log (one line per request, format below), DIR/error.log
+# under /etc or /var is read or changed. nginx runs in the foreground (daemon off) as a
+# child of the calling shell, so that ctr_nginx_stop, called from that same shell, reaps
+# it: nothing of a run outlives it, not even as a zombie of init's. Returns once nginx
+# listens (it writes its pid file after binding), 1 if it exits first or takes over 5 s.
+# Logs: DIR/access.log (one line per request, format below), DIR/error.log
 # (at level info: nginx logs a client's reset there, "(104: Connection reset by peer)").
 ctr_nginx_start() {
-	local ns=$1 dir=$2 listen=$3 payload=$4
+	local ns=$1 dir=$2 listen=$3 payload=$4 pid
 	mkdir -p "$dir/tmp" || return 1
+	rm -f "$dir/nginx.pid"
 	cat >"$dir/nginx.conf" <<NGINX || return 1
 # written by ctreset for one run; started with -p $dir/ -e $dir/error.log
-daemon on;
+daemon off;
 pid $dir/nginx.pid;
 # the run directory may be private to root (mktemp -d)
 user root;
@@ -109,21 +113,37 @@ http {
 	}
 }
 NGINX
-	nsenter --net="/run/netns/$ns" nginx -q -p "$dir/" -e "$dir/error.log" -c "$dir/nginx.conf"
+	# nsenter enters a network namespace without forking: $! is nginx's master
+	nsenter --net="/run/netns/$ns" nginx -q -p "$dir/" -e "$dir/error.log" -c "$dir/nginx.conf" </dev/null &
+	pid=$!
+	echo "$pid" >"$dir/master.pid"
+	ctr_busywait 5000 ctr_nginx_listening "$dir" "$pid" && return 0
+	ctr_nginx_stop "$dir"
+	return 1
+}
+# ctr_nginx_listening DIR PID: nginx wrote its pid file (after binding); fails at once
+# when it exited instead
+ctr_nginx_listening() {
+	local p
+	ctr_pid_running "$2" || return 0 # gone: the busywait ends, the caller checks
+	read -r p <"$1/nginx.pid" 2>/dev/null && [ "$p" = "$2" ]
 }
 
 # ctr_nginx_stop DIR: graceful stop (SIGQUIT lets running responses end, bounded by
 # worker_shutdown_timeout), then SIGTERM, then SIGKILL; returns once the master is gone
+# and reaped (by this shell, its parent)
 ctr_nginx_stop() {
 	local pid sig
-	read -r pid <"$1/nginx.pid" 2>/dev/null || return 0
+	read -r pid <"$1/master.pid" 2>/dev/null || return 0
 	[[ $pid =~ ^[0-9]+$ ]] || return 0
 	for sig in QUIT TERM KILL; do
-		ctr_pid_running "$pid" nginx || return 0
+		ctr_pid_running "$pid" nginx || break
 		kill -"$sig" "$pid" 2>/dev/null
-		ctr_busywait 3000 ctr_pid_gone "$pid" && return 0
+		ctr_busywait 3000 ctr_pid_gone "$pid" && break
 	done
-	return 1
+	ctr_pid_running "$pid" nginx && return 1
+	wait "$pid" 2>/dev/null
+	return 0
 }
 
 # ctr_pid_running PID [COMM]: alive and not a zombie (a daemon's parent is init, which

@@ -67,6 +67,7 @@ struct opts {
 	unsigned delay_ms;    /* follow the learned flow this long before injecting */
 	unsigned snaplen;     /* 0: the capture default (an MTU-sized frame) */
 	const char *filter;   /* BPF expression for every capture, NULL: none */
+	unsigned allow_ns;    /* enum netns_allow: where flushes and deletions may happen */
 	char **cmd; /* workload to run in the client namespace, NULL-terminated */
 };
 
@@ -141,6 +142,15 @@ static void usage(FILE *f)
 		"                       (repeatable; the node namespace is always reported)\n"
 		"  --flush-ct NS        empty NS's conntrack table before anything else, as on a\n"
 		"                       new node (repeatable; inject.kv records what it removed)\n"
+		"  --allow-foreign-netns\n"
+		"                       let --flush-ct, and ct-entry-lost's deletion in --node-ns,\n"
+		"                       act on a namespace no ctreset run created (e.g. a real\n"
+		"                       pod's /proc/PID/ns/net). Without it both are refused\n"
+		"                       (exit 2, nothing changed) unless the namespace is one of\n"
+		"                       a run's /run/netns/ctr-XXXXXX-* (owner in /run/ctreset)\n"
+		"  --allow-host-netns   let them act on the host's namespace too (PID 1's, the\n"
+		"                       initial one, or the one ctreset-inject runs in): the\n"
+		"                       host's own table (refused otherwise, even with the above)\n"
 		"  --flow-timeout MS    bound for finding and learning the flow (default 3000)\n"
 		"  --settle MS          bound for the outcome after injection (default 1000)\n"
 		"  --quiet MS           outcome is final after MS with nothing new (default 30)\n"
@@ -157,7 +167,8 @@ static void usage(FILE *f)
 		"  --wait-command MS    once settled, let COMMAND run up to MS more to finish by\n"
 		"                       itself (a download completing or failing) before SIGTERM\n"
 		"  -h, --help           this text\n"
-		"exit: 0 injected, 1 could not find/learn/inject (inject.kv says why), 2 usage\n");
+		"exit: 0 injected, 1 could not find/learn/inject (inject.kv says why), 2 usage or a\n"
+		"refused namespace (above)\n");
 }
 
 static void bad_arg(const char *arg, const char *why)
@@ -207,6 +218,8 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"capture-filter", required_argument, NULL, 'P'},
 		{"delay", required_argument, NULL, 'D'},
 		{"wait-command", required_argument, NULL, 'W'},
+		{"allow-foreign-netns", no_argument, NULL, 'A'},
+		{"allow-host-netns", no_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -292,6 +305,12 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'W':
 			o->wait_cmd_ms = parse_ms(optarg, "--wait-command must be 1..60000");
 			break;
+		case 'A':
+			o->allow_ns |= NETNS_ALLOW_FOREIGN;
+			break;
+		case 'H':
+			o->allow_ns |= NETNS_ALLOW_HOST;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(CTR_EXIT_PASS);
@@ -313,6 +332,22 @@ static void parse(int argc, char **argv, struct opts *o)
 			"--client-ip and --vip must be of one family");
 	o->stat_ns[o->n_stat_ns++] = o->node_ns; /* always last */
 	o->cmd = optind < argc ? argv + optind : NULL;
+}
+
+/* refuses (exit 2, before anything is changed) a flush or a deletion in a namespace no
+ * ctreset run created, or in PID 1's, unless --allow-foreign-netns/--allow-host-netns */
+static void check_namespaces(const struct opts *o)
+{
+	char *err = NULL;
+
+	for (int i = 0; i < o->n_flush_ns; i++)
+		if (netns_check_owned(o->flush_ns[i], "flush the conntrack table of", o->allow_ns,
+				      &err) < 0)
+			die(CTR_EXIT_USAGE, err);
+	if (o->trigger == TRIGGER_CT_ENTRY_LOST &&
+	    netns_check_owned(o->node_ns, "delete a conntrack entry (ct-entry-lost) in",
+			      o->allow_ns, &err) < 0)
+		die(CTR_EXIT_USAGE, err);
 }
 
 /* Test hook, as ctr_fault_point in topology/lib.sh: with CTR_FAULT_AT=NAME, the process
@@ -870,6 +905,7 @@ int main(int argc, char **argv)
 	parse(argc, argv, &o);
 	if (geteuid() != 0)
 		die(CTR_EXIT_SKIP, strdup("needs root (network namespaces, raw sockets): run with sudo"));
+	check_namespaces(&o);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
