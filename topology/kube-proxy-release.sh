@@ -10,7 +10,7 @@ CTR_KP_CURRENT=1.33
 # KP_LIBERAL (1 when tcpBeLiberal=true sets nf_conntrack_tcp_be_liberal=1, and then no
 # rule), KP_SOURCE (the row's source). Returns 2 with REPLY the reason on bad input.
 ctr_kube_proxy_release() {
-	local v=$1 backend=$2 config=$3 minor from to mode invalid skips sysctls source kv
+	local v=$1 backend=$2 config=$3 minor from to mode invalid skips source kv
 	[ "$v" = current ] && v=$CTR_KP_CURRENT
 	v=${v#v}
 	[[ $v =~ ^1\.([0-9]{1,2})(\.[0-9]+)?$ ]] || { REPLY="argument \"$1\" is wrong: kube-proxy VERSION is 1.N (1.14 to 1.99) or current"; return 2; }
@@ -32,11 +32,13 @@ ctr_kube_proxy_release() {
 		esac
 	done
 	IFS=$' \t\n'
-	KP_INVALID= KP_VERSION=1.$minor
-	while IFS=$'\t' read -r from to mode invalid skips sysctls source; do
+	KP_INVALID='' KP_VERSION=1.$minor
+	while IFS=$'\t' read -r from to mode invalid skips _ source; do
 		[[ $from =~ ^[0-9]+$ ]] || continue
 		[ "$mode" = "$KP_MODE" ] && ((minor >= from && minor <= to)) || continue
-		KP_INVALID=$invalid KP_SOURCE=$source
+		KP_INVALID=$invalid
+		# shellcheck disable=SC2034 # for callers
+		KP_SOURCE=$source
 		if [ "$KP_LIBERAL" = 1 ]; then
 			[ "$skips" = yes ] || { REPLY="argument \"tcpBeLiberal=true\" is wrong: kube-proxy $KP_VERSION has no tcpBeLiberal (from 1.29)"; return 2; }
 			KP_INVALID=none
