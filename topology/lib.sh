@@ -364,6 +364,7 @@ ctr_drop_counter() {
 ctr_workaround_counter() { # NS WORKAROUND BACKEND FAMILY
 	local ns=$1 line counts table chain
 	REPLY=-
+	set -- "$1" "$2" "${3/#ipvs/iptables-nft}" "$4" # IPVS mode's rules are iptables-nft's
 	case $2/$3 in
 	kube-proxy-drop/iptables-* | kube-proxy-drop+*/iptables-*)
 		ctr_fw_tool "$3" "$4" save && ctr_drop_counter "$ns" "$REPLY"
