@@ -85,14 +85,7 @@ COMMIT
 -A KUBE-SOURCE-RANGES-FIREWALL -j DROP
 RULES
 	printf '%s\n' "$text"
-	[ "${CTR_KP_INVALID_DROP:-0}" = 1 ] && printf -- '-A %s\n' "${CTR_INVALID_DROP_RULE[*]}"
-	[ "${CTR_INPUT_DROP:-0}" = 1 ] && printf -- '-I %s\n' "${CTR_INPUT_DROP_RULE[*]}"
-	read -r -d '' text <<'RULES'
--A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
--A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
-COMMIT
-RULES
-	printf '%s\n' "$text"
+	ctr_kube_forward_rules
 }
 
 # ctr_ipvs_missing -> 0 when this kernel and machine can build IPVS mode; else 1 with

@@ -152,6 +152,13 @@ RULES
 	fi
 	printf 'COMMIT\n*filter\n:KUBE-FORWARD - [0:0]\n'
 	printf -- '-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD\n'
+	ctr_kube_forward_rules
+}
+
+# the end of the filter table both iptables and IPVS mode write: the workaround rules
+# (KUBE-FORWARD's INVALID drop, Docker's INPUT drop) and KUBE-FORWARD's accepts, COMMIT
+ctr_kube_forward_rules() {
+	local text
 	[ "${CTR_KP_INVALID_DROP:-0}" = 1 ] && printf -- '-A %s\n' "${CTR_INVALID_DROP_RULE[*]}"
 	[ "${CTR_INPUT_DROP:-0}" = 1 ] && printf -- '-I %s\n' "${CTR_INPUT_DROP_RULE[*]}"
 	read -r -d '' text <<'RULES'

@@ -29,6 +29,18 @@ t_done() {
 	fi
 	exit "$CTR_EXIT_PASS"
 }
+# t_foreign_netns SECONDS: a network namespace no ctreset run made (as a container's or a
+# pod's), held by a `sleep SECONDS` in the background: sets holder (its pid, to kill) and
+# foreign (/proc/PID/ns/net) once the namespace really exists
+t_foreign_netns() {
+	unshare --net sleep "$1" &
+	holder=$!
+	# (a function: its readlink runs at each try, not once before the first)
+	unshared() { [ "$(readlink "/proc/$holder/ns/net" 2>/dev/null)" != "$(readlink /proc/self/ns/net)" ]; }
+	ctr_busywait 5000 unshared || ctr_die "$CTR_EXIT_FAIL" "unshare --net did not start"
+	# shellcheck disable=SC2034 # the calling test reads it
+	foreign=/proc/$holder/ns/net
+}
 t_require_root() { [ "$EUID" -eq 0 ] || ctr_skip "needs root (network namespaces, netfilter)"; }
 
 # The host state a run must leave as it found it: the root namespace's firewall (every

@@ -86,13 +86,7 @@ for v in 0 86401 2s; do
 done
 # the namespace guard: conntrack -F and the timeout only in a namespace a run created; a
 # namespace of nobody's run (a container's) holding one entry: refused, the entry stays
-unshare --net sleep 30 &
-holder=$!
-# (a function: its readlink runs at each try, not once before the first)
-unshared() { [ "$(readlink "/proc/$holder/ns/net" 2>/dev/null)" != "$(readlink /proc/self/ns/net)" ]; }
-ctr_busywait 5000 unshared ||
-	ctr_die "$CTR_EXIT_FAIL" "unshare --net did not start"
-foreign=/proc/$holder/ns/net
+t_foreign_netns 30
 nsenter --net="$foreign" conntrack -I -p tcp -s 198.18.9.1 -d 198.18.9.2 --sport 40000 --dport 80 \
 	--state ESTABLISHED -t 120 -u ASSURED >/dev/null 2>&1
 for opt in "--trigger ct-flush" "--trigger idle-expiry" "--ct-timeout 5"; do

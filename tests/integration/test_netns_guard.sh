@@ -36,13 +36,7 @@ inject_flush() { # NS [OPTION...]
 }
 
 # 1. a namespace of nobody's run (a container's, a pod's): refused, then allowed
-unshare --net sleep 60 &
-holder=$!
-# (a function: its readlink runs at each try, not once before the first)
-unshared() { [ "$(readlink "/proc/$holder/ns/net" 2>/dev/null)" != "$(readlink /proc/self/ns/net)" ]; }
-ctr_busywait 5000 unshared ||
-	ctr_die "$CTR_EXIT_FAIL" "unshare --net did not start"
-foreign=/proc/$holder/ns/net
+t_foreign_netns 60
 add_entry "$foreign" || ctr_skip "conntrack -I failed: no nf_conntrack here"
 t_check "foreign namespace: one entry to begin with" 1 "$(count "$foreign")"
 t_check "foreign namespace: --flush-ct refused (exit 2)" 2 "$(inject_flush "$foreign")" "$(cat "$out/err")"
