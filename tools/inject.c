@@ -623,26 +623,33 @@ static bool command_reaped(struct run *r)
 	return r->cmd_exited;
 }
 
-static void stop_command(struct run *r)
+/* SIGTERM to pid (and to its process group too with group_term), up to grace_ms for it
+ * to exit, then SIGKILL to the group and pid; reaps it into *status. Returns whether it
+ * was reaped. */
+static bool terminate_child(pid_t pid, bool group_term, unsigned grace_ms, int *status)
 {
 	uint64_t until;
 
+	if (group_term)
+		kill(-pid, SIGTERM);
+	kill(pid, SIGTERM);
+	until = now_ms() + grace_ms;
+	while (now_ms() < until) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return true;
+		poll(NULL, 0, 1);
+	}
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	return waitpid(pid, status, 0) == pid;
+}
+
+static void stop_command(struct run *r)
+{
 	if (r->cmd_pid <= 0 || command_reaped(r))
 		return;
 	r->cmd_stopped = true;
-	kill(-r->cmd_pid, SIGTERM);
-	kill(r->cmd_pid, SIGTERM);
-	until = now_ms() + 1000;
-	while (now_ms() < until) {
-		if (waitpid(r->cmd_pid, &r->cmd_status, WNOHANG) == r->cmd_pid) {
-			r->cmd_exited = true;
-			return;
-		}
-		poll(NULL, 0, 2);
-	}
-	kill(-r->cmd_pid, SIGKILL);
-	kill(r->cmd_pid, SIGKILL);
-	if (waitpid(r->cmd_pid, &r->cmd_status, 0) == r->cmd_pid)
+	if (terminate_child(r->cmd_pid, true, 1000, &r->cmd_status))
 		r->cmd_exited = true;
 }
 
@@ -678,14 +685,8 @@ static int reset_namespaces(struct run *r, char **err)
 	struct dirent *de;
 	DIR *d;
 
-	struct stat host, self;
-	bool host_known;
-
-	/* never the host's namespace (PID 1's, when this process may see it), nor this
-	 * process's own: only a bench namespace, by name */
-	host_known = stat("/proc/1/ns/net", &host) == 0;
-	if (r->o->n_reset_ns && stat("/proc/self/ns/net", &self) < 0)
-		return err_errno(err, errno, "/proc/self/ns/net");
+	/* only a bench namespace, by name; check_namespaces() has already refused the host's
+	 * and any namespace no run created (the guard of --flush-ct and ct-entry-lost) */
 	for (int i = 0; i < r->o->n_reset_ns; i++) {
 		const char *n = r->o->reset_ns[i];
 		char path[PATH_MAX];
@@ -695,9 +696,6 @@ static int reset_namespaces(struct run *r, char **err)
 		snprintf(path, sizeof(path), "/run/netns/%s", n);
 		if (stat(path, &want[i]) < 0)
 			return err_errno(err, errno, "namespace %s", path);
-		if ((host_known && want[i].st_dev == host.st_dev && want[i].st_ino == host.st_ino) ||
-		    (want[i].st_dev == self.st_dev && want[i].st_ino == self.st_ino))
-			return err_set(err, "--reset-ns %s is the host's namespace or the injector's own: refused", n);
 	}
 	d = opendir("/proc");
 	if (!d)
@@ -784,8 +782,6 @@ static int start_server(struct run *r, char **err)
 /* SIGTERM, then waits up to 2 s for it to write its record and exit (SIGKILL after) */
 static void stop_server(struct run *r)
 {
-	uint64_t until;
-
 	if (r->srv_pid <= 0 || r->srv_exited)
 		return;
 	if (waitpid(r->srv_pid, &r->srv_status, WNOHANG) == r->srv_pid) {
@@ -793,18 +789,7 @@ static void stop_server(struct run *r)
 		return;
 	}
 	r->srv_stopped = true;
-	kill(r->srv_pid, SIGTERM);
-	until = now_ms() + 2000;
-	while (now_ms() < until) {
-		if (waitpid(r->srv_pid, &r->srv_status, WNOHANG) == r->srv_pid) {
-			r->srv_exited = true;
-			return;
-		}
-		poll(NULL, 0, 1);
-	}
-	kill(-r->srv_pid, SIGKILL);
-	kill(r->srv_pid, SIGKILL);
-	if (waitpid(r->srv_pid, &r->srv_status, 0) == r->srv_pid)
+	if (terminate_child(r->srv_pid, false, 2000, &r->srv_status))
 		r->srv_exited = true;
 }
 
