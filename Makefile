@@ -16,7 +16,7 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wf
 	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LIBNET_CFLAGS) -Itools/lib
 LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LIBNET_LIBS)
 
-LIB_SRC := $(wildcard tools/lib/*.c)
+LIB_SRC := $(wildcard tools/lib/base/*.c tools/lib/live/*.c tools/lib/review/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libctreset.a
 TOOLS := ctreset-inject ctreset-workload ctreset-review
@@ -29,8 +29,8 @@ UNIT_BIN := $(BUILD)/unit-tests
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
 FUZZ_BIN := $(BUILD)/fuzz-review
-FUZZ_SRC := tests/fuzz/fuzz_review.c tests/fuzz/entry.c $(addprefix tools/lib/,pkt.c \
-	    pcapfile.c addr.c ctwin.c analyse.c svcmap.c report.c err.c json.c verdict.c)
+FUZZ_SRC := tests/fuzz/fuzz_review.c tests/fuzz/entry.c $(addprefix tools/lib/base/,pkt.c \
+	    addr.c err.c json.c) $(addprefix tools/lib/review/,pcapfile.c ctwin.c analyse.c svcmap.c report.c verdict.c)
 FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Itools/lib -Wall -Wextra -Werror -Wshadow \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
@@ -94,7 +94,7 @@ ref-pcaps: $(BUILD)/refgen
 	@mkdir -p pcaps/ref/synth
 	$(BUILD)/refgen pcaps/ref/synth
 
-$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard tools/lib/*.h tests/fuzz/*.h) | build-deps
+$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard tools/lib/*/*.h tests/fuzz/*.h) | build-deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags libpcap 2>/dev/null) -o $@ \
 		$(FUZZ_SRC) $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)

@@ -191,7 +191,7 @@ ctr_nginx_requests() {
 }
 
 # ctr_curl_end EXIT ERRORMSG INTACT -> REPLY: how a download ended, as client.kv says it
-# (client_end_parse in tools/lib/verdict.c): complete (exit 0, sha256 of what it wrote is
+# (client_end_parse in tools/lib/review/verdict.c): complete (exit 0, sha256 of what it wrote is
 # the payload's), reset (exit 56, "Connection reset by peer"), failed (anything else)
 ctr_curl_end() {
 	if [ "$1" = 0 ] && [ "$3" = 1 ]; then

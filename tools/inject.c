@@ -12,19 +12,19 @@
  *   6. it waits, bounded, until the outcome is visible in the captures, stops the workload
  *      command (or, with --wait-command, lets it finish: a download's own end is part of
  *      the outcome) and writes inject.kv beside the pcaps. The verdict is ctreset-review's. */
-#include "capture.h"
-#include "clock.h"
-#include "craft.h"
-#include "ct.h"
-#include "err.h"
-#include "exitcodes.h"
-#include "kv.h"
-#include "opt.h"
-#include "learn.h"
-#include "link.h"
-#include "netns.h"
-#include "seq.h"
-#include "trigger.h"
+#include "live/capture.h"
+#include "base/clock.h"
+#include "live/craft.h"
+#include "live/ct.h"
+#include "base/err.h"
+#include "base/exitcodes.h"
+#include "base/kv.h"
+#include "base/opt.h"
+#include "live/learn.h"
+#include "live/link.h"
+#include "live/netns.h"
+#include "base/seq.h"
+#include "live/trigger.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -12,15 +12,15 @@
  * The verdict logic lives in tools/lib/verdict.c, the analysis in tools/lib/analyse.c
  * (with the conntrack model in ctwin.c) and its output in report.c; this is their front
  * end. */
-#include "analyse.h"
-#include "err.h"
-#include "exitcodes.h"
-#include "json.h"
-#include "kv.h"
-#include "report.h"
-#include "svcmap.h"
-#include "opt.h"
-#include "verdict.h"
+#include "review/analyse.h"
+#include "base/err.h"
+#include "base/exitcodes.h"
+#include "base/json.h"
+#include "base/kv.h"
+#include "review/report.h"
+#include "review/svcmap.h"
+#include "base/opt.h"
+#include "review/verdict.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -5,13 +5,13 @@
  * by --timeout. Two more modes measure rather than stream (bench/scale): "sink" accepts and
  * closes connections, "latency" times --count connects (SYN to SYN-ACK through the VIP, so
  * through every nat rule the node's first packet meets). */
-#include "addr.h"
-#include "clock.h"
-#include "err.h"
-#include "exitcodes.h"
-#include "kv.h"
-#include "opt.h"
-#include "stats.h"
+#include "base/addr.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/exitcodes.h"
+#include "base/kv.h"
+#include "base/opt.h"
+#include "base/stats.h"
 
 #include <errno.h>
 #include <fcntl.h>

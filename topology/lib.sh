@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # ctreset shared bash library: sourced by topology/, bench/ and tests/ scripts.
 #
-# - Exit codes come from tools/lib/exitcodes.h (one definition for C and bash).
+# - Exit codes come from tools/lib/base/exitcodes.h (one definition for C and bash).
 # - Every namespace of a run is named "<prefix>-<role>" with prefix "ctr-XXXXXX" (hex),
 #   and its owner is recorded in $CTR_STATE/<prefix>/owner so that `ctr_reap` can remove
 #   the namespaces of runs that died (SIGKILL) without touching live ones.
@@ -17,7 +17,7 @@ CTR_BIN=${CTR_BIN:-$CTR_TOP/build}
 
 while read -r _def _name _value _; do
 	[[ $_def == "#define" && $_name == CTR_EXIT_* ]] && printf -v "$_name" '%s' "$_value"
-done <"$CTR_TOP/tools/lib/exitcodes.h"
+done <"$CTR_TOP/tools/lib/base/exitcodes.h"
 unset _def _name _value
 
 # --- defaults: RFC 2544 benchmarking range, all overridable from the environment ---------

@@ -1,9 +1,9 @@
 #include "entry.h"
-#include "analyse.h"
-#include "pcapfile.h"
-#include "pkt.h"
-#include "report.h"
-#include "svcmap.h"
+#include "review/analyse.h"
+#include "review/pcapfile.h"
+#include "base/pkt.h"
+#include "review/report.h"
+#include "review/svcmap.h"
 
 #include <pcap/dlt.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "addr.h"
+#include "base/addr.h"
 #include "tests.h"
 
 #include <arpa/inet.h>

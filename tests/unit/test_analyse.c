@@ -1,8 +1,8 @@
 /* The analysis on the reference captures: real bench runs of every trigger
  * (pcaps/ref/bench) and synthetic ones (pcaps/ref/synth). What each asserts is what a
  * reviewer reads off the report: leaks, the RST answering each, what it killed. */
-#include "analyse.h"
-#include "kv.h"
+#include "review/analyse.h"
+#include "base/kv.h"
 #include "tests.h"
 
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * last segments of a run (the leak and the RST). Needs root for a network namespace of its
  * own (unshare): without root it is registered as skipped (never counted as passed); as
  * root, a namespace it cannot have is a failure. */
-#include "capture.h"
+#include "live/capture.h"
 #include "tests.h"
 
 #include <arpa/inet.h>

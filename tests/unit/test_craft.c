@@ -1,5 +1,5 @@
-#include "craft.h"
-#include "pkt.h"
+#include "live/craft.h"
+#include "base/pkt.h"
 #include "tests.h"
 
 #include <arpa/inet.h>

@@ -1,8 +1,8 @@
 /* The conntrack model: hand-built segments against the bounds of tcp_in_window (I-IV),
  * the flag check, the state table and tcp_new, in both kernel generations; then the
  * synthetic reference captures (pcaps/ref/synth), one per classification, through it. */
-#include "ctwin.h"
-#include "pcapfile.h"
+#include "review/ctwin.h"
+#include "review/pcapfile.h"
 #include "tests.h"
 
 #include <stdlib.h>

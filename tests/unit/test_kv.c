@@ -1,4 +1,4 @@
-#include "kv.h"
+#include "base/kv.h"
 #include "tests.h"
 
 #include <stdlib.h>

@@ -1,7 +1,7 @@
-#include "learn.h"
-#include "seq.h"
+#include "live/learn.h"
+#include "base/seq.h"
 #include "tests.h"
-#include "trigger.h"
+#include "live/trigger.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* The capture reader: pcap and pcapng, memory, and files that are not whole. */
-#include "pcapfile.h"
+#include "review/pcapfile.h"
 #include "tests.h"
 
 #include <stdio.h>

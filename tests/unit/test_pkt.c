@@ -1,4 +1,4 @@
-#include "pkt.h"
+#include "base/pkt.h"
 #include "tests.h"
 
 #include <arpa/inet.h>

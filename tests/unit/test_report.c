@@ -1,6 +1,6 @@
 /* The report's four forms on a reset run and a clean one: what a reviewer must see in
  * each, and JSON/SVG that jq and xmllint accept. */
-#include "report.h"
+#include "review/report.h"
 #include "tests.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "seq.h"
+#include "base/seq.h"
 #include "tests.h"
 
 static void compare_across_wrap(void)

@@ -1,5 +1,5 @@
 /* stats: nearest-rank percentiles, as bench/soak's awk computes them too. */
-#include "stats.h"
+#include "base/stats.h"
 #include "tests.h"
 
 static void percentiles(void)

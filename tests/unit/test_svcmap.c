@@ -1,5 +1,5 @@
 /* The service map: both spellings, several backends, refusals. */
-#include "svcmap.h"
+#include "review/svcmap.h"
 #include "tests.h"
 
 #include <stdlib.h>

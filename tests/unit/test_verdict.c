@@ -1,8 +1,8 @@
 /* The verdict on the committed reference captures of real runs (pcaps/ref/), one per
  * verdict, plus the cross-checks that make a run inconclusive. */
-#include "kv.h"
+#include "base/kv.h"
 #include "tests.h"
-#include "verdict.h"
+#include "review/verdict.h"
 
 #include <limits.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
 #ifndef CTR_PCAPFILE_H
 #define CTR_PCAPFILE_H
 
-#include "pkt.h"
+#include "base/pkt.h"
 
 #include <stddef.h>
 

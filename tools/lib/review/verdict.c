@@ -1,5 +1,5 @@
 #include "verdict.h"
-#include "err.h"
+#include "base/err.h"
 #include "pcapfile.h"
 
 #include <stdio.h>

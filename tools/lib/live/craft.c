@@ -1,5 +1,5 @@
 #include "craft.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <errno.h>
 #include <libnet.h>

@@ -3,7 +3,7 @@
 #ifndef CTR_VERDICT_H
 #define CTR_VERDICT_H
 
-#include "pkt.h"
+#include "base/pkt.h"
 
 #include <stdbool.h>
 

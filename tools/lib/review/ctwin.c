@@ -2,7 +2,7 @@
  * reader can hold the two side by side; comments name the kernel function each part
  * models. Sequence arithmetic is the kernel's before()/after() (seq.h). */
 #include "ctwin.h"
-#include "seq.h"
+#include "base/seq.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 #include "link.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <net/if.h>
 #include <netlink/netlink.h>

@@ -1,5 +1,5 @@
 #include "report.h"
-#include "json.h"
+#include "base/json.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

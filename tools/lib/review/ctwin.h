@@ -16,7 +16,7 @@
 #ifndef CTR_CTWIN_H
 #define CTR_CTWIN_H
 
-#include "pkt.h"
+#include "base/pkt.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 #include "ct.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <errno.h>
 #include <netlink/addr.h>

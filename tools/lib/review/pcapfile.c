@@ -1,5 +1,5 @@
 #include "pcapfile.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <errno.h>
 #include <fcntl.h>

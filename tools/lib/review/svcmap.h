@@ -4,7 +4,7 @@
 #ifndef CTR_SVCMAP_H
 #define CTR_SVCMAP_H
 
-#include "addr.h"
+#include "base/addr.h"
 
 #include <stdbool.h>
 #include <stddef.h>

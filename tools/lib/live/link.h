@@ -2,7 +2,7 @@
 #ifndef CTR_LINK_H
 #define CTR_LINK_H
 
-#include "addr.h"
+#include "base/addr.h"
 
 #include <stdbool.h>
 

@@ -3,7 +3,7 @@
 #ifndef CTR_CT_H
 #define CTR_CT_H
 
-#include "addr.h"
+#include "base/addr.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
 #ifndef CTR_CAPTURE_H
 #define CTR_CAPTURE_H
 
-#include "pkt.h"
+#include "base/pkt.h"
 
 struct capture;
 

@@ -5,7 +5,7 @@
 #ifndef CTR_LEARN_H
 #define CTR_LEARN_H
 
-#include "pkt.h"
+#include "base/pkt.h"
 
 #include <stdbool.h>
 #include <stdint.h>

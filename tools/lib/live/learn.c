@@ -1,5 +1,5 @@
 #include "learn.h"
-#include "seq.h"
+#include "base/seq.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 #include "capture.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <pcap/pcap.h>
 #include <stdlib.h>

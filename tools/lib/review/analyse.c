@@ -1,6 +1,6 @@
 #include "analyse.h"
-#include "err.h"
-#include "seq.h"
+#include "base/err.h"
+#include "base/seq.h"
 
 #include <stdlib.h>
 #include <string.h>

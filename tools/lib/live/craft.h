@@ -4,7 +4,7 @@
 #ifndef CTR_CRAFT_H
 #define CTR_CRAFT_H
 
-#include "addr.h"
+#include "base/addr.h"
 
 #include <stdbool.h>
 #include <stdint.h>

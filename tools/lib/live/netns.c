@@ -1,5 +1,5 @@
 #include "netns.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <ctype.h>
 #include <dirent.h>

@@ -1,5 +1,5 @@
 #include "svcmap.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <stdlib.h>
 #include <string.h>

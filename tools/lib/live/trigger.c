@@ -1,5 +1,5 @@
 #include "trigger.h"
-#include "seq.h"
+#include "base/seq.h"
 
 #include <stdio.h>
 #include <string.h>
