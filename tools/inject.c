@@ -70,13 +70,13 @@ struct opts {
 	enum trigger trigger;
 	const char *out;
 	unsigned flow_timeout_ms, settle_ms, quiet_ms, buffer_kib;
-	unsigned wait_cmd_ms; /* 0: stop the command once settled */
-	unsigned delay_ms;    /* follow the learned flow this long before injecting */
-	unsigned snaplen;     /* 0: the capture default (an MTU-sized frame) */
-	const char *filter;   /* BPF expression for every capture, NULL: none */
-	unsigned allow_ns;    /* enum netns_allow: where flushes and deletions may happen */
+	unsigned wait_cmd_ms;  /* 0: stop the command once settled */
+	unsigned delay_ms;     /* follow the learned flow this long before injecting */
+	unsigned snaplen;      /* 0: the capture default (an MTU-sized frame) */
+	const char *filter;    /* BPF expression for every capture, NULL: none */
+	unsigned allow_ns;     /* enum netns_allow: where flushes and deletions may happen */
 	unsigned ct_timeout_s; /* nf_conntrack_tcp_timeout_established on the nodes, 0: kept */
-	char **cmd; /* workload to run in the client namespace, NULL-terminated */
+	char **cmd;	       /* workload to run in the client namespace, NULL-terminated */
 };
 
 struct run {
@@ -84,12 +84,12 @@ struct run {
 	int home_fd, node_fd; /* namespace fds: where we started, the DNAT node */
 	struct capture *cap[MAX_CAPS];
 	struct ctr_addr client_ip, backend_ip[MAX_BACKENDS];
-	struct craft *craft[MAX_BACKENDS]; /* a raw socket in each backend's namespace */
+	struct craft *craft[MAX_BACKENDS];  /* a raw socket in each backend's namespace */
 	struct learn_flow flows[MAX_FLOWS]; /* handshakes seen at a backend, not yet named */
 	int flow_backend[MAX_FLOWS];	    /* which backend saw each one */
 	int n_flows;
-	struct learn_flow *flow; /* the one conntrack named */
-	int bk;			 /* its backend */
+	struct learn_flow *flow;   /* the one conntrack named */
+	int bk;			   /* its backend */
 	struct learn_flow learned; /* its state when the event was caused: the record's */
 	struct ct_flow ct;
 	struct craft_segment probe;
@@ -134,79 +134,81 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: ctreset-inject --client-ns NS --node-ns NS --backend-ns NS... --vip IP:PORT\n"
-		"                      --out DIR [options] [-- COMMAND [ARG...]]\n"
-		"\n"
-		"Finds the flow to the service VIP in the DNAT node's conntrack table, learns its\n"
-		"live sequence state from a capture on the backend pod, and sends one crafted\n"
-		"out-of-window event from the backend pod's namespace. COMMAND (the client\n"
-		"workload) is started inside the client namespace once the captures are live, and\n"
-		"stopped with SIGTERM when the outcome is captured (with --wait-command, once it\n"
-		"has finished by itself or the bound has passed). Writes DIR/client.pcap,\n"
-		"DIR/backend.pcap, DIR/node.pcap (with --node-if) and DIR/inject.kv. With several\n"
-		"--backend-ns (a service with several endpoints), each backend is captured\n"
-		"(backend.pcap, backend1.pcap, ...), the first client flow to any of them is taken\n"
-		"and inject.kv's capture.backend names its backend's capture.\n"
-		"\n"
-		"options:\n"
-		"  --trigger NAME       event to cause (default seq-above):\n");
+	fprintf(
+	    f,
+	    "usage: ctreset-inject --client-ns NS --node-ns NS --backend-ns NS... --vip IP:PORT\n"
+	    "                      --out DIR [options] [-- COMMAND [ARG...]]\n"
+	    "\n"
+	    "Finds the flow to the service VIP in the DNAT node's conntrack table, learns its\n"
+	    "live sequence state from a capture on the backend pod, and sends one crafted\n"
+	    "out-of-window event from the backend pod's namespace. COMMAND (the client\n"
+	    "workload) is started inside the client namespace once the captures are live, and\n"
+	    "stopped with SIGTERM when the outcome is captured (with --wait-command, once it\n"
+	    "has finished by itself or the bound has passed). Writes DIR/client.pcap,\n"
+	    "DIR/backend.pcap, DIR/node.pcap (with --node-if) and DIR/inject.kv. With several\n"
+	    "--backend-ns (a service with several endpoints), each backend is captured\n"
+	    "(backend.pcap, backend1.pcap, ...), the first client flow to any of them is taken\n"
+	    "and inject.kv's capture.backend names its backend's capture.\n"
+	    "\n"
+	    "options:\n"
+	    "  --trigger NAME       event to cause (default seq-above):\n");
 	for (int t = 0; t < TRIGGER_COUNT; t++)
 		fprintf(f, "                         %-16s %s\n", trigger_info(t)->name,
 			trigger_info(t)->summary);
-	fprintf(f,
-		"  --client-if IF       client pod interface (default eth0); an nflog:GROUP\n"
-		"                       device captures what an NFLOG rule logs instead (the\n"
-		"                       host-network client's view after its INPUT hooks)\n"
-		"  --client-ip IP       the client's address, when --client-if has none\n"
-		"  --backend-if IF      backend pod interface (default eth0)\n"
-		"  --node-if IF         also capture on this interface of the DNAT node\n"
-		"  --stat-ns NS         report this namespace's conntrack 'invalid' count too\n"
-		"                       (repeatable; the node namespace is always reported)\n"
-		"  --flush-ct NS        empty NS's conntrack table before anything else, as on a\n"
-		"                       new node (repeatable; inject.kv records what it removed)\n"
-		"  --allow-foreign-netns\n"
-		"                       let --flush-ct, and ct-entry-lost's deletion in --node-ns,\n"
-		"                       act on a namespace no ctreset run created (e.g. a real\n"
-		"                       pod's /proc/PID/ns/net). Without it both are refused\n"
-		"                       (exit 2, nothing changed) unless the namespace is one of\n"
-		"                       a run's /run/netns/ctr-XXXXXX-* (owner in /run/ctreset)\n"
-		"  --allow-host-netns   let them act on the host's namespace too (PID 1's, the\n"
-		"                       initial one, or the one ctreset-inject runs in): the\n"
-		"                       host's own table (refused otherwise, even with the above)\n"
-		"  --reset-ns NS        first of all, SIGKILL every process in NS and wait until\n"
-		"                       they are gone (repeatable: a reused topology made as new;\n"
-		"                       inject.kv records how many)\n"
-		"  --server-arg ARG     one argument of the backend's server command (repeatable, in\n"
-		"                       order): started in the first --backend-ns once the captures\n"
-		"                       are live, before COMMAND; it must write a line to fd 3 once\n"
-		"                       it listens. Stopped with SIGTERM after COMMAND, and waited\n"
-		"                       for, so its record is on disk when the injector exits\n"
-		"  --flow-timeout MS    bound for finding and learning the flow, from COMMAND's\n"
-		"                       start (default 3000)\n"
-		"  --settle MS          bound for the outcome after injection (default 1000)\n"
-		"  --quiet MS           outcome is final after MS with nothing new (default 30)\n"
-		"  --capture-buffer KIB kernel ring per capture (default 1024; raise it for bulk\n"
-		"                       workloads, inject.kv reports drops)\n"
-		"  --snaplen BYTES      keep this much of each frame (64..65535; default 1600, a\n"
-		"                       whole MTU-sized frame); 128 keeps the headers of a bulk\n"
-		"                       transfer\n"
-		"  --capture-filter BPF only packets matching this pcap-filter(7) expression, on\n"
-		"                       every capture (e.g. \"tcp and host CLIENT-IP\" when other\n"
-		"                       clients share the backend)\n"
-		"  --delay MS           follow the learned flow MS before injecting, so the event\n"
-		"                       lands later in it (fails if the flow closes meanwhile)\n"
-		"  --wait-command MS    once settled, let COMMAND run up to MS more to finish by\n"
-		"                       itself (a download completing or failing) before SIGTERM\n"
-		"  --ct-timeout SEC     nf_conntrack_tcp_timeout_established in the node and\n"
-		"                       --stat-ns namespaces (1..86400; idle-expiry's default 2,\n"
-		"                       kube-proxy's 86400), restored when the run ends. idle-expiry\n"
-		"                       waits for the flow to idle that long (the workload pauses:\n"
-		"                       ctreset-workload server --pause-after/--pause) and for the\n"
-		"                       backend's next segment; a flow that never idles is an error\n"
-		"  -h, --help           this text\n"
-		"exit: 0 injected, 1 could not find/learn/inject (inject.kv says why), 2 usage or a\n"
-		"refused namespace (above)\n");
+	fprintf(
+	    f,
+	    "  --client-if IF       client pod interface (default eth0); an nflog:GROUP\n"
+	    "                       device captures what an NFLOG rule logs instead (the\n"
+	    "                       host-network client's view after its INPUT hooks)\n"
+	    "  --client-ip IP       the client's address, when --client-if has none\n"
+	    "  --backend-if IF      backend pod interface (default eth0)\n"
+	    "  --node-if IF         also capture on this interface of the DNAT node\n"
+	    "  --stat-ns NS         report this namespace's conntrack 'invalid' count too\n"
+	    "                       (repeatable; the node namespace is always reported)\n"
+	    "  --flush-ct NS        empty NS's conntrack table before anything else, as on a\n"
+	    "                       new node (repeatable; inject.kv records what it removed)\n"
+	    "  --allow-foreign-netns\n"
+	    "                       let --flush-ct, and ct-entry-lost's deletion in --node-ns,\n"
+	    "                       act on a namespace no ctreset run created (e.g. a real\n"
+	    "                       pod's /proc/PID/ns/net). Without it both are refused\n"
+	    "                       (exit 2, nothing changed) unless the namespace is one of\n"
+	    "                       a run's /run/netns/ctr-XXXXXX-* (owner in /run/ctreset)\n"
+	    "  --allow-host-netns   let them act on the host's namespace too (PID 1's, the\n"
+	    "                       initial one, or the one ctreset-inject runs in): the\n"
+	    "                       host's own table (refused otherwise, even with the above)\n"
+	    "  --reset-ns NS        first of all, SIGKILL every process in NS and wait until\n"
+	    "                       they are gone (repeatable: a reused topology made as new;\n"
+	    "                       inject.kv records how many)\n"
+	    "  --server-arg ARG     one argument of the backend's server command (repeatable, in\n"
+	    "                       order): started in the first --backend-ns once the captures\n"
+	    "                       are live, before COMMAND; it must write a line to fd 3 once\n"
+	    "                       it listens. Stopped with SIGTERM after COMMAND, and waited\n"
+	    "                       for, so its record is on disk when the injector exits\n"
+	    "  --flow-timeout MS    bound for finding and learning the flow, from COMMAND's\n"
+	    "                       start (default 3000)\n"
+	    "  --settle MS          bound for the outcome after injection (default 1000)\n"
+	    "  --quiet MS           outcome is final after MS with nothing new (default 30)\n"
+	    "  --capture-buffer KIB kernel ring per capture (default 1024; raise it for bulk\n"
+	    "                       workloads, inject.kv reports drops)\n"
+	    "  --snaplen BYTES      keep this much of each frame (64..65535; default 1600, a\n"
+	    "                       whole MTU-sized frame); 128 keeps the headers of a bulk\n"
+	    "                       transfer\n"
+	    "  --capture-filter BPF only packets matching this pcap-filter(7) expression, on\n"
+	    "                       every capture (e.g. \"tcp and host CLIENT-IP\" when other\n"
+	    "                       clients share the backend)\n"
+	    "  --delay MS           follow the learned flow MS before injecting, so the event\n"
+	    "                       lands later in it (fails if the flow closes meanwhile)\n"
+	    "  --wait-command MS    once settled, let COMMAND run up to MS more to finish by\n"
+	    "                       itself (a download completing or failing) before SIGTERM\n"
+	    "  --ct-timeout SEC     nf_conntrack_tcp_timeout_established in the node and\n"
+	    "                       --stat-ns namespaces (1..86400; idle-expiry's default 2,\n"
+	    "                       kube-proxy's 86400), restored when the run ends. idle-expiry\n"
+	    "                       waits for the flow to idle that long (the workload pauses:\n"
+	    "                       ctreset-workload server --pause-after/--pause) and for the\n"
+	    "                       backend's next segment; a flow that never idles is an error\n"
+	    "  -h, --help           this text\n"
+	    "exit: 0 injected, 1 could not find/learn/inject (inject.kv says why), 2 usage or a\n"
+	    "refused namespace (above)\n");
 }
 
 static void bad_arg(const char *arg, const char *why)
@@ -215,8 +217,7 @@ static void bad_arg(const char *arg, const char *why)
 	exit(CTR_EXIT_USAGE);
 }
 
-static unsigned parse_range(const char *s, const char *what, unsigned long min,
-			    unsigned long max)
+static unsigned parse_range(const char *s, const char *what, unsigned long min, unsigned long max)
 {
 	char *end;
 	unsigned long v;
@@ -236,33 +237,33 @@ static unsigned parse_ms(const char *s, const char *what)
 static void parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{"client-ns", required_argument, NULL, 'C'},
-		{"node-ns", required_argument, NULL, 'N'},
-		{"backend-ns", required_argument, NULL, 'B'},
-		{"client-if", required_argument, NULL, 'c'},
-		{"client-ip", required_argument, NULL, 'I'},
-		{"node-if", required_argument, NULL, 'n'},
-		{"backend-if", required_argument, NULL, 'b'},
-		{"stat-ns", required_argument, NULL, 's'},
-		{"flush-ct", required_argument, NULL, 'X'},
-		{"reset-ns", required_argument, NULL, 'R'},
-		{"server-arg", required_argument, NULL, 'A'},
-		{"vip", required_argument, NULL, 'v'},
-		{"trigger", required_argument, NULL, 't'},
-		{"out", required_argument, NULL, 'o'},
-		{"flow-timeout", required_argument, NULL, 'F'},
-		{"settle", required_argument, NULL, 'S'},
-		{"quiet", required_argument, NULL, 'Q'},
-		{"capture-buffer", required_argument, NULL, 'K'},
-		{"snaplen", required_argument, NULL, 'L'},
-		{"capture-filter", required_argument, NULL, 'P'},
-		{"delay", required_argument, NULL, 'D'},
-		{"wait-command", required_argument, NULL, 'W'},
-		{"allow-foreign-netns", no_argument, NULL, 0x100},
-		{"allow-host-netns", no_argument, NULL, 0x101},
-		{"ct-timeout", required_argument, NULL, 0x102},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"client-ns", required_argument, NULL, 'C'},
+	    {"node-ns", required_argument, NULL, 'N'},
+	    {"backend-ns", required_argument, NULL, 'B'},
+	    {"client-if", required_argument, NULL, 'c'},
+	    {"client-ip", required_argument, NULL, 'I'},
+	    {"node-if", required_argument, NULL, 'n'},
+	    {"backend-if", required_argument, NULL, 'b'},
+	    {"stat-ns", required_argument, NULL, 's'},
+	    {"flush-ct", required_argument, NULL, 'X'},
+	    {"reset-ns", required_argument, NULL, 'R'},
+	    {"server-arg", required_argument, NULL, 'A'},
+	    {"vip", required_argument, NULL, 'v'},
+	    {"trigger", required_argument, NULL, 't'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"flow-timeout", required_argument, NULL, 'F'},
+	    {"settle", required_argument, NULL, 'S'},
+	    {"quiet", required_argument, NULL, 'Q'},
+	    {"capture-buffer", required_argument, NULL, 'K'},
+	    {"snaplen", required_argument, NULL, 'L'},
+	    {"capture-filter", required_argument, NULL, 'P'},
+	    {"delay", required_argument, NULL, 'D'},
+	    {"wait-command", required_argument, NULL, 'W'},
+	    {"allow-foreign-netns", no_argument, NULL, 0x100},
+	    {"allow-host-netns", no_argument, NULL, 0x101},
+	    {"ct-timeout", required_argument, NULL, 0x102},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int c, t;
 
@@ -363,8 +364,8 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->allow_ns |= NETNS_ALLOW_HOST;
 			break;
 		case 0x102:
-			o->ct_timeout_s = parse_range(optarg, "--ct-timeout must be 1..86400 seconds", 1,
-						      86400);
+			o->ct_timeout_s =
+			    parse_range(optarg, "--ct-timeout must be 1..86400 seconds", 1, 86400);
 			break;
 		case 'h':
 			/* the text is over a pipe buffer's worth of stdio: "--help | grep -q" must
@@ -406,8 +407,8 @@ static void check_namespaces(const struct opts *o)
 				      &err) < 0)
 			die(CTR_EXIT_USAGE, err);
 	for (int i = 0; i < o->n_reset_ns; i++)
-		if (netns_check_owned(o->reset_ns[i], "kill every process (--reset-ns) in", o->allow_ns,
-				      &err) < 0)
+		if (netns_check_owned(o->reset_ns[i], "kill every process (--reset-ns) in",
+				      o->allow_ns, &err) < 0)
 			die(CTR_EXIT_USAGE, err);
 	if (o->trigger == TRIGGER_CT_ENTRY_LOST &&
 	    netns_check_owned(o->node_ns, "delete a conntrack entry (ct-entry-lost) in",
@@ -482,7 +483,7 @@ static void see_backend(struct run *r, int k, const struct ctr_pkt *p)
 			r->flow_backend[r->n_flows] = k;
 			learn_init(&r->flows[r->n_flows++], &s2c);
 		}
-known:
+	known:
 		for (int i = 0; i < r->n_flows; i++)
 			if (r->flow_backend[i] == k && learn_segment(&r->flows[i], p))
 				break;
@@ -581,8 +582,8 @@ static void read_invalid(struct run *r, uint64_t *into)
 	for (int i = 0; i < r->o->n_stat_ns; i++) {
 		char *e = NULL;
 
-		r->invalid_ok[i] = netns_enter(r->o->stat_ns[i], &e) == 0 &&
-				   ct_invalid_count(&into[i], &e) == 0;
+		r->invalid_ok[i] =
+		    netns_enter(r->o->stat_ns[i], &e) == 0 && ct_invalid_count(&into[i], &e) == 0;
 		free(e);
 	}
 	netns_set(r->home_fd, "home", NULL);
@@ -692,7 +693,8 @@ static int reset_namespaces(struct run *r, char **err)
 		char path[PATH_MAX];
 
 		if (strncmp(n, "ctr-", 4) || strchr(n, '/'))
-			return err_set(err, "--reset-ns %s: only a bench namespace (ctr-*) by name", n);
+			return err_set(err, "--reset-ns %s: only a bench namespace (ctr-*) by name",
+				       n);
 		snprintf(path, sizeof(path), "/run/netns/%s", n);
 		if (stat(path, &want[i]) < 0)
 			return err_errno(err, errno, "namespace %s", path);
@@ -723,8 +725,10 @@ static int reset_namespaces(struct run *r, char **err)
 	for (unsigned k = 0; k < n_killed; k++)
 		while (alive(killed[k])) {
 			if (now_ms() >= until)
-				return err_set(err, "pid %d in a --reset-ns namespace survived SIGKILL for 2 s",
-					       (int)killed[k]);
+				return err_set(
+				    err,
+				    "pid %d in a --reset-ns namespace survived SIGKILL for 2 s",
+				    (int)killed[k]);
 			poll(NULL, 0, 1);
 		}
 	return 0;
@@ -762,7 +766,8 @@ static int start_server(struct run *r, char **err)
 			_exit(127);
 		setpgid(0, 0);
 		execvp(o->server_argv[0], o->server_argv);
-		fprintf(stderr, "ctreset-inject: running %s: %s\n", o->server_argv[0], strerror(errno));
+		fprintf(stderr, "ctreset-inject: running %s: %s\n", o->server_argv[0],
+			strerror(errno));
 		_exit(127);
 	}
 	close(fd);
@@ -772,8 +777,9 @@ static int start_server(struct run *r, char **err)
 		rc = poll(&pfd, 1, 3000);
 	while (rc < 0 && errno == EINTR && !interrupted);
 	rc = rc > 0 && read(pipefd[0], &c, 1) == 1 ? 0
-	     : rc == 0 ? err_set(err, "the server (%s) did not listen within 3 s", o->server_argv[0])
-		       : err_set(err, "the server (%s) exited before it listened", o->server_argv[0]);
+	     : rc == 0
+		 ? err_set(err, "the server (%s) did not listen within 3 s", o->server_argv[0])
+		 : err_set(err, "the server (%s) exited before it listened", o->server_argv[0]);
 	close(pipefd[0]);
 	r->t_server = now_ms();
 	return rc;
@@ -876,8 +882,7 @@ static int find_flow(struct run *r, char **err)
 		if (now >= deadline) {
 			for (int k = 0; k < r->n_flows; k++)
 				learn_ready(&r->flows[k], &why);
-			return err_set(err,
-				       "no established flow to %s found within %u ms (%s)",
+			return err_set(err, "no established flow to %s found within %u ms (%s)",
 				       endpoint_str(&r->o->vip, (char[CTR_EPSTRLEN]){0}),
 				       r->o->flow_timeout_ms, why ? why : "conntrack has no entry");
 		}
@@ -905,7 +910,8 @@ static int follow(struct run *r, char **err)
 
 	while (!interrupted) {
 		if (r->flow->server.closed || r->flow->client.closed)
-			return err_set(err, "the flow closed within the %u ms delay", r->o->delay_ms);
+			return err_set(err, "the flow closed within the %u ms delay",
+				       r->o->delay_ms);
 		if (now_ms() >= until)
 			return 0;
 		if (pump(r, 2, err) < 0)
@@ -1036,13 +1042,15 @@ static int wait_idle(struct run *r, char **err)
 			idled = true;
 		}
 		if (r->flow->server.closed || r->flow->client.closed)
-			return err_set(err, "the flow closed before it %s", idled ? "resumed" : "idled");
+			return err_set(err, "the flow closed before it %s",
+				       idled ? "resumed" : "idled");
 		if (now >= deadline)
-			return err_set(err,
-				       idled ? "the backend sent nothing after idling (bound %llu ms)"
-					     : "the flow never idled for %llu ms (the workload must "
-					       "pause: ctreset-workload server --pause-after/--pause)",
-				       (unsigned long long)(idled ? 2 * need + 5000 : need));
+			return err_set(
+			    err,
+			    idled ? "the backend sent nothing after idling (bound %llu ms)"
+				  : "the flow never idled for %llu ms (the workload must "
+				    "pause: ctreset-workload server --pause-after/--pause)",
+			    (unsigned long long)(idled ? 2 * need + 5000 : need));
 		if (pump(r, 5, err) < 0)
 			return -1;
 	}
@@ -1141,15 +1149,15 @@ static int inject(struct run *r, char **err)
 		 * the client's ACK of it, that ACK (to the VIP) would start a new, DNATed entry
 		 * first and nothing would leak: a race, not the event. */
 		while (!interrupted && now_ms() < until) {
-			if (r->flow->client.ack != ack0 && r->flow->client.ack == r->flow->server.end) {
+			if (r->flow->client.ack != ack0 &&
+			    r->flow->client.ack == r->flow->server.end) {
 				timed = true;
 				break;
 			}
 			if (pump(r, 1, err) < 0)
 				return -1;
 		}
-		snprintf(r->explain, sizeof(r->explain),
-			 "%s %s; the backend keeps sending",
+		snprintf(r->explain, sizeof(r->explain), "%s %s; the backend keeps sending",
 			 r->o->trigger == TRIGGER_CT_FLUSH ? "conntrack -F emptied the node's table"
 							   : "deleted the node's conntrack entry",
 			 timed ? "right after the client acknowledged all data"
@@ -1184,9 +1192,8 @@ static int settle(struct run *r, char **err)
 	const uint64_t grace = 5; /* trailing packets of the same burst */
 	/* a natural trigger has no probe to see arrive NATed: give the backend's next
 	 * segments time to show whether they leak */
-	const uint64_t quiet = trigger_info(r->o->trigger)->natural && r->o->quiet_ms < 200
-				       ? 200
-				       : r->o->quiet_ms;
+	const uint64_t quiet =
+	    trigger_info(r->o->trigger)->natural && r->o->quiet_ms < 200 ? 200 : r->o->quiet_ms;
 
 	while (!interrupted) {
 		uint64_t now = now_ms();
@@ -1228,7 +1235,8 @@ static void wait_command(struct run *r)
 
 /* --- record ------------------------------------------------------------------------------- */
 
-static void kvf(FILE *f, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void kvf(FILE *f, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void kvf(FILE *f, const char *key, const char *fmt, ...)
 {
 	char v[512];
@@ -1346,7 +1354,8 @@ static int write_record(struct run *r, const char *error, char **err)
 		if (!r->cap[i] || (i >= CAP_BACKEND && i != CAP_BACKEND + r->bk))
 			continue;
 		/* the flow's backend is "backend" whichever file it is (ctreset-review reads it) */
-		snprintf(name, sizeof(name), "%s", i < CAP_BACKEND ? (i ? "node" : "client") : "backend");
+		snprintf(name, sizeof(name), "%s",
+			 i < CAP_BACKEND ? (i ? "node" : "client") : "backend");
 		snprintf(key, sizeof(key), "capture.%s", name);
 		kvf(f, key, "%s", capture_path(r->cap[i]));
 		snprintf(key, sizeof(key), "capture.%s.dropped", name);
@@ -1379,7 +1388,8 @@ int main(int argc, char **argv)
 
 	parse(argc, argv, &o);
 	if (geteuid() != 0)
-		die(CTR_EXIT_SKIP, strdup("needs root (network namespaces, raw sockets): run with sudo"));
+		die(CTR_EXIT_SKIP,
+		    strdup("needs root (network namespaces, raw sockets): run with sudo"));
 	check_namespaces(&o);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -1391,8 +1401,7 @@ int main(int argc, char **argv)
 		die(CTR_EXIT_FAIL, err);
 	r.t_start = now_ms();
 	if (reset_namespaces(&r, &err) == 0 && flush_tables(&r, &err) == 0 &&
-	    set_timeouts(&r, &err) == 0 &&
-	    (r.t_reset = now_ms(), open_captures(&r, &err) == 0) &&
+	    set_timeouts(&r, &err) == 0 && (r.t_reset = now_ms(), open_captures(&r, &err) == 0) &&
 	    (!trigger_info(o.trigger)->natural || (start_events(&r), 1)) &&
 	    (r.t_ready = now_ms(), start_server(&r, &err) == 0) &&
 	    (!o.n_server_args || (fault_point("scenario.server"), 1)) &&

@@ -42,66 +42,68 @@ struct evidence {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ctreset-review --verdict DIR [--format text|kv|json] [--json-out FILE]\n"
-		   "       ctreset-review [options] CAPTURE|DIR...\n"
-		   "\n"
-		   "Decides a bench scenario's verdict from the artifacts in DIR (client.pcap,\n"
-		   "backend.pcap, node.pcap, inject.kv, server.kv, client.kv, meta.kv) and prints\n"
-		   "it with its evidence:\n"
-		   "  reset         an un-NATed segment reached the client, which sent RST toward the\n"
-		   "                backend pod's own address, and the backend's connection died\n"
-		   "  leak          an un-NATed segment reached the client; the backend survived\n"
-		   "  clean         the event was caused; nothing un-NATed reached the client\n"
-		   "  inconclusive  the bench could not inject or capture, or the client's record\n"
-		   "                contradicts the rest (never a pass)\n"
-		   "\n"
-		   "  --format F    text (default), kv (key=value lines) or json (one object)\n"
-		   "  --json-out FILE  also write the json to FILE (one run, not two)\n"
-		   "  -h, --help    this text\n"
-		   "exit: 0 decided (any verdict), 1 artifacts unreadable, 2 usage\n"
-		   "\n"
-		   "Without --verdict, analyses captures (pcap or pcapng; Ethernet, Linux cooked\n"
-		   "SLL/SLL2, raw IP; VLAN tags, IPv4, IPv6) of the same traffic, merged by time.\n"
-		   "Each TCP connection (4-tuple; a VIP's and its backend's views joined through the\n"
-		   "service map) is replayed through a model of the NAT node's conntrack\n"
-		   "(nf_conntrack_proto_tcp.c: tcp_in_window's td_end/td_maxend/td_maxwin/td_scale,\n"
-		   "the state table, tcp_error's flag check), and every segment is classified:\n"
-		   "  in window   ACCEPT: tracked, NAT applies\n"
-		   "  IGNORE      below the window (\"SEQ is under lower bound\"), overly delayed ACK\n"
-		   "              (\"ignored ACK under lower bound\"), small overshoot, state-table\n"
-		   "              sIG: conntrack keeps the entry, NAT still applies\n"
-		   "  INVALID     \"SEQ is over upper bound\", \"ACK is over upper bound\", invalid\n"
-		   "              tcp flag combination, invalid rst, no entry: NAT skips it\n"
-		   "A segment that reached the client from the backend's own address instead of the\n"
-		   "VIP is a LEAK; an RST from the client whose seq is a leaked segment's ack answers\n"
-		   "it, and resets the backend's connection when that seq is the backend's next\n"
-		   "expected (RFC 5961).\n"
-		   "\n"
-		   "  CAPTURE        a file; its place comes from its name (client*, node*,\n"
-		   "                 backend*) or a prefix client=, node=, backend=, any=. A client\n"
-		   "                 capture is past the NAT for replies, a backend one before it;\n"
-		   "                 node and any are placed per connection from what they show.\n"
-		   "  DIR            a bench run's directory: its client.pcap, node.pcap and\n"
-		   "                 backend.pcap, the service in meta.kv (and be_liberal when its\n"
-		   "                 workaround is be-liberal), and (with inject.kv and server.kv)\n"
-		   "                 the bench verdict decided from the analysis\n"
-		   "  -s, --service VIP:PORT=BACKEND:PORT[,BACKEND:PORT...]\n"
-		   "                 a service's DNAT (repeatable); without one, a DNAT is inferred\n"
-		   "                 from the same SYN seen with two destinations (two captures)\n"
-		   "  --kernel-before-6.1  model the older tcp_in_window: below-window segments and\n"
-		   "                 delayed ACKs are INVALID, no overshoot workaround (default:\n"
-		   "                 >= 6.1, as current kernels)\n"
-		   "  --be-liberal   nf_conntrack_tcp_be_liberal=1 on the node\n"
-		   "  --no-pickup    nf_conntrack_tcp_loose=0 (no entry without a SYN)\n"
-		   "  --no-timeouts  never expire conntrack entries (clocks of the captures differ)\n"
-		   "  --format F     text (default) or json\n"
-		   "  --ladder       text: also draw the ladder of the notable events\n"
-		   "  --svg FILE     write the ladder as SVG (lanes client, node, backend)\n"
-		   "  --all-flows    list connections with nothing notable too\n"
-		   "  --max-rows N   segments kept per connection for the report (default 256)\n"
-		   "exit: 0 nothing leaked, %d a leak (no reset), %d a reset by a leak's RST,\n"
-		   "      1 a capture unreadable, 2 usage\n",
-		   CTR_EXIT_LEAK, CTR_EXIT_RESET);
+	fprintf(
+	    f,
+	    "usage: ctreset-review --verdict DIR [--format text|kv|json] [--json-out FILE]\n"
+	    "       ctreset-review [options] CAPTURE|DIR...\n"
+	    "\n"
+	    "Decides a bench scenario's verdict from the artifacts in DIR (client.pcap,\n"
+	    "backend.pcap, node.pcap, inject.kv, server.kv, client.kv, meta.kv) and prints\n"
+	    "it with its evidence:\n"
+	    "  reset         an un-NATed segment reached the client, which sent RST toward the\n"
+	    "                backend pod's own address, and the backend's connection died\n"
+	    "  leak          an un-NATed segment reached the client; the backend survived\n"
+	    "  clean         the event was caused; nothing un-NATed reached the client\n"
+	    "  inconclusive  the bench could not inject or capture, or the client's record\n"
+	    "                contradicts the rest (never a pass)\n"
+	    "\n"
+	    "  --format F    text (default), kv (key=value lines) or json (one object)\n"
+	    "  --json-out FILE  also write the json to FILE (one run, not two)\n"
+	    "  -h, --help    this text\n"
+	    "exit: 0 decided (any verdict), 1 artifacts unreadable, 2 usage\n"
+	    "\n"
+	    "Without --verdict, analyses captures (pcap or pcapng; Ethernet, Linux cooked\n"
+	    "SLL/SLL2, raw IP; VLAN tags, IPv4, IPv6) of the same traffic, merged by time.\n"
+	    "Each TCP connection (4-tuple; a VIP's and its backend's views joined through the\n"
+	    "service map) is replayed through a model of the NAT node's conntrack\n"
+	    "(nf_conntrack_proto_tcp.c: tcp_in_window's td_end/td_maxend/td_maxwin/td_scale,\n"
+	    "the state table, tcp_error's flag check), and every segment is classified:\n"
+	    "  in window   ACCEPT: tracked, NAT applies\n"
+	    "  IGNORE      below the window (\"SEQ is under lower bound\"), overly delayed ACK\n"
+	    "              (\"ignored ACK under lower bound\"), small overshoot, state-table\n"
+	    "              sIG: conntrack keeps the entry, NAT still applies\n"
+	    "  INVALID     \"SEQ is over upper bound\", \"ACK is over upper bound\", invalid\n"
+	    "              tcp flag combination, invalid rst, no entry: NAT skips it\n"
+	    "A segment that reached the client from the backend's own address instead of the\n"
+	    "VIP is a LEAK; an RST from the client whose seq is a leaked segment's ack answers\n"
+	    "it, and resets the backend's connection when that seq is the backend's next\n"
+	    "expected (RFC 5961).\n"
+	    "\n"
+	    "  CAPTURE        a file; its place comes from its name (client*, node*,\n"
+	    "                 backend*) or a prefix client=, node=, backend=, any=. A client\n"
+	    "                 capture is past the NAT for replies, a backend one before it;\n"
+	    "                 node and any are placed per connection from what they show.\n"
+	    "  DIR            a bench run's directory: its client.pcap, node.pcap and\n"
+	    "                 backend.pcap, the service in meta.kv (and be_liberal when its\n"
+	    "                 workaround is be-liberal), and (with inject.kv and server.kv)\n"
+	    "                 the bench verdict decided from the analysis\n"
+	    "  -s, --service VIP:PORT=BACKEND:PORT[,BACKEND:PORT...]\n"
+	    "                 a service's DNAT (repeatable); without one, a DNAT is inferred\n"
+	    "                 from the same SYN seen with two destinations (two captures)\n"
+	    "  --kernel-before-6.1  model the older tcp_in_window: below-window segments and\n"
+	    "                 delayed ACKs are INVALID, no overshoot workaround (default:\n"
+	    "                 >= 6.1, as current kernels)\n"
+	    "  --be-liberal   nf_conntrack_tcp_be_liberal=1 on the node\n"
+	    "  --no-pickup    nf_conntrack_tcp_loose=0 (no entry without a SYN)\n"
+	    "  --no-timeouts  never expire conntrack entries (clocks of the captures differ)\n"
+	    "  --format F     text (default) or json\n"
+	    "  --ladder       text: also draw the ladder of the notable events\n"
+	    "  --svg FILE     write the ladder as SVG (lanes client, node, backend)\n"
+	    "  --all-flows    list connections with nothing notable too\n"
+	    "  --max-rows N   segments kept per connection for the report (default 256)\n"
+	    "exit: 0 nothing leaked, %d a leak (no reset), %d a reset by a leak's RST,\n"
+	    "      1 a capture unreadable, 2 usage\n",
+	    CTR_EXIT_LEAK, CTR_EXIT_RESET);
 }
 
 static const char *get(const struct kv *kv, const char *k, const char *dflt)
@@ -194,8 +196,8 @@ static void print_text(const struct evidence *ev)
 		seg_str(&r->first_rst, buf, sizeof(buf));
 		printf("rst:      %s%s; reached the backend: %s\n", buf,
 		       r->leaked_packets && r->first_rst.seq == r->first_leak.ack
-			       ? " (seq = the leaked segment's ack)"
-			       : "",
+			   ? " (seq = the leaked segment's ack)"
+			   : "",
 		       r->rst_at_backend ? "yes" : "no");
 	}
 	printf("backend:  end=%s errno=%s (%s) after %s bytes\n", get(&ev->server, "end", "?"),
@@ -212,8 +214,8 @@ static void print_text(const struct evidence *ev)
 		       get(&ev->client, "bytes", "?"));
 		if (kv_get(&ev->client, "intact"))
 			printf(", sha256 %s", !strcmp(kv_get(&ev->client, "intact"), "1")
-						      ? "matches the payload's"
-						      : "differs from the payload's");
+						  ? "matches the payload's"
+						  : "differs from the payload's");
 		putchar('\n');
 	}
 	for (size_t i = 0; i < ev->inject.n; i++)
@@ -231,10 +233,12 @@ static void print_kv(const struct evidence *ev)
 	const struct verdict_result *r = &ev->res;
 	char buf[256];
 
-	printf("observed=%s\nreason=%s\nerror=%s\nleaked_packets=%u\nclient_rst=%d\nrst_at_backend=%d\n"
+	printf("observed=%s\nreason=%s\nerror=%s\nleaked_packets=%u\nclient_rst=%d\nrst_at_backend="
+	       "%d\n"
 	       "backend_reset=%d\nclient_end=%s\n",
-	       verdict_name(r->verdict), r->reason, get(&ev->inject, "error", "-"), r->leaked_packets, r->client_rst,
-	       r->rst_at_backend, r->backend_reset, client_end_name(r->client_end));
+	       verdict_name(r->verdict), r->reason, get(&ev->inject, "error", "-"),
+	       r->leaked_packets, r->client_rst, r->rst_at_backend, r->backend_reset,
+	       client_end_name(r->client_end));
 	if (r->leaked_packets) {
 		seg_str(&r->first_leak, buf, sizeof(buf));
 		printf("leak=%s\n", buf);
@@ -277,9 +281,9 @@ static void json_prefixed(FILE *f, int *first, const char *name, const struct kv
 
 static void print_json(const struct evidence *ev)
 {
-	static const char *const meta_keys[] = {"scenario", "workload", "topology", "backend",
-						"family", "trigger", "workaround", "expected",
-						"expected_reason", "kernel", "service"};
+	static const char *const meta_keys[] = {
+	    "scenario",	  "workload", "topology",	 "backend", "family", "trigger",
+	    "workaround", "expected", "expected_reason", "kernel",  "service"};
 	const struct verdict_result *r = &ev->res;
 	char buf[256];
 	int first = 1;
@@ -428,8 +432,11 @@ static int run_analysis(struct analysis_args *args)
 				found++;
 			}
 			if (!found)
-				die(CTR_EXIT_FAIL, (err_set(&err, "%s: no client.pcap, node.pcap or "
-								  "backend.pcap in it", arg), err));
+				die(CTR_EXIT_FAIL, (err_set(&err,
+							    "%s: no client.pcap, node.pcap or "
+							    "backend.pcap in it",
+							    arg),
+						    err));
 			snprintf(path, sizeof(path), "%s/meta.kv", arg);
 			if (kv_load(path, &meta, NULL) == 0) {
 				svc = kv_get(&meta, "service");
@@ -446,8 +453,10 @@ static int run_analysis(struct analysis_args *args)
 			split_role(arg, &in[n++]);
 		}
 		if (n > ANALYSE_MAX_CAPS) {
-			fprintf(stderr, "ctreset-review: argument \"%s\" is wrong: more than %d "
-					"captures\n", arg, ANALYSE_MAX_CAPS);
+			fprintf(stderr,
+				"ctreset-review: argument \"%s\" is wrong: more than %d "
+				"captures\n",
+				arg, ANALYSE_MAX_CAPS);
 			return CTR_EXIT_USAGE;
 		}
 	}
@@ -544,20 +553,20 @@ int main(int argc, char **argv)
 		OPT_MAX_ROWS,
 	};
 	static const struct option lo[] = {
-		{"verdict", required_argument, NULL, 'v'},
-		{"format", required_argument, NULL, 'f'},
-		{"json-out", required_argument, NULL, 'J'},
-		{"service", required_argument, NULL, 's'},
-		{"kernel-before-6.1", no_argument, NULL, OPT_BEFORE_61},
-		{"be-liberal", no_argument, NULL, OPT_LIBERAL},
-		{"no-pickup", no_argument, NULL, OPT_NO_PICKUP},
-		{"no-timeouts", no_argument, NULL, OPT_NO_TIMEOUTS},
-		{"ladder", no_argument, NULL, OPT_LADDER},
-		{"svg", required_argument, NULL, OPT_SVG},
-		{"all-flows", no_argument, NULL, OPT_ALL_FLOWS},
-		{"max-rows", required_argument, NULL, OPT_MAX_ROWS},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"verdict", required_argument, NULL, 'v'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"json-out", required_argument, NULL, 'J'},
+	    {"service", required_argument, NULL, 's'},
+	    {"kernel-before-6.1", no_argument, NULL, OPT_BEFORE_61},
+	    {"be-liberal", no_argument, NULL, OPT_LIBERAL},
+	    {"no-pickup", no_argument, NULL, OPT_NO_PICKUP},
+	    {"no-timeouts", no_argument, NULL, OPT_NO_TIMEOUTS},
+	    {"ladder", no_argument, NULL, OPT_LADDER},
+	    {"svg", required_argument, NULL, OPT_SVG},
+	    {"all-flows", no_argument, NULL, OPT_ALL_FLOWS},
+	    {"max-rows", required_argument, NULL, OPT_MAX_ROWS},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	struct analysis_args args = {0};
 	struct evidence ev = {0};
@@ -582,8 +591,10 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "json"))
 				fmt = FMT_JSON;
 			else {
-				fprintf(stderr, "ctreset-review: argument \"%s\" is wrong: --format "
-						"is text, kv or json\n", optarg);
+				fprintf(stderr,
+					"ctreset-review: argument \"%s\" is wrong: --format "
+					"is text, kv or json\n",
+					optarg);
 				return CTR_EXIT_USAGE;
 			}
 			break;
@@ -648,8 +659,9 @@ int main(int argc, char **argv)
 			return CTR_EXIT_USAGE;
 		}
 		if (fmt == FMT_KV)
-			return bad_arg("kv", "--format kv is for --verdict; the analysis writes text "
-					     "or json");
+			return bad_arg("kv",
+				       "--format kv is for --verdict; the analysis writes text "
+				       "or json");
 		if (json_out)
 			return bad_arg(json_out, "--json-out is for --verdict");
 		args.fmt = fmt;

@@ -41,14 +41,14 @@ static const char *const mode_names[] = {"server", "client", "sink", "latency"};
 
 struct opts {
 	enum mode mode;
-	bool server; /* listens: server or sink */
+	bool server;		/* listens: server or sink */
 	struct ctr_endpoint ep; /* listen (server) or connect (client) address */
 	const char *result;	/* where the record goes */
 	const char *pidfile;
 	unsigned timeout_ms;
 	unsigned interval_ms;
 	unsigned chunk;
-	unsigned count; /* latency: connects to time */
+	unsigned count;			   /* latency: connects to time */
 	unsigned pause_after_ms, pause_ms; /* server: one idle gap in the stream, 0: none */
 	unsigned keepalive_s;		   /* client: TCP keepalive idle and interval, 0: off */
 	bool daemon;
@@ -62,8 +62,8 @@ struct record {
 	int err;	 /* errno of the end, 0 when none */
 	unsigned long long duration_ms;
 	unsigned long long accepted; /* sink */
-	unsigned ok, failed;	      /* latency: connects that completed, that did not */
-	uint64_t *connect_us;	      /* latency: each completed connect's time */
+	unsigned ok, failed;	     /* latency: connects that completed, that did not */
+	uint64_t *connect_us;	     /* latency: each completed connect's time */
 };
 
 static uint64_t now_us(void)
@@ -119,8 +119,8 @@ static unsigned parse_uint(const char *s, const char *what, unsigned max)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || *end || !*s || v > max || s[0] == '-') {
-		fprintf(stderr, "ctreset-workload: argument \"%s\" is wrong: %s must be 0..%u\n",
-			s, what, max);
+		fprintf(stderr, "ctreset-workload: argument \"%s\" is wrong: %s must be 0..%u\n", s,
+			what, max);
 		exit(CTR_EXIT_USAGE);
 	}
 	return (unsigned)v;
@@ -129,22 +129,27 @@ static unsigned parse_uint(const char *s, const char *what, unsigned max)
 static void parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{"listen", required_argument, NULL, 'l'},   {"connect", required_argument, NULL, 'c'},
-		{"result", required_argument, NULL, 'r'},   {"timeout", required_argument, NULL, 't'},
-		{"interval", required_argument, NULL, 'i'}, {"chunk", required_argument, NULL, 'k'},
-		{"daemon", no_argument, NULL, 'd'},	    {"pidfile", required_argument, NULL, 'p'},
-		{"count", required_argument, NULL, 'n'},    {"help", no_argument, NULL, 'h'},
-		{"ready-fd", required_argument, NULL, 'R'},
-		{"pause-after", required_argument, NULL, 'a'},
-		{"pause", required_argument, NULL, 'P'},
-		{"keepalive", required_argument, NULL, 'K'},
-		{0},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"connect", required_argument, NULL, 'c'},
+	    {"result", required_argument, NULL, 'r'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"chunk", required_argument, NULL, 'k'},
+	    {"daemon", no_argument, NULL, 'd'},
+	    {"pidfile", required_argument, NULL, 'p'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"ready-fd", required_argument, NULL, 'R'},
+	    {"pause-after", required_argument, NULL, 'a'},
+	    {"pause", required_argument, NULL, 'P'},
+	    {"keepalive", required_argument, NULL, 'K'},
+	    {0},
 	};
 	const char *addr = NULL;
 	int c;
 
-	*o = (struct opts){.timeout_ms = 3000, .interval_ms = 5, .chunk = 1024, .count = 100,
-			   .ready_fd = -1};
+	*o = (struct opts){
+	    .timeout_ms = 3000, .interval_ms = 5, .chunk = 1024, .count = 100, .ready_fd = -1};
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
 		exit(CTR_EXIT_PASS);
@@ -152,13 +157,16 @@ static void parse(int argc, char **argv, struct opts *o)
 	o->mode = MODE_SERVER;
 	while (argc >= 2 && strcmp(argv[1], mode_names[o->mode]))
 		if (++o->mode > MODE_LATENCY) {
-			fprintf(stderr, "ctreset-workload: argument \"%s\" is wrong: expected server, "
-					"client, sink or latency (see --help)\n", argv[1]);
+			fprintf(stderr,
+				"ctreset-workload: argument \"%s\" is wrong: expected server, "
+				"client, sink or latency (see --help)\n",
+				argv[1]);
 			exit(CTR_EXIT_USAGE);
 		}
 	if (argc < 2) {
-		fprintf(stderr, "ctreset-workload: a mode is required: server, client, sink or latency "
-				"(see --help)\n");
+		fprintf(stderr,
+			"ctreset-workload: a mode is required: server, client, sink or latency "
+			"(see --help)\n");
 		exit(CTR_EXIT_USAGE);
 	}
 	o->server = o->mode == MODE_SERVER || o->mode == MODE_SINK;
@@ -209,8 +217,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'K':
 			o->keepalive_s = parse_uint(optarg, "--keepalive", 7200);
 			if (!o->keepalive_s) {
-				fprintf(stderr, "ctreset-workload: argument \"%s\" is wrong: "
-						"--keepalive must be 1..7200\n", optarg);
+				fprintf(stderr,
+					"ctreset-workload: argument \"%s\" is wrong: "
+					"--keepalive must be 1..7200\n",
+					optarg);
 				exit(CTR_EXIT_USAGE);
 			}
 			break;
@@ -228,9 +238,9 @@ static void parse(int argc, char **argv, struct opts *o)
 	if (optind != argc || !addr || !o->result || !o->timeout_ms || !o->chunk) {
 		fprintf(stderr, "ctreset-workload: %s\n",
 			optind != argc ? "unexpected argument"
-			: !addr	       ? (o->server ? "--listen is required" : "--connect is required")
-			: !o->result   ? "--result is required"
-				       : "--timeout and --chunk must be positive");
+			: !addr ? (o->server ? "--listen is required" : "--connect is required")
+			: !o->result ? "--result is required"
+				     : "--timeout and --chunk must be positive");
 		exit(CTR_EXIT_USAGE);
 	}
 	if (endpoint_parse(addr, &o->ep) < 0) {
@@ -334,7 +344,8 @@ static int write_record(const char *path, const struct opts *o, const struct rec
 			fprintf(f, "min_us=%llu\n", (unsigned long long)r->connect_us[0]);
 			for (int i = 0; i < 3; i++)
 				fprintf(f, "%s=%llu\n", key[i],
-					(unsigned long long)stats_percentile(r->connect_us, r->ok, pct[i]));
+					(unsigned long long)stats_percentile(r->connect_us, r->ok,
+									     pct[i]));
 			fprintf(f, "max_us=%llu\n", (unsigned long long)r->connect_us[r->ok - 1]);
 		}
 	}
@@ -347,7 +358,9 @@ static int write_record(const char *path, const struct opts *o, const struct rec
 static void ended_by(struct record *r, int e)
 {
 	r->err = e;
-	r->end = (e == ECONNRESET || e == EPIPE) ? "reset" : e == ECONNREFUSED ? "refused" : "error";
+	r->end = (e == ECONNRESET || e == EPIPE) ? "reset"
+		 : e == ECONNREFUSED		 ? "refused"
+						 : "error";
 }
 
 /* Poll fd for events until deadline_ms or the next tick; returns poll's result, with 0 on
@@ -647,7 +660,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rc = o.server		     ? run_server(&o, &r, start)
+	rc = o.server		      ? run_server(&o, &r, start)
 	     : o.mode == MODE_LATENCY ? run_latency(&o, &r, start)
 				      : run_client(&o, &r, start);
 	if (rc < 0)
@@ -659,6 +672,6 @@ int main(int argc, char **argv)
 	}
 	free(r.connect_us);
 	return (!strcmp(r.end, "stopped") || !strcmp(r.end, "closed") || !strcmp(r.end, "timeout"))
-		       ? CTR_EXIT_PASS
-		       : CTR_EXIT_FAIL;
+		   ? CTR_EXIT_PASS
+		   : CTR_EXIT_FAIL;
 }

@@ -23,13 +23,13 @@ enum { L_ETH, L_VLAN, L_SLL, L_SLL2, L_RAW };
 /* one output file */
 struct out {
 	pcap_t *dead;
-	pcap_dumper_t *d;   /* pcap */
-	FILE *ng;	    /* pcapng, written by hand: libpcap cannot */
-	int link;	    /* L_* */
+	pcap_dumper_t *d; /* pcap */
+	FILE *ng;	  /* pcapng, written by hand: libpcap cannot */
+	int link;	  /* L_* */
 	bool v6;
 	uint64_t t_us;
 	uint16_t ipid;
-	uint32_t snaplen;   /* cut frames to this many bytes (0: whole) */
+	uint32_t snaplen; /* cut frames to this many bytes (0: whole) */
 };
 
 /* one segment */
@@ -39,12 +39,12 @@ struct seg {
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint16_t win;
-	int wscale;	/* -1: none */
-	bool syn_opts;	/* MSS + SACK-permitted (+ wscale) as a SYN carries */
+	int wscale;    /* -1: none */
+	bool syn_opts; /* MSS + SACK-permitted (+ wscale) as a SYN carries */
 	uint32_t len;
 	uint32_t sack_left, sack_right; /* one SACK block when right != 0 */
-	bool hbh;	/* IPv6: a hop-by-hop options header first */
-	uint16_t ipid;	/* forced IPv4 id (0: next) */
+	bool hbh;			/* IPv6: a hop-by-hop options header first */
+	uint16_t ipid;			/* forced IPv4 id (0: next) */
 };
 
 #define F_FIN 0x01
@@ -94,7 +94,7 @@ static size_t build_tcp(uint8_t *t, const struct seg *s)
 	put16(t + 14, s->win);
 	if (s->syn_opts) {
 		t[o++] = 2, t[o++] = 4, put16(t + o, 1460), o += 2; /* MSS */
-		t[o++] = 4, t[o++] = 2;				     /* SACK permitted */
+		t[o++] = 4, t[o++] = 2;				    /* SACK permitted */
 		if (s->wscale >= 0)
 			t[o++] = 1, t[o++] = 3, t[o++] = 3, t[o++] = (uint8_t)s->wscale;
 	}
@@ -154,8 +154,8 @@ static void emit(struct out *w, const struct seg *s)
 		inet_pton(AF_INET6, s->src, ip + 8);
 		inet_pton(AF_INET6, s->dst, ip + 24);
 		if (s->hbh) {
-			ip[40] = 6; /* next: TCP */
-			ip[41] = 0; /* 8 bytes */
+			ip[40] = 6;		/* next: TCP */
+			ip[41] = 0;		/* 8 bytes */
 			ip[42] = 1, ip[43] = 4; /* PadN */
 		}
 		l3 = 40 + ext;
@@ -295,10 +295,16 @@ static void send_seg(struct conv *v, int dir, uint32_t seq, uint32_t ack, uint8_
 		     uint32_t len)
 {
 	struct seg s = {
-		.src = dir ? v->s : v->c, .dst = dir ? v->c : v->s,
-		.sport = dir ? v->sp : v->cp, .dport = dir ? v->cp : v->sp,
-		.seq = seq, .ack = ack, .flags = flags, .win = dir ? v->swin : v->cwin,
-		.wscale = -1, .len = len,
+	    .src = dir ? v->s : v->c,
+	    .dst = dir ? v->c : v->s,
+	    .sport = dir ? v->sp : v->cp,
+	    .dport = dir ? v->cp : v->sp,
+	    .seq = seq,
+	    .ack = ack,
+	    .flags = flags,
+	    .win = dir ? v->swin : v->cwin,
+	    .wscale = -1,
+	    .len = len,
 	};
 
 	emit(v->w, &s);
@@ -306,11 +312,25 @@ static void send_seg(struct conv *v, int dir, uint32_t seq, uint32_t ack, uint8_
 
 static void handshake(struct conv *v, uint32_t cisn, uint32_t sisn, int cws, int sws)
 {
-	struct seg syn = {.src = v->c, .dst = v->s, .sport = v->cp, .dport = v->sp, .seq = cisn,
-			  .flags = F_SYN, .win = 64240, .wscale = cws, .syn_opts = true};
-	struct seg synack = {.src = v->s, .dst = v->c, .sport = v->sp, .dport = v->cp,
-			     .seq = sisn, .ack = cisn + 1, .flags = F_SYN | F_ACK, .win = 65160,
-			     .wscale = sws, .syn_opts = true};
+	struct seg syn = {.src = v->c,
+			  .dst = v->s,
+			  .sport = v->cp,
+			  .dport = v->sp,
+			  .seq = cisn,
+			  .flags = F_SYN,
+			  .win = 64240,
+			  .wscale = cws,
+			  .syn_opts = true};
+	struct seg synack = {.src = v->s,
+			     .dst = v->c,
+			     .sport = v->sp,
+			     .dport = v->cp,
+			     .seq = sisn,
+			     .ack = cisn + 1,
+			     .flags = F_SYN | F_ACK,
+			     .win = 65160,
+			     .wscale = sws,
+			     .syn_opts = true};
 
 	emit(v->w, &syn);
 	emit(v->w, &synack);
@@ -346,8 +366,13 @@ static void close_conv(struct conv *v)
 
 static struct conv conv4(struct out *w)
 {
-	return (struct conv){.w = w, .c = "10.0.0.1", .s = "10.0.0.2", .cp = 40000, .sp = 80,
-			     .cwin = 502, .swin = 509};
+	return (struct conv){.w = w,
+			     .c = "10.0.0.1",
+			     .s = "10.0.0.2",
+			     .cp = 40000,
+			     .sp = 80,
+			     .cwin = 502,
+			     .swin = 509};
 }
 
 /* the classic flow with a segment past the window, written in every link type */
@@ -364,9 +389,17 @@ static void seq_over_flow(struct out *w)
 	send_seg(&v, 1, v.snxt + 10000000, v.cnxt, F_ACK | F_PSH, 100); /* SEQ over */
 	if (w->v6) {
 		/* one more in-window segment behind a hop-by-hop header */
-		struct seg s = {.src = v.s, .dst = v.c, .sport = v.sp, .dport = v.cp,
-				.seq = v.snxt, .ack = v.cnxt, .flags = F_ACK | F_PSH,
-				.win = v.swin, .wscale = -1, .len = 10, .hbh = true};
+		struct seg s = {.src = v.s,
+				.dst = v.c,
+				.sport = v.sp,
+				.dport = v.cp,
+				.seq = v.snxt,
+				.ack = v.cnxt,
+				.flags = F_ACK | F_PSH,
+				.win = v.swin,
+				.wscale = -1,
+				.len = 10,
+				.hbh = true};
 
 		emit(w, &s);
 		v.snxt += 10;
@@ -396,10 +429,10 @@ static void gen(const char *dir)
 			int link;
 			bool v6;
 		} variants[] = {
-			{"seq-over.pcap", L_ETH, false},     {"link-vlan.pcap", L_VLAN, false},
-			{"link-sll.pcap", L_SLL, false},     {"link-sll2.pcap", L_SLL2, false},
-			{"link-raw.pcap", L_RAW, false},     {"link-ipv6.pcap", L_ETH, true},
-			{"link-pcapng.pcapng", L_ETH, false},
+		    {"seq-over.pcap", L_ETH, false},	  {"link-vlan.pcap", L_VLAN, false},
+		    {"link-sll.pcap", L_SLL, false},	  {"link-sll2.pcap", L_SLL2, false},
+		    {"link-raw.pcap", L_RAW, false},	  {"link-ipv6.pcap", L_ETH, true},
+		    {"link-pcapng.pcapng", L_ETH, false},
 		};
 
 		for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
@@ -499,9 +532,16 @@ static void gen(const char *dir)
 	handshake(&v, 1000000, 2000000, 7, 7);
 	transfer(&v, 0, 3, 1000);
 	{
-		struct seg s = {.src = v.s, .dst = v.c, .sport = v.sp, .dport = v.cp,
-				.seq = v.snxt, .ack = v.cnxt, .flags = F_ACK, .win = v.swin,
-				.wscale = -1, .sack_left = v.cnxt + 1000,
+		struct seg s = {.src = v.s,
+				.dst = v.c,
+				.sport = v.sp,
+				.dport = v.cp,
+				.seq = v.snxt,
+				.ack = v.cnxt,
+				.flags = F_ACK,
+				.win = v.swin,
+				.wscale = -1,
+				.sack_left = v.cnxt + 1000,
 				.sack_right = v.cnxt + 900000};
 
 		emit(&w, &s);
@@ -520,22 +560,40 @@ static void gen(const char *dir)
 		uint16_t id = 100;
 		struct seg s;
 
-#define TWICE(FROM, TO1, TO2, SP, DP1, DP2, SEQ, ACK, FL, LEN, WS, OPTS, WIN)                     \
+#define TWICE(FROM, TO1, TO2, SP, DP1, DP2, SEQ, ACK, FL, LEN, WS, OPTS, WIN)                      \
 	do {                                                                                       \
 		id++;                                                                              \
-		s = (struct seg){.src = FROM, .dst = TO1, .sport = SP, .dport = DP1, .seq = SEQ,   \
-				 .ack = ACK, .flags = FL, .win = WIN, .wscale = WS,                 \
-				 .syn_opts = OPTS, .len = LEN, .ipid = id};                         \
+		s = (struct seg){.src = FROM,                                                      \
+				 .dst = TO1,                                                       \
+				 .sport = SP,                                                      \
+				 .dport = DP1,                                                     \
+				 .seq = SEQ,                                                       \
+				 .ack = ACK,                                                       \
+				 .flags = FL,                                                      \
+				 .win = WIN,                                                       \
+				 .wscale = WS,                                                     \
+				 .syn_opts = OPTS,                                                 \
+				 .len = LEN,                                                       \
+				 .ipid = id};                                                      \
 		emit(&w, &s);                                                                      \
 		s.dst = TO2, s.dport = DP2;                                                        \
 		emit(&w, &s);                                                                      \
 	} while (0)
-#define TWICE_R(FROM1, FROM2, TO, SP1, SP2, DP, SEQ, ACK, FL, LEN, WS, OPTS, WIN)                 \
+#define TWICE_R(FROM1, FROM2, TO, SP1, SP2, DP, SEQ, ACK, FL, LEN, WS, OPTS, WIN)                  \
 	do {                                                                                       \
 		id++;                                                                              \
-		s = (struct seg){.src = FROM1, .dst = TO, .sport = SP1, .dport = DP, .seq = SEQ,   \
-				 .ack = ACK, .flags = FL, .win = WIN, .wscale = WS,                 \
-				 .syn_opts = OPTS, .len = LEN, .ipid = id};                         \
+		s = (struct seg){.src = FROM1,                                                     \
+				 .dst = TO,                                                        \
+				 .sport = SP1,                                                     \
+				 .dport = DP,                                                      \
+				 .seq = SEQ,                                                       \
+				 .ack = ACK,                                                       \
+				 .flags = FL,                                                      \
+				 .win = WIN,                                                       \
+				 .wscale = WS,                                                     \
+				 .syn_opts = OPTS,                                                 \
+				 .len = LEN,                                                       \
+				 .ipid = id};                                                      \
 		emit(&w, &s);                                                                      \
 		s.src = FROM2, s.sport = SP2;                                                      \
 		emit(&w, &s);                                                                      \
@@ -552,8 +610,8 @@ static void gen(const char *dir)
 			TWICE(c, vip, b, 41000, 80, 8080, cn, sn, F_ACK, 0, -1, false, 502);
 		}
 		/* past the window: INVALID, no reverse NAT, both copies from the backend */
-		TWICE_R(b, b, c, 8080, 8080, 41000, sn + 10000000, cn, F_ACK | F_PSH, 14, -1,
-			false, 509);
+		TWICE_R(b, b, c, 8080, 8080, 41000, sn + 10000000, cn, F_ACK | F_PSH, 14, -1, false,
+			509);
 		/* the client has no socket for the backend's address: RST, seq = that ack */
 		TWICE(c, b, b, 41000, 8080, 8080, cn, 0, F_RST, 0, -1, false, 0);
 #undef TWICE
@@ -580,7 +638,7 @@ static void gen(const char *dir)
 		h.caplen = h.len = 64;
 		pcap_dump((u_char *)w.d, &h, bad);
 		bad[14] = 0x45, bad[16] = 0, bad[17] = 40, bad[23] = 6; /* total 40, TCP */
-		bad[46] = 0xf0;						 /* doff 60 */
+		bad[46] = 0xf0;						/* doff 60 */
 		pcap_dump((u_char *)w.d, &h, bad);
 		h.caplen = 0, h.len = 60; /* nothing captured */
 		pcap_dump((u_char *)w.d, &h, bad);

@@ -138,6 +138,7 @@ int main(void)
 	for (unsigned i = 0; i < nskips; i++) /* before the cleanup frees the suites' names */
 		printf("SKIP: %s: %s: %s\n", skips[i].suite, skips[i].name, skips[i].why);
 	CU_cleanup_registry();
-	printf("unit: %u passed, %u failed, %u skipped\n", run - tests_failed, tests_failed, nskips);
+	printf("unit: %u passed, %u failed, %u skipped\n", run - tests_failed, tests_failed,
+	       nskips);
 	return failed ? 1 : 0;
 }

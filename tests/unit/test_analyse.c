@@ -100,7 +100,7 @@ static void bench_reset(void)
 	CU_ASSERT_EQUAL(rst->seq, leak->ack);
 	CU_ASSERT_EQUAL(rst->answers, leak->row);
 	CU_ASSERT_EQUAL(rst->effect, CTWIN_RST_RESETS);
-	CU_ASSERT_TRUE(rst->seen & 0x4u); /* it reached the backend */
+	CU_ASSERT_TRUE(rst->seen & 0x4u);		      /* it reached the backend */
 	CU_ASSERT_EQUAL(rst->ct.reason, CTWIN_R_NEW_INVALID); /* no entry for client->backend */
 	CU_ASSERT_EQUAL(r.f->kill_row, rst->row);
 	CU_ASSERT_EQUAL(r.f->end, END_RESET_BY_LEAK);
@@ -268,8 +268,8 @@ static void nat_spanning_capture(void)
 
 static void link_types(void)
 {
-	static const char *const files[] = {"seq-over.pcap",  "link-vlan.pcap", "link-sll.pcap",
-					    "link-sll2.pcap", "link-raw.pcap",	"link-ipv6.pcap",
+	static const char *const files[] = {"seq-over.pcap",	 "link-vlan.pcap", "link-sll.pcap",
+					    "link-sll2.pcap",	 "link-raw.pcap",  "link-ipv6.pcap",
 					    "link-pcapng.pcapng"};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -339,10 +339,15 @@ static void bounded_rows(void)
  * on every reference run */
 static void verdict_agrees(void)
 {
-	static const char *const runs[] = {"bench/seq-above", "bench/seq-above+kube-proxy-drop",
-					   "bench/seq-above+be-liberal", "bench/seq-below",
-					   "bench/ack-above", "bench/ack-below", "bench/bad-flags",
-					   "bench/small-overshoot", "bench/ct-entry-lost"};
+	static const char *const runs[] = {"bench/seq-above",
+					   "bench/seq-above+kube-proxy-drop",
+					   "bench/seq-above+be-liberal",
+					   "bench/seq-below",
+					   "bench/ack-above",
+					   "bench/ack-below",
+					   "bench/bad-flags",
+					   "bench/small-overshoot",
+					   "bench/ct-entry-lost"};
 
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
 		char client[1024], backend[1024], path[1024], *err = NULL;
@@ -365,8 +370,8 @@ static void verdict_agrees(void)
 		in.injected = !strcmp(kv_get(&inj, "injected"), "1");
 		endpoint_parse(kv_get(&inj, "client"), &in.client);
 		endpoint_parse(kv_get(&inj, "backend"), &in.backend);
-		in.backend_end = !strcmp(kv_get(&srv, "end"), "reset") ? BACKEND_END_RESET
-								       : BACKEND_END_ALIVE;
+		in.backend_end =
+		    !strcmp(kv_get(&srv, "end"), "reset") ? BACKEND_END_RESET : BACKEND_END_ALIVE;
 		CU_ASSERT_EQUAL(verdict_decide(&in, &scan, &err), 0);
 		analyse_run(&r, runs[i], BENCH3, SVC, NULL);
 		f.injected = in.injected;

@@ -12,8 +12,14 @@ static const struct ctwin_opts now_ = {0}, old_ = {.before_6_1 = true};
 
 static struct ctwin_seg seg(uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len, uint16_t win)
 {
-	return (struct ctwin_seg){.ts_us = 1000000, .flags = flags, .seq = seq, .ack = ack,
-				  .len = len, .win = win, .wscale = -1, .sack = ack};
+	return (struct ctwin_seg){.ts_us = 1000000,
+				  .flags = flags,
+				  .seq = seq,
+				  .ack = ack,
+				  .len = len,
+				  .win = win,
+				  .wscale = -1,
+				  .sack = ack};
 }
 
 /* client ISN 1000, server ISN 5000, both with window scale 7, raw windows 500 after */
@@ -73,9 +79,9 @@ static void seq_upper_bound(void)
 			CTWIN_ACCEPT);
 	CU_ASSERT_EQUAL(r.reason, CTWIN_R_NONE);
 	established(&c, &now_, 7, 7);
-	CU_ASSERT_EQUAL(run(&c, 1, seg(TCPF_ACK | TCPF_PSH, maxend + 10000000, 1001, 10, 500),
-			    &now_, &r),
-			CTWIN_INVALID);
+	CU_ASSERT_EQUAL(
+	    run(&c, 1, seg(TCPF_ACK | TCPF_PSH, maxend + 10000000, 1001, 10, 500), &now_, &r),
+	    CTWIN_INVALID);
 	CU_ASSERT_EQUAL(r.reason, CTWIN_R_SEQ_OVER);
 	CU_ASSERT_EQUAL(r.bound, maxend + 1);
 	ctwin_reason_str(&r, buf, sizeof(buf));
@@ -140,15 +146,16 @@ static void lower_bounds(void)
 		established(&c, opts[k], 7, 7);
 		/* 200 kB from the server, acknowledged */
 		for (int i = 0; i < 200; i++) {
-			CU_ASSERT_EQUAL(run(&c, 1, seg(TCPF_ACK, snxt, cnxt, 1000, 500), opts[k], &r),
-					CTWIN_ACCEPT);
+			CU_ASSERT_EQUAL(
+			    run(&c, 1, seg(TCPF_ACK, snxt, cnxt, 1000, 500), opts[k], &r),
+			    CTWIN_ACCEPT);
 			snxt += 1000;
 			CU_ASSERT_EQUAL(run(&c, 0, seg(TCPF_ACK, cnxt, snxt, 0, 500), opts[k], &r),
 					CTWIN_ACCEPT);
 		}
 		/* the e2e test's packet: seq = ack - 100000 */
-		CU_ASSERT_EQUAL(run(&c, 1, seg(TCPF_ACK, snxt - 100000, cnxt, 14, 500), opts[k], &r),
-				want);
+		CU_ASSERT_EQUAL(
+		    run(&c, 1, seg(TCPF_ACK, snxt - 100000, cnxt, 14, 500), opts[k], &r), want);
 		CU_ASSERT_EQUAL(r.reason, CTWIN_R_SEQ_UNDER);
 		/* 200 kB from the client, then the server acks its first byte */
 		for (int i = 0; i < 200; i++) {
@@ -164,8 +171,9 @@ static void lower_bounds(void)
 
 static void invalid_flags(void)
 {
-	static const uint8_t bad[] = {0, TCPF_SYN | TCPF_FIN, TCPF_SYN | TCPF_RST,
-				      TCPF_FIN | TCPF_RST, TCPF_FIN, TCPF_URG | TCPF_PSH};
+	static const uint8_t bad[] = {
+	    0,	      TCPF_SYN | TCPF_FIN, TCPF_SYN | TCPF_RST, TCPF_FIN | TCPF_RST,
+	    TCPF_FIN, TCPF_URG | TCPF_PSH};
 	static const uint8_t good[] = {TCPF_ACK | TCPF_PSH | TCPF_ECE | TCPF_CWR, TCPF_RST,
 				       TCPF_ACK | TCPF_URG, TCPF_FIN | TCPF_ACK | TCPF_PSH};
 	struct ctwin_conn c;
@@ -362,8 +370,8 @@ struct tally {
 	struct ctwin_opts o;
 	struct ctr_endpoint client;
 	bool have_client;
-	unsigned n[3];		     /* per verdict */
-	unsigned reasons[16];	     /* per reason */
+	unsigned n[3];		      /* per verdict */
+	unsigned reasons[16];	      /* per reason */
 	struct ctwin_result last_bad; /* the last non-ACCEPT */
 };
 
@@ -406,17 +414,17 @@ static void reference_captures(void)
 		unsigned old_invalid, old_ignore; /* < 6.1 */
 		enum ctwin_reason reason;
 	} refs[] = {
-		{"synth/in-window.pcap", 0, 0, 0, 0, CTWIN_R_NONE},
-		{"synth/seq-over.pcap", 1, 0, 1, 0, CTWIN_R_SEQ_OVER},
-		{"synth/ack-over.pcap", 1, 0, 1, 0, CTWIN_R_ACK_OVER},
-		{"synth/sack-over.pcap", 1, 0, 1, 0, CTWIN_R_ACK_OVER},
-		{"synth/seq-under.pcap", 0, 1, 1, 0, CTWIN_R_SEQ_UNDER},
-		{"synth/ack-under.pcap", 0, 1, 1, 0, CTWIN_R_ACK_UNDER},
-		{"synth/bad-flags.pcap", 2, 0, 2, 0, CTWIN_R_FLAGS},
-		{"synth/overshoot.pcap", 0, 1, 1, 0, CTWIN_R_OVERSHOT},
-		{"synth/seq-wrap.pcap", 1, 0, 1, 0, CTWIN_R_SEQ_OVER},
-		{"synth/wscale.pcap", 1, 0, 1, 0, CTWIN_R_SEQ_OVER},
-		{"synth/wscale-off.pcap", 2, 0, 2, 0, CTWIN_R_SEQ_OVER},
+	    {"synth/in-window.pcap", 0, 0, 0, 0, CTWIN_R_NONE},
+	    {"synth/seq-over.pcap", 1, 0, 1, 0, CTWIN_R_SEQ_OVER},
+	    {"synth/ack-over.pcap", 1, 0, 1, 0, CTWIN_R_ACK_OVER},
+	    {"synth/sack-over.pcap", 1, 0, 1, 0, CTWIN_R_ACK_OVER},
+	    {"synth/seq-under.pcap", 0, 1, 1, 0, CTWIN_R_SEQ_UNDER},
+	    {"synth/ack-under.pcap", 0, 1, 1, 0, CTWIN_R_ACK_UNDER},
+	    {"synth/bad-flags.pcap", 2, 0, 2, 0, CTWIN_R_FLAGS},
+	    {"synth/overshoot.pcap", 0, 1, 1, 0, CTWIN_R_OVERSHOT},
+	    {"synth/seq-wrap.pcap", 1, 0, 1, 0, CTWIN_R_SEQ_OVER},
+	    {"synth/wscale.pcap", 1, 0, 1, 0, CTWIN_R_SEQ_OVER},
+	    {"synth/wscale-off.pcap", 2, 0, 2, 0, CTWIN_R_SEQ_OVER},
 	};
 
 	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {

@@ -8,11 +8,15 @@
 
 static struct ctr_tuple s2c; /* backend 198.18.2.10:8080 -> client 198.18.1.10:40000 */
 
-static struct ctr_pkt seg(bool from_server, uint32_t seq, uint32_t ack, uint8_t flags,
-			  uint16_t win, uint32_t len, int wscale)
+static struct ctr_pkt seg(bool from_server, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
+			  uint32_t len, int wscale)
 {
-	struct ctr_pkt p = {.seq = seq, .ack = ack, .flags = flags, .win = win,
-			    .payload_len = len, .wscale = wscale};
+	struct ctr_pkt p = {.seq = seq,
+			    .ack = ack,
+			    .flags = flags,
+			    .win = win,
+			    .payload_len = len,
+			    .wscale = wscale};
 
 	p.tuple = from_server ? s2c : tuple_reverse(&s2c);
 	return p;
@@ -219,7 +223,8 @@ void register_learn_tests(void)
 {
 	CU_pSuite s = suite_add("learn+trigger");
 
-	if (endpoint_parse("198.18.2.10:8080", &s2c.src) || endpoint_parse("198.18.1.10:40000", &s2c.dst))
+	if (endpoint_parse("198.18.2.10:8080", &s2c.src) ||
+	    endpoint_parse("198.18.1.10:40000", &s2c.dst))
 		abort();
 	test_add(s, "handshake, window scale and data across 2^32", handshake_and_wrap);
 	test_add(s, "window scale only when both SYNs carry it", scale_needs_both_syns);

@@ -19,9 +19,10 @@ static void pcap_and_pcapng_agree(void)
 	unsigned na = 0, nb = 0;
 	char *err = NULL;
 
-	CU_ASSERT_EQUAL(pcapfile_foreach(ref_path("synth/seq-over.pcap"), count_cb, &na, &a, &err), 0);
-	CU_ASSERT_EQUAL(pcapfile_foreach(ref_path("synth/link-pcapng.pcapng"), count_cb, &nb, &b,
-					 &err), 0);
+	CU_ASSERT_EQUAL(pcapfile_foreach(ref_path("synth/seq-over.pcap"), count_cb, &na, &a, &err),
+			0);
+	CU_ASSERT_EQUAL(
+	    pcapfile_foreach(ref_path("synth/link-pcapng.pcapng"), count_cb, &nb, &b, &err), 0);
 	CU_ASSERT_EQUAL(na, 13u);
 	CU_ASSERT_EQUAL(na, nb);
 	CU_ASSERT_EQUAL(a.tcp, b.tcp);

@@ -58,14 +58,14 @@ static void ipv6(void)
 static void refusals(void)
 {
 	static const char *const bad[] = {
-		"198.19.0.10:80",		  /* no backend */
-		"198.19.0.10=198.18.2.10:8080",	  /* no port */
-		"198.19.0.10:80=198.18.2.10",	  /* no backend port */
-		"198.19.0.10:80=",		  /* empty backend */
-		"vip:80=198.18.2.10:8080",	  /* not an address */
-		"198.19.0.10:80=[fd00::1]:8080",  /* families differ */
-		"198.19.0.10:80=1.2.3.4:8080,,",  /* empty list entry */
-		"198.19.0.10:99999=1.2.3.4:8080", /* port out of range */
+	    "198.19.0.10:80",		      /* no backend */
+	    "198.19.0.10=198.18.2.10:8080",   /* no port */
+	    "198.19.0.10:80=198.18.2.10",     /* no backend port */
+	    "198.19.0.10:80=",		      /* empty backend */
+	    "vip:80=198.18.2.10:8080",	      /* not an address */
+	    "198.19.0.10:80=[fd00::1]:8080",  /* families differ */
+	    "198.19.0.10:80=1.2.3.4:8080,,",  /* empty list entry */
+	    "198.19.0.10:99999=1.2.3.4:8080", /* port out of range */
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -143,9 +143,12 @@ static void inconclusive_cases(void)
 /* the decision alone, on facts however found (verdict_decide's scan or the analysis) */
 static void judge(void)
 {
-	const struct verdict_facts reset = {.injected = true, .backend_end = BACKEND_END_RESET,
-					    .backend_captured = true, .leaked_packets = 1,
-					    .client_rst = true, .rst_at_backend = true};
+	const struct verdict_facts reset = {.injected = true,
+					    .backend_end = BACKEND_END_RESET,
+					    .backend_captured = true,
+					    .leaked_packets = 1,
+					    .client_rst = true,
+					    .rst_at_backend = true};
 	struct verdict_facts f;
 	struct verdict_result r;
 
@@ -198,16 +201,16 @@ static void client_cross_checks(void)
 		enum client_end client;
 		enum verdict want;
 	} cases[] = {
-		{"reset", CLIENT_END_RESET, VERDICT_RESET},	 /* curl 56: what users see */
-		{"reset", CLIENT_END_STOPPED, VERDICT_RESET},	 /* a stream client, stopped */
-		{"reset", CLIENT_END_FAILED, VERDICT_RESET},	 /* e.g. a timeout: still reset */
-		{"reset", CLIENT_END_COMPLETE, VERDICT_INCONCLUSIVE}, /* whole transfer: no */
-		{"clean", CLIENT_END_COMPLETE, VERDICT_CLEAN},	 /* the workaround: intact */
-		{"clean", CLIENT_END_UNKNOWN, VERDICT_CLEAN},	 /* no record: not checked */
-		{"clean", CLIENT_END_RESET, VERDICT_INCONCLUSIVE},
-		{"clean", CLIENT_END_FAILED, VERDICT_INCONCLUSIVE},
-		{"leak", CLIENT_END_COMPLETE, VERDICT_LEAK},
-		{"leak", CLIENT_END_RESET, VERDICT_INCONCLUSIVE},
+	    {"reset", CLIENT_END_RESET, VERDICT_RESET},		  /* curl 56: what users see */
+	    {"reset", CLIENT_END_STOPPED, VERDICT_RESET},	  /* a stream client, stopped */
+	    {"reset", CLIENT_END_FAILED, VERDICT_RESET},	  /* e.g. a timeout: still reset */
+	    {"reset", CLIENT_END_COMPLETE, VERDICT_INCONCLUSIVE}, /* whole transfer: no */
+	    {"clean", CLIENT_END_COMPLETE, VERDICT_CLEAN},	  /* the workaround: intact */
+	    {"clean", CLIENT_END_UNKNOWN, VERDICT_CLEAN},	  /* no record: not checked */
+	    {"clean", CLIENT_END_RESET, VERDICT_INCONCLUSIVE},
+	    {"clean", CLIENT_END_FAILED, VERDICT_INCONCLUSIVE},
+	    {"leak", CLIENT_END_COMPLETE, VERDICT_LEAK},
+	    {"leak", CLIENT_END_RESET, VERDICT_INCONCLUSIVE},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -221,7 +224,8 @@ static void client_cross_checks(void)
 		CU_ASSERT_EQUAL(res.client_end, cases[i].client);
 		if (res.verdict != cases[i].want)
 			fprintf(stderr, "case %zu: %s + client %s: got %s (%s)\n", i, cases[i].ref,
-				client_end_name(cases[i].client), verdict_name(res.verdict), res.reason);
+				client_end_name(cases[i].client), verdict_name(res.verdict),
+				res.reason);
 	}
 }
 

@@ -68,8 +68,7 @@ const char *endpoint_str(const struct ctr_endpoint *e, char *buf)
 	char a[CTR_ADDRSTRLEN];
 
 	addr_str(&e->addr, a);
-	snprintf(buf, CTR_EPSTRLEN, e->addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
-		 e->port);
+	snprintf(buf, CTR_EPSTRLEN, e->addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, e->port);
 	return buf;
 }
 

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static char *vformat(const char *fmt, va_list ap)
 {
 	char *s = NULL;

@@ -10,7 +10,7 @@ int err_set(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3
 
 /* Like err_set, with ": strerror(errno_value)" appended. */
 int err_errno(char **err, int errno_value, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Prefixes an existing *err with context ("opening capture: <old>"); returns -1. */
 int err_wrap(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

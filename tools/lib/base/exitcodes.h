@@ -8,7 +8,7 @@
 #define CTR_EXIT_USAGE 2
 #define CTR_EXIT_SKIP 4
 /* ctreset-review's analysis: what it found (0 = nothing) */
-#define CTR_EXIT_LEAK 5 /* a segment reached the client with the backend's own address */
+#define CTR_EXIT_LEAK 5	 /* a segment reached the client with the backend's own address */
 #define CTR_EXIT_RESET 6 /* ...and the client's RST answering it reset the backend's connection */
 
 #endif

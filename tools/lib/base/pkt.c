@@ -288,8 +288,8 @@ enum pkt_result pkt_decode(int linktype, const uint8_t *f, size_t cap, struct ct
 			MALFORMED("Ethernet header cut short");
 		et = rd16(f + 12);
 		off = 14;
-		for (int tags = 0; et == ETHERTYPE_8021Q || et == ETHERTYPE_8021AD ||
-				   et == ETHERTYPE_QINQ_OLD;
+		for (int tags = 0;
+		     et == ETHERTYPE_8021Q || et == ETHERTYPE_8021AD || et == ETHERTYPE_QINQ_OLD;
 		     tags++) {
 			if (tags == 4)
 				MALFORMED("too many VLAN tags");

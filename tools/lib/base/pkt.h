@@ -24,21 +24,21 @@ struct ctr_pkt {
 	uint64_t ts_us; /* capture time, microseconds since the epoch */
 	struct ctr_tuple tuple;
 	uint32_t seq, ack;
-	uint8_t flags;	/* TCPF_* */
-	uint16_t win;	/* raw window field, not scaled */
-	int wscale;	/* window-scale option value, -1 when absent */
-	uint16_t mss;	/* MSS option, 0 when absent */
+	uint8_t flags; /* TCPF_* */
+	uint16_t win;  /* raw window field, not scaled */
+	int wscale;    /* window-scale option value, -1 when absent */
+	uint16_t mss;  /* MSS option, 0 when absent */
 	bool sack_perm;
-	uint8_t sack_blocks;	/* SACK option blocks (0 when none) */
-	uint32_t sack_right;	/* highest right edge after ack among them, else = ack,
-				 * as conntrack's tcp_sack() computes it */
-	uint32_t payload_len;	  /* from the IP length, even when the capture cut it */
-	const uint8_t *payload;	  /* points into the frame; NULL when none captured */
+	uint8_t sack_blocks;	 /* SACK option blocks (0 when none) */
+	uint32_t sack_right;	 /* highest right edge after ack among them, else = ack,
+				  * as conntrack's tcp_sack() computes it */
+	uint32_t payload_len;	 /* from the IP length, even when the capture cut it */
+	const uint8_t *payload;	 /* points into the frame; NULL when none captured */
 	uint32_t payload_caplen; /* how much of the payload is in the capture */
-	uint16_t vlan;		  /* outermost VLAN id, 0 when untagged */
-	uint8_t ttl;		  /* IPv4 TTL or IPv6 hop limit */
-	uint16_t ip_id;		  /* IPv4 identification, 0 for IPv6: NAT keeps it, so two
-				   * captures' copies of one packet can be paired */
+	uint16_t vlan;		 /* outermost VLAN id, 0 when untagged */
+	uint8_t ttl;		 /* IPv4 TTL or IPv6 hop limit */
+	uint16_t ip_id;		 /* IPv4 identification, 0 for IPv6: NAT keeps it, so two
+				  * captures' copies of one packet can be paired */
 };
 
 enum pkt_result {
@@ -49,8 +49,8 @@ enum pkt_result {
 
 /* Decodes one frame of the given pcap link type (DLT_*). On PKT_MALFORMED and PKT_OTHER,
  * *why (if not NULL) points to a static string naming the reason. */
-enum pkt_result pkt_decode(int linktype, const uint8_t *frame, size_t caplen,
-			   struct ctr_pkt *out, const char **why);
+enum pkt_result pkt_decode(int linktype, const uint8_t *frame, size_t caplen, struct ctr_pkt *out,
+			   const char **why);
 
 /* Whether pkt_decode knows the link type. */
 bool pkt_linktype_supported(int linktype);

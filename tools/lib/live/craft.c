@@ -71,9 +71,8 @@ static int build(struct craft *c, const struct craft_segment *s, char **err)
 	if (s->tuple.src.addr.family != c->family || s->tuple.dst.addr.family != c->family)
 		return err_set(err, "craft: segment family does not match the context");
 	libnet_clear_packet(l);
-	if (libnet_build_tcp(s->tuple.src.port, s->tuple.dst.port, s->seq, s->ack, s->flags,
-			     s->win, 0, 0, (uint16_t)tcplen, s->payload, s->payload_len, l,
-			     0) == -1)
+	if (libnet_build_tcp(s->tuple.src.port, s->tuple.dst.port, s->seq, s->ack, s->flags, s->win,
+			     0, 0, (uint16_t)tcplen, s->payload, s->payload_len, l, 0) == -1)
 		return err_set(err, "libnet_build_tcp: %s", libnet_geterror(l));
 	if (c->family == AF_INET) {
 		uint32_t src, dst;
@@ -89,8 +88,8 @@ static int build(struct craft *c, const struct craft_segment *s, char **err)
 
 		memcpy(&src, &s->tuple.src.addr.u.v6, 16);
 		memcpy(&dst, &s->tuple.dst.addr.u.v6, 16);
-		if (libnet_build_ipv6(0, 0, (uint16_t)tcplen, IPPROTO_TCP, ttl, src, dst, NULL,
-				      0, l, 0) == -1)
+		if (libnet_build_ipv6(0, 0, (uint16_t)tcplen, IPPROTO_TCP, ttl, src, dst, NULL, 0,
+				      l, 0) == -1)
 			return err_set(err, "libnet_build_ipv6: %s", libnet_geterror(l));
 	}
 	return 0;

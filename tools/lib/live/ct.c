@@ -172,8 +172,8 @@ int ct_flush(unsigned *removed, unsigned *left, char **err)
 	if (ct_count(sk, removed, err) < 0)
 		goto fail;
 	/* a ctnetlink delete without a tuple is a flush; AF_UNSPEC: every family */
-	rc = nfnl_send_simple(sk, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_DELETE, NLM_F_ACK,
-			      AF_UNSPEC, 0);
+	rc = nfnl_send_simple(sk, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, AF_UNSPEC,
+			      0);
 	if (rc >= 0)
 		rc = nl_wait_for_ack(sk);
 	if (rc < 0) {
@@ -229,9 +229,9 @@ int ct_invalid_count(uint64_t *out, char **err)
 
 const char *ct_state_name(uint8_t state)
 {
-	static const char *names[] = {"NONE",	   "SYN_SENT", "SYN_RECV",  "ESTABLISHED",
-				      "FIN_WAIT",  "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT",
-				      "CLOSE",	   "SYN_SENT2"};
+	static const char *names[] = {"NONE",	  "SYN_SENT",	"SYN_RECV", "ESTABLISHED",
+				      "FIN_WAIT", "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT",
+				      "CLOSE",	  "SYN_SENT2"};
 
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
 }

@@ -19,8 +19,8 @@ int learn_scale(const struct learn_flow *f, const struct learn_dir *d)
 
 static void update(struct learn_flow *f, struct learn_dir *me, const struct ctr_pkt *p)
 {
-	uint32_t len = p->payload_len + ((p->flags & TCPF_SYN) ? 1 : 0) +
-		       ((p->flags & TCPF_FIN) ? 1 : 0);
+	uint32_t len =
+	    p->payload_len + ((p->flags & TCPF_SYN) ? 1 : 0) + ((p->flags & TCPF_FIN) ? 1 : 0);
 	uint32_t end = p->seq + len;
 	uint32_t win;
 

@@ -12,18 +12,18 @@
 
 /* what one side has sent, as seen on the wire */
 struct learn_dir {
-	bool seen;	  /* any segment from this side */
-	bool syn_seen;	  /* its SYN (or SYN-ACK) was captured */
-	int wscale;	  /* window-scale option of its SYN, -1 none */
-	uint32_t isn;	  /* initial sequence number (valid when syn_seen) */
-	uint32_t end;	  /* td_end: highest seq + len (+1 for SYN/FIN) sent */
-	uint32_t ack;	  /* highest ack sent (valid when ack_valid) */
+	bool seen;     /* any segment from this side */
+	bool syn_seen; /* its SYN (or SYN-ACK) was captured */
+	int wscale;    /* window-scale option of its SYN, -1 none */
+	uint32_t isn;  /* initial sequence number (valid when syn_seen) */
+	uint32_t end;  /* td_end: highest seq + len (+1 for SYN/FIN) sent */
+	uint32_t ack;  /* highest ack sent (valid when ack_valid) */
 	bool ack_valid;
 	uint16_t win_raw; /* last raw window field */
 	uint32_t maxwin;  /* td_maxwin: largest window advertised, scaled */
 	uint32_t maxend;  /* the peer's td_maxend: highest ack + window advertised */
 	unsigned data_segments;
-	bool closed;	  /* it sent FIN or RST: no window is left to place a segment in */
+	bool closed; /* it sent FIN or RST: no window is left to place a segment in */
 };
 
 struct learn_flow {

@@ -5,26 +5,26 @@
 #include <string.h>
 
 static const struct trigger_info infos[TRIGGER_COUNT] = {
-	[TRIGGER_SEQ_ABOVE] = {"seq-above", "seq beyond the client's window (SEQ over upper bound)",
-			       true},
-	[TRIGGER_SEQ_BELOW] = {"seq-below",
-			       "the Kubernetes e2e packet: seq = client's ack - 100000", true},
-	[TRIGGER_ACK_ABOVE] = {"ack-above", "ack beyond what the client has sent", true},
-	[TRIGGER_ACK_BELOW] = {"ack-below", "ack far below the client's window", true},
-	[TRIGGER_BAD_FLAGS] = {"bad-flags", "SYN|FIN on the established flow", true},
-	[TRIGGER_SMALL_OVERSHOOT] = {"small-overshoot",
-				     "seq just past the window, within the receiver's max window",
-				     true},
-	[TRIGGER_CT_ENTRY_LOST] = {"ct-entry-lost",
-				   "the client node's conntrack entry is deleted mid-flow", false},
-	[TRIGGER_CT_FLUSH] = {"ct-flush",
-			      "natural: `conntrack -F` (conntrack-tools) empties the client node's "
-			      "table mid-flow",
-			      false, true},
-	[TRIGGER_IDLE_EXPIRY] = {"idle-expiry",
-				 "natural: the flow idles past the nodes' established timeout "
-				 "(--ct-timeout), then the backend sends",
-				 false, true},
+    [TRIGGER_SEQ_ABOVE] = {"seq-above", "seq beyond the client's window (SEQ over upper bound)",
+			   true},
+    [TRIGGER_SEQ_BELOW] = {"seq-below", "the Kubernetes e2e packet: seq = client's ack - 100000",
+			   true},
+    [TRIGGER_ACK_ABOVE] = {"ack-above", "ack beyond what the client has sent", true},
+    [TRIGGER_ACK_BELOW] = {"ack-below", "ack far below the client's window", true},
+    [TRIGGER_BAD_FLAGS] = {"bad-flags", "SYN|FIN on the established flow", true},
+    [TRIGGER_SMALL_OVERSHOOT] = {"small-overshoot",
+				 "seq just past the window, within the receiver's max window",
+				 true},
+    [TRIGGER_CT_ENTRY_LOST] = {"ct-entry-lost",
+			       "the client node's conntrack entry is deleted mid-flow", false},
+    [TRIGGER_CT_FLUSH] = {"ct-flush",
+			  "natural: `conntrack -F` (conntrack-tools) empties the client node's "
+			  "table mid-flow",
+			  false, true},
+    [TRIGGER_IDLE_EXPIRY] = {"idle-expiry",
+			     "natural: the flow idles past the nodes' established timeout "
+			     "(--ct-timeout), then the backend sends",
+			     false, true},
 };
 
 const struct trigger_info *trigger_info(enum trigger t)
@@ -83,17 +83,20 @@ int trigger_probe(enum trigger t, const struct learn_flow *f, struct craft_segme
 		break;
 	case TRIGGER_SEQ_BELOW:
 		seg->seq = c->ack - TRIGGER_E2E_BELOW;
-		snprintf(explain, n, "seq %u = client's ack %u - %u (e2e boom packet); ack %u exact",
-			 seg->seq, c->ack, TRIGGER_E2E_BELOW, seg->ack);
+		snprintf(explain, n,
+			 "seq %u = client's ack %u - %u (e2e boom packet); ack %u exact", seg->seq,
+			 c->ack, TRIGGER_E2E_BELOW, seg->ack);
 		break;
 	case TRIGGER_ACK_ABOVE:
 		seg->ack = c->end + 2 * trigger_maxackwindow(s);
-		snprintf(explain, n, "ack %u = client's next seq %u + 2 x MAXACKWINDOW %u; seq %u exact",
+		snprintf(explain, n,
+			 "ack %u = client's next seq %u + 2 x MAXACKWINDOW %u; seq %u exact",
 			 seg->ack, c->end, trigger_maxackwindow(s), seg->seq);
 		break;
 	case TRIGGER_ACK_BELOW:
 		seg->ack = c->end - 2 * trigger_maxackwindow(s);
-		snprintf(explain, n, "ack %u = client's next seq %u - 2 x MAXACKWINDOW %u; seq %u exact",
+		snprintf(explain, n,
+			 "ack %u = client's next seq %u - 2 x MAXACKWINDOW %u; seq %u exact",
 			 seg->ack, c->end, trigger_maxackwindow(s), seg->seq);
 		break;
 	case TRIGGER_BAD_FLAGS:
@@ -107,7 +110,8 @@ int trigger_probe(enum trigger t, const struct learn_flow *f, struct craft_segme
 		 * accepted while end - td_maxend + 1 <= the receiver's td_maxwin */
 		seg->seq = c->maxend + 1;
 		snprintf(explain, n,
-			 "seq %u = client window end %u + 1, overshoot %u bytes <= client max window %u; ack %u exact",
+			 "seq %u = client window end %u + 1, overshoot %u bytes <= client max "
+			 "window %u; ack %u exact",
 			 seg->seq, c->maxend, seg->payload_len + 2, c->maxwin, seg->ack);
 		break;
 	default:

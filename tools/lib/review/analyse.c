@@ -22,8 +22,8 @@ static uint64_t apart(uint64_t a, uint64_t b)
 struct key {
 	struct ctr_tuple t; /* canonical */
 	uint32_t hash;
-	uint32_t flow;	    /* index + 1; 0 = empty slot */
-	bool back;	    /* the backend-side tuple */
+	uint32_t flow; /* index + 1; 0 = empty slot */
+	bool back;     /* the backend-side tuple */
 };
 
 /* a client SYN, to pair the DNATed copy of the same SYN seen past the NAT */
@@ -35,13 +35,13 @@ struct synrec {
 
 struct analyse {
 	struct analyse_opts o;
-	struct svcmap own_svc;	 /* when the caller gave none */
+	struct svcmap own_svc; /* when the caller gave none */
 	struct svcmap *svc;
 	struct analyse_cap caps[ANALYSE_MAX_CAPS];
 	size_t ncaps;
 	struct review_flow **flows;
 	size_t nflows, flows_cap;
-	struct key *tab;	 /* open addressing, power-of-two size */
+	struct key *tab; /* open addressing, power-of-two size */
 	size_t tab_size, tab_used;
 	struct synrec *syns;
 	size_t syns_size, syns_used;
@@ -182,8 +182,8 @@ static int tab_put(struct analyse *a, const struct ctr_tuple *t, size_t flow, bo
 	mask = a->tab_size - 1;
 	for (size_t i = h & mask;; i = (i + 1) & mask) {
 		if (!a->tab[i].flow) {
-			a->tab[i] = (struct key){.t = canon, .hash = h, .flow = (uint32_t)flow + 1,
-						 .back = back};
+			a->tab[i] = (struct key){
+			    .t = canon, .hash = h, .flow = (uint32_t)flow + 1, .back = back};
 			a->tab_used++;
 			return 0;
 		}
@@ -226,8 +226,8 @@ static int syn_put(struct analyse *a, const struct ctr_endpoint *client, uint32_
 
 			if (!a->syns[i].flow)
 				continue;
-			for (j = syn_hash(&a->syns[i].client, a->syns[i].isn) & (size - 1); t[j].flow;
-			     j = (j + 1) & (size - 1))
+			for (j = syn_hash(&a->syns[i].client, a->syns[i].isn) & (size - 1);
+			     t[j].flow; j = (j + 1) & (size - 1))
 				;
 			t[j] = a->syns[i];
 		}
@@ -238,8 +238,8 @@ static int syn_put(struct analyse *a, const struct ctr_endpoint *client, uint32_
 	mask = a->syns_size - 1;
 	for (size_t i = syn_hash(client, isn) & mask;; i = (i + 1) & mask) {
 		if (!a->syns[i].flow) {
-			a->syns[i] = (struct synrec){.client = *client, .isn = isn,
-						     .flow = (uint32_t)flow + 1};
+			a->syns[i] = (struct synrec){
+			    .client = *client, .isn = isn, .flow = (uint32_t)flow + 1};
 			a->syns_used++;
 			return 0;
 		}
@@ -383,7 +383,8 @@ static struct review_flow *flow_lookup(struct analyse *a, int cap, const struct 
 
 		if (s) {
 			f = a->flows[s->flow - 1];
-			if (!f->nat && endpoint_eq(&f->client, src) && !endpoint_eq(&f->server, dst)) {
+			if (!f->nat && endpoint_eq(&f->client, src) &&
+			    !endpoint_eq(&f->server, dst)) {
 				/* the same SYN addressed elsewhere: DNAT between the two captures.
 				 * The address a client-side capture saw is the VIP; without roles,
 				 * the earlier sighting is. */
@@ -436,8 +437,12 @@ static enum side cap_side(const struct analyse *a, const struct review_flow *f, 
 
 static uint32_t signature(const struct ctr_pkt *p, int dir)
 {
-	uint32_t v[6] = {p->seq, p->ack, p->payload_len, (uint32_t)p->win << 16 | p->ip_id,
-			 (uint32_t)p->flags << 8 | (uint32_t)dir, 0};
+	uint32_t v[6] = {p->seq,
+			 p->ack,
+			 p->payload_len,
+			 (uint32_t)p->win << 16 | p->ip_id,
+			 (uint32_t)p->flags << 8 | (uint32_t)dir,
+			 0};
 	uint32_t h = 2166136261u;
 
 	for (int i = 0; i < 5; i++)
@@ -728,9 +733,9 @@ int analyse_packet(struct analyse *a, int cap, const struct ctr_pkt *p, char **e
 		count_verdict(f, e);
 		/* reverse NAT needs the entry the VIP's DNAT made: none, or one the server's
 		 * side opened, leaves the reply with the backend's own address */
-		e->nat_skipped = f->nat && dir == 1 &&
-				 (e->ct.verdict == CTWIN_INVALID || !f->ct.exists ||
-				  f->ct.orig == 1);
+		e->nat_skipped =
+		    f->nat && dir == 1 &&
+		    (e->ct.verdict == CTWIN_INVALID || !f->ct.exists || f->ct.orig == 1);
 	}
 	if (leak && side == SIDE_BOTH) {
 		e->pending |= bit;
@@ -837,8 +842,8 @@ static void finish_flow(struct analyse *a, struct review_flow *f)
 			const struct review_row *l = &f->rows[j];
 			/* RFC 793: an RST answering a segment with ACK takes its ack as seq;
 			 * one answering a segment without takes seq 0 and acknowledges it */
-			uint32_t end = l->seq + l->len + !!(l->flags & TCPF_SYN) +
-				       !!(l->flags & TCPF_FIN);
+			uint32_t end =
+			    l->seq + l->len + !!(l->flags & TCPF_SYN) + !!(l->flags & TCPF_FIN);
 
 			if ((l->notes & ROW_LEAK) &&
 			    (((l->flags & TCPF_ACK) && l->ack == r->seq) ||

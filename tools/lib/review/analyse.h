@@ -42,15 +42,15 @@ struct analyse_opts {
 #define ROW_DROPPED 0x20 /* seen before the node but at no capture after it */
 
 struct review_row {
-	uint64_t n;	 /* ordinal of the segment in its connection (first sightings) */
-	uint64_t ts_us;	 /* first seen */
+	uint64_t n;	/* ordinal of the segment in its connection (first sightings) */
+	uint64_t ts_us; /* first seen */
 	uint32_t seq, ack, len;
 	uint16_t win, ip_id;
-	uint8_t dir;	 /* 0 client -> server, 1 server -> client */
-	uint8_t flags;	 /* TCPF_* */
-	uint8_t notes;	 /* ROW_* */
+	uint8_t dir;	  /* 0 client -> server, 1 server -> client */
+	uint8_t flags;	  /* TCPF_* */
+	uint8_t notes;	  /* ROW_* */
 	bool via_backend; /* first seen addressed to / from the backend itself, not the VIP */
-	bool modelled;	 /* ct holds conntrack's verdict on it */
+	bool modelled;	  /* ct holds conntrack's verdict on it */
 	bool nat_skipped; /* the model says the node forwards it without reverse NAT */
 	struct ctwin_result ct;
 	uint32_t seen;	    /* a bit per capture that saw it */
@@ -60,8 +60,8 @@ struct review_row {
 	enum ctwin_rst_effect effect; /* RST: what it does to the receiving socket */
 	uint32_t sig;		      /* identity across captures (seq, ack, flags, len, win, id) */
 	uint8_t first_cap;
-	uint32_t pending;	      /* captures where it is a leak unless a NATed twin shows */
-	int row;		      /* index in rows (ring entries), -1 */
+	uint32_t pending; /* captures where it is a leak unless a NATed twin shows */
+	int row;	  /* index in rows (ring entries), -1 */
 };
 
 enum flow_end {
@@ -85,28 +85,28 @@ struct review_flow {
 	bool nat_inferred;	     /* ...learned from the captures */
 	bool handshake;		     /* the client's SYN was seen: windows are tracked strictly */
 	uint64_t first_us, last_us;
-	unsigned long segs[2];	     /* unique segments per direction */
-	uint64_t bytes[2];	     /* their payload */
+	unsigned long segs[2]; /* unique segments per direction */
+	uint64_t bytes[2];     /* their payload */
 	unsigned long n_invalid, n_ignore, n_liberal, n_leak, n_rst, n_unnat, n_reopen;
 	bool fin[2];
 	enum flow_end end;
-	int kill_row;		     /* the RST that reset the backend's connection, -1 */
-	int last_rst_dir;	     /* -1 none */
+	int kill_row;	  /* the RST that reset the backend's connection, -1 */
+	int last_rst_dir; /* -1 none */
 	enum ctwin_rst_effect last_rst_effect;
-	struct ctwin_conn ct;	     /* the NAT node's conntrack entry */
-	struct review_row *rows;     /* notable segments and context, ordered by n */
+	struct ctwin_conn ct;	 /* the NAT node's conntrack entry */
+	struct review_row *rows; /* notable segments and context, ordered by n */
 	size_t nrows, rows_cap;
-	unsigned long rows_dropped;  /* notable segments beyond max_rows */
+	unsigned long rows_dropped; /* notable segments beyond max_rows */
 
 	/* bookkeeping while reading */
 	struct review_row ring[FLOW_RING]; /* recent first sightings */
 	unsigned ring_head, ring_n;
-	int8_t feed[2];		     /* the capture whose copies feed the model, per direction */
+	int8_t feed[2];			/* the capture whose copies feed the model, per direction */
 	uint32_t front_caps, back_caps; /* captures that saw the client address VIP / backend */
-	uint8_t context_after;	     /* rows still to keep after a notable one */
+	uint8_t context_after;		/* rows still to keep after a notable one */
 	unsigned npending;
 	uint64_t uniq;
-	bool ct_had;		     /* the model had an entry once */
+	bool ct_had; /* the model had an entry once */
 };
 
 struct analyse_cap {
@@ -118,8 +118,8 @@ struct analyse_cap {
 
 /* segments: every sighting in every capture; unique: each segment once */
 struct analyse_summary {
-	unsigned long flows, segments, unique, invalid, ignore, liberal, leaks, rsts, answering_rsts,
-		resets, dropped;
+	unsigned long flows, segments, unique, invalid, ignore, liberal, leaks, rsts,
+	    answering_rsts, resets, dropped;
 };
 
 struct analyse;

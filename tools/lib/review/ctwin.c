@@ -24,30 +24,30 @@ enum { TCP_SYN_SET, TCP_SYNACK_SET, TCP_FIN_SET, TCP_ACK_SET, TCP_RST_SET, TCP_N
 
 /* tcp_conntracks[dir][index][old state] (the kernel's table, unchanged since 2.6.3x) */
 static const unsigned char tcp_conntracks[2][6][CTWIN_STATE_MAX] = {
-	{
-		/* ORIGINAL  sNO, sSS, sSR, sES, sFW, sCW, sLA, sTW, sCL, sS2 */
-		/* syn    */ {sSS, sSS, sIG, sIG, sIG, sIG, sIG, sSS, sSS, sS2},
-		/* synack */ {sIV, sIV, sSR, sIV, sIV, sIV, sIV, sIV, sIV, sSR},
-		/* fin    */ {sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV},
-		/* ack    */ {sES, sIV, sES, sES, sCW, sCW, sTW, sTW, sCL, sIV},
-		/* rst    */ {sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL},
-		/* none   */ {sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV},
-	},
-	{
-		/* REPLY     sNO, sSS, sSR, sES, sFW, sCW, sLA, sTW, sCL, sS2 */
-		/* syn    */ {sIV, sS2, sIV, sIV, sIV, sIV, sIV, sSS, sIV, sS2},
-		/* synack */ {sIV, sSR, sIG, sIG, sIG, sIG, sIG, sIG, sIG, sSR},
-		/* fin    */ {sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV},
-		/* ack    */ {sIV, sIG, sSR, sES, sCW, sCW, sTW, sTW, sCL, sIG},
-		/* rst    */ {sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL},
-		/* none   */ {sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV},
-	},
+    {
+	/* ORIGINAL  sNO, sSS, sSR, sES, sFW, sCW, sLA, sTW, sCL, sS2 */
+	/* syn    */ {sSS, sSS, sIG, sIG, sIG, sIG, sIG, sSS, sSS, sS2},
+	/* synack */ {sIV, sIV, sSR, sIV, sIV, sIV, sIV, sIV, sIV, sSR},
+	/* fin    */ {sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV},
+	/* ack    */ {sES, sIV, sES, sES, sCW, sCW, sTW, sTW, sCL, sIV},
+	/* rst    */ {sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL},
+	/* none   */ {sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV},
+    },
+    {
+	/* REPLY     sNO, sSS, sSR, sES, sFW, sCW, sLA, sTW, sCL, sS2 */
+	/* syn    */ {sIV, sS2, sIV, sIV, sIV, sIV, sIV, sSS, sIV, sS2},
+	/* synack */ {sIV, sSR, sIG, sIG, sIG, sIG, sIG, sIG, sIG, sSR},
+	/* fin    */ {sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV},
+	/* ack    */ {sIV, sIG, sSR, sES, sCW, sCW, sTW, sTW, sCL, sIG},
+	/* rst    */ {sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL},
+	/* none   */ {sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV},
+    },
 };
 
 /* tcp_timeouts[] defaults, seconds; RETRANS and UNACK follow the states */
 static const uint32_t tcp_timeouts[CTWIN_STATE_MAX] = {
-	[sSS] = 120, [sSR] = 60, [sES] = 432000, [sFW] = 120, [sCW] = 60,
-	[sLA] = 30,  [sTW] = 120, [sCL] = 10,	  [sS2] = 120,
+    [sSS] = 120, [sSR] = 60,  [sES] = 432000, [sFW] = 120, [sCW] = 60,
+    [sLA] = 30,	 [sTW] = 120, [sCL] = 10,     [sS2] = 120,
 };
 #define TIMEOUT_RETRANS 300
 #define TIMEOUT_UNACK 300
@@ -63,8 +63,8 @@ static uint32_t maxackwindow(const struct ctwin_dir *sender)
 }
 
 static const char *const state_names[] = {
-	"NONE",	     "SYN_SENT", "SYN_RECV",  "ESTABLISHED", "FIN_WAIT",
-	"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",	      "SYN_SENT2",
+    "NONE",	  "SYN_SENT", "SYN_RECV",  "ESTABLISHED", "FIN_WAIT",
+    "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",	  "SYN_SENT2",
 };
 
 const char *ctwin_state_name(enum ctwin_state s)
@@ -165,8 +165,8 @@ static void init_sender(struct ctwin_dir *sender, struct ctwin_dir *receiver,
 	/* RFC 1323: scaling only when both SYNs carry the option. Current kernels decide
 	 * on the reply's SYN-ACK only, so a retransmitted SYN cannot undo it; older ones
 	 * decided on every SYN. */
-	if ((dir == 1 || before_6_1) && !(sender->flags & CTWIN_F_WINDOW_SCALE &&
-					  receiver->flags & CTWIN_F_WINDOW_SCALE)) {
+	if ((dir == 1 || before_6_1) &&
+	    !(sender->flags & CTWIN_F_WINDOW_SCALE && receiver->flags & CTWIN_F_WINDOW_SCALE)) {
 		sender->td_scale = 0;
 		receiver->td_scale = 0;
 	}
@@ -258,8 +258,8 @@ static enum ctwin_verdict in_window(struct ctwin_conn *c, int dir, unsigned inde
 		uint32_t overshot = end - sender->td_maxend + 1;
 		bool ack_ok = seq_after(sack, receiver->td_end - maxackwindow(sender) - 1);
 
-		in_recv_win = receiver->td_maxwin &&
-			      seq_after(end, sender->td_end - receiver->td_maxwin - 1);
+		in_recv_win =
+		    receiver->td_maxwin && seq_after(end, sender->td_end - receiver->td_maxwin - 1);
 		if (in_recv_win && ack_ok && overshot <= receiver->td_maxwin &&
 		    seq_before(sack, receiver->td_end + 1)) {
 			/* "work around exceeded receive window": a TCP that sends more than
@@ -276,8 +276,8 @@ static enum ctwin_verdict in_window(struct ctwin_conn *c, int dir, unsigned inde
 		return log_invalid(sender, o, r, CTWIN_INVALID, CTWIN_R_ACK_OVER,
 				   receiver->td_end + 1);
 	/* II. lower bound for data, IV. for (s)ack: since 6.1 stale, not bogus */
-	in_recv_win = !receiver->td_maxwin ||
-		      seq_after(end, sender->td_end - receiver->td_maxwin - 1);
+	in_recv_win =
+	    !receiver->td_maxwin || seq_after(end, sender->td_end - receiver->td_maxwin - 1);
 	if (!in_recv_win)
 		return log_invalid(sender, o, r, CTWIN_IGNORE, CTWIN_R_SEQ_UNDER,
 				   sender->td_end - receiver->td_maxwin - 1);
@@ -491,7 +491,7 @@ static enum ctwin_verdict tcp_packet(struct ctwin_conn *c, int dir, const struct
 				break;
 			if (c->last_index == TCP_ACK_SET && c->last_dir == dir &&
 			    s->seq == c->last_end)
-				break; /* RST right after the sender's last segment */
+				break;	       /* RST right after the sender's last segment */
 			new_state = old_state; /* not exact: the receiver may challenge-ACK */
 		}
 		if (((c->seen_reply && c->last_index == TCP_SYN_SET) ||
@@ -615,8 +615,8 @@ const char *ctwin_reason_str(const struct ctwin_result *r, char *buf, size_t n)
 
 	switch (r->reason) {
 	case CTWIN_R_NONE:
-		snprintf(buf, n, "%s", r->pickup ? "picked up mid-stream (tracked liberally)"
-						  : "in window");
+		snprintf(buf, n, "%s",
+			 r->pickup ? "picked up mid-stream (tracked liberally)" : "in window");
 		break;
 	case CTWIN_R_SEQ_OVER:
 		snprintf(buf, n, "SEQ is over upper bound %u (over the window of the receiver)%s",
@@ -632,11 +632,15 @@ const char *ctwin_reason_str(const struct ctwin_result *r, char *buf, size_t n)
 		break;
 	case CTWIN_R_ACK_UNDER:
 		if (r->verdict == CTWIN_INVALID)
-			snprintf(buf, n, "ACK is under the lower bound %u (possible overly delayed "
-					 "ACK)%s", r->bound, lib);
+			snprintf(buf, n,
+				 "ACK is under the lower bound %u (possible overly delayed "
+				 "ACK)%s",
+				 r->bound, lib);
 		else
-			snprintf(buf, n, "ignored ACK under lower bound %u (possible overly "
-					 "delayed)%s", r->bound, lib);
+			snprintf(buf, n,
+				 "ignored ACK under lower bound %u (possible overly "
+				 "delayed)%s",
+				 r->bound, lib);
 		break;
 	case CTWIN_R_OVERSHOT:
 		snprintf(buf, n, "%u bytes more than expected%s", r->bound, lib);
@@ -690,7 +694,8 @@ const char *ctwin_rst_effect_str(enum ctwin_rst_effect e)
 	case CTWIN_RST_RESETS:
 		return "seq is the receiver's next expected: it resets the connection";
 	case CTWIN_RST_CHALLENGE:
-		return "seq inside the receive window, not exact: challenge ACK, connection survives";
+		return "seq inside the receive window, not exact: challenge ACK, connection "
+		       "survives";
 	case CTWIN_RST_IGNORED:
 		return "seq outside the receive window: dropped, connection survives";
 	case CTWIN_RST_UNKNOWN:

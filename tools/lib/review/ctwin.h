@@ -47,19 +47,19 @@ enum ctwin_verdict {
 
 /* why: each names the kernel's nf_ct_l4proto_log_invalid() text (see ctwin_reason_str) */
 enum ctwin_reason {
-	CTWIN_R_NONE = 0,	/* in window */
-	CTWIN_R_SEQ_OVER,	/* seq past the receiver's window (td_maxend) */
-	CTWIN_R_ACK_OVER,	/* ack of data the receiver has not sent (td_end) */
-	CTWIN_R_SEQ_UNDER,	/* end below td_end - receiver's max window */
-	CTWIN_R_ACK_UNDER,	/* ack below td_end - MAXACKWINDOW */
-	CTWIN_R_OVERSHOT,	/* seq past td_maxend by at most the receiver's max window */
-	CTWIN_R_FLAGS,		/* tcp_error: a flag combination tcp_valid_flags[] lacks */
-	CTWIN_R_NEW_INVALID,	/* tcp_new: this packet cannot open an entry (RST, FIN, SYN-ACK...) */
-	CTWIN_R_NEW_NOPICKUP,	/* tcp_new: not a SYN and nf_conntrack_tcp_loose=0 */
-	CTWIN_R_STATE_IGNORED,	/* tcp_conntracks[] gives sIG */
-	CTWIN_R_STATE_INVALID,	/* tcp_conntracks[] gives sIV */
-	CTWIN_R_INVALID_RST,	/* RST with seq before the peer's highest ack */
-	CTWIN_R_CHALLENGE_ACK,	/* RFC 5961 challenge ACK in LAST_ACK, not taken as final ACK */
+	CTWIN_R_NONE = 0,     /* in window */
+	CTWIN_R_SEQ_OVER,     /* seq past the receiver's window (td_maxend) */
+	CTWIN_R_ACK_OVER,     /* ack of data the receiver has not sent (td_end) */
+	CTWIN_R_SEQ_UNDER,    /* end below td_end - receiver's max window */
+	CTWIN_R_ACK_UNDER,    /* ack below td_end - MAXACKWINDOW */
+	CTWIN_R_OVERSHOT,     /* seq past td_maxend by at most the receiver's max window */
+	CTWIN_R_FLAGS,	      /* tcp_error: a flag combination tcp_valid_flags[] lacks */
+	CTWIN_R_NEW_INVALID,  /* tcp_new: this packet cannot open an entry (RST, FIN, SYN-ACK...) */
+	CTWIN_R_NEW_NOPICKUP, /* tcp_new: not a SYN and nf_conntrack_tcp_loose=0 */
+	CTWIN_R_STATE_IGNORED, /* tcp_conntracks[] gives sIG */
+	CTWIN_R_STATE_INVALID, /* tcp_conntracks[] gives sIV */
+	CTWIN_R_INVALID_RST,   /* RST with seq before the peer's highest ack */
+	CTWIN_R_CHALLENGE_ACK, /* RFC 5961 challenge ACK in LAST_ACK, not taken as final ACK */
 };
 
 /* struct ip_ct_tcp_state: one direction */
@@ -81,8 +81,8 @@ struct ctwin_dir {
 
 /* one conntrack entry (struct ip_ct_tcp plus the status bits it reads) */
 struct ctwin_conn {
-	bool exists;	      /* an entry is in the table */
-	uint8_t orig;	      /* the caller's direction (0/1) that opened it: IP_CT_DIR_ORIGINAL */
+	bool exists;  /* an entry is in the table */
+	uint8_t orig; /* the caller's direction (0/1) that opened it: IP_CT_DIR_ORIGINAL */
 	enum ctwin_state state;
 	struct ctwin_dir seen[2]; /* indexed by conntrack direction */
 	uint8_t last_dir, last_index, last_wscale, last_flags;
@@ -94,10 +94,10 @@ struct ctwin_conn {
 };
 
 struct ctwin_opts {
-	bool before_6_1;	 /* model the kernel before 6.1 (see the top of this file) */
-	bool be_liberal;	 /* nf_conntrack_tcp_be_liberal=1 */
-	bool no_pickup;		 /* nf_conntrack_tcp_loose=0 */
-	bool no_timeouts;	 /* never expire entries (captures with unreliable clocks) */
+	bool before_6_1;  /* model the kernel before 6.1 (see the top of this file) */
+	bool be_liberal;  /* nf_conntrack_tcp_be_liberal=1 */
+	bool no_pickup;	  /* nf_conntrack_tcp_loose=0 */
+	bool no_timeouts; /* never expire entries (captures with unreliable clocks) */
 };
 
 /* the parts of a segment conntrack reads */
@@ -115,15 +115,15 @@ struct ctwin_seg {
 struct ctwin_result {
 	enum ctwin_verdict verdict;
 	enum ctwin_reason reason;
-	bool liberal;	    /* the window check failed (reason) but be_liberal accepted */
-	bool new_entry;	    /* this packet opened the entry (the caller's direction is orig) */
-	bool pickup;	    /* ...mid-stream: tracked liberally, nothing it sees is INVALID */
-	bool expired;	    /* the previous entry had timed out (or was killed) before it */
-	bool killed;	    /* the entry is gone after it (reopen, or RST before any reply) */
-	uint8_t ct_dir;	    /* 0 original, 1 reply */
-	uint8_t index;	    /* TCP_*_SET: 0 syn, 1 synack, 2 fin, 3 ack, 4 rst, 5 none */
+	bool liberal;	/* the window check failed (reason) but be_liberal accepted */
+	bool new_entry; /* this packet opened the entry (the caller's direction is orig) */
+	bool pickup;	/* ...mid-stream: tracked liberally, nothing it sees is INVALID */
+	bool expired;	/* the previous entry had timed out (or was killed) before it */
+	bool killed;	/* the entry is gone after it (reopen, or RST before any reply) */
+	uint8_t ct_dir; /* 0 original, 1 reply */
+	uint8_t index;	/* TCP_*_SET: 0 syn, 1 synack, 2 fin, 3 ack, 4 rst, 5 none */
 	enum ctwin_state old_state, new_state;
-	uint32_t bound;	    /* the bound the kernel logs with a window reason */
+	uint32_t bound; /* the bound the kernel logs with a window reason */
 };
 
 /* Extracts what conntrack reads from a decoded segment. */

@@ -14,7 +14,7 @@
  * makes two fread() calls per record: with one large read() buffer and the records parsed
  * in place, reading costs what the copy from the page cache costs, and the analysis keeps
  * up with tcpdump on the same file. pcapng, and anything not classic pcap, go to libpcap. */
-#define RAW_BUF (4u << 20)	 /* read() buffer: bounded memory whatever the file's size */
+#define RAW_BUF (4u << 20)	  /* read() buffer: bounded memory whatever the file's size */
 #define RAW_MAX_CAPLEN (1u << 20) /* larger records are corrupt (libpcap: 256 KiB) */
 
 struct pcapfile {
@@ -108,7 +108,8 @@ static struct pcapfile *raw_start(struct pcapfile *f, const char *name, char **e
 	int kind;
 
 	if (!raw_fill(f, 24)) {
-		err_set(err, "%s: truncated dump file; tried to read 24 file header bytes, only got %zu",
+		err_set(err,
+			"%s: truncated dump file; tried to read 24 file header bytes, only got %zu",
 			name, f->len - f->off);
 		pcapfile_close(f);
 		return NULL;
@@ -121,8 +122,8 @@ static struct pcapfile *raw_start(struct pcapfile *f, const char *name, char **e
 	if (!pkt_linktype_supported(f->linktype)) {
 		err_set(err, "%s: unsupported link type %s", name,
 			pcap_datalink_val_to_name(f->linktype)
-				? pcap_datalink_val_to_name(f->linktype)
-				: "?");
+			    ? pcap_datalink_val_to_name(f->linktype)
+			    : "?");
 		pcapfile_close(f);
 		return NULL;
 	}
@@ -203,20 +204,25 @@ static int raw_next(struct pcapfile *f, struct ctr_pkt *out, char **err)
 			f->done = true;
 			if (f->len == f->off)
 				return 0;
-			return err_set(err, "truncated dump file; tried to read 16 header bytes, "
-					    "only got %zu", f->len - f->off);
+			return err_set(err,
+				       "truncated dump file; tried to read 16 header bytes, "
+				       "only got %zu",
+				       f->len - f->off);
 		}
 		h = f->data + f->off;
 		caplen = rd32(h + 8, f->swapped);
 		if (caplen > RAW_MAX_CAPLEN) {
 			f->done = true;
-			return err_set(err, "record %" PRIu64 ": captured length %u is not credible",
+			return err_set(err,
+				       "record %" PRIu64 ": captured length %u is not credible",
 				       f->records + 1, caplen);
 		}
 		if (!raw_fill(f, 16 + (size_t)caplen)) {
 			f->done = true;
-			return err_set(err, "truncated dump file; tried to read %u captured bytes, "
-					    "only got %zu", caplen, f->len - f->off - 16);
+			return err_set(err,
+				       "truncated dump file; tried to read %u captured bytes, "
+				       "only got %zu",
+				       caplen, f->len - f->off - 16);
 		}
 		h = f->data + f->off; /* raw_fill may have moved it */
 		sec = rd32(h, f->swapped);

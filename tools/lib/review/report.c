@@ -49,8 +49,9 @@ static void row_addrs(const struct review_flow *f, const struct review_row *r,
 {
 	const struct ctr_endpoint *far = &f->server;
 
-	if (f->nat && ((r->dir == 1 && (r->notes & ROW_LEAK)) || (r->dir == 0 && (r->notes & ROW_UNNAT)) ||
-		       (r->via_backend && !r->natted_at && r->dir == 1)))
+	if (f->nat &&
+	    ((r->dir == 1 && (r->notes & ROW_LEAK)) || (r->dir == 0 && (r->notes & ROW_UNNAT)) ||
+	     (r->via_backend && !r->natted_at && r->dir == 1)))
 		far = &f->backend;
 	*src = r->dir ? far : &f->client;
 	*dst = r->dir ? &f->client : far;
@@ -102,17 +103,18 @@ static void node_str(const struct review_flow *f, const struct review_row *r, ch
 	}
 	ctwin_reason_str(&r->ct, why, sizeof(why));
 	if (r->notes & ROW_UNNAT)
-		snprintf(buf, n, "conntrack: no entry for it, %s: %s; forwarded as it is", 
+		snprintf(buf, n, "conntrack: no entry for it, %s: %s; forwarded as it is",
 			 ctwin_verdict_name(r->ct.verdict), why);
 	else
 		snprintf(buf, n, "conntrack %s: %s%s%s", ctwin_verdict_name(r->ct.verdict), why,
-			 r->nat_skipped ? "; NAT skipped: it leaves the node with the backend's address"
+			 r->nat_skipped
+			     ? "; NAT skipped: it leaves the node with the backend's address"
 			 : f->nat && r->dir == 1 && r->ct.verdict != CTWIN_INVALID ? "; NAT applies"
 										   : "",
 			 r->nat_skipped && r->natted_at
-				 ? ", yet a capture saw it NATed (be_liberal on the node? another "
-				   "kernel?)"
-				 : "");
+			     ? ", yet a capture saw it NATed (be_liberal on the node? another "
+			       "kernel?)"
+			     : "");
 }
 
 /* --- text ----------------------------------------------------------------------------- */
@@ -159,7 +161,8 @@ static void text_events(FILE *out, const struct analyse *a, uint64_t t0)
 
 		for (size_t r = 0; r < f->nrows; r++)
 			if (f->rows[r].notes)
-				ev[k++] = (struct event_ref){f, i, r, f->rows[r].n, f->rows[r].ts_us};
+				ev[k++] =
+				    (struct event_ref){f, i, r, f->rows[r].n, f->rows[r].ts_us};
 	}
 	qsort(ev, n, sizeof(*ev), event_cmp);
 	for (size_t i = 0; i < n; i++) {
@@ -175,31 +178,35 @@ static void text_events(FILE *out, const struct analyse *a, uint64_t t0)
 				r->ct.liberal ? "LIBERAL" : ctwin_verdict_name(r->ct.verdict), seg,
 				node);
 		if (r->notes & ROW_DROPPED)
-			fprintf(out, "  %10.6f  flow %-3zu %-8s %s: seen at %s, at no capture past "
-				     "the node\n", t, ev[i].flow + 1, "DROPPED", seg,
+			fprintf(out,
+				"  %10.6f  flow %-3zu %-8s %s: seen at %s, at no capture past "
+				"the node\n",
+				t, ev[i].flow + 1, "DROPPED", seg,
 				caps_str(a, r->seen, caps, sizeof(caps)));
 		if (r->notes & ROW_LEAK)
-			fprintf(out, "  %10.6f  flow %-3zu %-8s %s: reached the client from the "
-				     "backend's own address, not %s (at %s)%s\n", t, ev[i].flow + 1,
-				"LEAK", seg, endpoint_str(&f->server, vip),
+			fprintf(out,
+				"  %10.6f  flow %-3zu %-8s %s: reached the client from the "
+				"backend's own address, not %s (at %s)%s\n",
+				t, ev[i].flow + 1, "LEAK", seg, endpoint_str(&f->server, vip),
 				caps_str(a, r->leaked_at, caps, sizeof(caps)),
 				r->modelled && !r->nat_skipped
-					? "; the model had NAT applying: the node's conntrack entry "
-					  "must have been gone (deleted, expired, table full)"
-					: "");
+				    ? "; the model had NAT applying: the node's conntrack entry "
+				      "must have been gone (deleted, expired, table full)"
+				    : "");
 		if (r->notes & ROW_RST) {
 			char ans[96] = "";
 
 			if (r->answers >= 0)
 				snprintf(ans, sizeof(ans), "answers the leaked segment (%s); ",
 					 f->rows[r->answers].flags & TCPF_ACK
-						 ? "its seq is that segment's ack"
-						 : "it acknowledges that segment, which had no ACK");
+					     ? "its seq is that segment's ack"
+					     : "it acknowledges that segment, which had no ACK");
 			fprintf(out, "  %10.6f  flow %-3zu %-8s %s: %s%s; seen at %s%s\n", t,
 				ev[i].flow + 1, "RST", seg, ans, ctwin_rst_effect_str(r->effect),
 				caps_str(a, r->seen, caps, sizeof(caps)),
-				(int)ev[i].row == f->kill_row ? " -> the backend's connection is reset"
-							      : "");
+				(int)ev[i].row == f->kill_row
+				    ? " -> the backend's connection is reset"
+				    : "");
 			if (r->notes & ROW_UNNAT)
 				fprintf(out, "  %10.6f  flow %-3zu %-8s %s\n", t, ev[i].flow + 1,
 					"UNNAT", node);
@@ -218,23 +225,28 @@ static void text_flow(FILE *out, const struct analyse *a, size_t i)
 	if (f->nat)
 		fprintf(out, " (DNAT to %s%s)", endpoint_str(&f->backend, b),
 			f->nat_inferred ? ", inferred" : "");
-	fprintf(out, "\n      %lu segments / %" PRIu64 " bytes from the client, %lu / %" PRIu64
-		     " from the server; %.6f s\n",
+	fprintf(out,
+		"\n      %lu segments / %" PRIu64 " bytes from the client, %lu / %" PRIu64
+		" from the server; %.6f s\n",
 		f->segs[0], f->bytes[0], f->segs[1], f->bytes[1],
 		(double)(f->last_us - f->first_us) / 1e6);
-	fprintf(out, "      conntrack (%s): %lu INVALID, %lu IGNORE%s, %lu forgiven by be_liberal; "
-		     "%s%s\n", model_name(a), f->n_invalid, f->n_ignore,
-		f->n_reopen ? ", entry reopened" : "", f->n_liberal,
-		f->ct.exists ? ctwin_state_name(f->ct.state) : "no entry at the end",
-		f->handshake ? "" : "; handshake not captured: picked up, tracked liberally "
-				    "as the kernel would (no INVALID possible)");
+	fprintf(out,
+		"      conntrack (%s): %lu INVALID, %lu IGNORE%s, %lu forgiven by be_liberal; "
+		"%s%s\n",
+		model_name(a), f->n_invalid, f->n_ignore, f->n_reopen ? ", entry reopened" : "",
+		f->n_liberal, f->ct.exists ? ctwin_state_name(f->ct.state) : "no entry at the end",
+		f->handshake ? ""
+			     : "; handshake not captured: picked up, tracked liberally "
+			       "as the kernel would (no INVALID possible)");
 	fprintf(out, "      %lu leaked, %lu RST, %lu to the backend's own address; end: %s",
 		f->n_leak, f->n_rst, f->n_unnat, flow_end_name(f->end));
 	if (f->kill_row >= 0) {
 		const struct review_row *k = &f->rows[f->kill_row];
 
-		fprintf(out, " (the client's RST seq %u answering the leaked segment reset the "
-			     "backend's connection", k->seq);
+		fprintf(out,
+			" (the client's RST seq %u answering the leaked segment reset the "
+			"backend's connection",
+			k->seq);
 		for (size_t r = (size_t)f->kill_row + 1; r < f->nrows; r++)
 			if (f->rows[r].dir == 1 && (f->rows[r].flags & TCPF_RST)) {
 				fprintf(out, "; the backend then answered with RST: its socket is "
@@ -263,10 +275,10 @@ void report_text(FILE *out, const struct analyse *a, const struct report_opts *o
 	for (size_t i = 0; i < analyse_cap_count(a); i++) {
 		const struct analyse_cap *c = analyse_cap(a, i);
 
-		fprintf(out, "capture:  %s (%s): %lu frames, %lu TCP, %lu other, %lu malformed%s%s\n",
-			c->path, cap_role_name(c->role), c->stats.frames, c->stats.tcp,
-			c->stats.other, c->stats.malformed, c->warning ? "; CUT: " : "",
-			c->warning ? c->warning : "");
+		fprintf(
+		    out, "capture:  %s (%s): %lu frames, %lu TCP, %lu other, %lu malformed%s%s\n",
+		    c->path, cap_role_name(c->role), c->stats.frames, c->stats.tcp, c->stats.other,
+		    c->stats.malformed, c->warning ? "; CUT: " : "", c->warning ? c->warning : "");
 	}
 	for (size_t i = 0; i < svc->n; i++) {
 		char v[CTR_EPSTRLEN], b[CTR_EPSTRLEN];
@@ -276,7 +288,9 @@ void report_text(FILE *out, const struct analyse *a, const struct report_opts *o
 			svc->v[i].inferred ? " (inferred from the captures)" : "");
 	}
 	if (!svc->n)
-		fprintf(out, "service:  none known (no NAT view; give --service VIP:PORT=BACKEND:PORT)\n");
+		fprintf(
+		    out,
+		    "service:  none known (no NAT view; give --service VIP:PORT=BACKEND:PORT)\n");
 	fprintf(out, "time 0:   %.6f (seconds since the epoch)\n", (double)t0 / 1e6);
 	text_events(out, a, t0);
 	fprintf(out, "flows:\n");
@@ -287,18 +301,22 @@ void report_text(FILE *out, const struct analyse *a, const struct report_opts *o
 			quiet++;
 	}
 	if (quiet)
-		fprintf(out, "  (%zu more with nothing to report: --all-flows lists them)\n", quiet);
-	fprintf(out, "result:   %s: %lu segments (%lu sightings) in %lu flow%s; %lu INVALID, %lu "
-		     "IGNORE; %lu leaked, %lu RST answering a leak, %lu connection%s reset by one\n",
+		fprintf(out, "  (%zu more with nothing to report: --all-flows lists them)\n",
+			quiet);
+	fprintf(out,
+		"result:   %s: %lu segments (%lu sightings) in %lu flow%s; %lu INVALID, %lu "
+		"IGNORE; %lu leaked, %lu RST answering a leak, %lu connection%s reset by one\n",
 		analyse_result_name(analyse_result(a)), sum.unique, sum.segments, sum.flows,
 		sum.flows == 1 ? "" : "s", sum.invalid, sum.ignore, sum.leaks, sum.answering_rsts,
 		sum.resets, sum.resets == 1 ? "" : "s");
 	if (o->verdict) {
-		fprintf(out, "verdict:  %s (%s)", verdict_name(o->verdict->verdict), o->verdict->reason);
+		fprintf(out, "verdict:  %s (%s)", verdict_name(o->verdict->verdict),
+			o->verdict->reason);
 		if (o->expected && strcmp(o->expected, "-"))
 			fprintf(out, "; expected %s%s", o->expected,
-				strcmp(o->expected, verdict_name(o->verdict->verdict)) ? "  <-- MISMATCH"
-										: "");
+				strcmp(o->expected, verdict_name(o->verdict->verdict))
+				    ? "  <-- MISMATCH"
+				    : "");
 		fputc('\n', out);
 	}
 }
@@ -311,10 +329,10 @@ void report_text(FILE *out, const struct analyse *a, const struct report_opts *o
 
 /* the arrow of a row between the lanes: from, to, and what marks the node lane */
 struct arrow {
-	int from, to;	 /* LANE_* */
-	char fill;	 /* '-' plain, '=' leaked, '~' RST */
-	char at_node;	 /* '|' passed, 'X' INVALID, 'i' IGNORE, '#' not NATed */
-	bool stops;	 /* ends at the node (dropped there) */
+	int from, to; /* LANE_* */
+	char fill;    /* '-' plain, '=' leaked, '~' RST */
+	char at_node; /* '|' passed, 'X' INVALID, 'i' IGNORE, '#' not NATed */
+	bool stops;   /* ends at the node (dropped there) */
 };
 
 static struct arrow arrow_of(const struct review_flow *f, const struct review_row *r)
@@ -389,7 +407,7 @@ static void ladder_row(FILE *out, const struct review_flow *f, const struct revi
 	if (r->notes & ROW_RST)
 		snprintf(note + strlen(note), sizeof(note) - strlen(note), "%s%s; ",
 			 r->answers >= 0 ? "answers the leak; " : "",
-			 r->effect == CTWIN_RST_RESETS	  ? "resets"
+			 r->effect == CTWIN_RST_RESETS	    ? "resets"
 			 : r->effect == CTWIN_RST_CHALLENGE ? "challenge ACK"
 			 : r->effect == CTWIN_RST_IGNORED   ? "ignored"
 							    : "effect unknown");
@@ -415,12 +433,12 @@ void report_ladder(FILE *out, const struct analyse *a)
 		endpoint_str(&f->server, s);
 		endpoint_str(&f->backend, b);
 		if (f->nat)
-			fprintf(out, "\nflow %zu: client %s; node: DNAT %s -> %s; backend %s\n", i + 1,
-				c, s, b, b);
+			fprintf(out, "\nflow %zu: client %s; node: DNAT %s -> %s; backend %s\n",
+				i + 1, c, s, b, b);
 		else
 			fprintf(out, "\nflow %zu: client %s; server %s\n", i + 1, c, s);
-		fprintf(out, "%10s  %-*s%-*s%s\n", "time", LANE_N, "client", LANE_B - LANE_N, "node",
-			"backend");
+		fprintf(out, "%10s  %-*s%-*s%s\n", "time", LANE_N, "client", LANE_B - LANE_N,
+			"node", "backend");
 		for (size_t r = 0; r < f->nrows; r++) {
 			const struct review_row *row = &f->rows[r];
 
@@ -437,8 +455,9 @@ void report_ladder(FILE *out, const struct analyse *a)
 	}
 	if (!any)
 		fprintf(out, "\nladder: nothing to draw (no notable events)\n");
-	fprintf(out, "\nkey: --- segment, === leaked (backend's own address), ~~~ RST; at the node: "
-		     "X INVALID or dropped, i IGNORE, # not NATed\n");
+	fprintf(out,
+		"\nkey: --- segment, === leaked (backend's own address), ~~~ RST; at the node: "
+		"X INVALID or dropped, i IGNORE, # not NATed\n");
 }
 
 /* --- ladder: SVG ---------------------------------------------------------------------- */
@@ -559,8 +578,9 @@ static size_t svg_flow(FILE *out, const struct analyse *a, size_t i, size_t y, u
 	fputs("</text>\n", out);
 	y += 24;
 	for (int l = 0; l < 3; l++) {
-		fprintf(out, "<text x=\"%d\" y=\"%zu\" text-anchor=\"middle\" font-weight=\"bold\">"
-			     "%s</text>\n<text x=\"%d\" y=\"%zu\" text-anchor=\"middle\">",
+		fprintf(out,
+			"<text x=\"%d\" y=\"%zu\" text-anchor=\"middle\" font-weight=\"bold\">"
+			"%s</text>\n<text x=\"%d\" y=\"%zu\" text-anchor=\"middle\">",
 			xs[l], y, names[l], xs[l], y + 14);
 		if (l == 1 && f->nat)
 			fputs("DNAT ", out);
@@ -579,25 +599,29 @@ static size_t svg_flow(FILE *out, const struct analyse *a, size_t i, size_t y, u
 		bool bold = row->notes & (ROW_LEAK | ROW_RST);
 
 		if (row->n > prev + 1) {
-			fprintf(out, "<text x=\"%d\" y=\"%zu\" fill=\"#888\">&#8942; %" PRIu64
-				     " segment%s</text>\n", SVG_XN + 6, y + 16, row->n - prev - 1,
+			fprintf(out,
+				"<text x=\"%d\" y=\"%zu\" fill=\"#888\">&#8942; %" PRIu64
+				" segment%s</text>\n",
+				SVG_XN + 6, y + 16, row->n - prev - 1,
 				row->n - prev - 1 == 1 ? "" : "s");
 			y += 26;
 		}
 		prev = row->n;
 		fprintf(out, "<text x=\"10\" y=\"%zu\" fill=\"#444\">%.6f</text>\n", y + 22,
 			rel(row->ts_us, t0));
-		fprintf(out, "<line x1=\"%d\" y1=\"%zu\" x2=\"%d\" y2=\"%zu\" stroke=\"%s\" "
-			     "stroke-width=\"%d\"%s marker-end=\"url(#ah)\"/>\n",
+		fprintf(out,
+			"<line x1=\"%d\" y1=\"%zu\" x2=\"%d\" y2=\"%zu\" stroke=\"%s\" "
+			"stroke-width=\"%d\"%s marker-end=\"url(#ah)\"/>\n",
 			x1, y + 22, x2 + (x2 > x1 ? -1 : 1), y + 22, col, bold ? 3 : 1,
 			(row->flags & TCPF_RST) ? " stroke-dasharray=\"7,4\"" : "");
 		if (badge) {
 			int bw = (int)strlen(badge) * 7 + 10;
 
-			fprintf(out, "<rect x=\"%d\" y=\"%zu\" width=\"%d\" height=\"16\" rx=\"4\" "
-				     "fill=\"white\" stroke=\"%s\"/>\n<text x=\"%d\" y=\"%zu\" "
-				     "text-anchor=\"middle\" fill=\"%s\" font-size=\"11\" "
-				     "font-weight=\"bold\">%s</text>\n",
+			fprintf(out,
+				"<rect x=\"%d\" y=\"%zu\" width=\"%d\" height=\"16\" rx=\"4\" "
+				"fill=\"white\" stroke=\"%s\"/>\n<text x=\"%d\" y=\"%zu\" "
+				"text-anchor=\"middle\" fill=\"%s\" font-size=\"11\" "
+				"font-weight=\"bold\">%s</text>\n",
 				SVG_XN - bw / 2, y + 25, bw, col, SVG_XN, y + 37, col, badge);
 		}
 		snprintf(seg, sizeof(seg), "%s seq %u ack %u len %u", pkt_flags_str(row->flags, fl),
@@ -614,7 +638,8 @@ static size_t svg_flow(FILE *out, const struct analyse *a, size_t i, size_t y, u
 			char why[160];
 
 			snprintf(note + strlen(note), sizeof(note) - strlen(note), "%s: %s. ",
-				 row->ct.liberal ? "be_liberal" : ctwin_verdict_name(row->ct.verdict),
+				 row->ct.liberal ? "be_liberal"
+						 : ctwin_verdict_name(row->ct.verdict),
 				 ctwin_reason_str(&row->ct, why, sizeof(why)));
 		}
 		if (row->notes & ROW_RST)
@@ -646,23 +671,26 @@ void report_svg(FILE *out, const struct analyse *a)
 		fclose(mem);
 	if (y == 80)
 		y += 30;
-	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%zu\" "
-		     "font-family=\"monospace\" font-size=\"12\">\n"
-		     "<defs><marker id=\"ah\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
-		     "markerUnits=\"userSpaceOnUse\" markerWidth=\"10\" markerHeight=\"10\" "
-		     "orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" "
-		     "fill=\"context-stroke\"/></marker></defs>\n"
-		     "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+	fprintf(out,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%zu\" "
+		"font-family=\"monospace\" font-size=\"12\">\n"
+		"<defs><marker id=\"ah\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
+		"markerUnits=\"userSpaceOnUse\" markerWidth=\"10\" markerHeight=\"10\" "
+		"orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" "
+		"fill=\"context-stroke\"/></marker></defs>\n"
+		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
 		SVG_W, y);
-	fprintf(out, "<text x=\"10\" y=\"22\" font-size=\"14\" font-weight=\"bold\">ctreset-review: "
-		     "ladder of the notable segments, conntrack modelled as %s</text>\n",
+	fprintf(out,
+		"<text x=\"10\" y=\"22\" font-size=\"14\" font-weight=\"bold\">ctreset-review: "
+		"ladder of the notable segments, conntrack modelled as %s</text>\n",
 		model_name(a));
-	fprintf(out, "<text x=\"10\" y=\"42\" font-size=\"11\"><tspan fill=\"#d62728\">red: leaked "
-		     "segment (backend's own address)</tspan>  <tspan fill=\"#c41ab0\">magenta: the "
-		     "client's RST answering it</tspan>  <tspan fill=\"#8c1a1a\">dark red: "
-		     "INVALID</tspan>  <tspan fill=\"#1f77b4\">blue: IGNORE</tspan>  "
-		     "<tspan fill=\"#ff7f0e\">orange: other RST</tspan>  dashed: RST</text>\n");
+	fprintf(out,
+		"<text x=\"10\" y=\"42\" font-size=\"11\"><tspan fill=\"#d62728\">red: leaked "
+		"segment (backend's own address)</tspan>  <tspan fill=\"#c41ab0\">magenta: the "
+		"client's RST answering it</tspan>  <tspan fill=\"#8c1a1a\">dark red: "
+		"INVALID</tspan>  <tspan fill=\"#1f77b4\">blue: IGNORE</tspan>  "
+		"<tspan fill=\"#ff7f0e\">orange: other RST</tspan>  dashed: RST</text>\n");
 	if (body && len)
 		fwrite(body, 1, len, out);
 	else

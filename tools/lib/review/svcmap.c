@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int svcmap_add(struct svcmap *m, const struct ctr_endpoint *vip,
-	       const struct ctr_endpoint *backend, bool inferred, char **err)
+int svcmap_add(struct svcmap *m, const struct ctr_endpoint *vip, const struct ctr_endpoint *backend,
+	       bool inferred, char **err)
 {
 	if (svcmap_maps(m, vip, backend))
 		return 0;
@@ -18,7 +18,8 @@ int svcmap_add(struct svcmap *m, const struct ctr_endpoint *vip,
 		m->v = v;
 		m->cap = cap;
 	}
-	m->v[m->n++] = (struct svcmap_entry){.vip = *vip, .backend = *backend, .inferred = inferred};
+	m->v[m->n++] =
+	    (struct svcmap_entry){.vip = *vip, .backend = *backend, .inferred = inferred};
 	return 0;
 }
 

@@ -26,8 +26,8 @@ struct svcmap {
 int svcmap_parse(struct svcmap *m, const char *spec, char **err);
 
 /* Adds one pair unless present. 0, or -1 with *err (out of memory). */
-int svcmap_add(struct svcmap *m, const struct ctr_endpoint *vip,
-	       const struct ctr_endpoint *backend, bool inferred, char **err);
+int svcmap_add(struct svcmap *m, const struct ctr_endpoint *vip, const struct ctr_endpoint *backend,
+	       bool inferred, char **err);
 
 bool svcmap_is_vip(const struct svcmap *m, const struct ctr_endpoint *e);
 bool svcmap_is_backend(const struct svcmap *m, const struct ctr_endpoint *e);

@@ -6,10 +6,10 @@
 #include <string.h>
 
 static const char *const names[] = {
-	[VERDICT_INCONCLUSIVE] = "inconclusive",
-	[VERDICT_CLEAN] = "clean",
-	[VERDICT_LEAK] = "leak",
-	[VERDICT_RESET] = "reset",
+    [VERDICT_INCONCLUSIVE] = "inconclusive",
+    [VERDICT_CLEAN] = "clean",
+    [VERDICT_LEAK] = "leak",
+    [VERDICT_RESET] = "reset",
 };
 
 const char *verdict_name(enum verdict v)
@@ -26,9 +26,9 @@ int verdict_parse(const char *name)
 }
 
 static const char *const client_names[] = {
-	[CLIENT_END_UNKNOWN] = "unknown", [CLIENT_END_COMPLETE] = "complete",
-	[CLIENT_END_RESET] = "reset",	  [CLIENT_END_STOPPED] = "stopped",
-	[CLIENT_END_FAILED] = "failed",
+    [CLIENT_END_UNKNOWN] = "unknown", [CLIENT_END_COMPLETE] = "complete",
+    [CLIENT_END_RESET] = "reset",     [CLIENT_END_STOPPED] = "stopped",
+    [CLIENT_END_FAILED] = "failed",
 };
 
 const char *client_end_name(enum client_end e)
@@ -42,10 +42,10 @@ enum client_end client_end_parse(const char *end)
 		const char *name;
 		enum client_end e;
 	} map[] = {
-		{"complete", CLIENT_END_COMPLETE}, {"closed", CLIENT_END_COMPLETE},
-		{"reset", CLIENT_END_RESET},	   {"stopped", CLIENT_END_STOPPED},
-		{"timeout", CLIENT_END_STOPPED},   {"failed", CLIENT_END_FAILED},
-		{"error", CLIENT_END_FAILED},	   {"refused", CLIENT_END_FAILED},
+	    {"complete", CLIENT_END_COMPLETE}, {"closed", CLIENT_END_COMPLETE},
+	    {"reset", CLIENT_END_RESET},       {"stopped", CLIENT_END_STOPPED},
+	    {"timeout", CLIENT_END_STOPPED},   {"failed", CLIENT_END_FAILED},
+	    {"error", CLIENT_END_FAILED},      {"refused", CLIENT_END_FAILED},
 	};
 
 	for (size_t i = 0; end && i < sizeof(map) / sizeof(map[0]); i++)
@@ -112,19 +112,20 @@ static int decide(const struct verdict_input *in, struct verdict_result *out, ch
 		REASON("client capture unreadable");
 		return err_wrap(err, "client capture");
 	}
-	if (in->backend_pcap && pcapfile_foreach(in->backend_pcap, scan_backend, &s, NULL, err) < 0) {
+	if (in->backend_pcap &&
+	    pcapfile_foreach(in->backend_pcap, scan_backend, &s, NULL, err) < 0) {
 		REASON("backend capture unreadable");
 		return err_wrap(err, "backend capture");
 	}
 	f = (struct verdict_facts){
-		.injected = in->injected,
-		.backend_end = in->backend_end,
-		.client_end = in->client_end,
-		.dropped = in->dropped,
-		.backend_captured = in->backend_pcap != NULL,
-		.leaked_packets = out->leaked_packets,
-		.client_rst = out->client_rst,
-		.rst_at_backend = out->rst_at_backend,
+	    .injected = in->injected,
+	    .backend_end = in->backend_end,
+	    .client_end = in->client_end,
+	    .dropped = in->dropped,
+	    .backend_captured = in->backend_pcap != NULL,
+	    .leaked_packets = out->leaked_packets,
+	    .client_rst = out->client_rst,
+	    .rst_at_backend = out->rst_at_backend,
 	};
 	verdict_judge(&f, out);
 	return 0;
@@ -142,7 +143,8 @@ static void judge_captures(const struct verdict_facts *f, struct verdict_result 
 		return;
 	}
 	if (out->backend_reset && f->backend_captured && !f->rst_at_backend) {
-		REASON("the workload reports a reset but no RST from the client reached the backend");
+		REASON(
+		    "the workload reports a reset but no RST from the client reached the backend");
 		return;
 	}
 	if (!f->leaked_packets) {
