@@ -35,7 +35,7 @@ FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Itools/lib -Wall -Wextra -Werror -W
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
 .PHONY: all deps build-deps repro repro-http load matrix kernels check unit unit-san integration bench bench-review bench-scale soak fuzz \
-	ref-pcaps clean help
+	ref-pcaps clean help lint
 
 
 # pairs of the soak (make soak SOAK_PAIRS=N); SOAK_FLAGS passes more (e.g. --jobs 2 --keep)
@@ -62,6 +62,7 @@ help:
 	@echo "make ref-pcaps  regenerate the synthetic reference captures in pcaps/ref/synth"
 	@echo "make bench-scale 0/1k/5k/10k services per backend: load time, size, connect time, verdicts, plot (root)"
 	@echo "make soak       $(SOAK_PAIRS) control+workaround pairs: wrong/inconclusive counts, durations (root)"
+	@echo "make lint       clang-format and shellcheck over the tree: clean, or it fails"
 	@echo "make clean      remove $(BUILD)/"
 
 # installs the missing packages as root; otherwise names them and fails (in a few ms when
@@ -153,6 +154,11 @@ soak: deps all
 SCALE_FLAGS ?=
 bench-scale: deps all
 	bench/scale $(SCALE_FLAGS)
+
+# C against .clang-format, bash against shellcheck (.shellcheckrc): clean, or it fails
+lint:
+	@bench/deps --lint
+	tools/lint
 
 clean:
 	rm -rf $(BUILD)
