@@ -234,6 +234,7 @@ ctr_http_server_start() {
 # ctr_http_client DIR -> CTR_CLIENT_CMD, CTR_INJECT_OPTS: curl under the injector, which
 # waits for it to finish (a download's end is part of the outcome). Its --write-out goes
 # to the injector's stdout (DIR/client.out), its error message to DIR/curl.err.
+# shellcheck disable=SC2034 # CTR_CLIENT_CMD and CTR_INJECT_OPTS are read by ctr_run_scenario
 ctr_http_client() {
 	ctr_curl_args "$1/download" "http://$VIP:$PORT$CTR_HTTP_URL_PATH"
 	CTR_CLIENT_CMD=("${CTR_CURL[@]}" --stderr "$1/curl.err" --write-out "$CTR_CURL_WRITE_OUT")
@@ -282,7 +283,7 @@ ctr_http_records() {
 	} >"$dir/client.kv"
 
 	# nginx's line for the injected flow (inject.kv's client), else curl's own 4-tuple
-	local flow line client server conn status body completion msec end errno message
+	local flow line client server conn status body completion end errno message
 	flow=$(sed -n 's/^client=//p' "$dir/inject.kv" 2>/dev/null)
 	[ -n "$flow" ] || flow=$local_ep
 	line=$(ctr_nginx_requests "$dir/nginx" "$size" | awk -F'\t' -v c="$flow" '$1 == c' | tail -1)
@@ -290,7 +291,7 @@ ctr_http_records() {
 		echo "nginx logged no request from $flow" >>"$dir/error"
 		return 0
 	fi
-	IFS=$'\t' read -r client server conn status body completion msec end errno message <<<"$line"
+	IFS=$'\t' read -r client server conn status body completion _ end errno message <<<"$line"  # (_: nginx's msec)
 	{
 		echo "role=server"
 		echo "program=nginx"
