@@ -37,6 +37,7 @@ if [ -z "${CTR_FRESH_NS:-}" ]; then
 	# the tree as a clean clone has it: the files git knows (tracked, and new ones not
 	# ignored), without build/ and earlier runs
 	if git -C "$CTR_TOP" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		# shellcheck disable=SC2016 # the inner sh expands "$f", not this one
 		(cd "$CTR_TOP" && git ls-files -z -c -o --exclude-standard | xargs -0 -r sh -c \
 			'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
 			tar --null -T - -cf -) | tar -xf - -C "$w/src" || ctr_die "$CTR_EXIT_FAIL" "copying the tree failed"

@@ -82,7 +82,10 @@ for _ in $(seq 1 25); do [ -n "$qp" ] && kill -0 "$qp" 2>/dev/null || break; sle
 t_check "bad debian spec: exit 2" 2 "$?" "$(cat "$out/e")"
 "$K" --kernel nosuch >"$out/e" 2>&1
 t_check "unknown spec: exit 2" 2 "$?" "$(cat "$out/e")"
-img=$(ls "$CTR_TOP"/build/kernels-cache/x/linux-image-6.1.*/boot/vmlinuz-* "${CTR_KERNELS_CACHE:-/nonexistent}"/x/linux-image-6.1.*/boot/vmlinuz-* 2>/dev/null | head -1)
+img=
+for f in "$CTR_TOP"/build/kernels-cache/x/linux-image-6.1.*/boot/vmlinuz-* "${CTR_KERNELS_CACHE:-/nonexistent}"/x/linux-image-6.1.*/boot/vmlinuz-*; do
+	[ -e "$f" ] && { img=$f; break; }
+done
 "$K" --kernel "$img" >"$out/e" 2>&1
 t_check "bzImage without --modules: exit 2" 2 "$?" "$(cat "$out/e")"
 grep -q 'needs --modules' "$out/e" && t_pass "names --modules" || t_fail "message: $(cat "$out/e")"

@@ -14,7 +14,9 @@ trap 'rm -rf "$out"' EXIT
 	--out "$out" >"$out/report" 2>&1
 rc=$?
 t_check "bench/load exit status" 0 "$rc" "$(cat "$out/report")"
-run=$(ls -d "$out"/load-* 2>/dev/null | head -1)
+runs=("$out"/load-*)
+run=${runs[0]}
+[ -e "$run" ] || run=
 declare -A none=() lib=()
 while IFS='=' read -r k v; do none[$k]=$v; done <"$run/none/summary.kv"
 while IFS='=' read -r k v; do lib[$k]=$v; done <"$run/be-liberal/summary.kv"
@@ -44,8 +46,8 @@ fi
 t_check "the payload is removed" "" "$(ls "$run/payload" 2>/dev/null)"
 t_check "no process of the run left" "" "$(pgrep -a -f "$out" || true)"
 left=0
-for p in $(sed -n 's/^prefix=//p' "$run"/*/meta.kv); do
+while read -r p; do
 	left=$((left + $(ctr_prefix_namespaces "$p" | wc -l)))
-done
+done <<<"$(sed -n 's/^prefix=//p' "$run"/*/meta.kv)"
 t_check "no namespace of the run left" 0 "$left"
 t_done

@@ -38,6 +38,7 @@ expect 1 "repro with no scenario in bench/scenarios" "no scenario to run" -- \
 expect 1 "repro --list with no scenario" "no scenario in" -- env CTR_TOP="$top" "$top/bench/repro" --list
 
 # /dev without fd, stdin, stdout, stderr: only the device nodes a run needs
+# shellcheck disable=SC2016 # the script runs in the inner bash
 unshare -m --propagation private bash -c '
 	mount -t tmpfs -o mode=755 ctr-nofd /dev || exit 9
 	mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/zero c 1 5 &&

@@ -26,7 +26,7 @@ for ((i = 1; i <= RUNS; i++)); do
 		"$(jq -r '[.results[] | "\(.scenario)=\(.observed)"] | join(" ")' "$out/r$i.json" 2>/dev/null)" "$(cat "$out/table$i")"
 	# at once, before anyone's reaper (other runs on this machine reap dead leftovers)
 	t_check "run $i left no namespace of its own" "" \
-		"$(for p in $(cat "$out/runs$i"/*/*/prefix 2>/dev/null); do ctr_prefix_namespaces "$p"; done | tr '\n' ' ')"
+		"$(cat "$out/runs$i"/*/*/prefix 2>/dev/null | while read -r p; do ctr_prefix_namespaces "$p"; done | tr '\n' ' ')"
 done
 t_check "every scenario had its own topology" "$((2 * RUNS)) $((2 * RUNS))" \
 	"$(cat "$out"/runs*/*/*/prefix | wc -l) $(cat "$out"/runs*/*/*/prefix | sort -u | wc -l)"

@@ -13,7 +13,8 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$CTR_TOP/bench/repro" --scenario seq-above --scenario seq-below --out "$out" >"$out/table" 2>&1
 t_check "bench runs for the review" 0 $? "$(cat "$out/table")"
-run=$(ls -d "$out"/*/ | head -1)
+runs=("$out"/*/)
+run=${runs[0]}
 kernel_ge61=0
 ctr_version_ge "$(uname -r)" 6.1 && kernel_ge61=1
 

@@ -45,6 +45,7 @@ wait "$pid"
 rc=$?
 t_check "bench-captures interrupted: exit 130" 130 "$rc"
 t_check "bench-captures interrupted: no 'command not found'" 0 "$(grep -c 'command not found' "$out/err2")" "$(cat "$out/err2")"
+# shellcheck disable=SC2016 # eval expands it
 ctr_busywait 5000 eval '! has_state "$pid"'
 t_check "bench-captures interrupted: no state of its run left" 0 "$(left_by "$pid")"
 
