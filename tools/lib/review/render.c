@@ -42,13 +42,17 @@ int run_load(const char *run_dir, struct run *run, char **err)
 		return err_set(err, "out of memory");
 	}
 	for (size_t i = 0, c = 0; i < run->info.n; i++) {
-		const char *dir = run->info.pairs[i].value;
+		const char *cell = run->info.pairs[i].value;
+		char dir[PATH_MAX - 64];
 		struct kv meta = {0};
 		char exp[64], why[4096];
 		struct record_input in = {.dir = dir};
 
 		if (strcmp(run->info.pairs[i].key, "cell"))
 			continue;
+		/* a relative cell is under the run's directory */
+		snprintf(dir, sizeof(dir), "%s%s%s", cell[0] == '/' ? "" : run_dir,
+			 cell[0] == '/' ? "" : "/", cell);
 		snprintf(path, sizeof(path), "%s/%s", dir, RECORD_FILE);
 		if (kv_load(path, &run->rec[c], NULL) == 0) {
 			c++;

@@ -12,7 +12,7 @@
 
 /* A run: what its runner wrote in RUN_DIR/run.kv (kind=repro|matrix, top, kernel,
  * run_id, jobs, wall_ms, fresh, workload, kube_proxy, dim.<dimension>=values, and one
- * cell=DIR per cell in order) and each cell's record. */
+ * cell=DIR per cell in order, a relative DIR under RUN_DIR) and each cell's record. */
 struct run {
 	struct kv info;
 	struct kv *rec; /* one per cell=, in order */
