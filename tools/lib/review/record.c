@@ -257,9 +257,13 @@ int record_build(const struct record_input *in, struct kv *rec, char **err)
 	}
 	rc |= add(rec, "duration_ms", kv_get(meta, "duration_ms"));
 	rc |= add_prefixed(rec, meta, "time.", "time.");
-	rc |= add(rec, "pcap.client", in->pcaps[0]);
-	rc |= add(rec, "pcap.node", in->pcaps[1]);
-	rc |= add(rec, "pcap.backend", in->pcaps[2]);
+	/* the captures, once the review knew where they are (not for a skipped cell) */
+	for (int k = 0; k < 3; k++) {
+		static const char *const keys[] = {"pcap.client", "pcap.node", "pcap.backend"};
+
+		if (in->pcaps[k] && *in->pcaps[k])
+			rc |= add(rec, keys[k], in->pcaps[k]);
+	}
 	rc |= add_prefixed(rec, in->server, "", "server.");
 	rc |= add_prefixed(rec, in->client, "", "client.");
 	rc |= add_prefixed(rec, inject, "invalid.", "invalid.");
