@@ -361,6 +361,12 @@ static int run_oracle(const char *file, const char *kernel)
 	return fflush(stdout) == 0 ? CTR_EXIT_PASS : CTR_EXIT_FAIL;
 }
 
+static int bad_arg(const char *arg, const char *why)
+{
+	fprintf(stderr, "ctreset-review: argument \"%s\" is wrong: %s\n", arg, why);
+	return CTR_EXIT_USAGE;
+}
+
 /* --render FORMAT RUN_DIR */
 static int run_render(const char *format, const char *run_dir)
 {
@@ -368,6 +374,9 @@ static int run_render(const char *format, const char *run_dir)
 	char *err = NULL;
 	int rc;
 
+	if (!render_known(format))
+		return bad_arg(format, "--render takes table, json, tap, junit, unexpected, failed "
+				       "or summary");
 	if (run_load(run_dir, &run, &err) < 0)
 		die(CTR_EXIT_FAIL, err);
 	rc = render(stdout, &run, format, &err);
@@ -582,12 +591,6 @@ static int run_analysis(struct analysis_args *args)
 	kv_free(&ev.server);
 	free(in);
 	return rc;
-}
-
-static int bad_arg(const char *arg, const char *why)
-{
-	fprintf(stderr, "ctreset-review: argument \"%s\" is wrong: %s\n", arg, why);
-	return CTR_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)

@@ -579,6 +579,17 @@ static int matrix_summary(FILE *f, const struct run *run)
 	return 4;
 }
 
+int render_known(const char *format)
+{
+	static const char *const known[] = {"table",	  "json",   "tap",    "junit",
+					    "unexpected", "failed", "summary"};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(format, known[i]))
+			return 1;
+	return 0;
+}
+
 int render(FILE *f, const struct run *run, const char *format, char **err)
 {
 	bool matrix = is(&run->info, "kind", "matrix");

@@ -32,4 +32,7 @@ void run_free(struct run *run);
  * could run), 0 for the others, -1 with *err for an unknown format. */
 int render(FILE *f, const struct run *run, const char *format, char **err);
 
+/* Whether format is one render() knows. */
+int render_known(const char *format);
+
 #endif
