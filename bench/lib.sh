@@ -40,8 +40,46 @@ ctr_require_tools() {
 	done
 }
 
-# prints the scenarios file's rows (tab-separated, comments dropped)
+# prints the scenarios file's rows (name, trigger, workaround; tab-separated, comments dropped)
 ctr_scenarios() { grep -v '^[[:space:]]*\(#\|$\)' "$CTR_TOP/bench/scenarios"; }
+
+# the oracle every cell's expectation comes from (bench/repro's and bench/matrix's):
+# ctreset-review matches it, for a cell's record and for --list
+: "${CTR_ORACLE:=$CTR_TOP/bench/matrix.expect}"
+
+# ctr_oracle_ask KERNEL <CELLS: for each "TRIGGER WORKAROUND TOPOLOGY BACKEND FAMILY" line,
+# "EXPECTED<tab>REASON" from CTR_ORACLE (EXPECTED empty when nothing matches); exit 2
+# with the reason when CTR_ORACLE is unreadable or has no row
+ctr_oracle_ask() { "$CTR_BIN/ctreset-review" --oracle "$CTR_ORACLE" --kernel "$1"; }
+
+# ctr_cell_meta DIR NAME TRIGGER WORKAROUND [EXPECTED REASON]: the cell's coordinates in
+# DIR/meta.kv, before anything runs (a cell that cannot be built has them too): the
+# expectation given, else the oracle the review matches them against; CTR_CELL_META's
+# lines (key=value) appended (bench/matrix --kube-proxy: oracle.workaround, oracle.note,
+# kube_proxy.*)
+ctr_cell_meta() {
+	{
+		echo "scenario=$2"
+		echo "workload=$CTR_WORKLOAD"
+		echo "topology=${CTR_TOPOLOGY:-cross-node}"
+		echo "backend=${CTR_BACKEND:-iptables-nft}"
+		echo "family=ipv${CTR_FAMILY:-4}"
+		echo "trigger=$3"
+		echo "workaround=$4"
+		if [ $# -ge 5 ]; then
+			echo "expected=$5"
+			echo "expected_reason=$6"
+		else
+			echo "oracle=$CTR_ORACLE"
+		fi
+		echo "kernel=$CTR_KERNEL"
+		[ -z "${CTR_CELL_META:-}" ] || printf '%s\n' "$CTR_CELL_META"
+	} >"$1/meta.kv"
+}
+
+# ctr_cell_record DIR: the record of a cell that did not run (DIR/skip or DIR/error says
+# why), for the reports: ctreset-review writes it, as it does for the cells that ran
+ctr_cell_record() { "$CTR_BIN/ctreset-review" --verdict "$1" --record "$1/record.kv" >/dev/null 2>&1 || [ -s "$1/record.kv" ]; }
 
 # removes every topology whose owner is PID (default: this shell): the safety net of a
 # runner's EXIT trap, after its scenarios had their chance to clean up themselves
@@ -146,24 +184,28 @@ ctr_reset_topology() {
 	return 0
 }
 
-# ctr_run_scenario DIR NAME TRIGGER WORKAROUND EXPECTED REASON
+# ctr_run_scenario DIR NAME TRIGGER WORKAROUND [EXPECTED REASON]
 # Builds a fresh topology with the workaround (CTR_TOPOLOGY, CTR_BACKEND, CTR_FAMILY pick
 # which: see ctr_topology_up), runs the workload (CTR_WORKLOAD) and the injector, decides
 # the verdict and tears everything down, in a subshell of its own: on SIGTERM/SIGINT it
 # stops its injector and removes its namespaces before it exits. With CTR_REUSE_PREFIX
 # set, it runs on that topology instead (built by the caller with the same workaround),
 # resets it first (the stream workload: the injector's --reset-ns, recorded in inject.kv
-# as reset_killed.*; http: ctr_reset_topology) and leaves it up. Leaves in DIR: pcaps, inject.kv,
-# server.kv, client.kv, meta.kv, verdict.kv, result.json (and for http: nginx/ with its
-# configuration and logs, client.out, curl.err). Returns 0 when the run completed
+# as reset_killed.*; http: ctr_reset_topology) and leaves it up. Without EXPECTED, the
+# expectation is CTR_ORACLE's for the cell (ctr_cell_meta). Leaves in DIR: pcaps,
+# inject.kv, server.kv, client.kv, meta.kv, verdict.kv, result.json and record.kv, the
+# cell's record the reports are rendered from (and for http: nginx/ with its
+# configuration and logs, client.out, curl.err); a cell that could not be built leaves
+# its record too. Returns 0 when the run completed
 # (whatever the verdict), 4 when this machine cannot build the cell (DIR/skip says why),
 # else non-zero (DIR/error says why).
 ctr_run_scenario() (
-	dir=$1 name=$2 trigger=$3 workaround=$4 expected=$5 reason=$6
+	dir=$1 trigger=$3 workaround=$4
 	reuse=${CTR_REUSE_PREFIX:-}
 	inj_pid= rc=0
 	[ -d "$dir" ] || mkdir -p "$dir" || exit 1
 	ctr_now; t0=$REPLY
+	ctr_cell_meta "$@"
 	if [ -n "$reuse" ]; then
 		prefix=$reuse
 	else
@@ -201,26 +243,17 @@ ctr_run_scenario() (
 				sed 's/^[^:]*: //' "$dir/error" >"$dir/skip"
 				rm -f "$dir/error"
 			fi
+			ctr_cell_record "$dir"
 			exit $up
 		fi
 		ctr_load_topology "$prefix"
 	fi
 	ctr_now; t_setup=$REPLY
 	{
-		echo "scenario=$name"
-		echo "workload=$CTR_WORKLOAD"
-		echo "topology=$TOPOLOGY"
-		echo "backend=$BACKEND"
-		echo "family=ipv$FAMILY"
-		echo "trigger=$trigger"
-		echo "workaround=$workaround"
-		echo "expected=$expected"
-		echo "expected_reason=$reason"
-		echo "kernel=$CTR_KERNEL"
 		echo "service=$SERVICE"
 		echo "prefix=$prefix"
 		[ -n "$reuse" ] && echo reused_topology=1 || echo reused_topology=0
-	} >"$dir/meta.kv"
+	} >>"$dir/meta.kv"
 	# the workaround's rule counters, before: the evidence is what moved. On a reused
 	# topology, what the previous cell read after its injection (nothing ran since but
 	# its own end and this reset: two execs a node fewer)
@@ -283,9 +316,10 @@ ctr_run_scenario() (
 		echo "time.teardown_ms=$((t1 - t_end))"
 		echo "duration_ms=$((t1 - t0))"
 	} >>"$dir/meta.kv"
-	# one review, both records (the json has no time.verdict_ms: it is written after)
+	# one review, every record: the verdict's kv and json, and the cell's record (none has
+	# time.verdict_ms: it is written after)
 	"$CTR_BIN/ctreset-review" --verdict "$dir" --format kv --json-out "$dir/result.json" \
-		>"$dir/verdict.kv" 2>>"$errf" || rc=1
+		--record "$dir/record.kv" >"$dir/verdict.kv" 2>>"$errf" || rc=1
 	ctr_now
 	echo "time.verdict_ms=$((REPLY - t1))" >>"$dir/meta.kv"
 	[ ! -e "$dir/client.out" ] || [ -s "$dir/client.out" ] || rm -f "$dir/client.out"
@@ -294,5 +328,8 @@ ctr_run_scenario() (
 		printf '%s' "$line" >>"$dir/error"
 	fi
 	[ ! -e "$dir/error" ] || [ -s "$dir/error" ] || rm -f "$dir/error"
+	# the record again with the whole error, once it is all there (the review's own
+	# message came after its record)
+	[ ! -e "$dir/error" ] || ctr_cell_record "$dir"
 	exit $rc
 )

@@ -2,7 +2,12 @@
  *
  *   ctreset-review --verdict DIR   the scenario's verdict (reset / leak / clean /
  *                                  inconclusive) with its evidence, from DIR's pcaps
- *                                  and records, as text, key=value or JSON.
+ *                                  and records, as text, key=value or JSON; with
+ *                                  --record FILE also the cell's record (record.h).
+ *   ctreset-review --render FORMAT RUN_DIR
+ *                                  a bench run's reports, from its cells' records
+ *                                  (render.h).
+ *   ctreset-review --oracle FILE   the expectation of each cell read on stdin (oracle.h).
  *   ctreset-review [options] CAPTURE|DIR...
  *                                  conntrack-aware analysis of any captures: which
  *                                  segments conntrack calls out of window, which escaped
@@ -14,6 +19,9 @@
  * end. */
 #include "review/analyse.h"
 #include "base/err.h"
+#include "review/oracle.h"
+#include "review/record.h"
+#include "review/render.h"
 #include "base/exitcodes.h"
 #include "base/json.h"
 #include "base/kv.h"
@@ -29,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 enum format { FMT_TEXT, FMT_KV, FMT_JSON };
 
@@ -38,6 +48,8 @@ struct evidence {
 	struct verdict_input in;
 	struct verdict_result res;
 	char client_pcap[PATH_MAX], backend_pcap[PATH_MAX], node_pcap[PATH_MAX];
+	char expected[64], expected_reason[4096]; /* from meta.kv or the oracle it names */
+	bool has_expected;
 };
 
 static void usage(FILE *f)
@@ -45,6 +57,9 @@ static void usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: ctreset-review --verdict DIR [--format text|kv|json] [--json-out FILE]\n"
+	    "                      [--record FILE]\n"
+	    "       ctreset-review --render FORMAT RUN_DIR\n"
+	    "       ctreset-review --oracle FILE [--kernel VERSION] <CELLS\n"
 	    "       ctreset-review [options] CAPTURE|DIR...\n"
 	    "\n"
 	    "Decides a bench scenario's verdict from the artifacts in DIR (client.pcap,\n"
@@ -59,8 +74,24 @@ static void usage(FILE *f)
 	    "\n"
 	    "  --format F    text (default), kv (key=value lines) or json (one object)\n"
 	    "  --json-out FILE  also write the json to FILE (one run, not two)\n"
+	    "  --record FILE the cell's record (key=value: coordinates, expectation and\n"
+	    "                reason, verdict, status, evidence, timings, pcaps), the one\n"
+	    "                the reports are rendered from; for a cell that did not run\n"
+	    "                (DIR/skip or DIR/error) only the record\n"
 	    "  -h, --help    this text\n"
 	    "exit: 0 decided (any verdict), 1 artifacts unreadable, 2 usage\n"
+	    "The expectation: meta.kv's expected=, else the row of its oracle= file for\n"
+	    "the cell's trigger, workaround (oracle.workaround= if set), topology, backend\n"
+	    "and family on its kernel=.\n"
+	    "\n"
+	    "--render FORMAT RUN_DIR: the reports of a bench run, from RUN_DIR/run.kv and\n"
+	    "its cells' records: table, json, tap, junit, unexpected, failed, summary\n"
+	    "(exit: summary 0 pass, 1 fail, 4 nothing could run; else 0, 1 unreadable).\n"
+	    "\n"
+	    "--oracle FILE: reads cells (TRIGGER WORKAROUND TOPOLOGY BACKEND FAMILY, tab-\n"
+	    "separated) on stdin, prints EXPECTED<tab>REASON for each, the first matching\n"
+	    "row of FILE on --kernel (default: this one's release); EXPECTED is empty when\n"
+	    "no row matches or no kernel range holds.\n"
 	    "\n"
 	    "Without --verdict, analyses captures (pcap or pcapng; Ethernet, Linux cooked\n"
 	    "SLL/SLL2, raw IP; VLAN tags, IPv4, IPv6) of the same traffic, merged by time.\n"
@@ -118,9 +149,6 @@ static int load(struct evidence *ev, char **err)
 	char path[PATH_MAX];
 	const char *v;
 
-	snprintf(path, sizeof(path), "%s/inject.kv", ev->dir);
-	if (kv_load(path, &ev->inject, err) < 0)
-		return -1;
 	snprintf(path, sizeof(path), "%s/meta.kv", ev->dir);
 	if (kv_load(path, &ev->meta, NULL) < 0)
 		memset(&ev->meta, 0, sizeof(ev->meta)); /* optional: a bare injector run */
@@ -130,6 +158,13 @@ static int load(struct evidence *ev, char **err)
 	snprintf(path, sizeof(path), "%s/client.kv", ev->dir);
 	if (kv_load(path, &ev->client, NULL) < 0)
 		memset(&ev->client, 0, sizeof(ev->client));
+	if (record_expectation(&ev->meta, ev->expected, sizeof(ev->expected), ev->expected_reason,
+			       sizeof(ev->expected_reason), err) < 0)
+		return -1;
+	ev->has_expected = kv_get(&ev->meta, "expected") || kv_get(&ev->meta, "oracle");
+	snprintf(path, sizeof(path), "%s/inject.kv", ev->dir);
+	if (kv_load(path, &ev->inject, err) < 0)
+		return -1;
 	ev->in.client_end = client_end_parse(kv_get(&ev->client, "end"));
 	snprintf(ev->client_pcap, sizeof(ev->client_pcap), "%s/client.pcap", ev->dir);
 	/* with several backends the injector names the flow's backend's capture */
@@ -164,19 +199,10 @@ static int load(struct evidence *ev, char **err)
 	return 0;
 }
 
-static void seg_str(const struct ctr_pkt *p, char *buf, size_t n)
-{
-	char s[CTR_EPSTRLEN], d[CTR_EPSTRLEN], fl[10];
-
-	snprintf(buf, n, "%s > %s [%s] seq %u ack %u len %u", endpoint_str(&p->tuple.src, s),
-		 endpoint_str(&p->tuple.dst, d), pkt_flags_str(p->flags, fl), p->seq, p->ack,
-		 p->payload_len);
-}
-
 static void print_text(const struct evidence *ev)
 {
 	const struct verdict_result *r = &ev->res;
-	const char *expected = kv_get(&ev->meta, "expected");
+	const char *expected = ev->has_expected ? ev->expected : NULL;
 	char buf[256];
 
 	printf("verdict:  %s (%s)\n", verdict_name(r->verdict), r->reason);
@@ -188,12 +214,12 @@ static void print_text(const struct evidence *ev)
 	printf("event:    %s: %s\n", get(&ev->inject, "trigger", "?"),
 	       get(&ev->inject, "probe.explain", get(&ev->inject, "error", "-")));
 	if (r->leaked_packets) {
-		seg_str(&r->first_leak, buf, sizeof(buf));
+		record_seg_str(&r->first_leak, buf, sizeof(buf));
 		printf("leak:     %s (%u segment%s from the backend's own address)\n", buf,
 		       r->leaked_packets, r->leaked_packets == 1 ? "" : "s");
 	}
 	if (r->client_rst) {
-		seg_str(&r->first_rst, buf, sizeof(buf));
+		record_seg_str(&r->first_rst, buf, sizeof(buf));
 		printf("rst:      %s%s; reached the backend: %s\n", buf,
 		       r->leaked_packets && r->first_rst.seq == r->first_leak.ack
 			   ? " (seq = the leaked segment's ack)"
@@ -240,96 +266,129 @@ static void print_kv(const struct evidence *ev)
 	       r->leaked_packets, r->client_rst, r->rst_at_backend, r->backend_reset,
 	       client_end_name(r->client_end));
 	if (r->leaked_packets) {
-		seg_str(&r->first_leak, buf, sizeof(buf));
+		record_seg_str(&r->first_leak, buf, sizeof(buf));
 		printf("leak=%s\n", buf);
 	}
 	if (r->client_rst) {
-		seg_str(&r->first_rst, buf, sizeof(buf));
+		record_seg_str(&r->first_rst, buf, sizeof(buf));
 		printf("rst=%s\n", buf);
 	}
 }
 
-/* a meta value that is a plain unsigned number goes out as a number, else as a string */
-static void json_num_or_str(FILE *f, int *first, const char *k, const char *v)
+/* the cell's record from what load() and the decision found (res NULL: none) */
+static int build_record(const struct evidence *ev, const struct verdict_result *res, struct kv *rec,
+			char **err)
 {
-	const char *p = v;
+	struct record_input in = {
+	    .dir = ev->dir,
+	    .meta = &ev->meta,
+	    .inject = &ev->inject,
+	    .server = &ev->server,
+	    .client = &ev->client,
+	    .res = res,
+	    .expected = ev->has_expected ? ev->expected : NULL,
+	    .expected_reason = ev->has_expected ? ev->expected_reason : NULL,
+	    .pcaps = {ev->client_pcap, ev->node_pcap, ev->backend_pcap},
+	};
 
-	while (*p >= '0' && *p <= '9')
-		p++;
-	if (*v && !*p && strlen(v) < 20)
-		json_kv_raw(f, first, k, v);
-	else
-		json_kv_str(f, first, k, v);
+	return record_build(&in, rec, err);
 }
 
-static void json_prefixed(FILE *f, int *first, const char *name, const struct kv *kv,
-			  const char *prefix)
+/* the review's JSON: the record's fields as one object */
+static void print_json(const struct kv *rec)
 {
-	size_t plen = strlen(prefix);
-	int inner = 1;
-
-	if (!*first)
-		fputs(", ", f);
-	*first = 0;
-	json_str(f, name);
-	fputs(": {", f);
-	for (size_t i = 0; i < kv->n; i++)
-		if (!strncmp(kv->pairs[i].key, prefix, plen))
-			json_num_or_str(f, &inner, kv->pairs[i].key + plen, kv->pairs[i].value);
-	fputc('}', f);
-}
-
-static void print_json(const struct evidence *ev)
-{
-	static const char *const meta_keys[] = {
-	    "scenario",	  "workload", "topology",	 "backend", "family", "trigger",
-	    "workaround", "expected", "expected_reason", "kernel",  "service"};
-	const struct verdict_result *r = &ev->res;
-	char buf[256];
 	int first = 1;
 
 	putchar('{');
-	for (size_t i = 0; i < sizeof(meta_keys) / sizeof(meta_keys[0]); i++) {
-		const char *v = kv_get(&ev->meta, meta_keys[i]);
-
-		if (!v && !strcmp(meta_keys[i], "trigger"))
-			v = kv_get(&ev->inject, "trigger");
-		if (v)
-			json_kv_str(stdout, &first, meta_keys[i], v);
-	}
-	json_kv_str(stdout, &first, "observed", verdict_name(r->verdict));
-	json_kv_str(stdout, &first, "reason", r->reason);
-	json_kv_str(stdout, &first, "error", get(&ev->inject, "error", "-"));
-	json_kv_raw(stdout, &first, "client_rst", r->client_rst ? "true" : "false");
-	json_kv_raw(stdout, &first, "backend_reset", r->backend_reset ? "true" : "false");
-	snprintf(buf, sizeof(buf), "%u", r->leaked_packets);
-	json_kv_raw(stdout, &first, "leaked_packets", buf);
-	json_kv_raw(stdout, &first, "rst_at_backend", r->rst_at_backend ? "true" : "false");
-	if (r->leaked_packets) {
-		seg_str(&r->first_leak, buf, sizeof(buf));
-		json_kv_str(stdout, &first, "leak", buf);
-	}
-	if (r->client_rst) {
-		seg_str(&r->first_rst, buf, sizeof(buf));
-		json_kv_str(stdout, &first, "rst", buf);
-	}
-	json_kv_str(stdout, &first, "event", get(&ev->inject, "probe.explain", "-"));
-	json_kv_str(stdout, &first, "backend_end", get(&ev->server, "end", "unknown"));
-	json_kv_str(stdout, &first, "client_end", client_end_name(r->client_end));
-	json_prefixed(stdout, &first, "server", &ev->server, "");
-	json_prefixed(stdout, &first, "client", &ev->client, "");
-	json_prefixed(stdout, &first, "conntrack_invalid", &ev->inject, "invalid.");
-	json_prefixed(stdout, &first, "drop_counter", &ev->meta, "drop.");
-	fputs(", \"pcaps\": [", stdout);
-	json_str(stdout, ev->client_pcap);
-	fputs(", ", stdout);
-	json_str(stdout, ev->node_pcap);
-	fputs(", ", stdout);
-	json_str(stdout, ev->backend_pcap);
-	putchar(']');
-	if (kv_get(&ev->meta, "duration_ms"))
-		json_kv_raw(stdout, &first, "duration_ms", kv_get(&ev->meta, "duration_ms"));
+	record_json_fields(stdout, rec, &first);
 	puts("}");
+}
+
+/* --record for a cell the review cannot decide: skipped, or failed before its verdict */
+static int record_undecided(struct evidence *ev, const char *record_out, char **err)
+{
+	struct kv rec;
+	int rc;
+
+	if (build_record(ev, NULL, &rec, err) < 0)
+		return -1;
+	rc = record_save(record_out, &rec, err);
+	kv_free(&rec);
+	return rc;
+}
+
+/* --oracle FILE: EXPECTED<tab>REASON for each cell on stdin */
+static int run_oracle(const char *file, const char *kernel)
+{
+	struct oracle o;
+	struct utsname u;
+	char line[1024], exp[64], why[4096], *err = NULL;
+
+	if (!kernel) {
+		if (uname(&u) < 0)
+			die(CTR_EXIT_FAIL, (err_errno(&err, errno, "uname"), err));
+		kernel = u.release;
+	}
+	if (oracle_load(file, &o, &err) < 0) {
+		fprintf(stderr, "ctreset-review: argument \"%s\" is wrong: %s\n", file, err);
+		free(err);
+		return CTR_EXIT_USAGE;
+	}
+	while (fgets(line, sizeof(line), stdin)) {
+		char *f[5] = {0}, *save = NULL, *p = line;
+		int n = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		while (n < 5 && (f[n] = strtok_r(p, "\t ", &save)))
+			n++, p = NULL;
+		if (n != 5) {
+			oracle_free(&o);
+			fprintf(stderr,
+				"ctreset-review: argument \"%s\" is wrong: a cell is "
+				"TRIGGER WORKAROUND TOPOLOGY BACKEND FAMILY\n",
+				line);
+			return CTR_EXIT_USAGE;
+		}
+		struct oracle_cell c = {f[0], f[1], f[2], f[3], f[4]};
+
+		if (oracle_expect(&o, &c, kernel, exp, sizeof(exp), why, sizeof(why), &err) < 0) {
+			oracle_free(&o);
+			die(CTR_EXIT_FAIL, err);
+		}
+		printf("%s\t%s\n", exp, why);
+	}
+	oracle_free(&o);
+	return fflush(stdout) == 0 ? CTR_EXIT_PASS : CTR_EXIT_FAIL;
+}
+
+static int bad_arg(const char *arg, const char *why)
+{
+	fprintf(stderr, "ctreset-review: argument \"%s\" is wrong: %s\n", arg, why);
+	return CTR_EXIT_USAGE;
+}
+
+/* --render FORMAT RUN_DIR */
+static int run_render(const char *format, const char *run_dir)
+{
+	struct run run;
+	char *err = NULL;
+	int rc;
+
+	if (!render_known(format))
+		return bad_arg(format, "--render takes table, json, tap, junit, unexpected, failed "
+				       "or summary");
+	if (run_load(run_dir, &run, &err) < 0)
+		die(CTR_EXIT_FAIL, err);
+	rc = render(stdout, &run, format, &err);
+	run_free(&run);
+	if (rc < 0) {
+		fprintf(stderr, "ctreset-review: argument \"%s\" is wrong: %s\n", format, err);
+		free(err);
+		return CTR_EXIT_USAGE;
+	}
+	if (fflush(stdout) != 0)
+		die(CTR_EXIT_FAIL, (err_errno(&err, errno, "stdout"), err));
+	return rc;
 }
 
 /* --- analysis mode ---------------------------------------------------------------- */
@@ -493,7 +552,7 @@ static int run_analysis(struct analysis_args *args)
 			vres.rst_at_backend = facts.rst_at_backend;
 			verdict_judge(&facts, &vres);
 			ro.verdict = &vres;
-			ro.expected = kv_get(&ev.meta, "expected");
+			ro.expected = ev.has_expected ? ev.expected : NULL;
 		}
 		free(err);
 		err = NULL;
@@ -534,12 +593,6 @@ static int run_analysis(struct analysis_args *args)
 	return rc;
 }
 
-static int bad_arg(const char *arg, const char *why)
-{
-	fprintf(stderr, "ctreset-review: argument \"%s\" is wrong: %s\n", arg, why);
-	return CTR_EXIT_USAGE;
-}
-
 int main(int argc, char **argv)
 {
 	enum {
@@ -556,6 +609,10 @@ int main(int argc, char **argv)
 	    {"verdict", required_argument, NULL, 'v'},
 	    {"format", required_argument, NULL, 'f'},
 	    {"json-out", required_argument, NULL, 'J'},
+	    {"record", required_argument, NULL, 'R'},
+	    {"render", required_argument, NULL, 'r'},
+	    {"oracle", required_argument, NULL, 'o'},
+	    {"kernel", required_argument, NULL, 'k'},
 	    {"service", required_argument, NULL, 's'},
 	    {"kernel-before-6.1", no_argument, NULL, OPT_BEFORE_61},
 	    {"be-liberal", no_argument, NULL, OPT_LIBERAL},
@@ -571,7 +628,9 @@ int main(int argc, char **argv)
 	struct analysis_args args = {0};
 	struct evidence ev = {0};
 	enum format fmt = FMT_TEXT;
-	const char *json_out = NULL;
+	const char *json_out = NULL, *record_out = NULL, *render_fmt = NULL, *oracle = NULL;
+	const char *kernel = NULL;
+	struct kv rec;
 	bool analysis_opt = false;
 	char *err = NULL, *end;
 	unsigned long v;
@@ -600,6 +659,18 @@ int main(int argc, char **argv)
 			break;
 		case 'J':
 			json_out = optarg;
+			break;
+		case 'R':
+			record_out = optarg;
+			break;
+		case 'r':
+			render_fmt = optarg;
+			break;
+		case 'o':
+			oracle = optarg;
+			break;
+		case 'k':
+			kernel = optarg;
 			break;
 		case 's':
 			if (svcmap_parse(&args.svc, optarg, &err) < 0)
@@ -653,6 +724,21 @@ int main(int argc, char **argv)
 			return CTR_EXIT_USAGE;
 		}
 	}
+	if (oracle || kernel) {
+		if (!oracle || ev.dir || render_fmt || record_out || json_out || analysis_opt ||
+		    optind != argc)
+			return bad_arg(oracle ? oracle : kernel,
+				       "--oracle FILE [--kernel VERSION] takes nothing else");
+		return run_oracle(oracle, kernel);
+	}
+	if (render_fmt) {
+		if (ev.dir || record_out || json_out || analysis_opt || optind != argc - 1)
+			return bad_arg(render_fmt,
+				       "--render FORMAT takes one RUN_DIR, nothing else");
+		return run_render(render_fmt, argv[optind]);
+	}
+	if (record_out && !ev.dir)
+		return bad_arg(record_out, "--record is for --verdict");
 	if (!ev.dir) {
 		if (optind == argc) {
 			usage(stderr);
@@ -677,17 +763,44 @@ int main(int argc, char **argv)
 				       : "analysis options do not go with --verdict");
 		return CTR_EXIT_USAGE;
 	}
-	if (load(&ev, &err) < 0 || verdict_decide(&ev.in, &ev.res, &err) < 0)
+	if (record_out) {
+		char path[PATH_MAX];
+
+		/* a skipped cell has nothing to decide: its record says why, nothing else */
+		snprintf(path, sizeof(path), "%s/skip", ev.dir);
+		if (access(path, F_OK) == 0) {
+			if (load(&ev, &err) < 0) {
+				free(err);
+				err = NULL;
+			}
+			if (record_undecided(&ev, record_out, &err) < 0)
+				die(CTR_EXIT_FAIL, err);
+			return CTR_EXIT_PASS;
+		}
+	}
+	if (load(&ev, &err) < 0 || verdict_decide(&ev.in, &ev.res, &err) < 0) {
+		char *rerr = NULL;
+
+		if (record_out && record_undecided(&ev, record_out, &rerr) < 0) {
+			fprintf(stderr, "ctreset-review: %s\n", rerr);
+			free(rerr);
+		}
+		die(CTR_EXIT_FAIL, err);
+	}
+	if (build_record(&ev, &ev.res, &rec, &err) < 0)
 		die(CTR_EXIT_FAIL, err);
 	if (fmt == FMT_TEXT)
 		print_text(&ev);
 	else if (fmt == FMT_KV)
 		print_kv(&ev);
 	else
-		print_json(&ev);
+		print_json(&rec);
 	if (json_out && (fflush(stdout) != 0 || !freopen(json_out, "we", stdout) ||
-			 (print_json(&ev), fflush(stdout) != 0)))
+			 (print_json(&rec), fflush(stdout) != 0)))
 		die(CTR_EXIT_FAIL, (err_errno(&err, errno, "%s", json_out), err));
+	if (record_out && record_save(record_out, &rec, &err) < 0)
+		die(CTR_EXIT_FAIL, err);
+	kv_free(&rec);
 	kv_free(&ev.meta);
 	kv_free(&ev.inject);
 	kv_free(&ev.server);

@@ -4,9 +4,9 @@
 # - bench/matrix with a temporary --out that is removed afterwards, as bench/perf and the
 #   tests run it: the unexpected cell's artifacts are kept under CTR_KEEP_DIR and the
 #   path is printed;
-# - bench/perf (--runs 1 --no-matrix) on a copy of the tree whose bench/scenarios expects
-#   the wrong verdict: it fails and keeps the run's artifacts, path printed, though it
-#   removes its own temporary directory.
+# - bench/perf (--runs 1 --no-matrix) on a copy of the tree whose oracle
+#   (bench/matrix.expect) expects the wrong verdict: it fails and keeps the run's
+#   artifacts, path printed, though it removes its own temporary directory.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
@@ -28,17 +28,24 @@ kept=$(sed -n 's/^artifacts of the unexpected cells kept in: //p' "$out/m.log")
 t_check "matrix prints where the evidence is kept" "$keep/" "${kept%/*}/" "$(tail -n 8 "$out/m.log")"
 cell=$kept/cross-node-iptables-nft-ipv4/seq-above+none
 n=0
-for f in client.pcap node.pcap backend.pcap inject.kv verdict.kv meta.kv; do [ -s "$cell/$f" ] && n=$((n + 1)); done
-t_check "the unexpected cell's pcaps and records outlive the removed --out" 6 "$n" "$(ls -la "$cell" 2>&1)"
+for f in client.pcap node.pcap backend.pcap inject.kv verdict.kv meta.kv record.kv; do [ -s "$cell/$f" ] && n=$((n + 1)); done
+t_check "the unexpected cell's pcaps and records outlive the removed --out" 7 "$n" "$(ls -la "$cell" 2>&1)"
+t_check "...its record says why it failed" "fail clean reset planted: a wrong expectation" \
+	"$(for k in status expected observed expected_reason; do sed -n "s/^$k=//p" "$cell/record.kv"; done | tr '\n' ' ' | sed 's/ $//')"
 t_check "its report is kept beside it" 1 "$(jq '.summary.fail' "$kept/report.json" 2>/dev/null)"
 
-# bench/perf on a tree whose scenarios file expects clean from seq-above
+# bench/perf on a tree whose oracle expects clean from seq-above (bench/repro's scenarios
+# take their expectation from it): a first row that wins over the true one
 top=$out/top
 mkdir -p "$top/bench"
 for f in "$CTR_TOP"/*; do [ "${f##*/}" = bench ] || ln -s "$f" "$top/${f##*/}"; done
-for f in "$CTR_TOP"/bench/*; do [ "${f##*/}" = scenarios ] || ln -s "$f" "$top/bench/${f##*/}"; done
-sed 's/^\(seq-above\tseq-above\tnone\t\)reset\t/\1clean\t/' "$CTR_TOP/bench/scenarios" >"$top/bench/scenarios"
-grep -q $'^seq-above\tseq-above\tnone\tclean\t' "$top/bench/scenarios" || ctr_die "$CTR_EXIT_FAIL" "planting the wrong expectation failed"
+for f in "$CTR_TOP"/bench/*; do [ "${f##*/}" = matrix.expect ] || ln -s "$f" "$top/bench/${f##*/}"; done
+{
+	printf 'seq-above\tnone\t*\t*\t*\tclean\tplanted: a wrong expectation\n'
+	cat "$CTR_TOP/bench/matrix.expect"
+} >"$top/bench/matrix.expect"
+t_check "the planted oracle expects clean from seq-above" "seq-above                    expected clean" \
+	"$(CTR_TOP=$top "$top/bench/repro" --list | grep -o '^seq-above  *expected [a-z]*')"
 CTR_TOP=$top CTR_KEEP_DIR=$keep "$top/bench/perf" --runs 1 --no-matrix >"$out/p.log" 2>&1
 rc=$?
 t_check "perf with a wrong verdict: exit 1" 1 "$rc" "$(tail -n 5 "$out/p.log")"

@@ -3,7 +3,7 @@
 # live, every topology, every backend and both families appear; the full matrix is
 # `make matrix`): zero unexpected
 # cells, TAP that prove accepts, JUnit XML that xmllint parses, a JSON report with every
-# cell; the kube-proxy-drop cell on the nft backend is a SKIP with its reason; and cells on
+# cell, each cell's record and the reports rendered again from them the same; the kube-proxy-drop cell on the nft backend is a SKIP with its reason; and cells on
 # a reused, reset topology decide as cells on fresh ones (the reset leaves nothing behind).
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
@@ -30,6 +30,16 @@ t_check "subset: kube-proxy-drop on nft is skipped (3 topologies x 2 families x 
 	"$(jq '[.results[] | select(.status == "skip" and .backend == "nft" and .workaround == "kube-proxy-drop")] | length' "$out/a.json")"
 t_check "subset: a skip says why" 0 "$(jq '[.results[] | select(.status == "skip" and (.skip_reason | length) == 0)] | length' "$out/a.json")"
 t_check "subset: TAP marks the skips" 12 "$(grep -c '# SKIP' "$out/a.tap")"
+# every report is rendered from the cells' records (ctreset-review writes one per cell,
+# a skipped cell too): the same records render the same reports again
+rd=$(jq -r '.run_id' "$out/a.json")
+rd=$out/a/$rd
+t_check "subset: every cell has its record (the skipped ones too)" 72 "$(find "$rd" -name record.kv | wc -l)"
+t_check "subset: a skipped cell's record says skip and why" 12 "$(grep -l '^status=skip' "$rd"/*/*/record.kv | xargs grep -l '^skip_reason=.' | wc -l)"
+for fmt in json:a.json tap:a.tap junit:a.xml; do
+	t_check "subset: the ${fmt%%:*} report rendered again from the records is the same" "" \
+		"$("$CTR_BIN/ctreset-review" --render "${fmt%%:*}" "$rd" | diff - "$out/${fmt#*:}" | head -5)"
+done
 for key in topology backend family trigger workaround expected observed evidence pcaps conntrack_invalid; do
 	t_check "subset: every run cell has '$key'" 60 "$(jq "[.results[] | select(.status != \"skip\") | select(has(\"$key\"))] | length" "$out/a.json")"
 done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The default scenarios on this kernel: every verdict as bench/scenarios expects, the
+# The default scenarios on this kernel: every verdict as the oracle expects, the
 # JSON report complete, the artifacts there; a wrong or inconclusive verdict fails the
 # run; the soak's JSON parses.
 set -uo pipefail
