@@ -26,6 +26,7 @@
 #include "live/craft.h"
 #include "live/ct.h"
 #include "live/flow.h"
+#include "live/hold.h"
 #include "live/link.h"
 #include "live/natural.h"
 #include "live/netns.h"
@@ -47,6 +48,9 @@
 #define MAX_BACKENDS FLOW_MAX_BACKENDS
 #define MAX_RESET_NS 8
 #define MAX_SERVER_ARGS 32
+#define HOLD_QUEUE 7	   /* delayed-retransmit's NFQUEUE number (per namespace) */
+#define HOLD_MAX_MS 4000   /* without --hold: bound for the window to move past it */
+#define HOLD_MARGIN 32768u /* bytes past conntrack's lower bound before the release */
 
 /* where the injector captures: the client, the node, then one per backend
  * (cap[CAPTURE_AT_BACKEND + k]). Not ctreset-review's enum cap_role (a file's role). */
@@ -77,6 +81,8 @@ struct opts {
 	const char *filter;    /* BPF expression for every capture, NULL: none */
 	unsigned allow_ns;     /* enum netns_allow: where flushes and deletions may happen */
 	unsigned ct_timeout_s; /* nf_conntrack_tcp_timeout_established on the nodes, 0: kept */
+	const char *hold_ns;   /* delayed-retransmit: the backend's node */
+	unsigned hold_ms;      /* delayed-retransmit: how long, 0: until the window moved on */
 	char **cmd;	       /* workload to run in the client namespace, NULL-terminated */
 };
 
@@ -90,6 +96,8 @@ struct run {
 	struct child cmd, srv;		   /* child supervision: the client command, the server */
 	unsigned reset_killed[MAX_RESET_NS];
 	struct natural nat; /* what a natural trigger did to the nodes */
+	struct hold *hold;  /* delayed-retransmit's queue, while it is there */
+	bool skip;	    /* the error is this machine's lack (exit 4), not a failure */
 	struct outcome out; /* the event and what the captures showed of it */
 	struct timings t;
 	struct ns_invalid invalid[MAX_STAT_NS];
@@ -178,6 +186,13 @@ static void usage(FILE *f)
 	    "                       waits for the flow to idle that long (the workload pauses:\n"
 	    "                       ctreset-workload server --pause-after/--pause) and for the\n"
 	    "                       backend's next segment; a flow that never idles is an error\n"
+	    "  --hold-ns NS         delayed-retransmit: the backend's node namespace, where an\n"
+	    "                       NFQUEUE rule (nftables table inet ctreset-hold, prerouting\n"
+	    "                       before conntrack, removed after) holds the flow's next\n"
+	    "                       backend data segment; the backend retransmits it, and the\n"
+	    "                       held copy is released once the window moved past it\n"
+	    "  --hold MS            release it after MS instead (a flow that ends first is an\n"
+	    "                       error); without it, at most 4 s for the window to move on\n"
 	    "  --list-triggers      print one line per trigger and exit: name, kind (crafted,\n"
 	    "                       conntrack or natural) and summary, tab-separated\n"
 	    "  --bench-args NAME    print what the bench gives the injector and the stream\n"
@@ -187,7 +202,7 @@ static void usage(FILE *f)
 	    "                       and {backend_node} (bench/natural.sh fills them in)\n"
 	    "  -h, --help           this text\n"
 	    "exit: 0 injected, 1 could not find/learn/inject (inject.kv says why), 2 usage or a\n"
-	    "refused namespace (above)\n");
+	    "refused namespace (above), 4 this machine cannot (no root; NFQUEUE unavailable)\n");
 }
 
 /* one line per trigger: name, kind, summary (tab-separated; bench/matrix reads it) */
@@ -253,6 +268,8 @@ static void parse(int argc, char **argv, struct opts *o)
 	    {"ct-timeout", required_argument, NULL, 0x102},
 	    {"list-triggers", no_argument, NULL, 0x103},
 	    {"bench-args", required_argument, NULL, 0x104},
+	    {"hold-ns", required_argument, NULL, 0x105},
+	    {"hold", required_argument, NULL, 0x106},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -358,6 +375,12 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->ct_timeout_s =
 			    parse_range(optarg, "--ct-timeout must be 1..86400 seconds", 1, 86400);
 			break;
+		case 0x105:
+			o->hold_ns = optarg;
+			break;
+		case 0x106:
+			o->hold_ms = parse_ms(optarg, "--hold must be 1..60000");
+			break;
 		case 0x103:
 			list_triggers();
 			exit(CTR_EXIT_PASS);
@@ -394,6 +417,11 @@ static void parse(int argc, char **argv, struct opts *o)
 	o->stat_ns[o->n_stat_ns++] = o->node_ns; /* always last */
 	if (o->trigger == TRIGGER_IDLE_EXPIRY && !o->ct_timeout_s)
 		o->ct_timeout_s = 2;
+	if (o->trigger == TRIGGER_DELAYED_RETRANSMIT && !o->hold_ns) {
+		fprintf(stderr, "ctreset-inject: delayed-retransmit needs --hold-ns (the backend's "
+				"node namespace)\n");
+		exit(CTR_EXIT_USAGE);
+	}
 	o->cmd = optind < argc ? argv + optind : NULL;
 }
 
@@ -417,6 +445,10 @@ static void check_namespaces(const struct opts *o)
 		die(CTR_EXIT_USAGE, err);
 	if (o->trigger == TRIGGER_CT_FLUSH &&
 	    netns_check_owned(o->node_ns, "run conntrack -F (ct-flush) in", o->allow_ns, &err) < 0)
+		die(CTR_EXIT_USAGE, err);
+	if (o->trigger == TRIGGER_DELAYED_RETRANSMIT &&
+	    netns_check_owned(o->hold_ns, "hold a segment with NFQUEUE (delayed-retransmit) in",
+			      o->allow_ns, &err) < 0)
 		die(CTR_EXIT_USAGE, err);
 	for (int i = 0; o->ct_timeout_s && i < o->n_stat_ns; i++)
 		if (netns_check_owned(o->stat_ns[i], "write a conntrack timeout (--ct-timeout) in",
@@ -464,6 +496,10 @@ static void see_client(struct run *r, const struct ctr_pkt *p)
 	} else if (is_probe(r, p) && endpoint_eq(&p->tuple.src, &r->find.ct.orig.dst)) {
 		r->out.probe_natted = true;
 		r->t.last_event = now_ms();
+	} else if (r->nat.held && p->seq == r->nat.held_seq && p->payload_len == r->nat.held_len &&
+		   endpoint_eq(&p->tuple.src, &r->find.ct.orig.dst)) {
+		r->nat.held_at_client++; /* the released copy, NATed: a retransmission */
+		r->t.last_event = now_ms();
 	} else if ((p->flags & TCPF_RST) && endpoint_eq(&p->tuple.src, &rt->dst) &&
 		   endpoint_eq(&p->tuple.dst, &rt->src)) {
 		r->out.client_rst = true;
@@ -502,7 +538,7 @@ static void on_segment(void *ctx, const struct capture *c, const struct ctr_pkt 
 static int pump(void *ctx, int wait_ms, char **err)
 {
 	struct run *r = ctx;
-	struct pollfd pfd[MAX_CAPS];
+	struct pollfd pfd[MAX_CAPS + 1];
 	int map[MAX_CAPS], n = 0;
 
 	for (int i = 0; i < MAX_CAPS; i++)
@@ -510,8 +546,13 @@ static int pump(void *ctx, int wait_ms, char **err)
 			pfd[n] = (struct pollfd){.fd = capture_fd(r->cap[i]), .events = POLLIN};
 			map[n++] = i;
 		}
-	if (poll(pfd, (nfds_t)n, wait_ms < 0 ? 0 : wait_ms) < 0 && errno != EINTR)
+	/* delayed-retransmit's queue: every packet of the flow waits for its verdict */
+	if (r->hold)
+		pfd[n] = (struct pollfd){.fd = hold_fd(r->hold), .events = POLLIN};
+	if (poll(pfd, (nfds_t)(n + !!r->hold), wait_ms < 0 ? 0 : wait_ms) < 0 && errno != EINTR)
 		return err_errno(err, errno, "poll");
+	if (r->hold && pfd[n].revents && hold_dispatch(r->hold, err) < 0)
+		return -1;
 	for (int k = 0; k < n; k++)
 		if (pfd[k].revents && capture_dispatch(r->cap[map[k]], on_segment, r, err) < 0)
 			return -1;
@@ -714,6 +755,90 @@ static int lose_entry(struct run *r, char **err)
 	return rc;
 }
 
+/* delayed-retransmit: nothing crafted. The flow's next backend data segment is held in
+ * the backend's node (NFQUEUE, before its conntrack); the client misses it and the backend
+ * retransmits it (SACK/fast retransmit), the flow goes on, and once the backend has sent
+ * more than the client's max window past it (--hold: after that long) the held copy is
+ * released: a real retransmission, below the window conntrack tracks. Bounded; no segment
+ * held, or a flow that ends while it is held, is an error, never a pass. */
+static int delay_segment(struct run *r, char **err)
+{
+	const struct opts *o = r->o;
+	const struct learn_flow *f = r->find.flow;
+	struct hold_seg seg;
+	uint64_t t0;
+	bool unavailable;
+	int64_t past = 0;
+
+	r->hold = hold_new(o->hold_ns, r->home_fd, &f->tuple, HOLD_QUEUE, &unavailable, err);
+	if (!r->hold) {
+		r->skip = unavailable;
+		return -1;
+	}
+	for (t0 = now_ms(); !hold_held(r->hold, &seg);) {
+		if (interrupted)
+			return err_set(err, "interrupted");
+		if (f->server.closed || f->client.closed)
+			return err_set(err,
+				       "no segment held: the flow ended before the backend sent "
+				       "one more through %s",
+				       o->hold_ns);
+		if (now_ms() - t0 >= o->flow_timeout_ms)
+			return err_set(err,
+				       "no segment held: the backend sent no data through %s "
+				       "within %u ms",
+				       o->hold_ns, o->flow_timeout_ms);
+		if (pump(r, 2, err) < 0)
+			return -1;
+	}
+	r->nat.held = true;
+	r->nat.held_seq = seg.seq;
+	r->nat.held_ack = seg.ack;
+	r->nat.held_len = seg.len;
+	for (;;) {
+		uint64_t waited = now_ms() - seg.t_held;
+
+		/* conntrack's lower bound for the backend's segments: its td_end minus the
+		 * client's td_maxwin; how far the held segment's end is below it */
+		past = seq_diff(seg.seq + seg.len, f->server.end - f->client.maxwin);
+		if (o->hold_ms ? waited >= o->hold_ms : past >= (int64_t)HOLD_MARGIN)
+			break;
+		if (interrupted)
+			return err_set(err, "interrupted");
+		if (f->server.closed || f->client.closed)
+			return err_set(err,
+				       "the flow ended while the segment was held (%llu ms%s): "
+				       "the delay is longer than the flow",
+				       (unsigned long long)waited, o->hold_ms ? " of --hold" : "");
+		if (!o->hold_ms && waited >= HOLD_MAX_MS)
+			return err_set(err,
+				       "the window did not move past the held segment within %u ms "
+				       "(the backend's next seq %u, the client's max window %u, "
+				       "the segment ends at %u)",
+				       HOLD_MAX_MS, f->server.end, f->client.maxwin,
+				       seg.seq + seg.len);
+		if (pump(r, 2, err) < 0)
+			return -1;
+	}
+	r->nat.hold_ms = now_ms() - seg.t_held;
+	r->nat.release_server_end = f->server.end;
+	r->nat.release_client_maxwin = f->client.maxwin;
+	r->nat.below_window = past >= 0;
+	snprintf(r->out.explain, sizeof(r->out.explain),
+		 "nothing crafted: the backend's segment seq %u len %u was held %llu ms in %s "
+		 "and released when the backend's next seq was %u and the client's max window "
+		 "%u: %s",
+		 seg.seq, seg.len, (unsigned long long)r->nat.hold_ms, o->hold_ns, f->server.end,
+		 f->client.maxwin,
+		 past >= 0 ? "its end is below conntrack's lower bound (already ACKed data)"
+			   : "its end is still within the window");
+	if (hold_release(r->hold, err) < 0)
+		return -1;
+	/* the rule goes at once: the rest of the flow does not pay the detour */
+	return hold_free(r->hold, r->home_fd, err) == 0 ? (r->hold = NULL, 0)
+							: (r->hold = NULL, -1);
+}
+
 static int inject(struct run *r, char **err)
 {
 	if (r->o->trigger == TRIGGER_IDLE_EXPIRY) {
@@ -729,6 +854,9 @@ static int inject(struct run *r, char **err)
 			 (unsigned long long)r->nat.idle_ms, r->o->ct_timeout_s);
 	} else if (r->o->trigger == TRIGGER_CT_ENTRY_LOST || r->o->trigger == TRIGGER_CT_FLUSH) {
 		if (lose_entry(r, err) < 0)
+			return -1;
+	} else if (r->o->trigger == TRIGGER_DELAYED_RETRANSMIT) {
+		if (delay_segment(r, err) < 0)
 			return -1;
 	} else {
 		trigger_probe(r->o->trigger, r->find.flow, &r->out.probe, r->out.explain,
@@ -798,6 +926,8 @@ static int write_record(struct run *r, const char *error, char **err)
 	const struct record rec = {
 	    .trigger = o->trigger,
 	    .error = error,
+	    .skip = r->skip ? error : NULL,
+	    .hold_ns = o->hold_ns,
 	    .vip = &o->vip,
 	    .find = &r->find,
 	    .out = &r->out,
@@ -874,6 +1004,8 @@ int main(int argc, char **argv)
 			wait_command(&r);
 	}
 	netns_set(r.home_fd, "home", NULL);
+	hold_free(r.hold, r.home_fd, NULL); /* after a failure: a segment still held is dropped */
+	r.hold = NULL;
 	child_stop(&r.cmd, true, 1000);
 	natural_events_stop(&r.nat, o.out, r.find.flow ? &r.find.ct : NULL, &o.vip);
 	natural_restore_timeouts(&r.nat, o.stat_ns, o.n_stat_ns, r.home_fd);
@@ -891,7 +1023,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < MAX_BACKENDS; k++)
 		craft_free(r.craft[k]);
 	if (rc < 0)
-		die(CTR_EXIT_FAIL, err);
+		die(r.skip ? CTR_EXIT_SKIP : CTR_EXIT_FAIL, err);
 	free(werr);
 	return CTR_EXIT_PASS;
 }

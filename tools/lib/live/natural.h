@@ -27,6 +27,14 @@ struct natural {
 	pid_t ev_pid;
 	unsigned ct_pickup, ct_renat;
 	char pickup_line[300];
+	/* delayed-retransmit: the segment held in the backend's node (hold.h), how long, the
+	 * flow's state when it was released, and its copies that reached the client NATed */
+	bool held;
+	uint32_t held_seq, held_ack, held_len;
+	uint64_t hold_ms;
+	uint32_t release_server_end, release_client_maxwin;
+	bool below_window; /* its end <= server end - client max window: under the lower bound */
+	unsigned held_at_client;
 };
 
 /* Writes secs into nf_conntrack_tcp_timeout_established of each namespace ns[0..n-1]

@@ -63,6 +63,17 @@ static void write_event(FILE *f, const struct record *rec)
 	}
 	if (rec->trigger == TRIGGER_IDLE_EXPIRY)
 		kvf(f, "natural.idle_ms", "%llu", (unsigned long long)nat->idle_ms);
+	if (rec->trigger == TRIGGER_DELAYED_RETRANSMIT && nat->held) {
+		kvf(f, "natural.held.ns", "%s", rec->hold_ns);
+		kvf(f, "natural.held.seq", "%u", nat->held_seq);
+		kvf(f, "natural.held.ack", "%u", nat->held_ack);
+		kvf(f, "natural.held.len", "%u", nat->held_len);
+		kvf(f, "natural.held.delay_ms", "%llu", (unsigned long long)nat->hold_ms);
+		kvf(f, "natural.held.release_server_next_seq", "%u", nat->release_server_end);
+		kvf(f, "natural.held.release_client_max_window", "%u", nat->release_client_maxwin);
+		kvf(f, "natural.held.below_window", "%d", nat->below_window);
+		kvf(f, "natural.held.natted_at_client", "%u", nat->held_at_client);
+	}
 	if (ti->kind == TRIGGER_NATURAL) {
 		kvf(f, "natural.ct_new_from_backend", "%u", nat->ct_pickup);
 		if (nat->ct_pickup)
@@ -119,6 +130,8 @@ static void write_all(FILE *f, const struct record *rec)
 	kvf(f, "trigger", "%s", trigger_info(rec->trigger)->name);
 	kvf(f, "injected", "%d", rec->out->injected);
 	kvf(f, "error", "%s", rec->error ? rec->error : "-");
+	if (rec->skip)
+		kvf(f, "skip", "%s", rec->skip);
 	kvf(f, "vip", "%s", endpoint_str(rec->vip, a));
 	if (rec->find->flow)
 		write_flow(f, rec);

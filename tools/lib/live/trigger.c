@@ -29,6 +29,12 @@ static const struct trigger_info infos[TRIGGER_COUNT] = {
 			     "inject\t--ct-timeout {ct_timeout}\n"
 			     "server\t--pause-after 300 --pause {pause_ms} --timeout {stream_ms}\n"
 			     "client\t--timeout {stream_ms}\n"},
+    /* the segment is held where the backend's node receives it (NFQUEUE, before its
+     * conntrack) until the flow's window has moved past it */
+    [TRIGGER_DELAYED_RETRANSMIT] = {"delayed-retransmit", TRIGGER_NATURAL,
+				    "natural: one backend segment held in the backend's node "
+				    "(NFQUEUE) until the window moved on, then released",
+				    "inject\t--hold-ns {backend_node}\n"},
 };
 
 static const char *const kind_names[] = {"crafted", "conntrack", "natural"};

@@ -18,8 +18,9 @@ enum trigger {
 	TRIGGER_SMALL_OVERSHOOT, /* just past the window, within the receiver's max window */
 	TRIGGER_CT_ENTRY_LOST,	 /* no segment: the client node's conntrack entry is deleted */
 	/* natural: no segment, no libnl call; the workload's own traffic meets the state */
-	TRIGGER_CT_FLUSH,    /* Debian's `conntrack -F` run in the client node's namespace */
-	TRIGGER_IDLE_EXPIRY, /* the flow idles past a shortened established timeout */
+	TRIGGER_CT_FLUSH,	    /* Debian's `conntrack -F` run in the client node's namespace */
+	TRIGGER_IDLE_EXPIRY,	    /* the flow idles past a shortened established timeout */
+	TRIGGER_DELAYED_RETRANSMIT, /* a backend segment held in its node, released late */
 	TRIGGER_COUNT
 };
 
