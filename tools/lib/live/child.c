@@ -27,17 +27,19 @@ int child_start(struct child *c, const char *ns, char *const argv[], unsigned re
 	char b;
 
 	*c = (struct child){0};
-	fd = netns_open(ns, err);
-	if (fd < 0)
+	fd = ns ? netns_open(ns, err) : -1;
+	if (ns && fd < 0)
 		return -1;
 	if (ready_ms && pipe2(pipefd, O_CLOEXEC) < 0) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return err_errno(err, errno, "pipe");
 	}
 	c->pid = fork();
 	if (c->pid < 0) {
 		c->pid = 0;
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		if (ready_ms) {
 			close(pipefd[0]);
 			close(pipefd[1]);
@@ -46,7 +48,7 @@ int child_start(struct child *c, const char *ns, char *const argv[], unsigned re
 	}
 	if (c->pid == 0) {
 		/* the ready pipe on fd 3, open across the exec (dup2 onto itself keeps CLOEXEC) */
-		if (netns_set(fd, ns, NULL) < 0 ||
+		if ((ns && netns_set(fd, ns, NULL) < 0) ||
 		    (ready_ms && (pipefd[1] == 3 ? fcntl(3, F_SETFD, 0) : dup2(pipefd[1], 3)) < 0))
 			_exit(127);
 		setpgid(0, 0);
@@ -55,7 +57,8 @@ int child_start(struct child *c, const char *ns, char *const argv[], unsigned re
 			strerror(errno));
 		_exit(127);
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (!ready_ms)
 		return 0;
 	close(pipefd[1]);

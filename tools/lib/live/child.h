@@ -18,7 +18,8 @@ struct child {
 	uint64_t t_end; /* now_ms() when child_reaped() saw it end by itself, else 0 */
 };
 
-/* Forks argv[0] (PATH searched) into the namespace ns, in a process group of its own.
+/* Forks argv[0] (PATH searched) into the namespace ns (NULL: the caller's), in a process
+ * group of its own.
  * ready_ms > 0: the child gets a pipe on fd 3 and this returns once it wrote a byte there
  * (it listens), failing if it did not within ready_ms or exited first; a signal that
  * interrupts the wait fails it too. 0, or -1 with *err (c->pid is set whenever it forked:
