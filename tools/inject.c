@@ -49,7 +49,7 @@
 #define MAX_RESET_NS 8
 #define MAX_SERVER_ARGS 32
 #define HOLD_QUEUE 7	   /* delayed-retransmit's NFQUEUE number (per namespace) */
-#define HOLD_MAX_MS 4000   /* without --hold: bound for the window to move past it */
+#define HOLD_EXTRA_MS 1000 /* without --hold: --flow-timeout + this for the window to move */
 #define HOLD_MARGIN 32768u /* bytes past conntrack's lower bound before the release */
 
 /* where the injector captures: the client, the node, then one per backend
@@ -187,12 +187,14 @@ static void usage(FILE *f)
 	    "                       ctreset-workload server --pause-after/--pause) and for the\n"
 	    "                       backend's next segment; a flow that never idles is an error\n"
 	    "  --hold-ns NS         delayed-retransmit: the backend's node namespace, where an\n"
-	    "                       NFQUEUE rule (nftables table inet ctreset-hold, prerouting\n"
-	    "                       before conntrack, removed after) holds the flow's next\n"
+	    "                       NFQUEUE rule (nftables table inet ctreset-hold, or else\n"
+	    "                       iptables' NFQUEUE target in raw PREROUTING; before\n"
+	    "                       conntrack, removed after) holds the flow's next\n"
 	    "                       backend data segment; the backend retransmits it, and the\n"
 	    "                       held copy is released once the window moved past it\n"
 	    "  --hold MS            release it after MS instead (a flow that ends first is an\n"
-	    "                       error); without it, at most 4 s for the window to move on\n"
+	    "                       error); without it, at most --flow-timeout + 1 s for the\n"
+	    "                       window to move on\n"
 	    "  --list-triggers      print one line per trigger and exit: name, kind (crafted,\n"
 	    "                       conntrack or natural) and summary, tab-separated\n"
 	    "  --bench-args NAME    print what the bench gives the injector and the stream\n"
@@ -810,13 +812,13 @@ static int delay_segment(struct run *r, char **err)
 				       "the flow ended while the segment was held (%llu ms%s): "
 				       "the delay is longer than the flow",
 				       (unsigned long long)waited, o->hold_ms ? " of --hold" : "");
-		if (!o->hold_ms && waited >= HOLD_MAX_MS)
+		if (!o->hold_ms && waited >= o->flow_timeout_ms + HOLD_EXTRA_MS)
 			return err_set(err,
 				       "the window did not move past the held segment within %u ms "
 				       "(the backend's next seq %u, the client's max window %u, "
 				       "the segment ends at %u)",
-				       HOLD_MAX_MS, f->server.end, f->client.maxwin,
-				       seg.seq + seg.len);
+				       o->flow_timeout_ms + HOLD_EXTRA_MS, f->server.end,
+				       f->client.maxwin, seg.seq + seg.len);
 		if (pump(r, 2, err) < 0)
 			return -1;
 	}
