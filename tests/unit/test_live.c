@@ -151,6 +151,9 @@ static void children(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "exited before it listened"));
 	free(err);
 	err = NULL;
+	/* its pipe closes a moment before it can be reaped: wait for that, then nothing to stop */
+	for (int i = 0; i < 2000 && !child_reaped(&c); i++)
+		usleep(1000);
 	child_stop(&c, false, 1000);
 	child_exit_str(&c, s, sizeof(s));
 	CU_ASSERT_STRING_EQUAL(s, "3");
