@@ -288,7 +288,8 @@ ctr_run_scenario() (
 			--quiet $((30 * ${CTR_TIME_SCALE:-1})) -- \
 			"${CTR_CLIENT_CMD[@]}" >"$CTR_CLIENT_STDOUT" 2>>"$errf" &
 		inj_pid=$!
-		wait "$inj_pid" || rc=1
+		# exit 4: this machine cannot cause the trigger (e.g. no NFQUEUE): a skip, with its reason
+		wait "$inj_pid" || { [ $? = "$CTR_EXIT_SKIP" ] && sed -n 's/^skip=//p' "$dir/inject.kv" >"$dir/skip"; rc=1; }
 		inj_pid=
 	else
 		rc=1

@@ -1,13 +1,14 @@
 # shellcheck shell=bash
 # The natural triggers' part of a scenario (sourced by bench/lib.sh): what the workload and
-# the injector need so that the workload's own traffic meets the state, and the workload
-# side of the keepalive workaround. Nothing here sends a crafted packet.
+# the injector need so that the workload's own traffic meets the state. What each trigger
+# needs is in its row of the injector's trigger table (`ctreset-inject --bench-args NAME`);
+# this fills in the values and adds the workload side of the keepalive workaround.
 #
-#   ct-flush     the injector runs Debian's `conntrack -F` in node A's namespace mid-flow
-#   idle-expiry  the nodes' nf_conntrack_tcp_timeout_established is CTR_IDLE_TIMEOUT s
-#                (default 2; the injector's --ct-timeout, restored after the cell); the
-#                stream server pauses CTR_IDLE_TIMEOUT + 1.5 s after 300 ms, then sends
-#   keepalive    (a workaround) the client sets TCP keepalive, first probe after 1 s idle
+#   {ct_timeout}    CTR_IDLE_TIMEOUT s (default 2): the nodes' established timeout
+#   {pause_ms}      CTR_IDLE_TIMEOUT + 1.5 s: how long the stream pauses (longer than it)
+#   {stream_ms}     CTR_IDLE_TIMEOUT + 6 s: how long the stream lasts (it outlasts the pause)
+#   {backend_node}  the backend's node namespace (node B; node A on same-node)
+#   keepalive       (a workaround) the client sets TCP keepalive, first probe after 1 s idle
 
 # CTR_IDLE_TIMEOUT: 1..60 s (a longer idle would outlast the cell's bounds)
 ctr_natural_check() {
@@ -16,23 +17,38 @@ ctr_natural_check() {
 		ctr_die "$CTR_EXIT_USAGE" "argument \"$t\" is wrong: CTR_IDLE_TIMEOUT takes 1 to 60 (seconds)"
 }
 
+# the trigger table's bench lines, once per trigger and process: TRIGGER -> lines
+declare -gA CTR_NATURAL_BENCH=()
+
 # ctr_natural_opts TRIGGER WORKAROUND: sets CTR_NATURAL_INJECT_OPTS (the injector's
 # options, with --server-arg options that continue CTR_SERVER_OPTS) and appends to
-# CTR_CLIENT_CMD, for the stream workload. The http workload cannot
-# pause nginx: its idle-expiry cell ends inconclusive (the injector sees no idle gap).
+# CTR_CLIENT_CMD. The server and client lines are the stream workload's: the http
+# workload cannot pause nginx, its idle-expiry cell ends inconclusive (no idle gap seen).
 ctr_natural_opts() {
-	local t=${CTR_IDLE_TIMEOUT:-2} a
+	local t=$((10#${CTR_IDLE_TIMEOUT:-2})) where args a
+	local -a words
 	CTR_NATURAL_INJECT_OPTS=()
-	[ "$CTR_WORKLOAD" = stream ] || return 0
-	if [ "$1" = idle-expiry ]; then
-		t=$((10#$t))
-		CTR_NATURAL_INJECT_OPTS=(--ct-timeout "$t")
-		# the whole stream must outlast the pause: --timeout given last wins
-		for a in --pause-after 300 --pause $((t * 1000 + 1500)) --timeout $((t * 1000 + 6000)); do
-			CTR_NATURAL_INJECT_OPTS+=(--server-arg "$a")
-		done
-		CTR_CLIENT_CMD+=(--timeout $((t * 1000 + 6000)))
+	if [ -z "${CTR_NATURAL_BENCH[$1]+set}" ]; then
+		CTR_NATURAL_BENCH[$1]=$("$CTR_BIN/ctreset-inject" --bench-args "$1") ||
+			ctr_die "$CTR_EXIT_FAIL" "ctreset-inject --bench-args $1 failed"
 	fi
-	[ "$2" = keepalive ] && CTR_CLIENT_CMD+=(--keepalive 1)
+	while IFS=$'\t' read -r where args; do
+		[ -n "$where" ] || continue
+		args=${args//\{ct_timeout\}/$t}
+		args=${args//\{pause_ms\}/$((t * 1000 + 1500))}
+		args=${args//\{stream_ms\}/$((t * 1000 + 6000))}
+		args=${args//\{backend_node\}/${NS_NODE_B:-$NS_NODE_A}}
+		read -ra words <<<"$args"
+		case $where in
+		inject) CTR_NATURAL_INJECT_OPTS+=("${words[@]}") ;;
+		server)
+			[ "$CTR_WORKLOAD" = stream ] || continue
+			for a in "${words[@]}"; do CTR_NATURAL_INJECT_OPTS+=(--server-arg "$a"); done
+			;;
+		client) [ "$CTR_WORKLOAD" = stream ] && CTR_CLIENT_CMD+=("${words[@]}") ;;
+		*) ctr_die "$CTR_EXIT_FAIL" "ctreset-inject --bench-args $1: unknown place \"$where\"" ;;
+		esac
+	done <<<"${CTR_NATURAL_BENCH[$1]}"
+	[ "$CTR_WORKLOAD" = stream ] && [ "$2" = keepalive ] && CTR_CLIENT_CMD+=(--keepalive 1)
 	return 0
 }

@@ -1,6 +1,9 @@
 /* ctreset-inject: finds a live flow through a service VIP, learns its sequence state, and
  * causes one out-of-window event in it from the backend pod's namespace, capturing at the
- * client pod, the DNAT node and the backend pod as it goes.
+ * client pod, the DNAT node and the backend pod as it goes. This file is the program: its
+ * options and the sequence; the parts live in tools/lib/live/ (flow.c finds the flow,
+ * child.c supervises the client command and the server, trigger.c places the event,
+ * natural.c acts on the nodes, record.c writes inject.kv).
  *
  *   1. captures open in each namespace (before the flow exists, to see its handshake);
  *   2. the workload command after "--" starts in the client namespace;
@@ -8,26 +11,29 @@
  *      original destination is the VIP, keyed by its full 4-tuple;
  *   4. its live seq/ack/window comes from the backend-side capture (with several
  *      --backend-ns, the capture of the backend whose handshake it was);
- *   5. the trigger's segment is crafted with libnet and sent from the backend namespace;
+ *   5. the trigger's event: a segment crafted with libnet and sent from the backend
+ *      namespace, a conntrack change, or (natural) the workload's own traffic;
  *   6. it waits, bounded, until the outcome is visible in the captures, stops the workload
  *      command (or, with --wait-command, lets it finish: a download's own end is part of
  *      the outcome) and writes inject.kv beside the pcaps. The verdict is ctreset-review's. */
-#include "live/capture.h"
 #include "base/clock.h"
-#include "live/craft.h"
-#include "live/ct.h"
 #include "base/err.h"
 #include "base/exitcodes.h"
-#include "base/kv.h"
 #include "base/opt.h"
-#include "live/learn.h"
-#include "live/link.h"
-#include "live/netns.h"
 #include "base/seq.h"
+#include "live/capture.h"
+#include "live/child.h"
+#include "live/craft.h"
+#include "live/ct.h"
+#include "live/flow.h"
+#include "live/hold.h"
+#include "live/link.h"
+#include "live/natural.h"
+#include "live/netns.h"
+#include "live/record.h"
 #include "live/trigger.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -35,22 +41,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#define MAX_FLOWS 64
-#define MAX_STAT_NS 4
-#define MAX_BACKENDS 8
+#define MAX_STAT_NS NATURAL_MAX_NS
+#define MAX_BACKENDS FLOW_MAX_BACKENDS
 #define MAX_RESET_NS 8
 #define MAX_SERVER_ARGS 32
-#define CT_POLL_MS 2
+#define HOLD_QUEUE 7	   /* delayed-retransmit's NFQUEUE number (per namespace) */
+#define HOLD_EXTRA_MS 1000 /* without --hold: --flow-timeout + this for the window to move */
+#define HOLD_MARGIN 32768u /* bytes past conntrack's lower bound before the release */
 
-/* captures: the client, the node, then one per backend (cap[CAP_BACKEND + k]) */
-enum cap_point { CAP_CLIENT, CAP_NODE, CAP_BACKEND };
-#define MAX_CAPS (CAP_BACKEND + MAX_BACKENDS)
+/* where the injector captures: the client, the node, then one per backend
+ * (cap[CAPTURE_AT_BACKEND + k]). Not ctreset-review's enum cap_role (a file's role). */
+enum capture_point { CAPTURE_AT_CLIENT, CAPTURE_AT_NODE, CAPTURE_AT_BACKEND };
+#define MAX_CAPS (CAPTURE_AT_BACKEND + MAX_BACKENDS)
 
 struct opts {
 	const char *client_ns, *node_ns;
@@ -76,52 +81,27 @@ struct opts {
 	const char *filter;    /* BPF expression for every capture, NULL: none */
 	unsigned allow_ns;     /* enum netns_allow: where flushes and deletions may happen */
 	unsigned ct_timeout_s; /* nf_conntrack_tcp_timeout_established on the nodes, 0: kept */
+	const char *hold_ns;   /* delayed-retransmit: the backend's node */
+	unsigned hold_ms;      /* delayed-retransmit: how long, 0: until the window moved on */
 	char **cmd;	       /* workload to run in the client namespace, NULL-terminated */
 };
 
+/* one run: its namespaces, captures and raw sockets, and one part per concern */
 struct run {
 	const struct opts *o;
 	int home_fd, node_fd; /* namespace fds: where we started, the DNAT node */
 	struct capture *cap[MAX_CAPS];
-	struct ctr_addr client_ip, backend_ip[MAX_BACKENDS];
-	struct craft *craft[MAX_BACKENDS];  /* a raw socket in each backend's namespace */
-	struct learn_flow flows[MAX_FLOWS]; /* handshakes seen at a backend, not yet named */
-	int flow_backend[MAX_FLOWS];	    /* which backend saw each one */
-	int n_flows;
-	struct learn_flow *flow;   /* the one conntrack named */
-	int bk;			   /* its backend */
-	struct learn_flow learned; /* its state when the event was caused: the record's */
-	struct ct_flow ct;
-	struct craft_segment probe;
-	char explain[256];
-	bool injected;
-	/* what the settle phase has seen */
-	bool probe_left, probe_natted, client_rst, rst_at_backend;
-	unsigned leaks;
-	uint64_t t_start, t_reset, t_ready, t_flow, t_inject, t_leak, t_last_event;
-	const char *settled_by;
-	pid_t cmd_pid;
-	int cmd_status;
-	bool cmd_exited, cmd_stopped; /* stopped: it had to be sent SIGTERM */
-	uint64_t t_settled, t_cmd_end;
-	uint64_t invalid_before[MAX_STAT_NS], invalid_after[MAX_STAT_NS];
-	bool invalid_ok[MAX_STAT_NS];
-	unsigned flushed[MAX_STAT_NS], flush_left[MAX_STAT_NS];
+	struct craft *craft[MAX_BACKENDS]; /* a raw socket in each backend's namespace */
+	struct flow_find find;		   /* flow finding */
+	struct child cmd, srv;		   /* child supervision: the client command, the server */
 	unsigned reset_killed[MAX_RESET_NS];
-	pid_t srv_pid;
-	int srv_status;
-	bool srv_exited, srv_stopped;
-	uint64_t t_server;
-	/* natural triggers: the nodes' timeout before (restored), conntrack -F's account, the
-	 * idle gap seen, and which entries the node held for the flow afterwards */
-	long old_timeout[MAX_STAT_NS];
-	bool timeout_set[MAX_STAT_NS];
-	int flush_status;
-	char flush_out[160];
-	uint64_t idle_ms;
-	unsigned ct_pickup, ct_renat;
-	char pickup_line[300];
-	pid_t ev_pid;
+	struct natural nat; /* what a natural trigger did to the nodes */
+	struct hold *hold;  /* delayed-retransmit's queue, while it is there */
+	bool skip;	    /* the error is this machine's lack (exit 4), not a failure */
+	struct outcome out; /* the event and what the captures showed of it */
+	struct timings t;
+	struct ns_invalid invalid[MAX_STAT_NS];
+	unsigned flushed[MAX_STAT_NS], flush_left[MAX_STAT_NS];
 };
 
 static volatile sig_atomic_t interrupted;
@@ -206,9 +186,35 @@ static void usage(FILE *f)
 	    "                       waits for the flow to idle that long (the workload pauses:\n"
 	    "                       ctreset-workload server --pause-after/--pause) and for the\n"
 	    "                       backend's next segment; a flow that never idles is an error\n"
+	    "  --hold-ns NS         delayed-retransmit: the backend's node namespace, where an\n"
+	    "                       NFQUEUE rule (nftables table inet ctreset-hold, or else\n"
+	    "                       iptables' NFQUEUE target in raw PREROUTING; before\n"
+	    "                       conntrack, removed after) holds the flow's next\n"
+	    "                       backend data segment; the backend retransmits it, and the\n"
+	    "                       held copy is released once the window moved past it\n"
+	    "  --hold MS            release it after MS instead (a flow that ends first is an\n"
+	    "                       error); without it, at most --flow-timeout + 1 s for the\n"
+	    "                       window to move on\n"
+	    "  --list-triggers      print one line per trigger and exit: name, kind (crafted,\n"
+	    "                       conntrack or natural) and summary, tab-separated\n"
+	    "  --bench-args NAME    print what the bench gives the injector and the stream\n"
+	    "                       workload for trigger NAME, one WHERE<TAB>ARGS line each\n"
+	    "                       (WHERE: inject, server or client; nothing for most), and\n"
+	    "                       exit; ARGS may hold {ct_timeout}, {pause_ms}, {stream_ms}\n"
+	    "                       and {backend_node} (bench/natural.sh fills them in)\n"
 	    "  -h, --help           this text\n"
 	    "exit: 0 injected, 1 could not find/learn/inject (inject.kv says why), 2 usage or a\n"
-	    "refused namespace (above)\n");
+	    "refused namespace (above), 4 this machine cannot (no root; NFQUEUE unavailable)\n");
+}
+
+/* one line per trigger: name, kind, summary (tab-separated; bench/matrix reads it) */
+static void list_triggers(void)
+{
+	for (int t = 0; t < TRIGGER_COUNT; t++) {
+		const struct trigger_info *ti = trigger_info(t);
+
+		printf("%s\t%s\t%s\n", ti->name, trigger_kind_name(ti->kind), ti->summary);
+	}
 }
 
 static void bad_arg(const char *arg, const char *why)
@@ -262,6 +268,10 @@ static void parse(int argc, char **argv, struct opts *o)
 	    {"allow-foreign-netns", no_argument, NULL, 0x100},
 	    {"allow-host-netns", no_argument, NULL, 0x101},
 	    {"ct-timeout", required_argument, NULL, 0x102},
+	    {"list-triggers", no_argument, NULL, 0x103},
+	    {"bench-args", required_argument, NULL, 0x104},
+	    {"hold-ns", required_argument, NULL, 0x105},
+	    {"hold", required_argument, NULL, 0x106},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -367,6 +377,22 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->ct_timeout_s =
 			    parse_range(optarg, "--ct-timeout must be 1..86400 seconds", 1, 86400);
 			break;
+		case 0x105:
+			o->hold_ns = optarg;
+			break;
+		case 0x106:
+			o->hold_ms = parse_ms(optarg, "--hold must be 1..60000");
+			break;
+		case 0x103:
+			list_triggers();
+			exit(CTR_EXIT_PASS);
+		case 0x104:
+			t = trigger_parse(optarg);
+			if (t < 0)
+				bad_arg(optarg, "unknown trigger (see --list-triggers)");
+			if (trigger_info(t)->bench)
+				fputs(trigger_info(t)->bench, stdout);
+			exit(CTR_EXIT_PASS);
 		case 'h':
 			/* the text is over a pipe buffer's worth of stdio: "--help | grep -q" must
 			 * not die of SIGPIPE after grep found its line (bench/load checks a
@@ -393,6 +419,11 @@ static void parse(int argc, char **argv, struct opts *o)
 	o->stat_ns[o->n_stat_ns++] = o->node_ns; /* always last */
 	if (o->trigger == TRIGGER_IDLE_EXPIRY && !o->ct_timeout_s)
 		o->ct_timeout_s = 2;
+	if (o->trigger == TRIGGER_DELAYED_RETRANSMIT && !o->hold_ns) {
+		fprintf(stderr, "ctreset-inject: delayed-retransmit needs --hold-ns (the backend's "
+				"node namespace)\n");
+		exit(CTR_EXIT_USAGE);
+	}
 	o->cmd = optind < argc ? argv + optind : NULL;
 }
 
@@ -416,6 +447,10 @@ static void check_namespaces(const struct opts *o)
 		die(CTR_EXIT_USAGE, err);
 	if (o->trigger == TRIGGER_CT_FLUSH &&
 	    netns_check_owned(o->node_ns, "run conntrack -F (ct-flush) in", o->allow_ns, &err) < 0)
+		die(CTR_EXIT_USAGE, err);
+	if (o->trigger == TRIGGER_DELAYED_RETRANSMIT &&
+	    netns_check_owned(o->hold_ns, "hold a segment with NFQUEUE (delayed-retransmit) in",
+			      o->allow_ns, &err) < 0)
 		die(CTR_EXIT_USAGE, err);
 	for (int i = 0; o->ct_timeout_s && i < o->n_stat_ns; i++)
 		if (netns_check_owned(o->stat_ns[i], "write a conntrack timeout (--ct-timeout) in",
@@ -445,62 +480,46 @@ static void fault_point(const char *name)
 
 static bool is_probe(const struct run *r, const struct ctr_pkt *p)
 {
-	return r->injected && trigger_info(r->o->trigger)->crafts && p->seq == r->probe.seq &&
-	       p->payload_len == r->probe.payload_len && p->flags == r->probe.flags;
+	return r->out.injected && trigger_info(r->o->trigger)->kind == TRIGGER_CRAFTED &&
+	       p->seq == r->out.probe.seq && p->payload_len == r->out.probe.payload_len &&
+	       p->flags == r->out.probe.flags;
 }
 
 static void see_client(struct run *r, const struct ctr_pkt *p)
 {
-	const struct ctr_tuple *rt = &r->ct.reply; /* backend -> client */
+	const struct ctr_tuple *rt = &r->find.ct.reply; /* backend -> client */
 
-	if (!r->flow || !r->injected)
+	if (!r->find.flow || !r->out.injected)
 		return;
 	if (endpoint_eq(&p->tuple.src, &rt->src) && endpoint_eq(&p->tuple.dst, &rt->dst)) {
-		if (!r->leaks++)
-			r->t_leak = now_ms();
-		r->t_last_event = now_ms();
-	} else if (is_probe(r, p) && endpoint_eq(&p->tuple.src, &r->ct.orig.dst)) {
-		r->probe_natted = true;
-		r->t_last_event = now_ms();
+		if (!r->out.leaks++)
+			r->t.leak = now_ms();
+		r->t.last_event = now_ms();
+	} else if (is_probe(r, p) && endpoint_eq(&p->tuple.src, &r->find.ct.orig.dst)) {
+		r->out.probe_natted = true;
+		r->t.last_event = now_ms();
+	} else if (r->nat.held && p->seq == r->nat.held_seq && p->payload_len == r->nat.held_len &&
+		   endpoint_eq(&p->tuple.src, &r->find.ct.orig.dst)) {
+		r->nat.held_at_client++; /* the released copy, NATed: a retransmission */
+		r->t.last_event = now_ms();
 	} else if ((p->flags & TCPF_RST) && endpoint_eq(&p->tuple.src, &rt->dst) &&
 		   endpoint_eq(&p->tuple.dst, &rt->src)) {
-		r->client_rst = true;
-		r->t_last_event = now_ms();
+		r->out.client_rst = true;
+		r->t.last_event = now_ms();
 	}
 }
 
 static void see_backend(struct run *r, int k, const struct ctr_pkt *p)
 {
-	if (!r->flow) {
-		/* a client's SYN to this backend starts a candidate flow */
-		if ((p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN &&
-		    addr_eq(&p->tuple.dst.addr, &r->backend_ip[k]) && r->n_flows < MAX_FLOWS) {
-			struct ctr_tuple s2c = tuple_reverse(&p->tuple);
-
-			for (int i = 0; i < r->n_flows; i++)
-				if (r->flow_backend[i] == k && tuple_eq(&r->flows[i].tuple, &s2c))
-					goto known;
-			r->flow_backend[r->n_flows] = k;
-			learn_init(&r->flows[r->n_flows++], &s2c);
-		}
-	known:
-		for (int i = 0; i < r->n_flows; i++)
-			if (r->flow_backend[i] == k && learn_segment(&r->flows[i], p))
-				break;
-		return;
-	}
-	if (k != r->bk)
-		return;
-	learn_segment(r->flow, p);
-	if (!r->injected)
+	if (!flow_see_backend(&r->find, k, p) || !r->out.injected)
 		return;
 	if (is_probe(r, p)) {
-		r->probe_left = true;
-		r->t_last_event = now_ms();
-	} else if ((p->flags & TCPF_RST) && endpoint_eq(&p->tuple.src, &r->ct.reply.dst) &&
-		   endpoint_eq(&p->tuple.dst, &r->ct.reply.src)) {
-		r->rst_at_backend = true;
-		r->t_last_event = now_ms();
+		r->out.probe_left = true;
+		r->t.last_event = now_ms();
+	} else if ((p->flags & TCPF_RST) && endpoint_eq(&p->tuple.src, &r->find.ct.reply.dst) &&
+		   endpoint_eq(&p->tuple.dst, &r->find.ct.reply.src)) {
+		r->out.rst_at_backend = true;
+		r->t.last_event = now_ms();
 	}
 }
 
@@ -508,13 +527,38 @@ static void on_segment(void *ctx, const struct capture *c, const struct ctr_pkt 
 {
 	struct run *r = ctx;
 
-	if (c == r->cap[CAP_CLIENT]) {
+	if (c == r->cap[CAPTURE_AT_CLIENT]) {
 		see_client(r, p);
 		return;
 	}
 	for (int k = 0; k < r->o->n_backends; k++)
-		if (c == r->cap[CAP_BACKEND + k])
+		if (c == r->cap[CAPTURE_AT_BACKEND + k])
 			see_backend(r, k, p);
+}
+
+/* polls every capture once for up to wait_ms */
+static int pump(void *ctx, int wait_ms, char **err)
+{
+	struct run *r = ctx;
+	struct pollfd pfd[MAX_CAPS + 1];
+	int map[MAX_CAPS], n = 0;
+
+	for (int i = 0; i < MAX_CAPS; i++)
+		if (r->cap[i]) {
+			pfd[n] = (struct pollfd){.fd = capture_fd(r->cap[i]), .events = POLLIN};
+			map[n++] = i;
+		}
+	/* delayed-retransmit's queue: every packet of the flow waits for its verdict */
+	if (r->hold)
+		pfd[n] = (struct pollfd){.fd = hold_fd(r->hold), .events = POLLIN};
+	if (poll(pfd, (nfds_t)(n + !!r->hold), wait_ms < 0 ? 0 : wait_ms) < 0 && errno != EINTR)
+		return err_errno(err, errno, "poll");
+	if (r->hold && pfd[n].revents && hold_dispatch(r->hold, err) < 0)
+		return -1;
+	for (int k = 0; k < n; k++)
+		if (pfd[k].revents && capture_dispatch(r->cap[map[k]], on_segment, r, err) < 0)
+			return -1;
+	return 0;
 }
 
 /* --- phases ------------------------------------------------------------------------------- */
@@ -522,12 +566,12 @@ static void on_segment(void *ctx, const struct capture *c, const struct ctr_pkt 
 /* client, node, backend, backend1, backend2, ...: one backend keeps the plain name */
 static void cap_name(int i, char *buf, size_t n)
 {
-	if (i < CAP_BACKEND)
-		snprintf(buf, n, "%s", i == CAP_CLIENT ? "client" : "node");
-	else if (i == CAP_BACKEND)
+	if (i < CAPTURE_AT_BACKEND)
+		snprintf(buf, n, "%s", i == CAPTURE_AT_CLIENT ? "client" : "node");
+	else if (i == CAPTURE_AT_BACKEND)
 		snprintf(buf, n, "backend");
 	else
-		snprintf(buf, n, "backend%d", i - CAP_BACKEND);
+		snprintf(buf, n, "backend%d", i - CAPTURE_AT_BACKEND);
 }
 
 static int open_captures(struct run *r, char **err)
@@ -538,10 +582,12 @@ static int open_captures(struct run *r, char **err)
 	char path[PATH_MAX], name[32];
 
 	for (int k = 0; k < o->n_backends; k++) {
-		ns[CAP_BACKEND + k] = o->backend_ns[k];
-		ifn[CAP_BACKEND + k] = o->backend_if;
+		ns[CAPTURE_AT_BACKEND + k] = o->backend_ns[k];
+		ifn[CAPTURE_AT_BACKEND + k] = o->backend_if;
 	}
-	for (int i = 0; i < CAP_BACKEND + o->n_backends; i++) {
+	r->find.vip = o->vip;
+	r->find.n_backends = o->n_backends;
+	for (int i = 0; i < CAPTURE_AT_BACKEND + o->n_backends; i++) {
 		if (!ifn[i])
 			continue;
 		if (netns_enter(ns[i], err) < 0)
@@ -555,15 +601,16 @@ static int open_captures(struct run *r, char **err)
 					      err);
 		if (!r->cap[i])
 			return -1;
-		if (i == CAP_CLIENT && o->client_ip.family)
-			r->client_ip = o->client_ip;
-		else if (i == CAP_CLIENT &&
-			 link_address(ifn[i], o->vip.addr.family, &r->client_ip, err) < 0)
+		if (i == CAPTURE_AT_CLIENT && o->client_ip.family)
+			r->find.client_ip = o->client_ip;
+		else if (i == CAPTURE_AT_CLIENT &&
+			 link_address(ifn[i], o->vip.addr.family, &r->find.client_ip, err) < 0)
 			return err_wrap(err, "client namespace %s", ns[i]);
-		if (i >= CAP_BACKEND) {
-			int k = i - CAP_BACKEND;
+		if (i >= CAPTURE_AT_BACKEND) {
+			int k = i - CAPTURE_AT_BACKEND;
 
-			if (link_address(ifn[i], o->vip.addr.family, &r->backend_ip[k], err) < 0)
+			if (link_address(ifn[i], o->vip.addr.family, &r->find.backend_ip[k], err) <
+			    0)
 				return err_wrap(err, "backend namespace %s", ns[i]);
 			/* the raw socket belongs to the backend namespace from here on */
 			r->craft[k] = craft_new(o->vip.addr.family, true, err);
@@ -577,226 +624,39 @@ static int open_captures(struct run *r, char **err)
 	return netns_set(r->home_fd, "home", err);
 }
 
-static void read_invalid(struct run *r, uint64_t *into)
+static void read_invalid(struct run *r, bool after)
 {
 	for (int i = 0; i < r->o->n_stat_ns; i++) {
+		struct ns_invalid *n = &r->invalid[i];
 		char *e = NULL;
 
-		r->invalid_ok[i] =
-		    netns_enter(r->o->stat_ns[i], &e) == 0 && ct_invalid_count(&into[i], &e) == 0;
+		n->ns = r->o->stat_ns[i];
+		n->ok = netns_enter(n->ns, &e) == 0 &&
+			ct_invalid_count(after ? &n->after : &n->before, &e) == 0;
 		free(e);
 	}
 	netns_set(r->home_fd, "home", NULL);
 }
 
+/* the client workload, in the client namespace once the captures are live */
 static int start_command(struct run *r, char **err)
 {
-	int client_fd;
-
 	if (!r->o->cmd)
 		return 0;
-	client_fd = netns_open(r->o->client_ns, err);
-	if (client_fd < 0)
-		return -1;
-	r->cmd_pid = fork();
-	if (r->cmd_pid < 0) {
-		close(client_fd);
-		return err_errno(err, errno, "fork");
-	}
-	if (r->cmd_pid == 0) {
-		if (netns_set(client_fd, r->o->client_ns, NULL) < 0)
-			_exit(127);
-		setpgid(0, 0);
-		execvp(r->o->cmd[0], r->o->cmd);
-		fprintf(stderr, "ctreset-inject: running %s: %s\n", r->o->cmd[0], strerror(errno));
-		_exit(127);
-	}
-	close(client_fd);
-	return 0;
+	return child_start(&r->cmd, r->o->client_ns, r->o->cmd, 0, err);
 }
 
-static bool command_reaped(struct run *r)
-{
-	if (!r->cmd_exited && waitpid(r->cmd_pid, &r->cmd_status, WNOHANG) == r->cmd_pid) {
-		r->cmd_exited = true;
-		r->t_cmd_end = now_ms();
-	}
-	return r->cmd_exited;
-}
-
-/* SIGTERM to pid (and to its process group too with group_term), up to grace_ms for it
- * to exit, then SIGKILL to the group and pid; reaps it into *status. Returns whether it
- * was reaped. */
-static bool terminate_child(pid_t pid, bool group_term, unsigned grace_ms, int *status)
-{
-	uint64_t until;
-
-	if (group_term)
-		kill(-pid, SIGTERM);
-	kill(pid, SIGTERM);
-	until = now_ms() + grace_ms;
-	while (now_ms() < until) {
-		if (waitpid(pid, status, WNOHANG) == pid)
-			return true;
-		poll(NULL, 0, 1);
-	}
-	kill(-pid, SIGKILL);
-	kill(pid, SIGKILL);
-	return waitpid(pid, status, 0) == pid;
-}
-
-static void stop_command(struct run *r)
-{
-	if (r->cmd_pid <= 0 || command_reaped(r))
-		return;
-	r->cmd_stopped = true;
-	if (terminate_child(r->cmd_pid, true, 1000, &r->cmd_status))
-		r->cmd_exited = true;
-}
-
-/* a process that still runs (a zombie's sockets are closed already) */
-static bool alive(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-}
-
-/* --reset-ns: kills every process whose network namespace is one of them (as `ip netns
- * pids` finds them: /proc/PID/ns/net is that namespace) and waits, bounded, until none
- * runs. What ctr_reset_topology did with an ip exec, a kill and no wait. */
-static int reset_namespaces(struct run *r, char **err)
-{
-	struct stat want[MAX_RESET_NS];
-	pid_t killed[1024];
-	unsigned n_killed = 0;
-	uint64_t until;
-	struct dirent *de;
-	DIR *d;
-
-	/* only a bench namespace, by name; check_namespaces() has already refused the host's
-	 * and any namespace no run created (the guard of --flush-ct and ct-entry-lost) */
-	for (int i = 0; i < r->o->n_reset_ns; i++) {
-		const char *n = r->o->reset_ns[i];
-		char path[PATH_MAX];
-
-		if (strncmp(n, "ctr-", 4) || strchr(n, '/'))
-			return err_set(err, "--reset-ns %s: only a bench namespace (ctr-*) by name",
-				       n);
-		snprintf(path, sizeof(path), "/run/netns/%s", n);
-		if (stat(path, &want[i]) < 0)
-			return err_errno(err, errno, "namespace %s", path);
-	}
-	d = opendir("/proc");
-	if (!d)
-		return err_errno(err, errno, "/proc");
-	while ((de = readdir(d))) {
-		char path[64], *end;
-		long pid = strtol(de->d_name, &end, 10);
-		struct stat st;
-
-		if (*end || pid <= 0 || pid == getpid())
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
-		if (stat(path, &st) < 0)
-			continue;
-		for (int i = 0; i < r->o->n_reset_ns; i++)
-			if (st.st_dev == want[i].st_dev && st.st_ino == want[i].st_ino) {
-				if (kill((pid_t)pid, SIGKILL) == 0 && n_killed < 1024)
-					killed[n_killed++] = (pid_t)pid;
-				r->reset_killed[i]++;
-				break;
-			}
-	}
-	closedir(d);
-	until = now_ms() + 2000;
-	for (unsigned k = 0; k < n_killed; k++)
-		while (alive(killed[k])) {
-			if (now_ms() >= until)
-				return err_set(
-				    err,
-				    "pid %d in a --reset-ns namespace survived SIGKILL for 2 s",
-				    (int)killed[k]);
-			poll(NULL, 0, 1);
-		}
-	return 0;
-}
-
-/* --server-arg: the backend's server, in the first backend namespace, as a child in a
- * process group of its own; returns once it wrote its ready line on fd 3 */
+/* --server-arg: the backend's server, in the first backend namespace; returns once it
+ * wrote its ready line on fd 3 */
 static int start_server(struct run *r, char **err)
 {
-	const struct opts *o = r->o;
-	int fd, pipefd[2], rc;
-	struct pollfd pfd;
-	char c;
+	int rc;
 
-	if (!o->n_server_args)
+	if (!r->o->n_server_args)
 		return 0;
-	fd = netns_open(o->backend_ns[0], err);
-	if (fd < 0)
-		return -1;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		close(fd);
-		return err_errno(err, errno, "pipe");
-	}
-	r->srv_pid = fork();
-	if (r->srv_pid < 0) {
-		close(fd);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return err_errno(err, errno, "fork");
-	}
-	if (r->srv_pid == 0) {
-		/* the ready pipe on fd 3, open across the exec (dup2 onto itself keeps CLOEXEC) */
-		if (netns_set(fd, o->backend_ns[0], NULL) < 0 ||
-		    (pipefd[1] == 3 ? fcntl(3, F_SETFD, 0) : dup2(pipefd[1], 3)) < 0)
-			_exit(127);
-		setpgid(0, 0);
-		execvp(o->server_argv[0], o->server_argv);
-		fprintf(stderr, "ctreset-inject: running %s: %s\n", o->server_argv[0],
-			strerror(errno));
-		_exit(127);
-	}
-	close(fd);
-	close(pipefd[1]);
-	pfd = (struct pollfd){.fd = pipefd[0], .events = POLLIN};
-	do
-		rc = poll(&pfd, 1, 3000);
-	while (rc < 0 && errno == EINTR && !interrupted);
-	rc = rc > 0 && read(pipefd[0], &c, 1) == 1 ? 0
-	     : rc == 0
-		 ? err_set(err, "the server (%s) did not listen within 3 s", o->server_argv[0])
-		 : err_set(err, "the server (%s) exited before it listened", o->server_argv[0]);
-	close(pipefd[0]);
-	r->t_server = now_ms();
+	rc = child_start(&r->srv, r->o->backend_ns[0], r->o->server_argv, 3000, err);
+	r->t.server = now_ms();
 	return rc;
-}
-
-/* SIGTERM, then waits up to 2 s for it to write its record and exit (SIGKILL after) */
-static void stop_server(struct run *r)
-{
-	if (r->srv_pid <= 0 || r->srv_exited)
-		return;
-	if (waitpid(r->srv_pid, &r->srv_status, WNOHANG) == r->srv_pid) {
-		r->srv_exited = true;
-		return;
-	}
-	r->srv_stopped = true;
-	if (terminate_child(r->srv_pid, false, 2000, &r->srv_status))
-		r->srv_exited = true;
 }
 
 /* empties the --flush-ct namespaces' conntrack tables; an entry a straggler of an earlier
@@ -819,229 +679,33 @@ static int flush_tables(struct run *r, char **err)
 	return netns_set(r->home_fd, "home", err);
 }
 
-/* polls every capture once for up to wait_ms */
-static int pump(struct run *r, int wait_ms, char **err)
-{
-	struct pollfd pfd[MAX_CAPS];
-	int map[MAX_CAPS], n = 0;
-
-	for (int i = 0; i < MAX_CAPS; i++)
-		if (r->cap[i]) {
-			pfd[n] = (struct pollfd){.fd = capture_fd(r->cap[i]), .events = POLLIN};
-			map[n++] = i;
-		}
-	if (poll(pfd, (nfds_t)n, wait_ms < 0 ? 0 : wait_ms) < 0 && errno != EINTR)
-		return err_errno(err, errno, "poll");
-	for (int k = 0; k < n; k++)
-		if (pfd[k].revents && capture_dispatch(r->cap[map[k]], on_segment, r, err) < 0)
-			return -1;
-	return 0;
-}
-
-/* asks the node's conntrack which learned flow is the client's connection to the VIP */
-static int name_flow(struct run *r, char **err)
-{
-	struct ct_flow found[64];
-	const size_t max = sizeof(found) / sizeof(found[0]);
-	size_t n = 0;
-	int rc;
-
-	if (netns_set(r->node_fd, r->o->node_ns, err) < 0)
-		return -1;
-	rc = ct_find_by_orig(&r->o->vip, &r->client_ip, found, max, &n, err);
-	netns_set(r->home_fd, "home", NULL);
-	if (rc < 0)
-		return -1;
-	for (size_t i = 0; i < n && i < max; i++) {
-		if (!addr_eq(&found[i].orig.src.addr, &r->client_ip) ||
-		    found[i].tcp_state != CT_TCP_ESTABLISHED)
-			continue;
-		for (int k = 0; k < r->n_flows; k++) {
-			if (!tuple_eq(&r->flows[k].tuple, &found[i].reply) ||
-			    !learn_ready(&r->flows[k], NULL))
-				continue;
-			r->ct = found[i];
-			r->flow = &r->flows[k];
-			r->bk = r->flow_backend[k];
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static int find_flow(struct run *r, char **err)
-{
-	/* from the client's start: the reset, the captures and the server are not the flow's
-	 * time (a loaded machine once took 3 s to start the server, and the flow was there) */
-	uint64_t deadline = now_ms() + r->o->flow_timeout_ms, last_ct = 0;
-	const char *why = "no handshake to the backend captured";
-
-	while (!interrupted) {
-		uint64_t now = now_ms();
-
-		if (now >= deadline) {
-			for (int k = 0; k < r->n_flows; k++)
-				learn_ready(&r->flows[k], &why);
-			return err_set(err, "no established flow to %s found within %u ms (%s)",
-				       endpoint_str(&r->o->vip, (char[CTR_EPSTRLEN]){0}),
-				       r->o->flow_timeout_ms, why ? why : "conntrack has no entry");
-		}
-		if (pump(r, CT_POLL_MS, err) < 0)
-			return -1;
-		if (r->n_flows && now_ms() - last_ct >= CT_POLL_MS) {
-			int rc = name_flow(r, err);
-
-			last_ct = now_ms();
-			if (rc < 0)
-				return -1;
-			if (rc > 0) {
-				r->t_flow = now_ms();
-				return 0;
-			}
-		}
-	}
-	return err_set(err, "interrupted");
-}
-
-/* --delay: keeps learning the flow, so the event is placed against its state then */
-static int follow(struct run *r, char **err)
-{
-	uint64_t until = now_ms() + r->o->delay_ms;
-
-	while (!interrupted) {
-		if (r->flow->server.closed || r->flow->client.closed)
-			return err_set(err, "the flow closed within the %u ms delay",
-				       r->o->delay_ms);
-		if (now_ms() >= until)
-			return 0;
-		if (pump(r, 2, err) < 0)
-			return -1;
-	}
-	return err_set(err, "interrupted");
-}
-
-/* --- natural triggers ----------------------------------------------------------------- */
-
-#define CT_TIMEOUT_SYSCTL "/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established"
-
-/* writes v into the current namespace's established timeout; *old gets what was there */
-static int write_timeout(long v, long *old, char **err)
-{
-	FILE *f = fopen(CT_TIMEOUT_SYSCTL, "r+e");
-	int rc = 0;
-
-	if (!f)
-		return err_errno(err, errno, "%s", CT_TIMEOUT_SYSCTL);
-	if (old && fscanf(f, "%ld", old) != 1)
-		rc = err_set(err, "%s: unreadable", CT_TIMEOUT_SYSCTL);
-	else if (fseek(f, 0, SEEK_SET) < 0 || fprintf(f, "%ld\n", v) < 0)
-		rc = err_errno(err, errno, "%s", CT_TIMEOUT_SYSCTL);
-	if (fclose(f) != 0 && !rc)
-		rc = err_errno(err, errno, "%s", CT_TIMEOUT_SYSCTL);
-	return rc;
-}
-
-/* --ct-timeout: in every node namespace (the sysctl is per namespace: the host's stays) */
-static int set_timeouts(struct run *r, char **err)
-{
-	for (int i = 0; r->o->ct_timeout_s && i < r->o->n_stat_ns; i++) {
-		if (netns_enter(r->o->stat_ns[i], err) < 0 ||
-		    write_timeout(r->o->ct_timeout_s, &r->old_timeout[i], err) < 0) {
-			netns_set(r->home_fd, "home", NULL);
-			return err_wrap(err, "--ct-timeout in %s", r->o->stat_ns[i]);
-		}
-		r->timeout_set[i] = true;
-	}
-	return netns_set(r->home_fd, "home", err);
-}
-
-static void restore_timeouts(struct run *r)
-{
-	char *err = NULL;
-
-	for (int i = 0; i < r->o->n_stat_ns; i++) {
-		if (!r->timeout_set[i])
-			continue;
-		if (netns_enter(r->o->stat_ns[i], &err) < 0 ||
-		    write_timeout(r->old_timeout[i], NULL, &err) < 0) {
-			fprintf(stderr, "ctreset-inject: restoring the timeout in %s: %s\n",
-				r->o->stat_ns[i], err);
-			free(err);
-			err = NULL;
-		}
-	}
-	netns_set(r->home_fd, "home", NULL);
-}
-
-/* ct-flush: Debian's conntrack(8) run in the DNAT node's namespace, as a conntrack-tools
- * restart or a cleanup script does; its exit status and output go to inject.kv */
-static int run_conntrack_flush(struct run *r, char **err)
-{
-	int fds[2], st;
-	pid_t pid;
-	ssize_t n;
-	size_t got = 0;
-
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return err_errno(err, errno, "pipe");
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return err_errno(err, errno, "fork");
-	}
-	if (pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		dup2(fds[1], STDERR_FILENO);
-		if (netns_set(r->node_fd, r->o->node_ns, NULL) < 0)
-			_exit(127);
-		execlp("conntrack", "conntrack", "-F", (char *)NULL);
-		dprintf(STDERR_FILENO, "conntrack: %s", strerror(errno));
-		_exit(127);
-	}
-	close(fds[1]);
-	while (got < sizeof(r->flush_out) - 1 &&
-	       (n = read(fds[0], r->flush_out + got, sizeof(r->flush_out) - 1 - got)) > 0)
-		got += (size_t)n;
-	close(fds[0]);
-	r->flush_out[got] = 0;
-	r->flush_out[strcspn(r->flush_out, "\n")] = 0;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return err_errno(err, errno, "waitpid conntrack");
-	r->flush_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	if (r->flush_status != 0)
-		return err_set(err, "conntrack -F in %s exited %d: %s", r->o->node_ns,
-			       r->flush_status, r->flush_out);
-	return 0;
-}
-
 /* idle-expiry: nothing is done to the flow. Waits for the backend to send no data for the
  * nodes' established timeout (plus half a second: the entry is then expired at its next
  * lookup), then for its next data segment: that is the event. Bounded; a flow that never
  * idles or closes first is an error, never a pass. */
 static int wait_idle(struct run *r, char **err)
 {
+	const struct learn_flow *f = r->find.flow;
 	const uint64_t need = (uint64_t)r->o->ct_timeout_s * 1000 + 500;
 	uint64_t t_data = now_ms(), deadline = t_data + 2 * need + 5000;
-	uint32_t end = r->flow->server.end;
+	uint32_t end = f->server.end;
 	bool idled = false;
 
 	while (!interrupted) {
 		uint64_t now = now_ms();
 
 		/* the resumed segment and the RST it causes may come in one read: resumed first */
-		if (r->flow->server.end != end) {
+		if (f->server.end != end) {
 			if (idled) {
-				r->idle_ms = now - t_data;
+				r->nat.idle_ms = now - t_data;
 				return 0;
 			}
-			end = r->flow->server.end;
+			end = f->server.end;
 			t_data = now;
 		} else if (now - t_data >= need) {
 			idled = true;
 		}
-		if (r->flow->server.closed || r->flow->client.closed)
+		if (f->server.closed || f->client.closed)
 			return err_set(err, "the flow closed before it %s",
 				       idled ? "resumed" : "idled");
 		if (now >= deadline)
@@ -1057,130 +721,154 @@ static int wait_idle(struct run *r, char **err)
 	return err_set(err, "interrupted");
 }
 
-/* natural triggers: Debian's `conntrack -E` in the DNAT node's namespace records every
- * entry created and destroyed there (DIR/ct-events.txt). An entry picked up from the
- * backend's side (original source the backend, destination the client) is the evidence
- * that the backend's own segment started a new, un-NATed entry; it is gone again at once
- * when the only reply it sees is the client's RST, so a later look at the table would
- * miss it. Failing to start it is not fatal: the captures are the verdict's evidence. */
-static void start_events(struct run *r)
+/* ct-entry-lost and ct-flush: the node's entry goes, the backend keeps sending */
+static int lose_entry(struct run *r, char **err)
 {
-	char path[PATH_MAX];
-	int fd;
+	const struct learn_flow *f = r->find.flow;
+	uint32_t ack0 = f->client.ack;
+	uint64_t until = now_ms() + 200;
+	bool timed = false;
+	int rc;
 
-	snprintf(path, sizeof(path), "%s/ct-events.txt", r->o->out);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return;
-	r->ev_pid = fork();
-	if (r->ev_pid == 0) {
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		if (netns_set(r->node_fd, r->o->node_ns, NULL) < 0)
-			_exit(127);
-		execlp("conntrack", "conntrack", "-E", "-p", "tcp", "-e", "NEW,DESTROY", "-o",
-		       "timestamp", (char *)NULL);
-		_exit(127);
+	/* Delete right after a fresh client ACK covering all the backend sent has crossed
+	 * the node (the backend's capture holds it): the next packet through the node is
+	 * then the backend's next, paced segment. Deleted between a backend segment and
+	 * the client's ACK of it, that ACK (to the VIP) would start a new, DNATed entry
+	 * first and nothing would leak: a race, not the event. */
+	while (!interrupted && now_ms() < until) {
+		if (f->client.ack != ack0 && f->client.ack == f->server.end) {
+			timed = true;
+			break;
+		}
+		if (pump(r, 1, err) < 0)
+			return -1;
 	}
-	close(fd);
-	/* the subscription is made before the trigger, which is seconds away */
+	snprintf(r->out.explain, sizeof(r->out.explain), "%s %s; the backend keeps sending",
+		 r->o->trigger == TRIGGER_CT_FLUSH ? "conntrack -F emptied the node's table"
+						   : "deleted the node's conntrack entry",
+		 timed ? "right after the client acknowledged all data"
+		       : "(no fresh client ACK within 200 ms)");
+	if (r->o->trigger == TRIGGER_CT_FLUSH)
+		return natural_conntrack_flush(&r->nat, r->node_fd, r->o->node_ns, err);
+	if (netns_set(r->node_fd, r->o->node_ns, err) < 0)
+		return -1;
+	rc = ct_delete(&r->find.ct, err);
+	netns_set(r->home_fd, "home", NULL);
+	return rc;
 }
 
-static void stop_events(struct run *r)
+/* delayed-retransmit: nothing crafted. The flow's next backend data segment is held in
+ * the backend's node (NFQUEUE, before its conntrack); the client misses it and the backend
+ * retransmits it (SACK/fast retransmit), the flow goes on, and once the backend has sent
+ * more than the client's max window past it (--hold: after that long) the held copy is
+ * released: a real retransmission, below the window conntrack tracks. Bounded; no segment
+ * held, or a flow that ends while it is held, is an error, never a pass. */
+static int delay_segment(struct run *r, char **err)
 {
-	char path[PATH_MAX], line[1024], be[160], cl[160], a[CTR_ADDRSTRLEN], b[CTR_ADDRSTRLEN];
-	FILE *f;
+	const struct opts *o = r->o;
+	const struct learn_flow *f = r->find.flow;
+	struct hold_seg seg;
+	uint64_t t0;
+	bool unavailable;
+	int64_t past = 0;
 
-	if (r->ev_pid <= 0)
-		return;
-	usleep(100000); /* conntrack -E reads the last events (a loaded machine is slow) */
-	kill(r->ev_pid, SIGTERM);
-	while (waitpid(r->ev_pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	r->ev_pid = 0;
-	if (!r->flow)
-		return;
-	snprintf(path, sizeof(path), "%s/ct-events.txt", r->o->out);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	snprintf(be, sizeof(be), "src=%s dst=%s sport=%u dport=%u ",
-		 addr_str(&r->ct.reply.src.addr, b), addr_str(&r->ct.orig.src.addr, a),
-		 r->ct.reply.src.port, r->ct.orig.src.port);
-	snprintf(cl, sizeof(cl), "src=%s dst=%s sport=%u dport=%u ",
-		 addr_str(&r->ct.orig.src.addr, a), addr_str(&r->o->vip.addr, b),
-		 r->ct.orig.src.port, r->o->vip.port);
-	while (fgets(line, sizeof(line), f)) {
-		char *o = strstr(line, "src=");
-
-		if (!strstr(line, "[NEW]") || !o)
-			continue;
-		line[strcspn(line, "\n")] = 0;
-		if (!strncmp(o, be, strlen(be)) && !r->ct_pickup++)
-			snprintf(r->pickup_line, sizeof(r->pickup_line), "%.290s", line);
-		else if (!strncmp(o, cl, strlen(cl)))
-			r->ct_renat++;
+	r->hold = hold_new(o->hold_ns, r->home_fd, &f->tuple, HOLD_QUEUE, &unavailable, err);
+	if (!r->hold) {
+		r->skip = unavailable;
+		return -1;
 	}
-	fclose(f);
+	for (t0 = now_ms(); !hold_held(r->hold, &seg);) {
+		if (interrupted)
+			return err_set(err, "interrupted");
+		if (f->server.closed || f->client.closed)
+			return err_set(err,
+				       "no segment held: the flow ended before the backend sent "
+				       "one more through %s",
+				       o->hold_ns);
+		if (now_ms() - t0 >= o->flow_timeout_ms)
+			return err_set(err,
+				       "no segment held: the backend sent no data through %s "
+				       "within %u ms",
+				       o->hold_ns, o->flow_timeout_ms);
+		if (pump(r, 2, err) < 0)
+			return -1;
+	}
+	r->nat.held = true;
+	r->nat.held_seq = seg.seq;
+	r->nat.held_ack = seg.ack;
+	r->nat.held_len = seg.len;
+	for (;;) {
+		uint64_t waited = now_ms() - seg.t_held;
+
+		/* conntrack's lower bound for the backend's segments: its td_end minus the
+		 * client's td_maxwin; how far the held segment's end is below it */
+		past = seq_diff(seg.seq + seg.len, f->server.end - f->client.maxwin);
+		if (o->hold_ms ? waited >= o->hold_ms : past >= (int64_t)HOLD_MARGIN)
+			break;
+		if (interrupted)
+			return err_set(err, "interrupted");
+		if (f->server.closed || f->client.closed)
+			return err_set(err,
+				       "the flow ended while the segment was held (%llu ms%s): "
+				       "the delay is longer than the flow",
+				       (unsigned long long)waited, o->hold_ms ? " of --hold" : "");
+		if (!o->hold_ms && waited >= o->flow_timeout_ms + HOLD_EXTRA_MS)
+			return err_set(err,
+				       "the window did not move past the held segment within %u ms "
+				       "(the backend's next seq %u, the client's max window %u, "
+				       "the segment ends at %u)",
+				       o->flow_timeout_ms + HOLD_EXTRA_MS, f->server.end,
+				       f->client.maxwin, seg.seq + seg.len);
+		if (pump(r, 2, err) < 0)
+			return -1;
+	}
+	r->nat.hold_ms = now_ms() - seg.t_held;
+	r->nat.release_server_end = f->server.end;
+	r->nat.release_client_maxwin = f->client.maxwin;
+	r->nat.below_window = past >= 0;
+	snprintf(r->out.explain, sizeof(r->out.explain),
+		 "nothing crafted: the backend's segment seq %u len %u was held %llu ms in %s "
+		 "and released when the backend's next seq was %u and the client's max window "
+		 "%u: %s",
+		 seg.seq, seg.len, (unsigned long long)r->nat.hold_ms, o->hold_ns, f->server.end,
+		 f->client.maxwin,
+		 past >= 0 ? "its end is below conntrack's lower bound (already ACKed data)"
+			   : "its end is still within the window");
+	if (hold_release(r->hold, err) < 0)
+		return -1;
+	/* the rule goes at once: the rest of the flow does not pay the detour */
+	return hold_free(r->hold, r->home_fd, err) == 0 ? (r->hold = NULL, 0)
+							: (r->hold = NULL, -1);
 }
 
 static int inject(struct run *r, char **err)
 {
 	if (r->o->trigger == TRIGGER_IDLE_EXPIRY) {
 		/* what the resumed segment causes is seen while waiting for it */
-		r->injected = true;
+		r->out.injected = true;
 		if (wait_idle(r, err) < 0) {
-			r->injected = false;
+			r->out.injected = false;
 			return -1;
 		}
-		snprintf(r->explain, sizeof(r->explain),
+		snprintf(r->out.explain, sizeof(r->out.explain),
 			 "nothing done to the flow: it idled %llu ms past the nodes' established "
 			 "timeout of %u s, then the backend's own next segment crossed the nodes",
-			 (unsigned long long)r->idle_ms, r->o->ct_timeout_s);
+			 (unsigned long long)r->nat.idle_ms, r->o->ct_timeout_s);
 	} else if (r->o->trigger == TRIGGER_CT_ENTRY_LOST || r->o->trigger == TRIGGER_CT_FLUSH) {
-		uint32_t ack0 = r->flow->client.ack;
-		uint64_t until = now_ms() + 200;
-		bool timed = false;
-		int rc;
-
-		/* Delete right after a fresh client ACK covering all the backend sent has crossed
-		 * the node (the backend's capture holds it): the next packet through the node is
-		 * then the backend's next, paced segment. Deleted between a backend segment and
-		 * the client's ACK of it, that ACK (to the VIP) would start a new, DNATed entry
-		 * first and nothing would leak: a race, not the event. */
-		while (!interrupted && now_ms() < until) {
-			if (r->flow->client.ack != ack0 &&
-			    r->flow->client.ack == r->flow->server.end) {
-				timed = true;
-				break;
-			}
-			if (pump(r, 1, err) < 0)
-				return -1;
-		}
-		snprintf(r->explain, sizeof(r->explain), "%s %s; the backend keeps sending",
-			 r->o->trigger == TRIGGER_CT_FLUSH ? "conntrack -F emptied the node's table"
-							   : "deleted the node's conntrack entry",
-			 timed ? "right after the client acknowledged all data"
-			       : "(no fresh client ACK within 200 ms)");
-		if (r->o->trigger == TRIGGER_CT_FLUSH) {
-			if (run_conntrack_flush(r, err) < 0)
-				return -1;
-		} else {
-			if (netns_set(r->node_fd, r->o->node_ns, err) < 0)
-				return -1;
-			rc = ct_delete(&r->ct, err);
-			netns_set(r->home_fd, "home", NULL);
-			if (rc < 0)
-				return -1;
-		}
+		if (lose_entry(r, err) < 0)
+			return -1;
+	} else if (r->o->trigger == TRIGGER_DELAYED_RETRANSMIT) {
+		if (delay_segment(r, err) < 0)
+			return -1;
 	} else {
-		trigger_probe(r->o->trigger, r->flow, &r->probe, r->explain, sizeof(r->explain));
-		if (craft_send(r->craft[r->bk], &r->probe, err) < 0)
+		trigger_probe(r->o->trigger, r->find.flow, &r->out.probe, r->out.explain,
+			      sizeof(r->out.explain));
+		if (craft_send(r->craft[r->find.bk], &r->out.probe, err) < 0)
 			return -1;
 	}
-	r->learned = *r->flow;
-	r->injected = true;
-	r->t_inject = r->t_last_event = now_ms();
+	r->out.learned = *r->find.flow;
+	r->out.injected = true;
+	r->t.inject = r->t.last_event = now_ms();
 	return 0;
 }
 
@@ -1188,31 +876,32 @@ static int inject(struct run *r, char **err)
  * through NATed, or nothing new for --quiet after the probe left (dropped on the way). */
 static int settle(struct run *r, char **err)
 {
-	uint64_t deadline = r->t_inject + r->o->settle_ms;
+	const struct trigger_info *ti = trigger_info(r->o->trigger);
+	uint64_t deadline = r->t.inject + r->o->settle_ms;
 	const uint64_t grace = 5; /* trailing packets of the same burst */
 	/* a natural trigger has no probe to see arrive NATed: give the backend's next
 	 * segments time to show whether they leak */
 	const uint64_t quiet =
-	    trigger_info(r->o->trigger)->natural && r->o->quiet_ms < 200 ? 200 : r->o->quiet_ms;
+	    ti->kind == TRIGGER_NATURAL && r->o->quiet_ms < 200 ? 200 : r->o->quiet_ms;
 
 	while (!interrupted) {
 		uint64_t now = now_ms();
 
 		if (now >= deadline) {
-			r->settled_by = "settle timeout";
+			r->out.settled_by = "settle timeout";
 			return 0;
 		}
-		if (r->rst_at_backend && now - r->t_last_event >= grace) {
-			r->settled_by = "client RST reached the backend";
+		if (r->out.rst_at_backend && now - r->t.last_event >= grace) {
+			r->out.settled_by = "client RST reached the backend";
 			return 0;
 		}
-		if (!r->leaks && r->probe_natted && now - r->t_last_event >= grace) {
-			r->settled_by = "probe reached the client NATed";
+		if (!r->out.leaks && r->out.probe_natted && now - r->t.last_event >= grace) {
+			r->out.settled_by = "probe reached the client NATed";
 			return 0;
 		}
-		if (now - r->t_last_event >= quiet &&
-		    (r->probe_left || !trigger_info(r->o->trigger)->crafts)) {
-			r->settled_by = "quiet";
+		if (now - r->t.last_event >= quiet &&
+		    (r->out.probe_left || ti->kind != TRIGGER_CRAFTED)) {
+			r->out.settled_by = "quiet";
 			return 0;
 		}
 		if (pump(r, 2, err) < 0)
@@ -1226,167 +915,59 @@ static void wait_command(struct run *r)
 {
 	uint64_t until = now_ms() + r->o->wait_cmd_ms;
 
-	if (r->cmd_pid <= 0 || !r->o->wait_cmd_ms)
+	if (r->cmd.pid <= 0 || !r->o->wait_cmd_ms)
 		return;
-	while (!interrupted && !command_reaped(r) && now_ms() < until)
+	while (!interrupted && !child_reaped(&r->cmd) && now_ms() < until)
 		if (pump(r, 5, NULL) < 0)
 			return;
 }
 
-/* --- record ------------------------------------------------------------------------------- */
-
-static void kvf(FILE *f, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void kvf(FILE *f, const char *key, const char *fmt, ...)
-{
-	char v[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(v, sizeof(v), fmt, ap);
-	va_end(ap);
-	kv_write(f, key, v);
-}
-
 static int write_record(struct run *r, const char *error, char **err)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], a[CTR_EPSTRLEN], fl[10];
 	const struct opts *o = r->o;
-	FILE *f;
+	const struct record rec = {
+	    .trigger = o->trigger,
+	    .error = error,
+	    .skip = r->skip ? error : NULL,
+	    .hold_ns = o->hold_ns,
+	    .vip = &o->vip,
+	    .find = &r->find,
+	    .out = &r->out,
+	    .t = &r->t,
+	    .nat = &r->nat,
+	    .invalid = r->invalid,
+	    .n_invalid = o->n_stat_ns,
+	    .backend_ns = o->backend_ns,
+	    .n_backends = o->n_backends,
+	    .reset_ns = o->reset_ns,
+	    .reset_killed = r->reset_killed,
+	    .n_reset_ns = o->n_reset_ns,
+	    .srv = &r->srv,
+	    .cmd = &r->cmd,
+	    .flush_ns = o->flush_ns,
+	    .flushed = r->flushed,
+	    .flush_left = r->flush_left,
+	    .n_flush_ns = o->n_flush_ns,
+	    .cap_client = r->cap[CAPTURE_AT_CLIENT],
+	    .cap_node = r->cap[CAPTURE_AT_NODE],
+	    .cap_backend = r->cap[CAPTURE_AT_BACKEND + r->find.bk],
+	};
 
-	snprintf(path, sizeof(path), "%s/inject.kv", o->out);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
-		return err_errno(err, errno, "%s", tmp);
-	kvf(f, "trigger", "%s", trigger_info(o->trigger)->name);
-	kvf(f, "injected", "%d", r->injected);
-	kvf(f, "error", "%s", error ? error : "-");
-	kvf(f, "vip", "%s", endpoint_str(&o->vip, a));
-	if (r->flow) {
-		const struct learn_flow *lf = r->injected ? &r->learned : r->flow;
-		const struct learn_dir *s = &lf->server, *c = &lf->client;
-
-		kvf(f, "client", "%s", endpoint_str(&r->ct.orig.src, a));
-		kvf(f, "backend", "%s", endpoint_str(&r->ct.reply.src, a));
-		kvf(f, "conntrack.id", "%u", r->ct.id);
-		kvf(f, "conntrack.state", "%s", ct_state_name(r->ct.tcp_state));
-		kvf(f, "learned.server_next_seq", "%u", s->end);
-		kvf(f, "learned.server_wscale", "%d", s->wscale);
-		kvf(f, "learned.client_next_seq", "%u", c->end);
-		kvf(f, "learned.client_ack", "%u", c->ack);
-		kvf(f, "learned.client_window_end", "%u", c->maxend);
-		kvf(f, "learned.client_max_window", "%u", c->maxwin);
-		kvf(f, "learned.client_wscale", "%d", c->wscale);
-		kvf(f, "learned.server_data_segments", "%u", s->data_segments);
-	}
-	if (r->injected) {
-		kvf(f, "probe.explain", "%s", r->explain);
-		if (trigger_info(o->trigger)->crafts) {
-			kvf(f, "probe.seq", "%u", r->probe.seq);
-			kvf(f, "probe.ack", "%u", r->probe.ack);
-			kvf(f, "probe.flags", "%s", pkt_flags_str(r->probe.flags, fl));
-			kvf(f, "probe.len", "%u", r->probe.payload_len);
-		}
-		if (o->trigger == TRIGGER_CT_FLUSH) {
-			kvf(f, "natural.conntrack_flush.exit", "%d", r->flush_status);
-			kvf(f, "natural.conntrack_flush.output", "%s", r->flush_out);
-		}
-		if (o->trigger == TRIGGER_IDLE_EXPIRY)
-			kvf(f, "natural.idle_ms", "%llu", (unsigned long long)r->idle_ms);
-		if (trigger_info(o->trigger)->natural) {
-			kvf(f, "natural.ct_new_from_backend", "%u", r->ct_pickup);
-			if (r->ct_pickup)
-				kvf(f, "natural.ct_new_from_backend.event", "%s", r->pickup_line);
-			kvf(f, "natural.ct_new_from_client", "%u", r->ct_renat);
-		}
-		kvf(f, "outcome.settled_by", "%s", r->settled_by ? r->settled_by : "-");
-		kvf(f, "outcome.probe_left_backend", "%d", r->probe_left);
-		kvf(f, "outcome.probe_natted_at_client", "%d", r->probe_natted);
-		kvf(f, "outcome.leaked_at_client", "%u", r->leaks);
-		kvf(f, "outcome.client_rst", "%d", r->client_rst);
-		kvf(f, "outcome.rst_at_backend", "%d", r->rst_at_backend);
-		kvf(f, "time.reset_ms", "%llu", (unsigned long long)(r->t_reset - r->t_start));
-		kvf(f, "time.captures_ms", "%llu", (unsigned long long)(r->t_ready - r->t_start));
-		kvf(f, "time.flow_ms", "%llu", (unsigned long long)(r->t_flow - r->t_start));
-		kvf(f, "time.inject_ms", "%llu", (unsigned long long)(r->t_inject - r->t_start));
-		kvf(f, "time.settled_ms", "%llu", (unsigned long long)(r->t_settled - r->t_start));
-	}
-	for (int i = 0; i < o->n_stat_ns; i++) {
-		char key[300];
-
-		snprintf(key, sizeof(key), "invalid.%s", o->stat_ns[i]);
-		if (r->invalid_ok[i])
-			kvf(f, key, "%llu",
-			    (unsigned long long)(r->invalid_after[i] - r->invalid_before[i]));
-		else
-			kvf(f, key, "unknown");
-	}
-	if (o->n_backends > 1)
-		kvf(f, "backend.ns", "%s", r->flow ? o->backend_ns[r->bk] : "-");
-	for (int i = 0; i < o->n_reset_ns; i++) {
-		char key[300];
-
-		snprintf(key, sizeof(key), "reset_killed.%s", o->reset_ns[i]);
-		kvf(f, key, "%u", r->reset_killed[i]);
-	}
-	if (r->srv_pid > 0) {
-		if (r->srv_exited && WIFEXITED(r->srv_status))
-			kvf(f, "server.exit", "%d", WEXITSTATUS(r->srv_status));
-		else if (r->srv_exited && WIFSIGNALED(r->srv_status))
-			kvf(f, "server.exit", "signal %d", WTERMSIG(r->srv_status));
-		else
-			kvf(f, "server.exit", "unknown");
-		kvf(f, "server.stopped", "%d", r->srv_stopped);
-		kvf(f, "time.server_ms", "%llu", (unsigned long long)(r->t_server - r->t_start));
-	}
-	for (int i = 0; i < o->n_flush_ns; i++) {
-		char key[300];
-
-		snprintf(key, sizeof(key), "ct_flushed.%s", o->flush_ns[i]);
-		kvf(f, key, "%u", r->flushed[i]);
-		snprintf(key, sizeof(key), "ct_left.%s", o->flush_ns[i]);
-		kvf(f, key, "%u", r->flush_left[i]);
-	}
-	for (int i = 0; i < MAX_CAPS; i++) {
-		char key[64], name[32];
-
-		if (!r->cap[i] || (i >= CAP_BACKEND && i != CAP_BACKEND + r->bk))
-			continue;
-		/* the flow's backend is "backend" whichever file it is (ctreset-review reads it) */
-		snprintf(name, sizeof(name), "%s",
-			 i < CAP_BACKEND ? (i ? "node" : "client") : "backend");
-		snprintf(key, sizeof(key), "capture.%s", name);
-		kvf(f, key, "%s", capture_path(r->cap[i]));
-		snprintf(key, sizeof(key), "capture.%s.dropped", name);
-		kvf(f, key, "%u", capture_dropped(r->cap[i]));
-	}
-	if (r->cmd_pid > 0) {
-		if (r->cmd_exited && WIFEXITED(r->cmd_status))
-			kvf(f, "command.exit", "%d", WEXITSTATUS(r->cmd_status));
-		else if (r->cmd_exited && WIFSIGNALED(r->cmd_status))
-			kvf(f, "command.exit", "signal %d", WTERMSIG(r->cmd_status));
-		else
-			kvf(f, "command.exit", "unknown");
-		kvf(f, "command.stopped", "%d", r->cmd_stopped);
-		if (r->cmd_exited && r->t_cmd_end)
-			kvf(f, "time.command_ms", "%llu",
-			    (unsigned long long)(r->t_cmd_end - r->t_start));
-	}
-	if (fclose(f) != 0 || rename(tmp, path) < 0)
-		return err_errno(err, errno, "%s", path);
-	return 0;
+	return record_write(o->out, &rec, err);
 }
 
+/* the sequence: reset, flush, captures, server, command, flow, event, outcome, record */
 int main(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct opts o;
 	struct run r = {.o = &o, .node_fd = -1};
+	const struct trigger_info *ti;
 	char *err = NULL, *werr = NULL;
 	int rc = -1;
 
 	parse(argc, argv, &o);
+	ti = trigger_info(o.trigger);
 	if (geteuid() != 0)
 		die(CTR_EXIT_SKIP,
 		    strdup("needs root (network namespaces, raw sockets): run with sudo"));
@@ -1399,29 +980,38 @@ int main(int argc, char **argv)
 	r.home_fd = netns_open("/proc/self/ns/net", &err);
 	if (r.home_fd < 0)
 		die(CTR_EXIT_FAIL, err);
-	r.t_start = now_ms();
-	if (reset_namespaces(&r, &err) == 0 && flush_tables(&r, &err) == 0 &&
-	    set_timeouts(&r, &err) == 0 && (r.t_reset = now_ms(), open_captures(&r, &err) == 0) &&
-	    (!trigger_info(o.trigger)->natural || (start_events(&r), 1)) &&
-	    (r.t_ready = now_ms(), start_server(&r, &err) == 0) &&
+	r.t.start = now_ms();
+	if (child_reset_ns(o.reset_ns, o.n_reset_ns, r.reset_killed, &err) == 0 &&
+	    flush_tables(&r, &err) == 0 &&
+	    natural_set_timeouts(&r.nat, o.stat_ns, o.n_stat_ns, o.ct_timeout_s, r.home_fd, &err) ==
+		0 &&
+	    (r.t.reset = now_ms(), open_captures(&r, &err) == 0) &&
+	    (ti->kind != TRIGGER_NATURAL ||
+	     (natural_events_start(&r.nat, o.out, r.node_fd, o.node_ns), 1)) &&
+	    (r.t.ready = now_ms(), start_server(&r, &err) == 0) &&
 	    (!o.n_server_args || (fault_point("scenario.server"), 1)) &&
-	    start_command(&r, &err) == 0 && find_flow(&r, &err) == 0 &&
-	    (!o.delay_ms || follow(&r, &err) == 0)) {
-		read_invalid(&r, r.invalid_before);
+	    start_command(&r, &err) == 0 &&
+	    flow_find(&r.find, r.node_fd, r.home_fd, o.flow_timeout_ms, pump, &r, &interrupted,
+		      &err) == 0 &&
+	    (r.t.flow = now_ms(),
+	     !o.delay_ms || flow_follow(&r.find, o.delay_ms, pump, &r, &interrupted, &err) == 0)) {
+		read_invalid(&r, false);
 		fault_point("inject.flow");
 		if (inject(&r, &err) == 0 && (fault_point("inject.sent"), settle(&r, &err) == 0))
 			rc = 0;
-		r.t_settled = now_ms();
-		read_invalid(&r, r.invalid_after);
+		r.t.settled = now_ms();
+		read_invalid(&r, true);
 
 		if (rc == 0)
 			wait_command(&r);
 	}
 	netns_set(r.home_fd, "home", NULL);
-	stop_command(&r);
-	stop_events(&r);
-	restore_timeouts(&r);
-	stop_server(&r);
+	hold_free(r.hold, r.home_fd, NULL); /* after a failure: a segment still held is dropped */
+	r.hold = NULL;
+	child_stop(&r.cmd, true, 1000);
+	natural_events_stop(&r.nat, o.out, r.find.flow ? &r.find.ct : NULL, &o.vip);
+	natural_restore_timeouts(&r.nat, o.stat_ns, o.n_stat_ns, r.home_fd);
+	child_stop(&r.srv, false, 2000);
 	/* drain what the last moments left in the capture buffers into the files: an nflog
 	 * capture hands over one netlink buffer per read, so read until nothing is left */
 	for (int i = 0; i < MAX_CAPS; i++)
@@ -1435,7 +1025,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < MAX_BACKENDS; k++)
 		craft_free(r.craft[k]);
 	if (rc < 0)
-		die(CTR_EXIT_FAIL, err);
+		die(r.skip ? CTR_EXIT_SKIP : CTR_EXIT_FAIL, err);
 	free(werr);
 	return CTR_EXIT_PASS;
 }

@@ -5,25 +5,29 @@
 # that do and do not help, on the cross-node topology; the evidence that the reset came
 # from the workload's own traffic (conntrack's NEW event for the backend's segment, no
 # probe in any capture); bad input (a timeout out of range is a usage error); a flow that
-# never idles is inconclusive, never a pass. And asymmetric routing (bench/asymmetric):
+# never idles is inconclusive, never a pass. delayed-retransmit (one backend segment held
+# in the backend's node with NFQUEUE, released once the window moved on): IGNOREd on this
+# kernel, the held copy reaches the client NATed; its bad input (NFQUEUE unavailable is a
+# skip, a hold longer than the flow and a flow that ends before a segment is held are
+# inconclusive) and the rule gone after the run. And asymmetric routing (bench/asymmetric):
 # the INVALID DROP rule kills a handshake whose replies bypass node A.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
 ctr_require_cmd jq conntrack unshare nsenter tcpdump
 
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+work=$(mktemp -d)
+trap 'ctr_cleanup_owned $$; rm -rf "$work"' EXIT
 M=$CTR_TOP/bench/matrix
 
 # 1. both triggers x the workarounds that matter (12 cells), against the oracle
 "$M" --trigger ct-flush,idle-expiry \
 	--workaround none,kube-proxy-drop,be-liberal,keepalive,tcp-loose-0,kube-proxy-drop+tcp-loose-0 \
-	--topology cross-node --backend iptables-nft --family 4 --jobs 3 --out "$out/m" \
-	--json "$out/m.json" >"$out/m.txt" 2>&1
-t_check "matrix: every natural cell as the oracle says" 0 $? "$(cat "$out/m.txt")"
-obs() { jq -r --arg t "$1" --arg w "$2" '.results[] | select(.trigger == $t and .workaround == $w) | .observed' "$out/m.json"; }
-dir() { jq -r --arg t "$1" --arg w "$2" '.results[] | select(.trigger == $t and .workaround == $w) | .dir' "$out/m.json"; }
+	--topology cross-node --backend iptables-nft --family 4 --jobs 3 --out "$work/m" \
+	--json "$work/m.json" >"$work/m.txt" 2>&1
+t_check "matrix: every natural cell as the oracle says" 0 $? "$(cat "$work/m.txt")"
+obs() { jq -r --arg t "$1" --arg w "$2" '.results[] | select(.trigger == $t and .workaround == $w) | .observed' "$work/m.json"; }
+dir() { jq -r --arg t "$1" --arg w "$2" '.results[] | select(.trigger == $t and .workaround == $w) | .dir' "$work/m.json"; }
 kv() { sed -n "s/^$2=//p" "$1" | head -1; }
 t_check "ct-flush: none, kube-proxy-drop, be-liberal, keepalive, tcp-loose-0 reset; drop+loose-0 clean" \
 	"reset reset reset reset reset clean" \
@@ -76,13 +80,13 @@ na=$(kv "$d/inject.kv" "invalid\.[^=]*-nodeA")
 
 # 3. bad input: a timeout out of range is a usage error, nothing built
 for v in 0 61 x; do
-	CTR_IDLE_TIMEOUT=$v "$CTR_TOP/bench/repro" --scenario idle-expiry --out "$out/bad" >"$out/bad.txt" 2>&1
-	t_check "CTR_IDLE_TIMEOUT=$v: bench/repro exits 2" 2 $? "$(cat "$out/bad.txt")"
+	CTR_IDLE_TIMEOUT=$v "$CTR_TOP/bench/repro" --scenario idle-expiry --out "$work/bad" >"$work/bad.txt" 2>&1
+	t_check "CTR_IDLE_TIMEOUT=$v: bench/repro exits 2" 2 $? "$(cat "$work/bad.txt")"
 done
 for v in 0 86401 2s; do
 	"$CTR_BIN/ctreset-inject" --client-ns x --node-ns x --backend-ns x --vip 198.19.0.10:80 \
-		--out "$out/o" --trigger idle-expiry --ct-timeout "$v" >/dev/null 2>"$out/bad.txt"
-	t_check "ctreset-inject --ct-timeout $v: exit 2" 2 $? "$(cat "$out/bad.txt")"
+		--out "$work/o" --trigger idle-expiry --ct-timeout "$v" >/dev/null 2>"$work/bad.txt"
+	t_check "ctreset-inject --ct-timeout $v: exit 2" 2 $? "$(cat "$work/bad.txt")"
 done
 # the namespace guard: conntrack -F and the timeout only in a namespace a run created; a
 # namespace of nobody's run (a container's) holding one entry: refused, the entry stays
@@ -92,20 +96,20 @@ nsenter --net="$foreign" conntrack -I -p tcp -s 198.18.9.1 -d 198.18.9.2 --sport
 for opt in "--trigger ct-flush" "--trigger idle-expiry" "--ct-timeout 5"; do
 	# shellcheck disable=SC2086 # option and value
 	"$CTR_BIN/ctreset-inject" --client-ns ctr-000000-none --node-ns "$foreign" --backend-ns ctr-000000-none \
-		--vip 198.19.0.10:80 --out "$out/o" $opt >/dev/null 2>"$out/bad.txt"
-	t_check "$opt in a foreign namespace refused: exit 2" 2 $? "$(cat "$out/bad.txt")"
+		--vip 198.19.0.10:80 --out "$work/o" $opt >/dev/null 2>"$work/bad.txt"
+	t_check "$opt in a foreign namespace refused: exit 2" 2 $? "$(cat "$work/bad.txt")"
 done
 t_check "...its entry still there, its timeout the kernel's default (5 days)" "1 432000" \
 	"$(nsenter --net="$foreign" conntrack -C) $(nsenter --net="$foreign" cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established)"
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
-"$CTR_BIN/ctreset-workload" client --connect 198.19.0.10:80 --result "$out/r" --keepalive 0 2>"$out/bad.txt"
-t_check "ctreset-workload --keepalive 0: exit 2" 2 $? "$(cat "$out/bad.txt")"
+"$CTR_BIN/ctreset-workload" client --connect 198.19.0.10:80 --result "$work/r" --keepalive 0 2>"$work/bad.txt"
+t_check "ctreset-workload --keepalive 0: exit 2" 2 $? "$(cat "$work/bad.txt")"
 
 # 4. a flow that never idles (a server that ignores --pause) is inconclusive, not a pass
-mkdir "$out/bin"
-ln -s "$CTR_BIN/ctreset-review" "$CTR_BIN/ctreset-inject" "$out/bin/"
-cat >"$out/bin/ctreset-workload" <<EOS
+mkdir "$work/bin"
+ln -s "$CTR_BIN/ctreset-review" "$CTR_BIN/ctreset-inject" "$work/bin/"
+cat >"$work/bin/ctreset-workload" <<EOS
 #!/bin/bash
 a=()
 while [ \$# -gt 0 ]; do
@@ -113,18 +117,143 @@ while [ \$# -gt 0 ]; do
 done
 exec "$CTR_BIN/ctreset-workload" "\${a[@]}"
 EOS
-chmod 755 "$out/bin/ctreset-workload"
-CTR_BIN=$out/bin "$CTR_TOP/bench/repro" --scenario idle-expiry --out "$out/inc" --json "$out/inc.json" >"$out/inc.txt" 2>&1
-t_check "no idle: bench/repro exits 1" 1 $? "$(cat "$out/inc.txt")"
-t_check "...the cell is inconclusive" "reset inconclusive" "$(jq -r '.results[0] | "\(.expected) \(.observed)"' "$out/inc.json")"
+chmod 755 "$work/bin/ctreset-workload"
+CTR_BIN=$work/bin "$CTR_TOP/bench/repro" --scenario idle-expiry --out "$work/inc" --json "$work/inc.json" >"$work/inc.txt" 2>&1
+t_check "no idle: bench/repro exits 1" 1 $? "$(cat "$work/inc.txt")"
+t_check "...the cell is inconclusive" "reset inconclusive" "$(jq -r '.results[0] | "\(.expected) \(.observed)"' "$work/inc.json")"
 t_check "...and says the flow never idled" 1 \
-	"$(cat "$out/inc/"*/idle-expiry/inject.kv 2>/dev/null | grep -c '^error=.*\(never idled\|closed before it idled\)')" \
-	"$(grep '^error=' "$out/inc/"*/idle-expiry/inject.kv 2>/dev/null)"
+	"$(cat "$work/inc/"*/idle-expiry/inject.kv 2>/dev/null | grep -c '^error=.*\(never idled\|closed before it idled\)')" \
+	"$(grep '^error=' "$work/inc/"*/idle-expiry/inject.kv 2>/dev/null)"
 
-# 5. asymmetric routing (kubernetes issue 94861): node A sees one direction only
-"$CTR_TOP/bench/asymmetric" --out "$out/asym" >"$out/asym.txt" 2>&1
-t_check "asymmetric: none works, kube-proxy-drop fails, be-liberal works" 0 $? "$(cat "$out/asym.txt")"
-a=$(echo "$out/asym/"asym-*)
+# 5. delayed-retransmit on the three topologies, with and without the DROP rule and
+# be_liberal (9 cells), against the oracle
+"$M" --trigger delayed-retransmit --workaround none,kube-proxy-drop,be-liberal \
+	--topology cross-node,same-node,host-network --backend iptables-nft --family 4 --jobs 3 \
+	--out "$work/d" --json "$work/d.json" >"$work/d.txt" 2>&1
+t_check "matrix: every delayed-retransmit cell as the oracle says" 0 $? "$(cat "$work/d.txt")"
+dcell() { jq -r --arg to "$1" --arg w "$2" '.results[] | select(.topology == $to and .workaround == $w) | .dir' "$work/d.json"; }
+t_check "delayed-retransmit: all 9 cells clean (kernel >= 6.1: IGNORE)" "clean clean clean clean clean clean clean clean clean" \
+	"$(jq -r '.results[].observed' "$work/d.json" | xargs)"
+for to in cross-node same-node host-network; do
+	for w in none kube-proxy-drop be-liberal; do
+		d=$(dcell "$to" "$w")
+		i=$d/inject.kv
+		hns=$(kv "$i" natural.held.ns)
+		seq=$(kv "$i" natural.held.seq) len=$(kv "$i" natural.held.len)
+		# the backend's node holds it: node B, node A where both pods are on it
+		want=nodeB
+		[ "$to" = same-node ] && want=nodeA
+		t_check "$to/$w: held in the backend's node, released below the window, NATed at the client" \
+			"$want 1 1 0" "${hns##*-} $(kv "$i" natural.held.below_window) $(kv "$i" natural.held.natted_at_client) $(kv "$i" outcome.leaked_at_client)" \
+			"$(grep -E '^(error|probe.explain|natural)' "$i")"
+		# the captures: the backend sent it twice (the held original, then its
+		# retransmission); the client got both, from the VIP, the held one last, with
+		# the original's TCP timestamp (the same packet, released, not a third copy)
+		# (no filter expression: host-network's client capture is NFLOG, which has none)
+		copies() { tcpdump -S -nn -r "$1" 2>/dev/null | grep "seq $seq:$((seq + len)),"; }
+		tsv() { copies "$1" | sed -n 's/.*TS val \([0-9]*\).*/\1/p'; }
+		b=$(tsv "$d/backend.pcap" | xargs) c=$(tsv "$d/client.pcap" | xargs)
+		from=$(copies "$d/client.pcap" | sed -n 's/.* IP \(truncated-ip - [0-9]* bytes missing! \)\{0,1\}\([^ ]*\) > .*/\2/p' | sort -u | xargs)
+		vip=$(kv "$i" vip)
+		t_check "$to/$w: the client got the held segment and its retransmission from the VIP, the held one (backend's first copy) last" \
+			"2 ${b%% *} ${vip%:*}.${vip##*:}" "$(wc -w <<<"$c") ${c##* } $from" "backend TS vals: $b; client: $c; from $from"
+		t_check "$to/$w: conntrack counted nothing INVALID on any node (IGNORE is not INVALID)" "0 0" \
+			"$(grep -c '^invalid\..*=[1-9]' "$i") $(grep -c '^drop\..*=[1-9]' "$d/meta.kv")" "$(grep -E '^(invalid|drop)\.' "$i" "$d/meta.kv")"
+	done
+done
+
+# bad input: the stream server that ends the flow after one chunk (no segment left to
+# hold), an injector holding longer than the flow lasts, an injector that cannot find
+# nft or iptables (NFQUEUE unavailable: a skip with the reason). Each a wrapper in CTR_BIN.
+bad() { # NAME: a bin dir with links to the real tools
+	mkdir -p "$work/$1"
+	ln -sf "$CTR_BIN/ctreset-review" "$CTR_BIN/ctreset-inject" "$CTR_BIN/ctreset-workload" "$work/$1/"
+	rm -f "$work/$1/$2"
+}
+cell() { # BIN-DIR NAME: one cross-node delayed-retransmit cell with that CTR_BIN
+	CTR_BIN=$1 "$M" --trigger delayed-retransmit --workaround none --topology cross-node \
+		--backend iptables-nft --family 4 --out "$work/$2" --json "$work/$2.json" >"$work/$2.txt" 2>&1
+}
+bad flowend ctreset-workload
+cat >"$work/flowend/ctreset-workload" <<EOS
+#!/bin/bash
+# the server sends its first chunk, then ends the flow after 1 s, before a second one
+[ "\$1" = server ] && exec "$CTR_BIN/ctreset-workload" "\$@" --interval 1500 --timeout 1000
+exec "$CTR_BIN/ctreset-workload" "\$@"
+EOS
+chmod 755 "$work/flowend/ctreset-workload"
+cell "$work/flowend" flowend
+t_check "flow ended before a segment was held: bench/matrix exits 1, the cell inconclusive" "1 inconclusive" \
+	"$? $(jq -r '.results[0].observed' "$work/flowend.json")" "$(cat "$work/flowend.txt")"
+t_check "...inject.kv: not injected, no segment held because the flow ended" "0 1" \
+	"$(kv "$(jq -r '.results[0].dir' "$work/flowend.json")/inject.kv" injected) $(grep -c '^error=no segment held: the flow ended' "$(jq -r '.results[0].dir' "$work/flowend.json")/inject.kv")" \
+	"$(grep '^error=' "$(jq -r '.results[0].dir' "$work/flowend.json")/inject.kv")"
+bad longhold ctreset-inject
+printf '#!/bin/bash\nexec "%s" --hold 30000 "$@"\n' "$CTR_BIN/ctreset-inject" >"$work/longhold/ctreset-inject"
+chmod 755 "$work/longhold/ctreset-inject"
+cell "$work/longhold" longhold
+rc=$?
+d=$(jq -r '.results[0].dir' "$work/longhold.json")
+t_check "a hold (30 s) longer than the flow (5 s): exit 1, inconclusive, says so" "1 inconclusive 0 1" \
+	"$rc $(jq -r '.results[0].observed' "$work/longhold.json") $(kv "$d/inject.kv" injected) $(grep -c '^error=the flow ended while the segment was held.*longer than the flow' "$d/inject.kv")" \
+	"$(grep '^error=' "$d/inject.kv")"
+bad nonfq ctreset-inject
+printf '#!/bin/bash\nPATH=/usr/bin:/bin exec "%s" "$@"\n' "$CTR_BIN/ctreset-inject" >"$work/nonfq/ctreset-inject"
+chmod 755 "$work/nonfq/ctreset-inject"
+cell "$work/nonfq" nonfq
+rc=$?
+d=$(dirname "$(find "$work/nonfq" -name inject.kv | head -1)")
+t_check "no nft and no iptables (NFQUEUE unavailable): bench/matrix exits 4, the cell a skip" "4 skip" \
+	"$rc $(jq -r '.results[0].status' "$work/nonfq.json")" "$(cat "$work/nonfq.txt")"
+t_check "...with the reason, in inject.kv and the report" "1 1" \
+	"$(grep -c '^skip=NFQUEUE unavailable in .*nft.*iptables' "$d/inject.kv") $(jq -r '.results[0].skip_reason' "$work/nonfq.json" | grep -c 'NFQUEUE unavailable')" \
+	"$(grep -E '^(skip|error)=' "$d/inject.kv")"
+for a in "--hold 0" "--hold 60001" "--hold-ns"; do
+	# shellcheck disable=SC2086 # option and value
+	"$CTR_BIN/ctreset-inject" --client-ns x --node-ns x --backend-ns x --vip 198.19.0.10:80 \
+		--out "$work/o" --trigger delayed-retransmit $a >/dev/null 2>"$work/bad.txt"
+	t_check "ctreset-inject delayed-retransmit ${a:-without --hold-ns}: exit 2" 2 $? "$(cat "$work/bad.txt")"
+done
+"$CTR_BIN/ctreset-inject" --client-ns x --node-ns x --backend-ns x --vip 198.19.0.10:80 \
+	--out "$work/o" --trigger delayed-retransmit >/dev/null 2>"$work/bad.txt"
+t_check "ctreset-inject delayed-retransmit without --hold-ns: exit 2" 2 $? "$(cat "$work/bad.txt")"
+t_foreign_netns 30
+"$CTR_BIN/ctreset-inject" --client-ns ctr-000000-none --node-ns ctr-000000-none --backend-ns ctr-000000-none \
+	--vip 198.19.0.10:80 --out "$work/o" --trigger delayed-retransmit --hold-ns "$foreign" >/dev/null 2>"$work/bad.txt"
+t_check "--hold-ns in a foreign namespace refused: exit 2" 2 $? "$(cat "$work/bad.txt")"
+t_check "...no rule was written there" "0" \
+	"$(nsenter --net="$foreign" iptables-nft-save 2>/dev/null | grep -c NFQUEUE)"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+
+# the rule lives only while the segment is held: on a topology that outlives the run,
+# node B has no queue rule after a success and after a failure (a hold too long)
+"$CTR_TOP/topology/up" --owner $$ >"$work/topo.env" 2>"$work/topo.err"
+t_check "a cross-node topology for the injector alone" 0 $? "$(cat "$work/topo.err")"
+# shellcheck source=/dev/null # what topology/up printed: KEY=VALUE lines
+. "$work/topo.env"
+# shellcheck disable=SC2031 # NS_* and the like: from topo.env here, not ctr_run_scenario's
+for hold in "" 30000; do
+	o=$work/direct$hold
+	mkdir -p "$o"
+	srv=()
+	for a in "$CTR_BIN/ctreset-workload" server --listen "$BACKEND_EP" --result "$o/server.kv" --ready-fd 3 --timeout 5000; do
+		srv+=(--server-arg "$a")
+	done
+	"$CTR_BIN/ctreset-inject" --client-ns "$NS_CLIENT" --node-ns "$NS_DNAT_NODE" --backend-ns "$NS_BACKEND" \
+		--stat-ns "$NS_NODE_B" --vip "$VIP_EP" --trigger delayed-retransmit --hold-ns "$NS_NODE_B" \
+		${hold:+--hold "$hold"} --out "$o" "${srv[@]}" -- \
+		"$CTR_BIN/ctreset-workload" client --connect "$VIP_EP" --result "$o/client.kv" --timeout 5000 2>"$o/err"
+	rc=$?
+	left=$( (ip netns exec "$NS_NODE_B" iptables-nft-save; ip netns exec "$NS_NODE_B" nft list ruleset) 2>/dev/null | grep -c 'NFQUEUE\|ctreset-hold')
+	t_check "ctreset-inject ${hold:+--hold $hold }(exit $rc): no queue rule left in node B" "$([ -n "$hold" ] && echo 1 || echo 0) 0" "$rc $left" "$(cat "$o/err")"
+done
+ctr_cleanup_owned $$
+
+# 6. asymmetric routing (kubernetes issue 94861): node A sees one direction only
+"$CTR_TOP/bench/asymmetric" --out "$work/asym" >"$work/asym.txt" 2>&1
+t_check "asymmetric: none works, kube-proxy-drop fails, be-liberal works" 0 $? "$(cat "$work/asym.txt")"
+a=$(echo "$work/asym/"asym-*)
 t_check "asymmetric: node A holds the flow in SYN_SENT (it never saw the SYN-ACK)" "SYN_SENT SYN_SENT SYN_SENT" \
 	"$(for w in none kube-proxy-drop be-liberal; do sed -n 's/^nodeA_ct_state=//p' "$a/$w/result.kv"; done | xargs)"
 dr=$(sed -n 's/^nodeA_drop_pkts=//p' "$a/kube-proxy-drop/result.kv")

@@ -35,19 +35,39 @@ t_check "inject with a bad capture filter: exit 1" 1 $? "$err"
 t_check "inject with a bad capture filter: says so" 1 "$(grep -c "filter 'tcp and nonsense('" <<<"$err")" "$err"
 ctr_destroy_prefix "$p"
 rm -rf "$fout"
-out=$(mktemp -d)
+tdir=$(mktemp -d)
 err=$("$B/ctreset-inject" --client-ns ctr-000000-none --node-ns ctr-000000-none --backend-ns ctr-000000-none \
-	--vip 198.19.0.10:80 --out "$out" 2>&1)
+	--vip 198.19.0.10:80 --out "$tdir" 2>&1)
 t_check "missing namespace: exit 1" 1 $? "$err"
 t_check "missing namespace: says which" 1 "$(grep -c 'ctr-000000-none' <<<"$err")" "$err"
-t_check "missing namespace: inject.kv records the failure" "injected=0" "$(grep ^injected= "$out/inject.kv")"
-"$B/ctreset-review" --verdict "$out" --format kv >"$out/v" 2>&1
-t_check "review of a failed injection: inconclusive" "observed=inconclusive" "$(grep ^observed= "$out/v")"
+t_check "missing namespace: inject.kv records the failure" "injected=0" "$(grep ^injected= "$tdir/inject.kv")"
+"$B/ctreset-review" --verdict "$tdir" --format kv >"$tdir/v" 2>&1
+t_check "review of a failed injection: inconclusive" "observed=inconclusive" "$(grep ^observed= "$tdir/v")"
 err=$("$B/ctreset-workload" server --listen 198.19.0.10 --result /tmp/x 2>&1)
 t_check "workload: bad address exits 2" 2 $? "$err"
 err=$("$B/ctreset-review" --verdict /nonexistent 2>&1)
 t_check "review: missing run directory exits 1" 1 $? "$err"
 err=$("$CTR_TOP/bench/repro" --scenario no-such-scenario 2>&1)
 t_check "repro: unknown scenario exits 2" 2 $? "$err"
-rm -rf "$out"
+rm -rf "$tdir"
+# the trigger table as other scripts read it: one line per trigger, name TAB kind TAB
+# summary, kinds from a fixed set, names unique, each accepted by --trigger (bench/matrix
+# and tests/ref/bench-captures derive their lists from it)
+list=$("$B/ctreset-inject" --list-triggers)
+t_check "--list-triggers exits 0" 0 $?
+t_check "--list-triggers: three tab-separated fields a line, kind crafted|conntrack|natural" "" \
+	"$(awk -F'\t' 'NF != 3 || $1 !~ /^[a-z-]+$/ || $2 !~ /^(crafted|conntrack|natural)$/ || $3 == ""' <<<"$list")" "$list"
+t_check "--list-triggers: names unique" "$(wc -l <<<"$list")" "$(cut -f1 <<<"$list" | sort -u | wc -l)"
+t_check "--list-triggers: the natural ones" "ct-flush idle-expiry delayed-retransmit" \
+	"$(awk -F'\t' '$2 == "natural" { print $1 }' <<<"$list" | xargs)"
+while IFS=$'\t' read -r t _; do
+	"$B/ctreset-inject" --client-ns a --node-ns b --backend-ns c --vip 198.19.0.10:80 --out /tmp/x \
+		--trigger "$t" --help >/dev/null 2>&1 || t_fail "--trigger $t refused"
+done <<<"$list"
+t_check "--bench-args idle-expiry: what the bench gives it" \
+	"inject	--ct-timeout {ct_timeout}|server	--pause-after 300 --pause {pause_ms} --timeout {stream_ms}|client	--timeout {stream_ms}" \
+	"$("$B/ctreset-inject" --bench-args idle-expiry | paste -sd'|')"
+t_check "--bench-args seq-above: nothing" "" "$("$B/ctreset-inject" --bench-args seq-above)"
+"$B/ctreset-inject" --bench-args nonsense >/dev/null 2>&1
+t_check "--bench-args of an unknown trigger: exit 2" 2 $?
 t_done

@@ -219,6 +219,37 @@ static void trigger_names(void)
 	CU_ASSERT_EQUAL(trigger_parse(""), -1);
 }
 
+/* the table: every row complete; a crafted trigger places a segment, no other does; only
+ * natural triggers tell the bench something (--bench-args), in WHERE<TAB>ARGS lines */
+static void trigger_table(void)
+{
+	struct learn_flow f;
+	struct craft_segment s;
+	char why[256];
+
+	feed(&f);
+	for (int t = 0; t < TRIGGER_COUNT; t++) {
+		const struct trigger_info *ti = trigger_info(t);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ti->name);
+		CU_ASSERT_PTR_NOT_NULL(ti->summary);
+		CU_ASSERT_PTR_NULL(strchr(ti->summary, '\t'));
+		CU_ASSERT_STRING_NOT_EQUAL(trigger_kind_name(ti->kind), "?");
+		CU_ASSERT_EQUAL(trigger_probe(t, &f, &s, why, sizeof(why)) == 0,
+				ti->kind == TRIGGER_CRAFTED);
+		if (ti->bench) {
+			CU_ASSERT_EQUAL(ti->kind, TRIGGER_NATURAL);
+			for (const char *l = ti->bench; *l; l = strchr(l, '\n') + 1) {
+				CU_ASSERT_FATAL(strchr(l, '\n') != NULL);
+				CU_ASSERT(!strncmp(l, "inject\t", 7) ||
+					  !strncmp(l, "server\t", 7) || !strncmp(l, "client\t", 7));
+			}
+		}
+	}
+	CU_ASSERT_STRING_EQUAL(trigger_kind_name(TRIGGER_CONNTRACK), "conntrack");
+	CU_ASSERT_EQUAL(trigger_info(TRIGGER_COUNT), NULL);
+}
+
 void register_learn_tests(void)
 {
 	CU_pSuite s = suite_add("learn+trigger");
@@ -231,6 +262,7 @@ void register_learn_tests(void)
 	test_add(s, "not ready before data; other flows ignored", not_ready_without_data);
 	test_add(s, "trigger placement against conntrack's window", trigger_placement);
 	test_add(s, "trigger names round-trip", trigger_names);
+	test_add(s, "the trigger table: kinds, probes, bench lines", trigger_table);
 	test_add(s, "a client that sends first (HTTP request)", client_sends_first);
 	test_add(s, "FIN or RST closes a direction", closed_by_fin_or_rst);
 }

@@ -132,7 +132,7 @@ int capture_dispatch(struct capture *c, capture_cb cb, void *ctx, char **err)
 	return n;
 }
 
-unsigned capture_dropped(struct capture *c)
+unsigned capture_dropped(const struct capture *c)
 {
 	struct pcap_stat st;
 

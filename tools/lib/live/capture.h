@@ -43,7 +43,7 @@ const char *capture_path(const struct capture *c);
 int capture_dispatch(struct capture *c, capture_cb cb, void *ctx, char **err);
 
 /* Packets the kernel dropped for this capture (buffer overrun), 0 when unknown. */
-unsigned capture_dropped(struct capture *c);
+unsigned capture_dropped(const struct capture *c);
 
 /* Flushes and closes file and capture. NULL is a no-op. */
 void capture_close(struct capture *c);

@@ -1,3 +1,5 @@
+/* The trigger table (one row per trigger: name, kind, summary, what the bench gives it) and
+ * where each crafted trigger places its segment against the learned window. */
 #include "trigger.h"
 #include "base/seq.h"
 
@@ -5,27 +7,42 @@
 #include <string.h>
 
 static const struct trigger_info infos[TRIGGER_COUNT] = {
-    [TRIGGER_SEQ_ABOVE] = {"seq-above", "seq beyond the client's window (SEQ over upper bound)",
-			   true},
-    [TRIGGER_SEQ_BELOW] = {"seq-below", "the Kubernetes e2e packet: seq = client's ack - 100000",
-			   true},
-    [TRIGGER_ACK_ABOVE] = {"ack-above", "ack beyond what the client has sent", true},
-    [TRIGGER_ACK_BELOW] = {"ack-below", "ack far below the client's window", true},
-    [TRIGGER_BAD_FLAGS] = {"bad-flags", "SYN|FIN on the established flow", true},
-    [TRIGGER_SMALL_OVERSHOOT] = {"small-overshoot",
-				 "seq just past the window, within the receiver's max window",
-				 true},
-    [TRIGGER_CT_ENTRY_LOST] = {"ct-entry-lost",
-			       "the client node's conntrack entry is deleted mid-flow", false},
-    [TRIGGER_CT_FLUSH] = {"ct-flush",
+    [TRIGGER_SEQ_ABOVE] = {"seq-above", TRIGGER_CRAFTED,
+			   "seq beyond the client's window (SEQ over upper bound)"},
+    [TRIGGER_SEQ_BELOW] = {"seq-below", TRIGGER_CRAFTED,
+			   "the Kubernetes e2e packet: seq = client's ack - 100000"},
+    [TRIGGER_ACK_ABOVE] = {"ack-above", TRIGGER_CRAFTED, "ack beyond what the client has sent"},
+    [TRIGGER_ACK_BELOW] = {"ack-below", TRIGGER_CRAFTED, "ack far below the client's window"},
+    [TRIGGER_BAD_FLAGS] = {"bad-flags", TRIGGER_CRAFTED, "SYN|FIN on the established flow"},
+    [TRIGGER_SMALL_OVERSHOOT] = {"small-overshoot", TRIGGER_CRAFTED,
+				 "seq just past the window, within the receiver's max window"},
+    [TRIGGER_CT_ENTRY_LOST] = {"ct-entry-lost", TRIGGER_CONNTRACK,
+			       "the client node's conntrack entry is deleted mid-flow"},
+    [TRIGGER_CT_FLUSH] = {"ct-flush", TRIGGER_NATURAL,
 			  "natural: `conntrack -F` (conntrack-tools) empties the client node's "
-			  "table mid-flow",
-			  false, true},
-    [TRIGGER_IDLE_EXPIRY] = {"idle-expiry",
+			  "table mid-flow"},
+    /* the stream pauses longer than the timeout after 300 ms, and must outlast the pause
+     * (a later --timeout wins) */
+    [TRIGGER_IDLE_EXPIRY] = {"idle-expiry", TRIGGER_NATURAL,
 			     "natural: the flow idles past the nodes' established timeout "
 			     "(--ct-timeout), then the backend sends",
-			     false, true},
+			     "inject\t--ct-timeout {ct_timeout}\n"
+			     "server\t--pause-after 300 --pause {pause_ms} --timeout {stream_ms}\n"
+			     "client\t--timeout {stream_ms}\n"},
+    /* the segment is held where the backend's node receives it (NFQUEUE, before its
+     * conntrack) until the flow's window has moved past it */
+    [TRIGGER_DELAYED_RETRANSMIT] = {"delayed-retransmit", TRIGGER_NATURAL,
+				    "natural: one backend segment held in the backend's node "
+				    "(NFQUEUE) until the window moved on, then released",
+				    "inject\t--hold-ns {backend_node}\n"},
 };
+
+static const char *const kind_names[] = {"crafted", "conntrack", "natural"};
+
+const char *trigger_kind_name(enum trigger_kind k)
+{
+	return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "?";
+}
 
 const struct trigger_info *trigger_info(enum trigger t)
 {
@@ -55,7 +72,7 @@ int trigger_probe(enum trigger t, const struct learn_flow *f, struct craft_segme
 	 * receive window" an overshoot up to the client's td_maxwin is still accepted */
 	const struct learn_dir *s = &f->server, *c = &f->client;
 
-	if (!infos[t].crafts)
+	if (infos[t].kind != TRIGGER_CRAFTED)
 		return -1;
 	memset(seg, 0, sizeof(*seg));
 	seg->tuple = f->tuple;

@@ -18,17 +18,36 @@ enum trigger {
 	TRIGGER_SMALL_OVERSHOOT, /* just past the window, within the receiver's max window */
 	TRIGGER_CT_ENTRY_LOST,	 /* no segment: the client node's conntrack entry is deleted */
 	/* natural: no segment, no libnl call; the workload's own traffic meets the state */
-	TRIGGER_CT_FLUSH,    /* Debian's `conntrack -F` run in the client node's namespace */
-	TRIGGER_IDLE_EXPIRY, /* the flow idles past a shortened established timeout */
+	TRIGGER_CT_FLUSH,	    /* Debian's `conntrack -F` run in the client node's namespace */
+	TRIGGER_IDLE_EXPIRY,	    /* the flow idles past a shortened established timeout */
+	TRIGGER_DELAYED_RETRANSMIT, /* a backend segment held in its node, released late */
 	TRIGGER_COUNT
 };
 
+/* how a trigger causes its event (ctreset-inject --list-triggers' second column) */
+enum trigger_kind {
+	TRIGGER_CRAFTED,   /* sends one crafted segment from the backend's namespace */
+	TRIGGER_CONNTRACK, /* acts on the DNAT node's conntrack table through libnl */
+	TRIGGER_NATURAL,   /* nothing crafted: the workload's own traffic meets the state */
+};
+
+/* Everything about one trigger, next to its name: adding a trigger is a row here and the
+ * code that causes it. */
 struct trigger_info {
 	const char *name;
-	const char *summary; /* one line for --help and reports */
-	bool crafts;	     /* sends a segment (false: acts on conntrack) */
-	bool natural;	     /* the reset, if any, comes from the workload's own traffic */
+	enum trigger_kind kind;
+	const char *summary; /* one line for --help, --list-triggers and reports */
+	/* what the bench must give the injector and the stream workload for it (natural
+	 * triggers; NULL: nothing), one "WHERE<TAB>ARGS" line each: WHERE inject (options of
+	 * ctreset-inject), server (of the stream server, through --server-arg) or client (of
+	 * the stream client). ARGS may hold {ct_timeout} (the established timeout, s),
+	 * {pause_ms} (ct_timeout + 1.5 s), {stream_ms} (ct_timeout + 6 s) and {backend_node}
+	 * (the backend's node namespace), which bench/natural.sh fills in. */
+	const char *bench;
 };
+
+/* the kind's name: crafted, conntrack or natural */
+const char *trigger_kind_name(enum trigger_kind k);
 
 const struct trigger_info *trigger_info(enum trigger t);
 

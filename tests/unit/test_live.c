@@ -1,0 +1,236 @@
+/* The live layer's seams that need no root: the hold's NFQUEUE ruleset, inject.kv as
+ * record.c writes it (delayed-retransmit's evidence, a skip), child supervision (ready
+ * line, stop, exit strings) and flow finding's candidates. */
+#include "live/child.h"
+#include "live/flow.h"
+#include "live/hold.h"
+#include "live/record.h"
+#include "tests.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static struct ctr_tuple tuple(const char *src, const char *dst)
+{
+	struct ctr_tuple t;
+
+	if (endpoint_parse(src, &t.src) || endpoint_parse(dst, &t.dst))
+		abort();
+	return t;
+}
+
+static void hold_rules(void)
+{
+	struct ctr_tuple t4 = tuple("198.18.2.10:8080", "198.18.1.10:40000");
+	struct ctr_tuple t6 = tuple("[2001:2:0:2::a]:8080", "[2001:2:0:1::a]:40000");
+	char buf[1024], small[64];
+
+	CU_ASSERT_EQUAL_FATAL(hold_ruleset(&t4, 7, buf, sizeof(buf)), 0);
+	/* before conntrack (-200), only the flow's backend -> client direction, fail-open */
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "type filter hook prerouting priority -300;"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "ip saddr 198.18.2.10 ip daddr 198.18.1.10 tcp sport "
+					   "8080 tcp dport 40000 queue num 7 bypass\n"));
+	/* a leftover table of a killed run is replaced, not added to */
+	CU_ASSERT_EQUAL(
+	    strncmp(buf, "table inet ctreset-hold {}\ndelete table inet ctreset-hold\n", 56), 0);
+	CU_ASSERT_EQUAL_FATAL(hold_ruleset(&t6, 9, buf, sizeof(buf)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "ip6 saddr 2001:2:0:2::a ip6 daddr 2001:2:0:1::a tcp "
+					   "sport 8080 tcp dport 40000 queue num 9 bypass\n"));
+	CU_ASSERT_EQUAL(hold_ruleset(&t4, 7, small, sizeof(small)), -1);
+}
+
+/* reads DIR/inject.kv whole into buf */
+static void slurp(const char *dir, char *buf, size_t n)
+{
+	char path[512];
+	FILE *f;
+	size_t got;
+
+	snprintf(path, sizeof(path), "%s/inject.kv", dir);
+	f = fopen(path, "re");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	got = fread(buf, 1, n - 1, f);
+	buf[got] = 0;
+	fclose(f);
+}
+
+static void record_delayed(void)
+{
+	char dir[] = "/tmp/ctr-unit-record.XXXXXX", buf[8192];
+	struct ctr_endpoint vip;
+	struct flow_find ff = {0};
+	struct outcome out = {.injected = true, .settled_by = "quiet"};
+	struct timings t = {.start = 1000,
+			    .reset = 1001,
+			    .ready = 1020,
+			    .flow = 1100,
+			    .inject = 1700,
+			    .settled = 1900};
+	struct natural nat = {.held = true,
+			      .held_seq = 1940902140u,
+			      .held_ack = 3377007876u,
+			      .held_len = 1024,
+			      .hold_ms = 590,
+			      .release_server_end = 1941017852u,
+			      .release_client_maxwin = 81920,
+			      .below_window = true,
+			      .held_at_client = 1};
+	struct record rec = {.trigger = TRIGGER_DELAYED_RETRANSMIT,
+			     .vip = &vip,
+			     .find = &ff,
+			     .out = &out,
+			     .t = &t,
+			     .nat = &nat,
+			     .hold_ns = "ctr-000001-nodeB"};
+	char *err = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	CU_ASSERT_EQUAL_FATAL(endpoint_parse("198.19.0.10:80", &vip), 0);
+	snprintf(out.explain, sizeof(out.explain), "held");
+	CU_ASSERT_EQUAL_FATAL(record_write(dir, &rec, &err), 0);
+	slurp(dir, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "trigger=delayed-retransmit\ninjected=1\nerror=-\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "natural.held.ns=ctr-000001-nodeB\n"
+					   "natural.held.seq=1940902140\n"
+					   "natural.held.ack=3377007876\n"
+					   "natural.held.len=1024\n"
+					   "natural.held.delay_ms=590\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "natural.held.below_window=1\n"
+					   "natural.held.natted_at_client=1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "time.inject_ms=700\n"));
+	CU_ASSERT_PTR_NULL(strstr(buf, "probe.seq=")); /* nothing crafted */
+	CU_ASSERT_PTR_NULL(strstr(buf, "skip="));
+
+	/* NFQUEUE unavailable: not injected, the reason is the error and the skip */
+	out.injected = false;
+	nat.held = false;
+	rec.error = rec.skip = "NFQUEUE unavailable in ctr-000001-nodeB: x";
+	CU_ASSERT_EQUAL_FATAL(record_write(dir, &rec, &err), 0);
+	slurp(dir, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "injected=0\nerror=NFQUEUE unavailable in "
+					   "ctr-000001-nodeB: x\nskip=NFQUEUE unavailable"));
+	CU_ASSERT_PTR_NULL(strstr(buf, "natural.held"));
+	CU_ASSERT_PTR_NULL(strstr(buf, "outcome."));
+
+	/* a crafted trigger records its segment, no natural.* key */
+	out.injected = true;
+	rec.error = rec.skip = NULL;
+	rec.trigger = TRIGGER_SEQ_ABOVE;
+	out.probe.seq = 77;
+	CU_ASSERT_EQUAL_FATAL(record_write(dir, &rec, &err), 0);
+	slurp(dir, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "probe.seq=77\n"));
+	CU_ASSERT_PTR_NULL(strstr(buf, "natural."));
+	snprintf(buf, sizeof(buf), "%s/inject.kv", dir);
+	unlink(buf);
+	rmdir(dir);
+	free(err);
+}
+
+static void children(void)
+{
+	char *ready[] = {"sh", "-c", "echo up >&3; exec sleep 5", NULL};
+	char *quits[] = {"sh", "-c", "exit 3", NULL};
+	char *nothing[] = {"/nonexistent/ctreset-none", NULL};
+	struct child c;
+	char *err = NULL, s[32];
+
+	CU_ASSERT_EQUAL_FATAL(child_start(&c, NULL, ready, 3000, &err), 0);
+	CU_ASSERT_FALSE(child_reaped(&c));
+	child_stop(&c, true, 1000);
+	CU_ASSERT_TRUE(c.exited && c.stopped);
+	child_exit_str(&c, s, sizeof(s));
+	CU_ASSERT_STRING_EQUAL(s, "signal 15");
+
+	/* exits without its ready line: an error, and it is reaped by child_stop */
+	CU_ASSERT_EQUAL(child_start(&c, NULL, quits, 3000, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "exited before it listened"));
+	free(err);
+	err = NULL;
+	/* its pipe closes a moment before it can be reaped: wait for that, then nothing to stop */
+	for (int i = 0; i < 2000 && !child_reaped(&c); i++)
+		usleep(1000);
+	child_stop(&c, false, 1000);
+	child_exit_str(&c, s, sizeof(s));
+	CU_ASSERT_STRING_EQUAL(s, "3");
+	CU_ASSERT_FALSE(c.stopped);
+
+	/* no such program: the child exits 127, found by child_reaped */
+	CU_ASSERT_EQUAL_FATAL(child_start(&c, NULL, nothing, 0, &err), 0);
+	for (int i = 0; i < 2000 && !child_reaped(&c); i++)
+		usleep(1000);
+	child_exit_str(&c, s, sizeof(s));
+	CU_ASSERT_STRING_EQUAL(s, "127");
+	CU_ASSERT_TRUE(c.t_end > 0);
+
+	c = (struct child){0};
+	child_exit_str(&c, s, sizeof(s));
+	CU_ASSERT_STRING_EQUAL(s, "unknown");
+	/* --reset-ns takes only a bench namespace, by name */
+	CU_ASSERT_EQUAL(child_reset_ns((const char *[]){"../etc"}, 1, (unsigned[1]){0}, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(err);
+	free(err);
+}
+
+static struct ctr_pkt seg(const struct ctr_tuple *t, uint32_t seq, uint32_t ack, uint8_t flags,
+			  uint32_t len, int wscale)
+{
+	return (struct ctr_pkt){.tuple = *t,
+				.seq = seq,
+				.ack = ack,
+				.flags = flags,
+				.win = 502,
+				.payload_len = len,
+				.wscale = wscale};
+}
+
+/* a SYN to backend k starts a candidate there, once; other backends' and other hosts'
+ * SYNs do not; nothing is "the flow" before conntrack names it */
+static void flow_candidates(void)
+{
+	struct flow_find ff = {.n_backends = 2};
+	struct ctr_tuple c2s = tuple("198.18.1.10:40000", "198.18.2.10:8080");
+	struct ctr_tuple other = tuple("198.18.1.10:40001", "198.18.2.99:8080");
+	struct ctr_tuple s2c = tuple_reverse(&c2s);
+	struct ctr_pkt p;
+
+	CU_ASSERT_EQUAL_FATAL(addr_parse("198.18.2.10", &ff.backend_ip[1]), 0);
+	CU_ASSERT_EQUAL_FATAL(addr_parse("198.18.2.11", &ff.backend_ip[0]), 0);
+	p = seg(&c2s, 1000, 0, TCPF_SYN, 0, 7);
+	CU_ASSERT_FALSE(flow_see_backend(&ff, 0, &p)); /* not backend 0's address */
+	CU_ASSERT_EQUAL(ff.n_cand, 0);
+	CU_ASSERT_FALSE(flow_see_backend(&ff, 1, &p));
+	CU_ASSERT_FALSE(flow_see_backend(&ff, 1, &p)); /* a retransmitted SYN: still one */
+	CU_ASSERT_EQUAL_FATAL(ff.n_cand, 1);
+	CU_ASSERT_EQUAL(ff.cand_backend[0], 1);
+	CU_ASSERT_TRUE(tuple_eq(&ff.cand[0].tuple, &s2c));
+	p = seg(&other, 5, 0, TCPF_SYN, 0, 7);
+	flow_see_backend(&ff, 1, &p);
+	CU_ASSERT_EQUAL(ff.n_cand, 1);
+	p = seg(&s2c, 9000, 1001, TCPF_SYN | TCPF_ACK, 0, 7);
+	CU_ASSERT_FALSE(flow_see_backend(&ff, 1, &p));
+	CU_ASSERT_TRUE(ff.cand[0].server.syn_seen);
+	CU_ASSERT_PTR_NULL(ff.flow);
+	/* named (as flow_name does): now its backend's segments are the flow's */
+	ff.flow = &ff.cand[0];
+	ff.bk = 1;
+	p = seg(&s2c, 9001, 1001, TCPF_ACK | TCPF_PSH, 100, -1);
+	CU_ASSERT_TRUE(flow_see_backend(&ff, 1, &p));
+	CU_ASSERT_FALSE(flow_see_backend(&ff, 0, &p));
+	CU_ASSERT_EQUAL(ff.flow->server.end, 9101u);
+}
+
+void register_live_tests(void)
+{
+	CU_pSuite s = suite_add("live: hold, record, child, flow");
+
+	test_add(s, "the hold's NFQUEUE ruleset (IPv4, IPv6, too small)", hold_rules);
+	test_add(s, "inject.kv: delayed-retransmit's evidence, a skip, a crafted trigger",
+		 record_delayed);
+	test_add(s, "child: ready line, stop, exit status, missing program", children);
+	test_add(s, "flow finding: candidates per backend, the named flow", flow_candidates);
+}

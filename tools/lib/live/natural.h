@@ -1,0 +1,61 @@
+/* What the natural triggers do to a node besides waiting (nothing is crafted): the
+ * established timeout written and restored (idle-expiry), Debian's conntrack(8) run in the
+ * DNAT node (ct-flush's -F, every natural trigger's -E event log), and the account of each
+ * for inject.kv. */
+#ifndef CTR_NATURAL_H
+#define CTR_NATURAL_H
+
+#include "ct.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define NATURAL_MAX_NS 4
+
+struct natural {
+	/* --ct-timeout: each namespace's value before (restored), whether it was written */
+	long old_timeout[NATURAL_MAX_NS];
+	bool timeout_set[NATURAL_MAX_NS];
+	/* ct-flush: conntrack -F's exit status and first line of output */
+	int flush_status;
+	char flush_out[160];
+	/* idle-expiry: the idle gap seen */
+	uint64_t idle_ms;
+	/* conntrack -E: its pid while it runs; afterwards the NEW entries of the flow picked
+	 * up from the backend's side (the first one's line) and re-made from the client's */
+	pid_t ev_pid;
+	unsigned ct_pickup, ct_renat;
+	char pickup_line[300];
+	/* delayed-retransmit: the segment held in the backend's node (hold.h), how long, the
+	 * flow's state when it was released, and its copies that reached the client NATed */
+	bool held;
+	uint32_t held_seq, held_ack, held_len;
+	uint64_t hold_ms;
+	uint32_t release_server_end, release_client_maxwin;
+	bool below_window; /* its end <= server end - client max window: under the lower bound */
+	unsigned held_at_client;
+};
+
+/* Writes secs into nf_conntrack_tcp_timeout_established of each namespace ns[0..n-1]
+ * (per namespace: the host's stays), remembering the old values; back to home_fd. */
+int natural_set_timeouts(struct natural *nat, const char *const ns[], int n, unsigned secs,
+			 int home_fd, char **err);
+
+/* Writes the remembered values back; failures are printed (a program's last step). */
+void natural_restore_timeouts(struct natural *nat, const char *const ns[], int n, int home_fd);
+
+/* Runs `conntrack -F` in node_fd's namespace (named node_ns), as a conntrack-tools restart
+ * or a cleanup script does; its exit status and output are kept. 0, or -1 with *err. */
+int natural_conntrack_flush(struct natural *nat, int node_fd, const char *node_ns, char **err);
+
+/* Starts `conntrack -E` (NEW and DESTROY of TCP entries) in node_fd's namespace, its output
+ * in DIR/ct-events.txt. Failing to start it is not fatal: the captures are the evidence. */
+void natural_events_start(struct natural *nat, const char *dir, int node_fd, const char *node_ns);
+
+/* Stops it and counts, for the flow ct (NULL: none found), the NEW entries picked up from
+ * the backend's side and those made again from the client's (to vip). */
+void natural_events_stop(struct natural *nat, const char *dir, const struct ct_flow *ct,
+			 const struct ctr_endpoint *vip);
+
+#endif
