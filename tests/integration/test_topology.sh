@@ -133,7 +133,7 @@ for k in "${!CTR_TABLE[@]}"; do
 	read -r kind name field <<<"$k"
 	case $kind/$field in
 	*/summary | */matrix | */needs | */families | topology/namespaces | topology/sysctl) ;;
-	backend/lang | backend/tool | backend/topologies | family/nft | family/ipt) ;;
+	backend/lang | backend/tool | backend/topologies | backend/mode | family/nft | family/ipt) ;;
 	workaround/sysctl | workaround/revert | workaround/ipt | workaround/nft.forward | workaround/nft.input) ;;
 	workaround/noflush | workaround/count.ipt | workaround/count.nft | workaround/skip.* | workaround/live) ;;
 	workaround/of)

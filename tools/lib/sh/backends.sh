@@ -5,7 +5,8 @@
 # Backend fields: summary; lang: the workaround fields that apply (ipt: iptables-restore
 # input, nft: nft -f scripts; see workarounds.sh); tool: the iptables variant (its
 # -restore/-save, ip6 for IPv6); matrix=no: not in the matrix's default list (CTR_BACKENDS);
-# families, topologies: what it is modelled for (else a skip); needs: commands.
+# families, topologies: what it is modelled for (else a skip naming its mode); needs:
+# commands.
 # The generators are topology/kube-proxy.sh (ipt), kube-proxy-nft.sh, kube-proxy-ipvs.sh.
 
 ctr_table_add backend iptables-nft \
@@ -19,7 +20,7 @@ ctr_table_add backend nft \
 	lang=nft needs=nft
 ctr_table_add backend ipvs \
 	"kube-proxy's IPVS mode: kube-ipvs0, an ipvsadm virtual server, ipsets, its iptables rules" \
-	lang=ipt tool=iptables-nft matrix=no families=4 topologies=cross-node
+	lang=ipt tool=iptables-nft matrix=no families=4 topologies=cross-node mode="IPVS mode"
 
 ctr_table_names backend matrix no
 # shellcheck disable=SC2034 # for the scripts that source this
