@@ -132,7 +132,7 @@ unknown=
 for k in "${!CTR_TABLE[@]}"; do
 	read -r kind name field <<<"$k"
 	case $kind/$field in
-	*/summary | */matrix | */needs | */families | topology/namespaces | topology/sysctl) ;;
+	*/summary | */matrix | */needs | */families | topology/namespaces | topology/sysctl | topology/client_sysctl) ;;
 	backend/lang | backend/tool | backend/topologies | backend/mode | family/nft | family/ipt) ;;
 	workaround/sysctl | workaround/revert | workaround/ipt | workaround/nft.forward | workaround/nft.input) ;;
 	workaround/noflush | workaround/count.ipt | workaround/count.nft | workaround/skip.* | workaround/live) ;;
@@ -162,6 +162,15 @@ ctr_workaround_counter "$p-nodeB" kube-proxy-drop iptables-nft 4
 t_check "kube-proxy-drop's counter on node B (table: count.ipt KUBE-FORWARD)" 0 "$REPLY"
 ctr_workaround_counter "$p-nodeB" be-liberal iptables-nft 4
 t_check "be-liberal has no counter" - "$REPLY"
+"$T/down" --prefix "$p"
+
+# asymmetric: cross-node with node B's own return link into the client pod
+"$T/up" --prefix "$p" --topology asymmetric >/dev/null
+t_check "asymmetric: up succeeds" 0 $?
+t_check "asymmetric: node B routes the client pod over its own link" "198.18.1.10 dev veth-asym scope link" \
+	"$(ip -n "$p-nodeB" route show 198.18.1.10/32 | sed "s/ *$//")"
+t_check "asymmetric: the client's return link is up, rp_filter off" "UP 0" \
+	"$(ip -n "$p-client" -br link show eth1 | awk '{print $2}') $(ip netns exec "$p-client" cat /proc/sys/net/ipv4/conf/eth1/rp_filter)"
 "$T/down" --prefix "$p"
 
 # the reaper: a topology whose owner is gone is removed, a live owner's is kept
