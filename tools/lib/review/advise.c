@@ -46,13 +46,14 @@ static const struct kv *find(const struct run *run, const char *w, const char *t
 	return NULL;
 }
 
-/* the trigger resets (or leaks) without a workaround: a column of the page; with no
- * record of none, every trigger is one */
+/* the trigger resets (or leaks) without a workaround: a column of the page; without a
+ * decided record of none (none not run, skipped, inconclusive) it is one too: unknown is
+ * not harmless */
 static bool is_reset(const struct run *run, const char *t)
 {
 	const struct kv *r = find(run, "none", t);
 
-	if (!r)
+	if (!r || !is(r, "decided", "1"))
 		return true;
 	return is(r, "observed", "reset") || is(r, "observed", "leak");
 }
