@@ -52,6 +52,7 @@ help:
 	@echo "make load       10 curl loops against 2 nginx backends with injections, per workaround:"
 	@echo "                downloads completed/reset and a plot (bench/load; about 80 s, root)"
 	@echo "make matrix     every trigger x workaround x topology x backend x family (root)"
+	@echo "bench/advise   (a script) which workaround stops which reset and what it breaks, one page (root)"
 	@echo "make kernels    bench/repro and a matrix slice on host, Debian 6.1 and 6.12 kernels in"
 	@echo "                qemu VMs: one table across kernels (bench/kernels; KERNELS_ARGS, root)"
 	@echo "make check      unit tests, then the root integration tests on this kernel"

@@ -85,8 +85,9 @@ static void usage(FILE *f)
 	    "and family on its kernel=.\n"
 	    "\n"
 	    "--render FORMAT RUN_DIR: the reports of a bench run, from RUN_DIR/run.kv and\n"
-	    "its cells' records: table, json, tap, junit, unexpected, failed, summary\n"
-	    "(exit: summary 0 pass, 1 fail, 4 nothing could run; else 0, 1 unreadable).\n"
+	    "its cells' records: table, json, tap, junit, unexpected, failed, summary,\n"
+	    "advise, advise-json (exit: summary and advise* 0 pass, 1 fail, 4 nothing could\n"
+	    "run; else 0, 1 unreadable).\n"
 	    "\n"
 	    "--oracle FILE: reads cells (TRIGGER WORKAROUND TOPOLOGY BACKEND FAMILY, tab-\n"
 	    "separated) on stdin, prints EXPECTED<tab>REASON for each, the first matching\n"
@@ -375,8 +376,8 @@ static int run_render(const char *format, const char *run_dir)
 	int rc;
 
 	if (!render_known(format))
-		return bad_arg(format, "--render takes table, json, tap, junit, unexpected, failed "
-				       "or summary");
+		return bad_arg(format, "--render takes table, json, tap, junit, unexpected, "
+				       "failed, summary, advise or advise-json");
 	if (run_load(run_dir, &run, &err) < 0)
 		die(CTR_EXIT_FAIL, err);
 	rc = render(stdout, &run, format, &err);

@@ -126,6 +126,7 @@ int main(void)
 	register_capture_tests();
 	register_stats_tests();
 	register_record_tests();
+	register_advise_tests();
 	register_live_tests();
 	/* a skipped test is inactive: reported as such, not as a failure nor a pass */
 	CU_set_fail_on_inactive(CU_FALSE);

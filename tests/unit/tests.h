@@ -27,6 +27,7 @@ void register_fuzz_regress_tests(void);
 void register_capture_tests(void);
 void register_stats_tests(void);
 void register_record_tests(void);
+void register_advise_tests(void);
 void register_live_tests(void);
 
 /* adds a suite or aborts the run: a suite that cannot register must not pass silently */

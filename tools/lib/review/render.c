@@ -1,6 +1,7 @@
 /* The reports of a run, each a pure function of run.kv and the cells' records: the
  * layouts bench/repro and bench/matrix print (README.md documents them). */
 #include "render.h"
+#include "advise.h"
 #include "base/err.h"
 #include "base/json.h"
 #include "record.h"
@@ -581,8 +582,9 @@ static int matrix_summary(FILE *f, const struct run *run)
 
 int render_known(const char *format)
 {
-	static const char *const known[] = {"table",	  "json",   "tap",    "junit",
-					    "unexpected", "failed", "summary"};
+	static const char *const known[] = {"table",   "json",	     "tap",
+					    "junit",   "unexpected", "failed",
+					    "summary", "advise",     "advise-json"};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (!strcmp(format, known[i]))
@@ -616,12 +618,14 @@ int render(FILE *f, const struct run *run, const char *format, char **err)
 		for (size_t i = 0; i < run->n; i++)
 			if (is(&run->rec[i], "status", "fail"))
 				fprintf(f, "%s\n", record_get(&run->rec[i], "dir", ""));
+	} else if (!strcmp(format, "advise") || !strcmp(format, "advise-json")) {
+		return advise_render(f, run, !strcmp(format, "advise-json"));
 	} else if (!strcmp(format, "summary")) {
 		return matrix ? matrix_summary(f, run) : repro_summary(f, run);
 	} else {
 		return err_set(err,
-			       "--render takes table, json, tap, junit, unexpected, failed or "
-			       "summary, not '%s'",
+			       "--render takes table, json, tap, junit, unexpected, failed, "
+			       "summary, advise or advise-json, not '%s'",
 			       format);
 	}
 	return 0;

@@ -27,9 +27,10 @@ int run_load(const char *run_dir, struct run *run, char **err);
 void run_free(struct run *run);
 
 /* Writes the report format of run to f: table, json, tap, junit, unexpected (matrix:
- * the cells not as expected), failed (their directories, one a line) or summary (the
- * closing line). Returns the run's exit status for summary (0 pass, 1 fail, 4 nothing
- * could run), 0 for the others, -1 with *err for an unknown format. */
+ * the cells not as expected), failed (their directories, one a line), summary (the
+ * closing line) or advise / advise-json (bench/advise's page, advise.h). Returns the
+ * run's exit status for summary and advise* (0 pass, 1 fail, 4 nothing could run), 0 for
+ * the others, -1 with *err for an unknown format. */
 int render(FILE *f, const struct run *run, const char *format, char **err);
 
 /* Whether format is one render() knows. */
