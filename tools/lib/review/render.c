@@ -322,7 +322,7 @@ static void matrix_kube_proxy(FILE *f, const struct run *run)
 	for (size_t i = 0; i < run->n; i++) {
 		const struct kv *r = &run->rec[i];
 		const char *inv = record_get(r, "kube_proxy.invalid", ""), *obs, *verdict;
-		char why[512];
+		char why[1024];
 
 		if (!kv_get(r, "kube_proxy.mode"))
 			continue;
@@ -363,6 +363,10 @@ static void matrix_kube_proxy(FILE *f, const struct run *run)
 			record_get(r, "kube_proxy.version", "?"), kv_get(r, "kube_proxy.mode"),
 			val(r, "backend", "?"), val(r, "family", "?"), val(r, "topology", "?"),
 			val(r, "trigger", "?"));
+		/* from 1.31: what the release's own metric shows (nfacct) */
+		if (*record_get(r, "evidence.nfacct", ""))
+			snprintf(why + strlen(why), sizeof(why) - strlen(why), "; %s",
+				 kv_get(r, "evidence.nfacct"));
 		if (verdict)
 			fprintf(f, "%s - %s\n", verdict, why);
 		else
@@ -600,6 +604,7 @@ int render(FILE *f, const struct run *run, const char *format, char **err)
 			matrix_kube_proxy(f, run);
 		} else {
 			repro_table(f, run);
+			matrix_kube_proxy(f, run); /* bench/repro --kube-proxy */
 		}
 	} else if (!strcmp(format, "json")) {
 		if (matrix)
