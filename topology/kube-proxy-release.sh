@@ -87,6 +87,7 @@ ctr_kube_proxy_versions() {
 # the reason saying so (oracle.note), and the release's facts for the "exposed or not, and
 # why" lines (kube_proxy.*). Returns 2 (REPLY the reason) when the pair never existed.
 ctr_kube_proxy_meta() {
+	# shellcheck disable=SC2034 # for ctr_cell_meta
 	CTR_CELL_META=
 	ctr_kube_proxy_release "$1" "$2" "$3" || return 2
 	ctr_kube_proxy_equivalent

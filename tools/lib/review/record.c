@@ -109,7 +109,7 @@ static void tuple_of(const char *seg, char *buf, size_t n)
 static int add_evidence(struct kv *rec, const struct kv *inject, const struct kv *meta)
 {
 	char leak[512], rst[512], inv[1024] = "", drop[1024] = "", acct[1024] = "", t[256],
-	     sentence[4096];
+				  sentence[4096];
 	const char *v = kv_get(rec, "leak"), *seq;
 
 	snprintf(leak, sizeof(leak), "leak %s", record_get(rec, "leaked_packets", "0"));
