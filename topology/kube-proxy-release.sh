@@ -86,8 +86,8 @@ ctr_kube_proxy_versions() {
 # lines): the release's rules judged as the workaround they amount to (oracle.workaround),
 # the reason saying so (oracle.note), and the release's facts for the "exposed or not, and
 # why" lines (kube_proxy.*). Returns 2 (REPLY the reason) when the pair never existed.
+# shellcheck disable=SC2034 # CTR_CELL_META is for ctr_cell_meta
 ctr_kube_proxy_meta() {
-	# shellcheck disable=SC2034 # for ctr_cell_meta
 	CTR_CELL_META=
 	ctr_kube_proxy_release "$1" "$2" "$3" || return 2
 	ctr_kube_proxy_equivalent
