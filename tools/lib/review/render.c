@@ -313,6 +313,20 @@ static void matrix_tables(FILE *f, const struct run *run)
 			}
 }
 
+/* the cell counted INVALID packets on its nodes, and every count is 0 */
+static bool none_invalid(const struct kv *r)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (!strncmp(r->pairs[i].key, "invalid.", 8)) {
+			if (strcmp(r->pairs[i].value, "0"))
+				return false;
+			any = true;
+		}
+	return any;
+}
+
 /* --kube-proxy: a line per cell an SRE can paste: release, mode, what decides, verdict */
 static void matrix_kube_proxy(FILE *f, const struct run *run)
 {
@@ -363,6 +377,13 @@ static void matrix_kube_proxy(FILE *f, const struct run *run)
 			record_get(r, "kube_proxy.version", "?"), kv_get(r, "kube_proxy.mode"),
 			val(r, "backend", "?"), val(r, "family", "?"), val(r, "topology", "?"),
 			val(r, "trigger", "?"));
+		/* reset or leak with nothing INVALID: the rule and the sysctl never applied */
+		if ((!strcmp(val(r, "observed", ""), "reset") ||
+		     !strcmp(val(r, "observed", ""), "leak")) &&
+		    none_invalid(r))
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 "; but conntrack marked nothing INVALID (the entry was lost, the "
+				 "segment was NEW), so neither applies");
 		/* from 1.31: what the release's own metric shows (nfacct) */
 		if (*record_get(r, "evidence.nfacct", ""))
 			snprintf(why + strlen(why), sizeof(why) - strlen(why), "; %s",
