@@ -303,8 +303,12 @@ static void matrix_tables(FILE *f, const struct run *run)
 						const struct kv *r = find(run, to, b, fam, w, t);
 						char cell[64];
 
+						/* n/a: a kube-proxy release without this mode */
 						snprintf(cell, sizeof(cell), "%s%s",
-							 r ? val(r, "observed", "?") : "?",
+							 r ? val(r, "observed", "?")
+							 : *record_get(&run->info, "kube_proxy", "")
+							     ? "n/a"
+							     : "?",
 							 r && is(r, "status", "fail") ? " !" : "");
 						fprintf(f, " %-18s", cell);
 					}
