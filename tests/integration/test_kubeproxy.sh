@@ -5,9 +5,9 @@
 # them with the oracle's verdicts and says "exposed or not, and why" (two releases in one
 # run, 1.31's nfacct counter in the record and the line), bench/repro --kube-proxy ends
 # with the same line; bad input is a usage error. IPVS mode: on a kernel without IPVS (this
-# machine's) topology/up --backend ipvs is a skip naming the reason; then bench/repro --backend ipvs runs for real inside a
-# Debian 6.1 VM (bench/kernels, about a minute under TCG), every scenario as
-# bench/scenarios-ipvs expects. Host state unchanged around it all.
+# machine's) topology/up --backend ipvs is a skip naming the reason; then bench/repro
+# --backend ipvs runs for real inside a Debian 6.1 VM (bench/kernels, about a minute under
+# TCG), every scenario as the oracle's IPVS row expects. Host state unchanged around it all.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
