@@ -273,11 +273,15 @@ ctr_run_scenario() (
 	# its own end and this reset: two execs a node fewer)
 	declare -A wa_before=()
 	counters=$CTR_STATE/$prefix/counters
+	# a kube-proxy release's topology: the rule counted is the one its rules amount to
+	cwa=$WORKAROUND
+	[ -z "${KUBE_PROXY:-}" ] || [[ ${CTR_CELL_META:-} != *oracle.workaround=* ]] ||
+		{ cwa=${CTR_CELL_META#*oracle.workaround=}; cwa=${cwa%%$'\n'*}; }
 	if [ -n "$reuse" ] && [ -s "$counters" ]; then
 		while IFS='=' read -r ns val; do wa_before[$ns]=$val; done <"$counters"
 	else
 		for ns in $NS_NODES; do
-			ctr_workaround_counter "$ns" "$WORKAROUND" "$BACKEND" "$FAMILY"
+			ctr_workaround_counter "$ns" "$cwa" "$BACKEND" "$FAMILY"
 			wa_before[$ns]=$REPLY
 		done
 	fi
@@ -318,7 +322,7 @@ ctr_run_scenario() (
 	# the workaround rule's counters say which node stopped the segment
 	[ -z "$reuse" ] || : >"$counters"
 	for ns in $NS_NODES; do
-		ctr_workaround_counter "$ns" "$WORKAROUND" "$BACKEND" "$FAMILY"
+		ctr_workaround_counter "$ns" "$cwa" "$BACKEND" "$FAMILY"
 		[ -z "$reuse" ] || echo "$ns=$REPLY" >>"$counters"
 		if [ "$REPLY" = - ] || [ "${wa_before[$ns]}" = - ]; then
 			[ "$REPLY" = - ] || echo "drop.$ns=$REPLY"
