@@ -100,6 +100,9 @@ line=$(grep "^kube-proxy 1.31, iptables mode (iptables-nft, ipv4, cross-node), s
 	t_fail "the 1.31 line names the nfacct rule and a nonzero metric on node B: $(grep '^kube-proxy ' "$wd/m2.out")"
 n=$(sed -n 's/^nfacct\.ctr-[0-9a-f]*-nodeB=//p' "$wd"/m2/*/*/seq-above+kube-proxy-1.31/record.kv)
 [ "${n:-0}" -gt 0 ] && t_pass "1.31 seq-above record: nfacct.nodeB=$n" || t_fail "1.31 seq-above record has no nonzero nfacct.nodeB: $(grep nfacct "$wd"/m2/*/*/seq-above+kube-proxy-1.31/record.kv)"
+grep -q '^evidence=.*DROP rule pkts.* nodeB=[1-9]' "$wd"/m2/*/*/seq-above+kube-proxy-1.31/record.kv &&
+	t_pass "1.31 seq-above evidence: the release's DROP rule counted on node B" ||
+	t_fail "1.31 seq-above evidence lacks node B's DROP rule pkts: $(grep '^evidence=' "$wd"/m2/*/*/seq-above+kube-proxy-1.31/record.kv)"
 n=$(grep -c '^nfacct\.' "$wd"/m2/*/*/seq-above+kube-proxy-1.14/record.kv)
 t_check "1.14 (no nfacct object): no nfacct counter in the record" 0 "$n"
 
