@@ -1,6 +1,9 @@
 # shellcheck shell=bash
 # Running one scenario on a fresh topology: shared by bench/repro and the tests.
-. "${BASH_SOURCE[0]%/*}/../topology/lib.sh"
+# shellcheck source=tools/lib/sh/lib.sh
+. "${BASH_SOURCE[0]%/*}/../tools/lib/sh/lib.sh"
+# shellcheck source=topology/up
+. "${BASH_SOURCE[0]%/*}/../topology/up" # its functions: ctr_topology_up calls ctr_up_main
 . "${BASH_SOURCE[0]%/*}/http.sh"
 . "${BASH_SOURCE[0]%/*}/natural.sh"
 
@@ -155,17 +158,17 @@ ctr_workload_finish() {
 	esac
 }
 
-# ctr_topology_up PREFIX WORKAROUND OUT ERR: topology/up (sourced in a subshell: a fork,
-# not a new bash) for CTR_TOPOLOGY, CTR_BACKEND and CTR_FAMILY (defaults cross-node,
-# iptables-nft, 4), owned by CTR_OWNER (default this shell). Its exit status: 0, or 4 when
-# this kernel or machine lacks a piece (ERR says which). WORKAROUND kube-proxy-1.N (a
-# release's cell, ctr_kube_proxy_label) is --kube-proxy 1.N and no workaround.
+# ctr_topology_up PREFIX WORKAROUND OUT ERR: topology/up (its ctr_up_main in a subshell:
+# a fork, not a new bash) for CTR_TOPOLOGY, CTR_BACKEND and CTR_FAMILY (defaults
+# cross-node, iptables-nft, 4), owned by CTR_OWNER (default this shell). Its exit status:
+# 0, or 4 when this kernel or machine lacks a piece (ERR says which). WORKAROUND
+# kube-proxy-1.N (a release's cell, ctr_kube_proxy_label) is --kube-proxy 1.N and no
+# workaround.
 ctr_topology_up() {
 	[[ $2 == kube-proxy-[0-9]* ]] && set -- "$1" none "$3" "$4" "${2#kube-proxy-}"
-	(set -- --prefix "$1" --owner "${CTR_OWNER:-$$}" --workaround "$2" ${5:+--kube-proxy "$5"} \
+	(ctr_up_main --prefix "$1" --owner "${CTR_OWNER:-$$}" --workaround "$2" ${5:+--kube-proxy "$5"} \
 		--topology "${CTR_TOPOLOGY:-cross-node}" --backend "${CTR_BACKEND:-iptables-nft}" \
-		--family "${CTR_FAMILY:-4}"
-	. "$CTR_TOP/topology/up") >"$3" 2>"$4"
+		--family "${CTR_FAMILY:-4}") >"$3" 2>"$4"
 }
 
 # ctr_reset_topology PREFIX: makes a topology that ran a scenario fit for the next one, as

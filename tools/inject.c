@@ -458,7 +458,7 @@ static void check_namespaces(const struct opts *o)
 			die(CTR_EXIT_USAGE, err);
 }
 
-/* Test hook, as ctr_fault_point in topology/lib.sh: with CTR_FAULT_AT=NAME, the process
+/* Test hook, as ctr_fault_point in tools/lib/sh/fault.sh: with CTR_FAULT_AT=NAME, the process
  * reaching point NAME writes "NAME PID" to $CTR_FAULT_FILE and stops itself, so a test can
  * SIGKILL the run at exactly that point (tests/integration/test_faults.sh). */
 static void fault_point(const char *name)

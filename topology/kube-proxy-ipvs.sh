@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # kube-proxy's IPVS-mode layout for one service (sourced by topology/up; needs
-# topology/lib.sh and topology/kube-proxy.sh). IPv4 only.
+# tools/lib/sh/lib.sh and topology/kube-proxy.sh, which it sources). IPv4 only.
 #
 # What kube-proxy's IPVS proxier (pkg/proxy/ipvs/proxier.go) does on every node, as read
 # in the stored copy of that file (the 1.26/1.27 generation: KUBE-PROXY-FIREWALL,
@@ -24,8 +24,11 @@
 #            RELATED,ESTABLISHED ACCEPT: no INVALID drop in any IPVS proxier read),
 #            INPUT -> KUBE-NODE-PORT, INPUT/FORWARD -> KUBE-PROXY-FIREWALL,
 #            KUBE-SOURCE-RANGES-FIREWALL -j DROP.
-# With CTR_KP_INVALID_DROP=1 KUBE-FORWARD starts with the iptables proxier's INVALID drop
-# (the kube-proxy-drop workaround: a rule IPVS mode never writes itself).
+# A workaround's filter lines go before KUBE-FORWARD's accepts, as in iptables mode (the
+# kube-proxy-drop workaround: a rule IPVS mode never writes itself).
+
+# shellcheck source=topology/kube-proxy.sh
+. "${BASH_SOURCE[0]%/*}/kube-proxy.sh"
 
 # ctr_kube_proxy_ipvs_setup VIP PORT NAME ENDPOINT... -> a shell script (sh) for one
 # node namespace: sysctls, kube-ipvs0, the virtual server and its real servers, ipsets
@@ -50,9 +53,11 @@ SH
 	for ep in "$@"; do echo "ipset add KUBE-LOOP-BACK ${ep%:*},tcp:${ep##*:},${ep%:*}"; done
 }
 
-# ctr_kube_proxy_ipvs_rules CLUSTER_CIDR -> iptables-restore input of IPVS mode
+# ctr_kube_proxy_ipvs_rules CLUSTER_CIDR [FILTER_LINE]... -> iptables-restore input of
+# IPVS mode, with a workaround's filter lines
 ctr_kube_proxy_ipvs_rules() {
 	local cidr=$1 text
+	shift
 	read -r -d '' text <<RULES
 *nat
 :KUBE-SERVICES - [0:0]
@@ -85,7 +90,7 @@ COMMIT
 -A KUBE-SOURCE-RANGES-FIREWALL -j DROP
 RULES
 	printf '%s\n' "$text"
-	ctr_kube_forward_rules
+	ctr_kube_forward_rules "$@"
 }
 
 # ctr_ipvs_missing -> 0 when this kernel and machine can build IPVS mode; else 1 with

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # kube-proxy's nftables-mode ruleset for one service (and CTR_EXTRA_SERVICES dummy ones),
-# as a function (sourced by topology/up and topology/kube-proxy-rules; needs
-# topology/lib.sh and topology/kube-proxy.sh for the hashes and the dummy services).
+# as a function (sourced by topology/up; needs tools/lib/sh/lib.sh, and
+# topology/kube-proxy.sh for the hashes and the dummy services, which it sources).
 #
 # Laid out as kube-proxy's nftables proxier (pkg/proxy/nftables/proxier.go) names things:
 # one table "ip kube-proxy" (ip6 for IPv6); base chains nat-prerouting and nat-output
@@ -12,17 +12,25 @@
 # endpoint-<hash>-<ns>/<name>/tcp/<port>__<ip>/<port>, which DNATs; nat-postrouting
 # masquerades marked packets; filter-forward (hook forward priority -101) jumps to chain
 # "forward". kube-proxy's nftables mode first had "ct state invalid drop" in that chain
-# and removed it (PR 122663): with CTR_KP_NFT_INVALID_DROP=1 it is there again, counted.
+# and removed it (PR 122663): the nft-invalid-drop workaround puts it back, counted
+# (--forward).
 
-# the former nftables-mode workaround, as a rule of chain "forward"
-CTR_NFT_INVALID_DROP_RULE='ct state invalid counter drop'
+# shellcheck source=topology/kube-proxy.sh
+. "${BASH_SOURCE[0]%/*}/kube-proxy.sh"
 
-# ctr_kube_proxy_nft VIP PORT CLUSTER_CIDR NAME ENDPOINT... -> an `nft -f` script that
-# (re)creates table ip|ip6 kube-proxy in one transaction, as kube-proxy syncs it
+# ctr_kube_proxy_nft [--forward RULE]... VIP PORT CLUSTER_CIDR NAME ENDPOINT... -> an
+# `nft -f` script that (re)creates table ip|ip6 kube-proxy in one transaction, as
+# kube-proxy syncs it; each --forward RULE is a rule of its chain "forward" (a
+# workaround's: tools/lib/sh/workarounds.sh)
 ctr_kube_proxy_nft() {
+	local forward=()
+	while [ "${1-}" = --forward ]; do
+		forward+=("$2")
+		shift 2
+	done
 	local vip=$1 port=$2 cidr=$3 name=$4 fam=ip addr=ipv4_addr family=4
 	shift 4
-	local svcs=() keys=() hashes k=0 i j rest ep sv sp sn ns svcname portname base
+	local svcs=() keys=() hashes k=0 i j rest ep sv sp sn base
 	local eps svc epc n elements=() chains=() vmap epip epport extra=
 	if [[ $vip == *:* ]]; then fam=ip6 addr=ipv6_addr family=6; fi
 	svcs+=("$vip $port $name $*")
@@ -72,7 +80,8 @@ ctr_kube_proxy_nft() {
 	}" "${body[@]}")
 	done
 	local drop=
-	[ "${CTR_KP_NFT_INVALID_DROP:-0}" = 1 ] && drop=$CTR_NFT_INVALID_DROP_RULE
+	[ ${#forward[@]} = 0 ] || printf -v drop '%s\n\t\t' "${forward[@]}"
+	drop=${drop%$'\n\t\t'}
 	# "add table" then "delete table" then the definition: a fresh table in one
 	# transaction, whether or not it existed
 	cat <<NFT
@@ -130,11 +139,15 @@ NFT
 	done
 }
 
-# ctr_nft_invalid_drop_table FAMILY -> an `nft -f` script with only kube-proxy's former
-# nftables-mode INVALID drop: the workaround on a node whose services are iptables rules
-ctr_nft_invalid_drop_table() {
-	local fam=ip
+# ctr_nft_forward_table FAMILY RULE... -> an `nft -f` script with only kube-proxy's
+# nftables "forward" chain holding RULEs (a workaround's nft.forward, such as the former
+# nftables-mode INVALID drop) on a node whose services are not nftables rules
+ctr_nft_forward_table() {
+	local fam=ip rules
 	[ "$1" = 6 ] && fam=ip6
+	shift
+	printf -v rules '%s\n\t\t' "$@"
+	rules=${rules%$'\n\t\t'}
 	cat <<NFT
 table $fam kube-proxy {
 	chain filter-forward {
@@ -142,21 +155,26 @@ table $fam kube-proxy {
 		jump forward
 	}
 	chain forward {
-		$CTR_NFT_INVALID_DROP_RULE
+		$rules
 	}
 }
 NFT
 }
 
-# ctr_nft_input_drop_table FAMILY -> Docker's INPUT rule in nft's own words
-ctr_nft_input_drop_table() {
-	local fam=ip
+# ctr_nft_input_table FAMILY TABLE RULE... -> an `nft -f` script with table TABLE whose
+# chain input (hook input, priority filter) holds RULEs: a workaround's nft.input, such
+# as Docker's INPUT rule in nft's own words
+ctr_nft_input_table() {
+	local fam=ip table=$2 rules
 	[ "$1" = 6 ] && fam=ip6
+	shift 2
+	printf -v rules '%s\n\t\t' "$@"
+	rules=${rules%$'\n\t\t'}
 	cat <<NFT
-table $fam ctreset-input-drop {
+table $fam $table {
 	chain input {
 		type filter hook input priority filter; policy accept;
-		ct state invalid counter drop
+		$rules
 	}
 }
 NFT

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # kube-proxy release profiles (topology/kube-proxy-releases): which INVALID rule and which
 # sysctl a release writes by default for a mode. Sourced by topology/up and bench/matrix;
-# needs topology/lib.sh.
+# needs tools/lib/sh/lib.sh.
 
 CTR_KP_CURRENT=1.33
 

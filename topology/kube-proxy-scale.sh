@@ -1,47 +1,18 @@
 # shellcheck shell=bash
 # Many services at once: the CTR_EXTRA_SERVICES=N dummy services (2 endpoints each) that
 # make a node's ruleset the size of a busy cluster's, generated fast enough for N = 10,000
-# (sourced by topology/lib.sh, at its end).
+# (sourced by topology/kube-proxy.sh).
 #
 # Bash loops cost tens of microseconds a statement and 10,000 services take ~100,000
 # statements, so everything per service happens in one awk pass: the key list, the chain
 # names' hashes (one sha256sum call for every key, cached by the key list's own digest, in
 # a cache of its own: the per-run chain-hash.cache is read into a bash array by every run
-# and must stay small), and the rules themselves.
+# and must stay small), and the rules themselves. The address plan's check, ctr_extra_check,
+# is tools/lib/sh/addr.sh's.
 #
 # Layout of dummy service I (IPv4): VIP = service CIDR base + 1000 + I, port 80, name
 # default/extra-I:http, endpoints the upper half of the cluster CIDR + 2I and + 2I + 1,
 # port 8080. Nothing listens there: nothing connects to them.
-
-CTR_EXTRA_FIRST_VIP=1000 # offset of the first dummy VIP in the service CIDR
-
-# ctr_extra_check N: dies (usage) when N dummy services do not fit the address plan
-ctr_extra_check() {
-	local n=$1 slen clen vbase cbase ebase v lo hi
-	[[ $n =~ ^[0-9]+$ ]] && ((n <= 50000)) || ctr_die "$CTR_EXIT_USAGE" "CTR_EXTRA_SERVICES=\"$n\" is wrong: expected 0 to 50000"
-	((n == 0)) && return 0
-	slen=${CTR_SERVICE_CIDR#*/} clen=${CTR_CLUSTER_CIDR#*/}
-	((CTR_EXTRA_FIRST_VIP + n < (1 << (32 - slen)) - 1)) ||
-		ctr_die "$CTR_EXIT_USAGE" "CTR_EXTRA_SERVICES=$n is wrong: $n VIPs from offset $CTR_EXTRA_FIRST_VIP do not fit the service range $CTR_SERVICE_CIDR"
-	((2 * n <= (1 << (31 - clen)) - 1)) ||
-		ctr_die "$CTR_EXIT_USAGE" "CTR_EXTRA_SERVICES=$n is wrong: $((2 * n)) endpoints do not fit the upper half of the cluster range $CTR_CLUSTER_CIDR"
-	ctr_ip4_to_int "${CTR_SERVICE_CIDR%/*}"
-	vbase=$((REPLY + CTR_EXTRA_FIRST_VIP))
-	ctr_ip4_to_int "$CTR_VIP"
-	((REPLY < vbase || REPLY >= vbase + n)) ||
-		ctr_die "$CTR_EXIT_USAGE" "CTR_VIP=\"$CTR_VIP\" is wrong: among the $n dummy services' VIPs (CTR_EXTRA_SERVICES)"
-	ctr_ip4_to_int "${CTR_CLUSTER_CIDR%/*}"
-	cbase=$REPLY
-	ebase=$((cbase + (1 << (31 - clen))))
-	# the pods' and the wire's networks must lie below the dummy endpoints
-	for v in CTR_POD_CIDR_A CTR_POD_CIDR_B CTR_WIRE_CIDR; do
-		ctr_ip4_to_int "${!v%/*}"
-		lo=$REPLY hi=$((REPLY + (1 << (32 - ${!v#*/}))))
-		((hi <= ebase || lo >= ebase + 2 * n)) ||
-			ctr_die "$CTR_EXIT_USAGE" "$v=\"${!v}\" is wrong: overlaps the dummy services' endpoints (upper half of $CTR_CLUSTER_CIDR)"
-	done
-	return 0
-}
 
 # ctr_extra_table N MODE OUT: writes OUT, one dummy service a line, tab-separated:
 #   VIP PORT NAME EP1 EP2 SVCHASH EP1HASH EP2HASH
@@ -85,6 +56,7 @@ ctr_extra_table() {
 			}' >"$work/hashes" && [ "$(wc -l <"$work/hashes")" = $((3 * n)) ] &&
 			mv -f "$work/hashes" "$cache" || { rm -rf "$work"; return 1; }
 		# keep the cache small: the newest few key lists
+		# shellcheck disable=SC2012 # the names are hex digests
 		ls -t "$CTR_STATE/hash-bulk" | tail -n +9 | sed "s|^|$CTR_STATE/hash-bulk/|" | xargs -r rm -f
 	fi
 	paste "$work/svc" <(paste - - - <"$cache") >"$out"
@@ -159,7 +131,7 @@ ctr_dummy_services() {
 	else
 		for ((i = 0; i < CTR_EXTRA_SERVICES; i++)); do
 			ctr_extra_service "$i" "$2"
-			svcs+=("${REPLY[*]}")
+			svcs+=("$REPLY")
 		done
 	fi
 }

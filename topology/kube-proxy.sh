@@ -1,11 +1,10 @@
 # shellcheck shell=bash
 # kube-proxy's iptables-mode ruleset for one service, as a function (sourced by
-# topology/up and topology/kube-proxy-rules; needs topology/lib.sh).
+# topology/up and topology/kube-proxy-rules; needs tools/lib/sh/lib.sh).
 
-# the workaround of kube-proxy PR 74840, as iptables arguments
-CTR_INVALID_DROP_RULE=(KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP)
-# Docker's (moby/libnetwork issue 1090): the host-destined path only
-CTR_INPUT_DROP_RULE=(INPUT -m conntrack --ctstate INVALID -j DROP)
+# the dummy services of CTR_EXTRA_SERVICES: their fast generators
+# shellcheck source=topology/kube-proxy-scale.sh
+. "${BASH_SOURCE[0]%/*}/kube-proxy-scale.sh"
 
 # ctr_chain_hashes KEY... -> CTR_HASHES: kube-proxy's chain-name suffix of each key, the
 # first 16 characters of base32(sha256(key)), i.e. the first 80 bits of the digest. Known
@@ -47,7 +46,7 @@ ctr_chain_hashes() {
 	done
 }
 
-# ctr_extra_service I FAMILY -> REPLY=(VIP PORT NAME ENDPOINT ENDPOINT): the Ith dummy
+# ctr_extra_service I FAMILY -> REPLY="VIP PORT NAME ENDPOINT ENDPOINT": the Ith dummy
 # service of CTR_EXTRA_SERVICES, its VIP in the service range, two endpoints that need not
 # exist (nothing connects to them: they make the ruleset the size of a busy node's)
 ctr_extra_service() {
@@ -64,15 +63,16 @@ ctr_extra_service() {
 		ctr_int_to_ip4 $((base + 2 * i)); e1=$REPLY:8080
 		ctr_int_to_ip4 $((base + 2 * i + 1)); e2=$REPLY:8080
 	fi
-	REPLY=("$vip" 80 "default/extra-$i:http" "$e1" "$e2")
+	REPLY="$vip 80 default/extra-$i:http $e1 $e2"
 }
 
-# ctr_kube_proxy_rules VIP PORT CLUSTER_CIDR NAME ENDPOINT... -> iptables-restore input
-# (ip6tables-restore when VIP is IPv6; endpoints then written [IP]:PORT):
-# nat PREROUTING/OUTPUT -> KUBE-SERVICES -> KUBE-SVC-<hash> -> KUBE-SEP-<hash>
+# ctr_kube_proxy_rules [--filter LINE]... VIP PORT CLUSTER_CIDR NAME ENDPOINT...
+#   -> iptables-restore input (ip6tables-restore when VIP is IPv6; endpoints then written
+# [IP]:PORT): nat PREROUTING/OUTPUT -> KUBE-SERVICES -> KUBE-SVC-<hash> -> KUBE-SEP-<hash>
 # (statistic random for >1 endpoint, KUBE-MARK-MASQ for hairpin) -> DNAT,
 # KUBE-POSTROUTING masquerades marked packets; filter FORWARD -> KUBE-FORWARD.
-# With CTR_KP_INVALID_DROP=1, KUBE-FORWARD starts with kube-proxy's INVALID DROP rule
+# Each --filter LINE goes into the filter table before KUBE-FORWARD's accepts: a
+# workaround's rule (tools/lib/sh/workarounds.sh), such as kube-proxy's INVALID DROP
 # (PR 74840), as kube-proxy >= 1.15 lays it out. With CTR_EXTRA_SERVICES=N, N dummy
 # services of 2 endpoints each come with it, in the one restore input, their
 # KUBE-SERVICES rules before the real one's: the real service's first packet walks the
@@ -80,6 +80,11 @@ ctr_extra_service() {
 # pass (topology/kube-proxy-scale.sh: 10,000 in about a second), IPv6 ones from
 # ctr_extra_service, one at a time.
 ctr_kube_proxy_rules() {
+	local filter=()
+	while [ "${1-}" = --filter ]; do
+		filter+=("$2")
+		shift 2
+	done
 	local vip=$1 port=$2 cidr=$3 name=$4 family=4 host=32 i j n=0 text extra=
 	shift 4
 	local svcs=() keys=() hashes k=0 rest ep comment
@@ -152,15 +157,15 @@ RULES
 	fi
 	printf 'COMMIT\n*filter\n:KUBE-FORWARD - [0:0]\n'
 	printf -- '-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD\n'
-	ctr_kube_forward_rules
+	ctr_kube_forward_rules "${filter[@]}"
 }
 
-# the end of the filter table both iptables and IPVS mode write: the workaround rules
-# (KUBE-FORWARD's INVALID drop, Docker's INPUT drop) and KUBE-FORWARD's accepts, COMMIT
+# ctr_kube_forward_rules [LINE]...: the end of the filter table both iptables and IPVS
+# mode write: the workaround lines given (KUBE-FORWARD's INVALID drop, Docker's INPUT
+# drop, ...), KUBE-FORWARD's accepts, COMMIT
 ctr_kube_forward_rules() {
 	local text
-	[ "${CTR_KP_INVALID_DROP:-0}" = 1 ] && printf -- '-A %s\n' "${CTR_INVALID_DROP_RULE[*]}"
-	[ "${CTR_INPUT_DROP:-0}" = 1 ] && printf -- '-I %s\n' "${CTR_INPUT_DROP_RULE[*]}"
+	[ $# = 0 ] || printf '%s\n' "$@"
 	read -r -d '' text <<'RULES'
 -A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
 -A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT

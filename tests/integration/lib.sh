@@ -99,7 +99,7 @@ t_host_state() {
 # (our runs') must have no namespace and no state left. A difference gone a second later
 # was another run caught mid-change: three tries.
 t_host_compare() {
-	local what=$1 before=$2 try p ns d
+	local what=$1 before=$2 try p ns d line
 	shift 2
 	for try in 1 2 3; do
 		d=$(diff --unchanged-line-format= --old-line-format='-%L' --new-line-format='+%L' \
@@ -116,6 +116,6 @@ t_host_compare() {
 		t_pass "host state unchanged $what"
 	else
 		t_fail "host state changed $what"
-		sed 's/^/  /' <<<"$d"
+		while IFS= read -r line; do printf '  %s\n' "$line"; done <<<"$d"
 	fi
 }

@@ -5,7 +5,7 @@
 # topology/up killed mid-build on its own: the plain reaper removes what it left.
 #
 # The kill points are deterministic: CTR_FAULT_AT=POINT makes the run stop itself there
-# (ctr_fault_point in topology/lib.sh) and the test then kills its whole process group.
+# (ctr_fault_point in tools/lib/sh/fault.sh) and the test then kills its whole process group.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
@@ -20,6 +20,7 @@ t_host_state >"$out/before"
 # killed run's, asserted reaped above each comparison), the rest of the host as it was.
 # Nothing is reaped before the snapshot: that would hide what our own run left.
 compare() { # WHAT
+	# shellcheck disable=SC2031 # the loop below sets prefix in this shell
 	t_host_compare "$1" "$out/before" ${prefix:+"$prefix"}
 }
 
@@ -50,7 +51,6 @@ for point in up.namespaces up.links scenario.server inject.flow inject.sent tear
 		kill_group
 		continue
 	fi
-	read -r _ stopped <"$out/fault"
 	prefix=$(cat "$runs"/*/seq-above/prefix 2>/dev/null)
 	ctr_valid_prefix "$prefix" || { t_fail "$point: no prefix recorded"; kill_group; continue; }
 	procs=$(ns_pids "$prefix")

@@ -21,16 +21,16 @@ if ctr_claim "$q" $$ && ip netns add "$q-snap"; then
 	[ -n "$v6" ] && ip netns exec "$q-snap" sh -c "echo $((1 - v6)) >/proc/sys/net/bridge/bridge-nf-call-ip6tables"
 	ip netns exec "$q-snap" bash -c ". '$CTR_TOP/tests/integration/lib.sh'; t_host_state" >"$out/s2" 2>/dev/null
 	d=$(diff "$out/s1" "$out/s2" | grep '^>')
-	seen=
-	grep -q "$q-d" <<<"$d" && seen+="link "
-	grep -q 'inet 198.18.200.1/24' <<<"$d" && seen+="address "
-	grep -q '^> 198.18.201.0/24 via 198.18.200.2' <<<"$d" && seen+="route "
-	grep -q '^> 2001:2:0:c9::/64 via 2001:2:0:c8::2' <<<"$d" && seen+="route6 "
-	[ -n "$v6" ] && grep -q "bridge-nf-call-ip6tables=$((1 - v6))" <<<"$d" && seen+="bridge-ip6tables "
+	found=
+	grep -q "$q-d" <<<"$d" && found+="link "
+	grep -q 'inet 198.18.200.1/24' <<<"$d" && found+="address "
+	grep -q '^> 198.18.201.0/24 via 198.18.200.2' <<<"$d" && found+="route "
+	grep -q '^> 2001:2:0:c9::/64 via 2001:2:0:c8::2' <<<"$d" && found+="route6 "
+	[ -n "$v6" ] && grep -q "bridge-nf-call-ip6tables=$((1 - v6))" <<<"$d" && found+="bridge-ip6tables "
 	want="link address route route6 "
 	[ -n "$v6" ] && want+="bridge-ip6tables "
 	t_check "the host snapshot sees a new link, address, route, IPv6 route$([ -n "$v6" ] && echo ", bridge-nf-call-ip6tables")" \
-		"$want" "$seen" "$d"
+		"$want" "$found" "$d"
 	# without br_netfilter there is no such sysctl for a run to change: nothing to see
 	[ -z "$v6" ] && echo "note: no /proc/sys/net/bridge in a namespace (br_netfilter not loaded): the bridge sysctls are not in the snapshot"
 fi

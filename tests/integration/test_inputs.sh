@@ -165,13 +165,13 @@ expect 1 not-an-endpoint "review: corrupt inject.kv" -- "$B/ctreset-review" --ve
 # as nobody, from a copy of the checkout nobody can read when it cannot read this one (a
 # clone under /root): the checks must not depend on where the clone lives
 nb=$CTR_TOP
-if ! nobody test -r "$CTR_TOP/topology/lib.sh" || ! nobody test -x "$CTR_BIN/ctreset-inject"; then
+if ! nobody test -r "$CTR_TOP/tools/lib/sh/lib.sh" || ! nobody test -x "$CTR_BIN/ctreset-inject"; then
 	nb=$out/checkout
 	mkdir -p "$nb" && tar -C "$CTR_TOP" --exclude=./.git --exclude=./pcaps/runs -cf - . | tar -C "$nb" -xpf -
 	chmod -R a+rX "$nb"
 	echo "note: as nobody from a copy of the checkout in $nb ($CTR_TOP is not readable by nobody)"
 fi
-if ! nobody test -r "$nb/topology/lib.sh" || ! nobody test -x "$nb/build/ctreset-inject"; then
+if ! nobody test -r "$nb/tools/lib/sh/lib.sh" || ! nobody test -x "$nb/build/ctreset-inject"; then
 	t_skip "the non-root checks: neither $CTR_TOP nor a copy in $nb is readable by nobody"
 else
 	nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups env CTR_TOP="$nb" CTR_BIN="$nb/build" "$@"; }

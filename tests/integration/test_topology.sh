@@ -117,6 +117,62 @@ err=$("$T/up" --prefix "nope" 2>&1); t_check "bad prefix refused" 2 $? "$err"
 err=$("$T/workaround" apply magic --prefix "$p" 2>&1); t_check "unknown workaround name refused" 2 $? "$err"
 err=$("$T/workaround" apply be-liberal --prefix "$p" 2>&1); t_check "workaround on a missing topology fails" 1 $? "$err"
 
+# the tables (tools/lib/sh): the lists are derived from them, --list prints them, every
+# field an entry names is one the code reads (a misspelt field would be ignored silently)
+names() { cut -f1 | tr '\n' ' ' | sed 's/ $//'; }
+t_check "workaround --list: every workaround, table order" "$CTR_WORKAROUNDS_ALL" "$("$T/workaround" --list | names)"
+t_check "workaround --list: a summary each" 0 "$("$T/workaround" --list | awk -F'\t' 'NF != 2 || $2 == ""' | wc -l)"
+t_check "up --list-topologies" "$CTR_TOPOLOGIES_ALL" "$("$T/up" --list-topologies | names)"
+t_check "up --list-backends" "$CTR_BACKENDS_ALL" "$("$T/up" --list-backends | names)"
+t_check "the matrix's workarounds are the table's but calico-invalid-drop" \
+	"none kube-proxy-drop input-drop nft-invalid-drop be-liberal ignore-invalid-rst keepalive tcp-loose-0 kube-proxy-drop+tcp-loose-0" "$CTR_WORKAROUNDS"
+t_check "the matrix's topologies and backends" "cross-node same-node host-network|iptables-nft iptables-legacy nft|4 6" \
+	"$CTR_TOPOLOGIES|$CTR_BACKENDS|$CTR_FAMILIES"
+unknown=
+for k in "${!CTR_TABLE[@]}"; do
+	read -r kind name field <<<"$k"
+	case $kind/$field in
+	*/summary | */matrix | */needs | */families | topology/namespaces | topology/sysctl | topology/client_sysctl) ;;
+	backend/lang | backend/tool | backend/topologies | backend/mode | family/nft | family/ipt) ;;
+	workaround/sysctl | workaround/revert | workaround/ipt | workaround/nft.forward | workaround/nft.input) ;;
+	workaround/noflush | workaround/count.ipt | workaround/count.nft | workaround/skip.* | workaround/live) ;;
+	workaround/of)
+		for w in ${CTR_TABLE[$k]}; do ctr_in_list "$w" "$CTR_WORKAROUNDS_ALL" || unknown+="$name: of $w; "; done ;;
+	*) unknown+="$k; " ;;
+	esac
+	if [ "$field" = sysctl ] || [ "$field" = revert ]; then
+		for kv in ${CTR_TABLE[$k]}; do
+			key=${kv%%=*}
+			[[ $key == net.bridge.* ]] || [ -e "/proc/sys/${key//.//}" ] || unknown+="$name: no /proc/sys/${key//.//}; "
+		done
+	fi
+done
+t_check "every table field is one the code reads, every sysctl exists" "" "$unknown"
+err=$("$T/workaround" apply tcp-loose-0 --prefix "$p" 2>&1)
+t_check "workaround: a table entry that is not live is laid out by up" "2 1" "$? $(grep -c 'topology/up --workaround tcp-loose-0' <<<"$err")" "$err"
+
+# topology/up's functions, sourced (bench/lib.sh) and called in a subshell, build what the
+# program builds; the table's counter of the workaround reads its rule
+out=$("$T/up" --prefix "$p" --workaround kube-proxy-drop)
+"$T/down" --prefix "$p"
+fn=$(ctr_up_main --prefix "$p" --workaround kube-proxy-drop)
+t_check "ctr_up_main in a subshell prints what the program does" "$out" "$fn"
+t_check "...and builds it" 4 "$(ctr_prefix_namespaces "$p" | wc -l)"
+ctr_workaround_counter "$p-nodeB" kube-proxy-drop iptables-nft 4
+t_check "kube-proxy-drop's counter on node B (table: count.ipt KUBE-FORWARD)" 0 "$REPLY"
+ctr_workaround_counter "$p-nodeB" be-liberal iptables-nft 4
+t_check "be-liberal has no counter" - "$REPLY"
+"$T/down" --prefix "$p"
+
+# asymmetric: cross-node with node B's own return link into the client pod
+"$T/up" --prefix "$p" --topology asymmetric >/dev/null
+t_check "asymmetric: up succeeds" 0 $?
+t_check "asymmetric: node B routes the client pod over its own link" "198.18.1.10 dev veth-asym scope link" \
+	"$(ip -n "$p-nodeB" route show 198.18.1.10/32 | sed "s/ *$//")"
+t_check "asymmetric: the client's return link is up, rp_filter off" "UP 0" \
+	"$(ip -n "$p-client" -br link show eth1 | awk '{print $2}') $(ip netns exec "$p-client" cat /proc/sys/net/ipv4/conf/eth1/rp_filter)"
+"$T/down" --prefix "$p"
+
 # the reaper: a topology whose owner is gone is removed, a live owner's is kept
 sleep 30 &
 live=$!

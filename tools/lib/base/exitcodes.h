@@ -1,5 +1,5 @@
 /* Exit codes shared by every C tool and bash script of ctreset (kselftest convention).
- * topology/lib.sh reads the CTR_EXIT_ lines of this file: keep one #define a line. */
+ * tools/lib/sh/exit.sh reads the CTR_EXIT_ lines of this file: keep one #define a line. */
 #ifndef CTR_EXITCODES_H
 #define CTR_EXITCODES_H
 

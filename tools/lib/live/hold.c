@@ -17,11 +17,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define HOLD_TABLE "ctreset-hold"
 #define LINKTYPE_RAW 101 /* the queue hands over the IP packet */
+/* bytes of each queued packet copied to us: the headers (IPv6 with extension headers,
+ * TCP with options) are all it reads; small messages keep the socket from overflowing
+ * while a slow machine (a TCG guest) is busy elsewhere */
+#define HOLD_COPY 256
+#define HOLD_RCVBUF (4 << 20)
 
 struct hold {
 	struct nl_sock *sk;   /* the queue's netlink socket, made in the node namespace */
@@ -224,7 +230,7 @@ struct hold *hold_new(const char *ns, int home_fd, const struct ctr_tuple *s2c, 
 	nl_socket_enable_auto_ack(h->sk);
 	nfnl_queue_set_group(h->q, queue);
 	nfnl_queue_set_copy_mode(h->q, NFNL_QUEUE_COPY_PACKET);
-	nfnl_queue_set_copy_range(h->q, 0xffff);
+	nfnl_queue_set_copy_range(h->q, HOLD_COPY);
 	rc = nfnl_queue_create(h->sk, h->q);
 	if (rc < 0) {
 		err_set(err, "NFQUEUE unavailable in %s: binding queue %u: %s", ns, queue,
@@ -234,6 +240,12 @@ struct hold *hold_new(const char *ns, int home_fd, const struct ctr_tuple *s2c, 
 	nl_socket_disable_auto_ack(h->sk);
 	nl_socket_disable_seq_check(h->sk);
 	nl_socket_modify_cb(h->sk, NL_CB_VALID, NL_CB_CUSTOM, on_msg, h);
+	/* a packet whose message does not fit is dropped by the kernel (TCP sends it again),
+	 * not left waiting: no ENOBUFS to report, and room for a burst (root may force it) */
+	setsockopt(nl_socket_get_fd(h->sk), SOL_NETLINK, NETLINK_NO_ENOBUFS, &(int){1},
+		   sizeof(int));
+	setsockopt(nl_socket_get_fd(h->sk), SOL_SOCKET, SO_RCVBUFFORCE, &(int){HOLD_RCVBUF},
+		   sizeof(int));
 	if (nl_socket_set_nonblocking(h->sk) < 0) {
 		err_set(err, "NFQUEUE socket: cannot make it non-blocking");
 		return fail(h, home_fd, false, unavailable);
@@ -278,7 +290,8 @@ int hold_dispatch(struct hold *h, char **err)
 
 		if (h->cb_err)
 			return err_set(err, "NFQUEUE verdict: %s", nl_geterror(h->cb_err));
-		if (rc == -NLE_AGAIN || rc == 0)
+		/* -NLE_NOMEM: the socket overflowed all the same; what was lost was dropped */
+		if (rc == -NLE_AGAIN || rc == 0 || rc == -NLE_NOMEM)
 			return 0;
 		if (rc < 0)
 			return err_set(err, "NFQUEUE: %s", nl_geterror(rc));

@@ -1,0 +1,25 @@
+# shellcheck shell=bash
+# Namespaces of a run: names, creation, sysctls only inside them, and a topology's state
+# file (topology.env, written by topology/up).
+
+ctr_ns() { echo "$1-$2"; } # PREFIX ROLE
+
+ctr_netns_add() {
+	ip netns add "$1" || return 1
+	ip -n "$1" link set lo up
+}
+
+# ctr_sysctl NS KEY VALUE: only ever inside a bench namespace
+ctr_sysctl() {
+	[[ $1 == ctr-* ]] || ctr_die "$CTR_EXIT_FAIL" "refusing sysctl outside a bench namespace: '$1'"
+	nsenter --net="/run/netns/$1" sysctl -qw "$2=$3"
+}
+
+# state file of a topology
+ctr_topology_env() { echo "$CTR_STATE/$1/topology.env"; }
+ctr_load_topology() {
+	local f=$CTR_STATE/$1/topology.env # ctr_topology_env, without a fork
+	[ -r "$f" ] || ctr_die "$CTR_EXIT_FAIL" "no topology with prefix '$1' (no $f)"
+	# shellcheck disable=SC1090
+	. "$f"
+}

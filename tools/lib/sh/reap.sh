@@ -1,0 +1,111 @@
+# shellcheck shell=bash
+# Run identity and the reaper: a run's prefix, its recorded owner, and the removal of the
+# namespaces and state of runs whose owner is gone.
+
+# 24 random bits; topology/up refuses a prefix in use, so a collision fails loudly
+ctr_new_prefix() { printf 'ctr-%06x\n' $((((RANDOM << 15) ^ RANDOM ^ (BASHPID << 7)) & 0xffffff)); }
+ctr_valid_prefix() { [[ $1 =~ ^ctr-[0-9a-f]{6}$ ]]; }
+
+# start time of a pid (field 22 of /proc/PID/stat): a recycled pid has another
+ctr_pid_start() { # PID -> REPLY
+	local stat fields
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+	read -ra fields <<<"${stat##*) }"
+	REPLY=${fields[19]}
+}
+
+# ctr_claim PREFIX OWNER_PID: records the owner; OWNER_PID 0 = manual (never auto-reaped).
+# The state directory appears with its owner file already in it (a directory renamed into
+# place): a reaper running at that moment in another run must never see a prefix without
+# an owner, which it would take for a dead run's and remove under the live one.
+# Re-claiming an existing prefix replaces the owner file the same way.
+ctr_claim() {
+	local dir=$CTR_STATE/$1 tmp owner=manual
+	if [ "$2" != 0 ]; then
+		ctr_pid_start "$2" || return 1
+		owner="$2 $REPLY"
+	fi
+	[ -d "$CTR_STATE" ] || mkdir -p "$CTR_STATE" || return 1
+	if [ -d "$dir" ]; then
+		echo "$owner" >"$dir/owner.tmp" && mv -f "$dir/owner.tmp" "$dir/owner"
+		return
+	fi
+	# two execs, not four (mktemp and chmod): a name of this shell's own, mode at mkdir
+	tmp=$CTR_STATE/.claim.$BASHPID.$RANDOM$RANDOM
+	mkdir -m 755 "$tmp" || return 1
+	echo "$owner" >"$tmp/owner" && mv -T "$tmp" "$dir" || { rm -rf "$tmp"; return 1; }
+}
+
+# true when the run that made PREFIX is gone
+ctr_prefix_dead() {
+	local owner pid start
+	{ read -r owner <"$CTR_STATE/$1/owner"; } 2>/dev/null || return 0
+	[ "$owner" = manual ] && return 1
+	read -r pid start <<<"$owner"
+	[ -n "$pid" ] && ctr_pid_start "$pid" && [ "$REPLY" = "$start" ] && return 1
+	return 0
+}
+
+# the namespaces of PREFIX, one a line (ip netns keeps them as files in /run/netns)
+ctr_prefix_namespaces() {
+	local f
+	for f in /run/netns/"$1"-*; do
+		[ -e "$f" ] && echo "${f##*/}"
+	done
+	return 0
+}
+
+# removes every namespace of PREFIX, the processes in them first (a process keeps a
+# deleted namespace alive), then its state. One ip call lists the pids, one deletes.
+ctr_destroy_prefix() {
+	local ns=() f pids batch
+	for f in /run/netns/"$1"-*; do
+		[ -e "$f" ] && ns+=("${f##*/}")
+	done
+	if [ ${#ns[@]} -gt 0 ]; then
+		# here-strings, not pipes: no fork for printf
+		printf -v batch 'netns pids %s\n' "${ns[@]}"
+		pids=$(ip -force -batch - <<<"$batch" 2>/dev/null)
+		# shellcheck disable=SC2086
+		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+		ctr_fault_point teardown.namespaces
+		printf -v batch 'netns del %s\n' "${ns[@]}"
+		ip -force -batch - <<<"$batch" 2>/dev/null
+	fi
+	ctr_fault_point teardown.state
+	rm -rf "${CTR_STATE:?}/$1"
+}
+
+# reaps runs whose owner died; with "all", every ctreset run (manual ones too). Also
+# removes the scratch left by a run killed in the middle of a claim or a hashing (older
+# than a minute: a live one is done with it in milliseconds).
+ctr_reap() {
+	local p f reaped=0
+	local -A seen=()
+	# (find only when there is scratch at all: usually none, and no exec)
+	for f in "$CTR_STATE"/.claim.* "$CTR_STATE"/hash.*; do
+		[ -e "$f" ] || continue
+		find "$CTR_STATE" -mindepth 1 -maxdepth 1 \( -name '.claim.*' -o -name 'hash.*' \) \
+			-mmin +1 -exec rm -rf {} + 2>/dev/null
+		break
+	done
+	# the prefixes of every bench namespace (ip netns keeps them as files in /run/netns)
+	# and every state directory, each once, without ip, awk, grep, ls or sort
+	for f in /run/netns/ctr-*; do
+		p=${f##*/}
+		p=${p:0:10}
+		[ -e "$f" ] && ctr_valid_prefix "$p" && seen[$p]=1
+	done
+	for f in "$CTR_STATE"/ctr-*; do
+		p=${f##*/}
+		[ -e "$f" ] && ctr_valid_prefix "$p" && seen[$p]=1
+	done
+	for p in "${!seen[@]}"; do
+		if [ "${1:-}" = all ] || ctr_prefix_dead "$p"; then
+			# a fault point is armed for the run's own teardown, not for its reaper's
+			CTR_FAULT_AT='' ctr_destroy_prefix "$p"
+			reaped=$((reaped + 1))
+		fi
+	done
+	echo "$reaped"
+}
