@@ -161,9 +161,12 @@ ctr_workload_finish() {
 # ctr_topology_up PREFIX WORKAROUND OUT ERR: topology/up (its ctr_up_main in a subshell:
 # a fork, not a new bash) for CTR_TOPOLOGY, CTR_BACKEND and CTR_FAMILY (defaults
 # cross-node, iptables-nft, 4), owned by CTR_OWNER (default this shell). Its exit status:
-# 0, or 4 when this kernel or machine lacks a piece (ERR says which).
+# 0, or 4 when this kernel or machine lacks a piece (ERR says which). WORKAROUND
+# kube-proxy-1.N (a release's cell, ctr_kube_proxy_label) is --kube-proxy 1.N and no
+# workaround.
 ctr_topology_up() {
-	(ctr_up_main --prefix "$1" --owner "${CTR_OWNER:-$$}" --workaround "$2" \
+	[[ $2 == kube-proxy-[0-9]* ]] && set -- "$1" none "$3" "$4" "${2#kube-proxy-}"
+	(ctr_up_main --prefix "$1" --owner "${CTR_OWNER:-$$}" --workaround "$2" ${5:+--kube-proxy "$5"} \
 		--topology "${CTR_TOPOLOGY:-cross-node}" --backend "${CTR_BACKEND:-iptables-nft}" \
 		--family "${CTR_FAMILY:-4}") >"$3" 2>"$4"
 }
@@ -183,6 +186,18 @@ ctr_reset_topology() {
 	pids=$(printf 'netns pids %s\n' "${ns[@]}" | ip -force -batch - 2>/dev/null)
 	# shellcheck disable=SC2086
 	[ -z "$pids" ] || kill -9 $pids 2>/dev/null
+	return 0
+}
+
+# packets counted by kube-proxy's nfacct object ct_state_invalid_dropped_pkts (releases
+# from 1.31 count their INVALID DROP through it; the metric
+# kubeproxy_iptables_ct_state_invalid_dropped_packets_total is this counter) in NS -> REPLY,
+# "-" when the object is not there (or nfacct is not installed)
+ctr_nfacct_counter() { # NS
+	local line
+	REPLY=-
+	line=$(nsenter --net="/run/netns/$1" nfacct get ct_state_invalid_dropped_pkts 2>/dev/null) || return 0
+	[[ $line =~ pkts\ =\ 0*([0-9]+), ]] && REPLY=${BASH_REMATCH[1]}
 	return 0
 }
 
@@ -261,13 +276,22 @@ ctr_run_scenario() (
 	# its own end and this reset: two execs a node fewer)
 	declare -A wa_before=()
 	counters=$CTR_STATE/$prefix/counters
+	# a kube-proxy release's topology: the rule counted is the one its rules amount to
+	cwa=$WORKAROUND
+	[ -z "${KUBE_PROXY:-}" ] || [[ ${CTR_CELL_META:-} != *oracle.workaround=* ]] ||
+		{ cwa=${CTR_CELL_META#*oracle.workaround=}; cwa=${cwa%%$'\n'*}; }
 	if [ -n "$reuse" ] && [ -s "$counters" ]; then
 		while IFS='=' read -r ns val; do wa_before[$ns]=$val; done <"$counters"
 	else
 		for ns in $NS_NODES; do
-			ctr_workaround_counter "$ns" "$WORKAROUND" "$BACKEND" "$FAMILY"
+			ctr_workaround_counter "$ns" "$cwa" "$BACKEND" "$FAMILY"
 			wa_before[$ns]=$REPLY
 		done
+	fi
+	# a kube-proxy release's nfacct counter, before (only on a release's topology)
+	declare -A acct_before=()
+	if [ -n "${KUBE_PROXY:-}" ]; then
+		for ns in $NS_NODES; do ctr_nfacct_counter "$ns"; acct_before[$ns]=$REPLY; done
 	fi
 	if ctr_workload_server_start "$dir"; then
 		extra=("${reset_opts[@]}" "${CTR_SERVER_OPTS[@]}")
@@ -301,13 +325,17 @@ ctr_run_scenario() (
 	# the workaround rule's counters say which node stopped the segment
 	[ -z "$reuse" ] || : >"$counters"
 	for ns in $NS_NODES; do
-		ctr_workaround_counter "$ns" "$WORKAROUND" "$BACKEND" "$FAMILY"
+		ctr_workaround_counter "$ns" "$cwa" "$BACKEND" "$FAMILY"
 		[ -z "$reuse" ] || echo "$ns=$REPLY" >>"$counters"
 		if [ "$REPLY" = - ] || [ "${wa_before[$ns]}" = - ]; then
 			[ "$REPLY" = - ] || echo "drop.$ns=$REPLY"
 		else
 			echo "drop.$ns=$((REPLY - wa_before[$ns]))"
 		fi
+	done >>"$dir/meta.kv"
+	for ns in "${!acct_before[@]}"; do
+		ctr_nfacct_counter "$ns"
+		[ "$REPLY" = - ] || [ "${acct_before[$ns]}" = - ] || echo "nfacct.$ns=$((REPLY - acct_before[$ns]))"
 	done >>"$dir/meta.kv"
 	ctr_now; t_end=$REPLY
 	[ -n "$reuse" ] || ctr_destroy_prefix "$prefix" 2>>"$dir/error"

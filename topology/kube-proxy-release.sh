@@ -61,3 +61,46 @@ ctr_kube_proxy_equivalent() {
 		esac
 	fi
 }
+
+# ctr_kube_proxy_versions LIST CONFIG -> REPLY: the releases of a comma list (VERSION,
+# current, or all: every release a row of the table starts at, i.e. each profile that
+# differs from the one before in some mode), as 1.N, space-separated, each once, in order.
+# Returns 2 with REPLY the reason on a bad VERSION.
+ctr_kube_proxy_versions() {
+	local v out='' from _ IFS=,
+	for v in $1; do
+		if [ "$v" = all ]; then
+			while IFS=$'\t' read -r from _; do
+				[[ $from =~ ^[0-9]+$ ]] && [[ " $out " != *" 1.$from "* ]] && out+="${out:+ }1.$from"
+			done < <(grep '^[0-9]' "$CTR_TOP/topology/kube-proxy-releases" | sort -n -u -k1,1)
+			continue
+		fi
+		ctr_kube_proxy_release "$v" iptables-nft "" || return 2
+		[[ " $out " == *" $KP_VERSION "* ]] || out+="${out:+ }$KP_VERSION"
+	done
+	[ -n "$out" ] || { REPLY="argument \"$1\" is wrong: --kube-proxy takes VERSION[,VERSION...], current or all"; return 2; }
+	REPLY=$out
+}
+
+# ctr_kube_proxy_meta VERSION BACKEND CONFIG -> CTR_CELL_META (ctr_cell_meta's extra
+# lines): the release's rules judged as the workaround they amount to (oracle.workaround),
+# the reason saying so (oracle.note), and the release's facts for the "exposed or not, and
+# why" lines (kube_proxy.*). Returns 2 (REPLY the reason) when the pair never existed.
+# shellcheck disable=SC2034 # CTR_CELL_META is for ctr_cell_meta
+ctr_kube_proxy_meta() {
+	CTR_CELL_META=
+	ctr_kube_proxy_release "$1" "$2" "$3" || return 2
+	ctr_kube_proxy_equivalent
+	CTR_CELL_META="oracle.workaround=$REPLY
+oracle.note=kube-proxy $KP_VERSION $KP_MODE mode writes ${KP_INVALID}${3:+ ($3)}, i.e. $REPLY
+kube_proxy.version=$KP_VERSION
+kube_proxy.mode=$KP_MODE
+kube_proxy.invalid=$KP_INVALID
+kube_proxy.liberal=$KP_LIBERAL${3:+
+kube_proxy.config=$3}"
+}
+
+# ctr_kube_proxy_label VERSION -> REPLY: the cell's workaround coordinate for a release
+# (kube-proxy-1.N: the rules on the nodes are the release's, no other workaround);
+# ctr_topology_up turns it back into --kube-proxy 1.N --workaround none
+ctr_kube_proxy_label() { REPLY=kube-proxy-$1; }

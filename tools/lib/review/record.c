@@ -108,7 +108,8 @@ static void tuple_of(const char *seg, char *buf, size_t n)
  * counters and the workaround rule's counters per node; each part and the sentence. */
 static int add_evidence(struct kv *rec, const struct kv *inject, const struct kv *meta)
 {
-	char leak[512], rst[512], inv[1024] = "", drop[1024] = "", t[256], sentence[4096];
+	char leak[512], rst[512], inv[1024] = "", drop[1024] = "", acct[1024] = "", t[256],
+				  sentence[4096];
 	const char *v = kv_get(rec, "leak"), *seq;
 
 	snprintf(leak, sizeof(leak), "leak %s", record_get(rec, "leaked_packets", "0"));
@@ -133,6 +134,12 @@ static int add_evidence(struct kv *rec, const struct kv *inject, const struct kv
 		if (!strncmp(meta->pairs[i].key, "drop.", 5) && strcmp(meta->pairs[i].value, "-"))
 			snprintf(drop + strlen(drop), sizeof(drop) - strlen(drop), " %s=%s",
 				 node_of(meta->pairs[i].key), meta->pairs[i].value);
+	/* a kube-proxy release >= 1.31: its nfacct counter, what its metric shows */
+	for (size_t i = 0; meta && i < meta->n; i++)
+		if (!strncmp(meta->pairs[i].key, "nfacct.", 7))
+			snprintf(acct + strlen(acct), sizeof(acct) - strlen(acct), "%s%s +%s",
+				 *acct ? ", " : " ", node_of(meta->pairs[i].key),
+				 meta->pairs[i].value);
 	if (add(rec, "evidence.leak", leak) < 0 || add(rec, "evidence.rst", rst) < 0)
 		return -1;
 	snprintf(sentence, sizeof(sentence), "%s; %s", leak, rst);
@@ -151,6 +158,15 @@ static int add_evidence(struct kv *rec, const struct kv *inject, const struct kv
 			return -1;
 		snprintf(sentence + strlen(sentence), sizeof(sentence) - strlen(sentence),
 			 "; DROP rule pkts%s", drop);
+	}
+	if (*acct) {
+		if (addf(rec, "evidence.nfacct",
+			 "kubeproxy_iptables_ct_state_invalid_dropped_packets_total would show%s "
+			 "(nfacct ct_state_invalid_dropped_pkts)",
+			 acct) < 0)
+			return -1;
+		snprintf(sentence + strlen(sentence), sizeof(sentence) - strlen(sentence),
+			 "; kubeproxy_iptables_ct_state_invalid_dropped_packets_total%s", acct);
 	}
 	return add(rec, "evidence", sentence);
 }
@@ -268,6 +284,7 @@ int record_build(const struct record_input *in, struct kv *rec, char **err)
 	rc |= add_prefixed(rec, in->client, "", "client.");
 	rc |= add_prefixed(rec, inject, "invalid.", "invalid.");
 	rc |= add_prefixed(rec, meta, "drop.", "drop.");
+	rc |= add_prefixed(rec, meta, "nfacct.", "nfacct.");
 	if (!rc)
 		return 0;
 oom:
@@ -394,6 +411,13 @@ void record_json_fields(FILE *f, const struct kv *rec, int *first)
 	json_prefixed(f, first, "client", rec, "client.");
 	json_prefixed(f, first, "conntrack_invalid", rec, "invalid.");
 	json_prefixed(f, first, "drop_counter", rec, "drop.");
+	/* a kube-proxy release's cell only */
+	for (size_t i = 0; i < rec->n; i++)
+		if (!strncmp(rec->pairs[i].key, "kube_proxy.", 11)) {
+			json_prefixed(f, first, "kube_proxy", rec, "kube_proxy.");
+			json_prefixed(f, first, "nfacct_counter", rec, "nfacct.");
+			break;
+		}
 	fputs(", \"pcaps\": [", f);
 	json_str(f, record_get(rec, "pcap.client", ""));
 	fputs(", ", f);

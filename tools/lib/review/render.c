@@ -304,14 +304,32 @@ static void matrix_tables(FILE *f, const struct run *run)
 						const struct kv *r = find(run, to, b, fam, w, t);
 						char cell[64];
 
+						/* n/a: a kube-proxy release without this mode */
 						snprintf(cell, sizeof(cell), "%s%s",
-							 r ? val(r, "observed", "?") : "?",
+							 r ? val(r, "observed", "?")
+							 : *record_get(&run->info, "kube_proxy", "")
+							     ? "n/a"
+							     : "?",
 							 r && is(r, "status", "fail") ? " !" : "");
 						fprintf(f, " %-18s", cell);
 					}
 					fputc('\n', f);
 				}
 			}
+}
+
+/* the cell counted INVALID packets on its nodes, and every count is 0 */
+static bool none_invalid(const struct kv *r)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (!strncmp(r->pairs[i].key, "invalid.", 8)) {
+			if (strcmp(r->pairs[i].value, "0"))
+				return false;
+			any = true;
+		}
+	return any;
 }
 
 /* --kube-proxy: a line per cell an SRE can paste: release, mode, what decides, verdict */
@@ -323,7 +341,7 @@ static void matrix_kube_proxy(FILE *f, const struct run *run)
 	for (size_t i = 0; i < run->n; i++) {
 		const struct kv *r = &run->rec[i];
 		const char *inv = record_get(r, "kube_proxy.invalid", ""), *obs, *verdict;
-		char why[512];
+		char why[1024];
 
 		if (!kv_get(r, "kube_proxy.mode"))
 			continue;
@@ -364,6 +382,17 @@ static void matrix_kube_proxy(FILE *f, const struct run *run)
 			record_get(r, "kube_proxy.version", "?"), kv_get(r, "kube_proxy.mode"),
 			val(r, "backend", "?"), val(r, "family", "?"), val(r, "topology", "?"),
 			val(r, "trigger", "?"));
+		/* reset or leak with nothing INVALID: the rule and the sysctl never applied */
+		if ((!strcmp(val(r, "observed", ""), "reset") ||
+		     !strcmp(val(r, "observed", ""), "leak")) &&
+		    none_invalid(r))
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 "; but conntrack marked nothing INVALID (the entry was lost, the "
+				 "segment was NEW), so neither applies");
+		/* from 1.31: what the release's own metric shows (nfacct) */
+		if (*record_get(r, "evidence.nfacct", ""))
+			snprintf(why + strlen(why), sizeof(why) - strlen(why), "; %s",
+				 kv_get(r, "evidence.nfacct"));
 		if (verdict)
 			fprintf(f, "%s - %s\n", verdict, why);
 		else
@@ -602,6 +631,7 @@ int render(FILE *f, const struct run *run, const char *format, char **err)
 			matrix_kube_proxy(f, run);
 		} else {
 			repro_table(f, run);
+			matrix_kube_proxy(f, run); /* bench/repro --kube-proxy */
 		}
 	} else if (!strcmp(format, "json")) {
 		if (matrix)
