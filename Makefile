@@ -55,7 +55,7 @@ help:
 	@echo "bench/advise   (a script) which workaround stops which reset and what it breaks, one page (root)"
 	@echo "make kernels    bench/repro and a matrix slice on host, Debian 6.1 and 6.12 kernels in"
 	@echo "                qemu VMs: one table across kernels (bench/kernels; KERNELS_ARGS, root)"
-	@echo "make check      unit tests, then the root integration tests on this kernel"
+	@echo "make check      lint, unit tests, then the root integration tests on this kernel"
 	@echo "make unit       unit tests only (no root needed); unit-san: under ASan+UBSan"
 	@echo "make bench      performance figures (root), bench/perf-review among them"
 	@echo "make bench-review  ctreset-review's throughput vs tcpdump and tshark (root)"
@@ -129,7 +129,9 @@ unit-san:
 integration: all
 	tests/integration/run $(TESTS)
 
+# (lint only on the whole check: make check TESTS=... is a run of those tests)
 check: deps
+	$(if $(TESTS),,$(MAKE) lint)
 	$(MAKE) unit-san
 	$(MAKE) integration
 
@@ -156,7 +158,7 @@ SCALE_FLAGS ?=
 bench-scale: deps all
 	bench/scale $(SCALE_FLAGS)
 
-# C against .clang-format, bash against shellcheck (.shellcheckrc): clean, or it fails
+# C against .clang-format, bash against ShellCheck (.shellcheckrc): clean, or it fails
 lint:
 	@bench/deps --lint
 	tools/lint

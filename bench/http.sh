@@ -248,10 +248,10 @@ ctr_http_client() {
 # records ctreset-review reads; the download itself is removed (its hash is kept)
 ctr_http_records() {
 	local dir=$1 k v exit=- error=- bytes=- local_ep=- peer=- code=- sha=- want intact=0 size
-	local -A m=()
+	local -A meta=()
 	ctr_nginx_stop "$dir/nginx" || echo "nginx did not stop" >>"$dir/error"
-	while IFS='=' read -r k v; do m[$k]=$v; done <"$dir/meta.kv"
-	want=${m[payload.sha256]:-} size=${m[payload.bytes]:-0}
+	while IFS='=' read -r k v; do meta[$k]=$v; done <"$dir/meta.kv"
+	want=${meta[payload.sha256]:-} size=${meta[payload.bytes]:-0}
 	if [ -s "$dir/client.out" ]; then
 		while IFS='=' read -r k v; do
 			case $k in

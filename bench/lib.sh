@@ -4,7 +4,9 @@
 . "${BASH_SOURCE[0]%/*}/../tools/lib/sh/lib.sh"
 # shellcheck source=topology/up
 . "${BASH_SOURCE[0]%/*}/../topology/up" # its functions: ctr_topology_up calls ctr_up_main
+# shellcheck source=bench/http.sh
 . "${BASH_SOURCE[0]%/*}/http.sh"
+# shellcheck source=bench/natural.sh
 . "${BASH_SOURCE[0]%/*}/natural.sh"
 
 # kernel version as major.minor, and comparisons on it
@@ -109,6 +111,7 @@ ctr_skip_reason() {
 # CTR_WORKLOAD=stream (default): ctreset-workload's paced stream, stopped by the bench
 # once the outcome is captured. CTR_WORKLOAD=http: nginx and curl (bench/http.sh), the
 # download left to finish or fail by itself.
+# shellcheck disable=SC2034 # read by the runners (bench/repro)
 CTR_WORKLOADS="stream http"
 : "${CTR_WORKLOAD:=stream}"
 # CTR_TIME_SCALE=N multiplies the workload's and injector's time bounds (a slow machine,

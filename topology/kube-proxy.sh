@@ -10,7 +10,7 @@
 # first 16 characters of base32(sha256(key)), i.e. the first 80 bits of the digest. Known
 # keys come from a cache in $CTR_STATE, so a run of many scenarios hashes once.
 ctr_chain_hashes() {
-	local cache=$CTR_STATE/chain-hash.cache k h tmp i=0 files=() missing=() hex
+	local cache=$CTR_STATE/chain-hash.cache k h tmp i=0 files=() uncached=() hex
 	local alphabet=ABCDEFGHIJKLMNOPQRSTUVWXYZ234567 out half v b
 	local -A known=()
 	CTR_HASHES=()
@@ -18,11 +18,11 @@ ctr_chain_hashes() {
 		while IFS=$'\t' read -r k h; do known[$k]=$h; done <"$cache"
 	fi
 	for k in "$@"; do
-		[ -n "${known[$k]:-}" ] || missing+=("$k")
+		[ -n "${known[$k]:-}" ] || uncached+=("$k")
 	done
-	if [ ${#missing[@]} -gt 0 ]; then
+	if [ ${#uncached[@]} -gt 0 ]; then
 		mkdir -p "$CTR_STATE" && tmp=$(mktemp -d "$CTR_STATE/hash.XXXXXX") || return 1
-		for k in "${missing[@]}"; do
+		for k in "${uncached[@]}"; do
 			printf '%s' "$k" >"$tmp/$i"
 			files+=("$tmp/$i")
 			i=$((i + 1))
@@ -34,8 +34,8 @@ ctr_chain_hashes() {
 				v=$((16#$half))
 				for ((b = 35; b >= 0; b -= 5)); do out+=${alphabet:$(((v >> b) & 31)):1}; done
 			done
-			known[${missing[i]}]=$out
-			printf '%s\t%s\n' "${missing[i]}" "$out" >>"$cache"
+			known[${uncached[i]}]=$out
+			printf '%s\t%s\n' "${uncached[i]}" "$out" >>"$cache"
 			i=$((i + 1))
 		done < <(sha256sum "${files[@]}")
 		rm -rf "$tmp"

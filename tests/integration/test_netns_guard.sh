@@ -90,6 +90,7 @@ t_check "host: ct-entry-lost with --node-ns $host refused (exit 2)" 2 \
 # (this bash) has a new network namespace
 export -f add_entry count inject_flush
 export B out
+# shellcheck disable=SC2016 # the script runs in the inner bash
 unshare --pid --fork --mount-proc --net bash -c '
 	add_entry /proc/1/ns/net || exit 9
 	echo "refused=$(inject_flush /proc/1/ns/net --allow-foreign-netns) left=$(count /proc/1/ns/net)"

@@ -49,7 +49,7 @@ t_check "bench-captures interrupted: no 'command not found'" 0 "$(grep -c 'comma
 ctr_busywait 5000 eval '! has_state "$pid"'
 t_check "bench-captures interrupted: no state of its run left" 0 "$(left_by "$pid")"
 
-lines=$(make -s -n -C "$CTR_TOP" bench-review 2>/dev/null)
-t_check "make bench-review runs bench/perf-review" 1 "$(grep -c '^bench/perf-review$' <<<"$lines")" "$lines"
-t_check "make bench-review prints no stray soak text" 0 "$(grep -ci soak <<<"$lines")" "$lines"
+recipe=$(make -s -n -C "$CTR_TOP" bench-review 2>/dev/null)
+t_check "make bench-review runs bench/perf-review" 1 "$(grep -c '^bench/perf-review$' <<<"$recipe")" "$recipe"
+t_check "make bench-review prints no stray soak text" 0 "$(grep -ci soak <<<"$recipe")" "$recipe"
 t_done
