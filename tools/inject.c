@@ -30,7 +30,7 @@
 #include "live/link.h"
 #include "live/natural.h"
 #include "live/netns.h"
-#include "live/record.h"
+#include "live/injectkv.h"
 #include "live/trigger.h"
 
 #include <errno.h>

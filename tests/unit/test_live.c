@@ -4,7 +4,7 @@
 #include "live/child.h"
 #include "live/flow.h"
 #include "live/hold.h"
-#include "live/record.h"
+#include "live/injectkv.h"
 #include "tests.h"
 
 #include <stdio.h>

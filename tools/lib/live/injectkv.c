@@ -1,5 +1,5 @@
 /* inject.kv: one key=value line per fact, in a fixed order (tests and the review read it). */
-#include "record.h"
+#include "injectkv.h"
 #include "base/err.h"
 #include "base/kv.h"
 

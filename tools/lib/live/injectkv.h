@@ -1,7 +1,7 @@
 /* Record writing: inject.kv, the injector's account of one run (the flow, what was done to
  * it and when, what the captures showed, how each child ended), read by ctreset-review. */
-#ifndef CTR_RECORD_H
-#define CTR_RECORD_H
+#ifndef CTR_INJECTKV_H
+#define CTR_INJECTKV_H
 
 #include "capture.h"
 #include "child.h"
