@@ -90,7 +90,8 @@ for v in 0 86401 2s; do
 done
 # the namespace guard: conntrack -F and the timeout only in a namespace a run created; a
 # namespace of nobody's run (a container's) holding one entry: refused, the entry stays
-t_foreign_netns 30
+t_foreign_netns 30 # -> $foreign, $holder
+# shellcheck disable=SC2154 # foreign: set by t_foreign_netns
 nsenter --net="$foreign" conntrack -I -p tcp -s 198.18.9.1 -d 198.18.9.2 --sport 40000 --dport 80 \
 	--state ESTABLISHED -t 120 -u ASSURED >/dev/null 2>&1
 for opt in "--trigger ct-flush" "--trigger idle-expiry" "--ct-timeout 5"; do
@@ -101,6 +102,7 @@ for opt in "--trigger ct-flush" "--trigger idle-expiry" "--ct-timeout 5"; do
 done
 t_check "...its entry still there, its timeout the kernel's default (5 days)" "1 432000" \
 	"$(nsenter --net="$foreign" conntrack -C) $(nsenter --net="$foreign" cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established)"
+# shellcheck disable=SC2154 # holder: set by t_foreign_netns
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 "$CTR_BIN/ctreset-workload" client --connect 198.19.0.10:80 --result "$work/r" --keepalive 0 2>"$work/bad.txt"

@@ -36,7 +36,8 @@ inject_flush() { # NS [OPTION...]
 }
 
 # 1. a namespace of nobody's run (a container's, a pod's): refused, then allowed
-t_foreign_netns 60
+t_foreign_netns 60 # -> $foreign, $holder
+# shellcheck disable=SC2154 # foreign: set by t_foreign_netns
 add_entry "$foreign" || ctr_skip "conntrack -I failed: no nf_conntrack here"
 t_check "foreign namespace: one entry to begin with" 1 "$(count "$foreign")"
 t_check "foreign namespace: --flush-ct refused (exit 2)" 2 "$(inject_flush "$foreign")" "$(cat "$out/err")"
