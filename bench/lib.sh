@@ -12,29 +12,11 @@
 # kernel version as major.minor, and comparisons on it
 CTR_KERNEL=${CTR_KERNEL:-$(uname -r)}
 ctr_kernel() { echo "$CTR_KERNEL"; }
-ctr_version_ge() { # A B: A >= B, both X.Y[.Z...] (no fork: the matrix asks twice a cell)
+ctr_version_ge() { # A B: A >= B, both X.Y[.Z...] (the oracle's ranges are ctreset-review's)
 	local re='^([0-9]+)(\.([0-9]+))?' a=0 b=0
 	[[ $1 =~ $re ]] && a=$((10#${BASH_REMATCH[1]} * 10000 + 10#${BASH_REMATCH[3]:-0}))
 	[[ $2 =~ $re ]] && b=$((10#${BASH_REMATCH[1]} * 10000 + 10#${BASH_REMATCH[3]:-0}))
 	((a >= b))
-}
-
-# ctr_expected SPEC KERNEL: the verdict SPEC expects on KERNEL, "" if no entry matches
-ctr_expected() {
-	local entry verdict range IFS=,
-	for entry in $1; do
-		verdict=${entry%%@*}
-		if [[ $entry != *@* ]]; then
-			echo "$verdict"; return
-		fi
-		range=${entry#*@}
-		case $range in
-		'>='*) ctr_version_ge "$2" "${range#>=}" && { echo "$verdict"; return; } ;;
-		'<'*) ctr_version_ge "$2" "${range#<}" || { echo "$verdict"; return; } ;;
-		*) ctr_die "$CTR_EXIT_FAIL" "bad kernel range '$range' in expectation '$1'" ;;
-		esac
-	done
-	echo ""
 }
 
 # the C tools a run needs, built: dies naming the first one missing

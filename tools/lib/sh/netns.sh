@@ -1,13 +1,6 @@
 # shellcheck shell=bash
-# Namespaces of a run: names, creation, sysctls only inside them, and a topology's state
+# Namespaces of a run: sysctls only inside them, and a topology's state
 # file (topology.env, written by topology/up).
-
-ctr_ns() { echo "$1-$2"; } # PREFIX ROLE
-
-ctr_netns_add() {
-	ip netns add "$1" || return 1
-	ip -n "$1" link set lo up
-}
 
 # ctr_sysctl NS KEY VALUE: only ever inside a bench namespace
 ctr_sysctl() {
