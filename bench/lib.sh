@@ -10,7 +10,7 @@
 . "${BASH_SOURCE[0]%/*}/natural.sh"
 
 # kernel version as major.minor, and comparisons on it
-CTR_KERNEL=${CTR_KERNEL:-$(uname -r)}
+[ -n "${CTR_KERNEL:-}" ] || read -r CTR_KERNEL </proc/sys/kernel/osrelease # (uname -r, no exec)
 ctr_kernel() { echo "$CTR_KERNEL"; }
 ctr_version_ge() { # A B: A >= B, both X.Y[.Z...] (the oracle's ranges are ctreset-review's)
 	local re='^([0-9]+)(\.([0-9]+))?' a=0 b=0
@@ -27,8 +27,20 @@ ctr_require_tools() {
 	done
 }
 
-# prints the scenarios file's rows (name, trigger, workaround; tab-separated, comments dropped)
-ctr_scenarios() { grep -v '^[[:space:]]*\(#\|$\)' "$CTR_TOP/bench/scenarios"; }
+# the scenarios file's rows (name, trigger, workaround; tab-separated, comments and blank
+# lines dropped), read by bash itself (no grep: every runner starts with it):
+# ctr_scenario_rows fills CTR_SCENARIO_ROWS, ctr_scenarios prints them
+ctr_scenario_rows() {
+	local line
+	CTR_SCENARIO_ROWS=()
+	while IFS= read -r line || [ -n "$line" ]; do
+		[[ $line =~ ^[[:space:]]*(#|$) ]] || CTR_SCENARIO_ROWS+=("$line")
+	done <"$CTR_TOP/bench/scenarios"
+}
+ctr_scenarios() {
+	ctr_scenario_rows
+	[ ${#CTR_SCENARIO_ROWS[@]} -eq 0 ] || printf '%s\n' "${CTR_SCENARIO_ROWS[@]}"
+}
 
 # the oracle every cell's expectation comes from (bench/repro's and bench/matrix's):
 # ctreset-review matches it, for a cell's record and for --list
@@ -126,8 +138,11 @@ ctr_workload_client() {
 	case $CTR_WORKLOAD in
 	stream)
 		CTR_CLIENT_STDOUT=/dev/null
+		# a stopped client waits at most 100 ms for the server's FIN (alive, it answers in
+		# a few; gone, as in most reset cells, it never does and the whole wait is lost)
 		CTR_CLIENT_CMD=("$CTR_BIN/ctreset-workload" client --connect "$VIP_EP"
-			--result "$1/client.kv" --timeout $((5000 * ${CTR_TIME_SCALE:-1})))
+			--result "$1/client.kv" --timeout $((5000 * ${CTR_TIME_SCALE:-1}))
+			--stop-grace $((100 * ${CTR_TIME_SCALE:-1})))
 		CTR_INJECT_OPTS=()
 		;;
 	http) ctr_http_client "$1" ;;
@@ -258,7 +273,10 @@ ctr_run_scenario() (
 	} >>"$dir/meta.kv"
 	# the workaround's rule counters, before: the evidence is what moved. On a reused
 	# topology, what the previous cell read after its injection (nothing ran since but
-	# its own end and this reset: two execs a node fewer)
+	# its own end and this reset: two execs a node fewer); on a topology no cell ran on
+	# yet, 0: topology/up loaded the rules without counters moments ago and no segment of
+	# the bench has crossed a node since (an exec a node fewer; a rule that is not there
+	# still reads "-" after, and then no count is written)
 	declare -A wa_before=()
 	counters=$CTR_STATE/$prefix/counters
 	# a kube-proxy release's topology: the rule counted is the one its rules amount to
@@ -268,10 +286,7 @@ ctr_run_scenario() (
 	if [ -n "$reuse" ] && [ -s "$counters" ]; then
 		while IFS='=' read -r ns val; do wa_before[$ns]=$val; done <"$counters"
 	else
-		for ns in $NS_NODES; do
-			ctr_workaround_counter "$ns" "$cwa" "$BACKEND" "$FAMILY"
-			wa_before[$ns]=$REPLY
-		done
+		for ns in $NS_NODES; do wa_before[$ns]=0; done
 	fi
 	# a kube-proxy release's nfacct counter, before (only on a release's topology)
 	declare -A acct_before=()
@@ -309,8 +324,10 @@ ctr_run_scenario() (
 	ctr_workload_finish "$dir"
 	# the workaround rule's counters say which node stopped the segment
 	[ -z "$reuse" ] || : >"$counters"
+	# shellcheck disable=SC2086
+	ctr_workaround_counters "$cwa" "$BACKEND" "$FAMILY" $NS_NODES
 	for ns in $NS_NODES; do
-		ctr_workaround_counter "$ns" "$cwa" "$BACKEND" "$FAMILY"
+		REPLY=${CTR_COUNTERS[$ns]}
 		[ -z "$reuse" ] || echo "$ns=$REPLY" >>"$counters"
 		if [ "$REPLY" = - ] || [ "${wa_before[$ns]}" = - ]; then
 			[ "$REPLY" = - ] || echo "drop.$ns=$REPLY"

@@ -4,38 +4,53 @@
 # needs is in its row of the injector's trigger table (`ctreset-inject --bench-args NAME`);
 # this fills in the values and adds the workload side of the keepalive workaround.
 #
-#   {ct_timeout}    CTR_IDLE_TIMEOUT s (default 2): the nodes' established timeout
-#   {pause_ms}      CTR_IDLE_TIMEOUT + 1.5 s: how long the stream pauses (longer than it)
-#   {stream_ms}     CTR_IDLE_TIMEOUT + 6 s: how long the stream lasts (it outlasts the pause)
+#   {ct_timeout}    the nodes' established timeout T: CTR_IDLE_TIMEOUT s, else 1 s, and 2 s
+#                   in the keepalive workaround's cells (its first probe comes after 1 s
+#                   idle, TCP_KEEPIDLE's least, and must come before the entry expires)
+#   {pause_ms}      T + 0.4 s (x CTR_TIME_SCALE): how long the stream pauses, past the
+#                   expiry of the entry that the client's last (delayed, <= 40 ms) ACK
+#                   refreshed; an expired entry is gone at its next lookup, so nothing
+#                   longer is needed
+#   {stream_ms}     T + 6 s: how long the stream lasts (it outlasts the pause)
 #   {backend_node}  the backend's node namespace (node B; node A on same-node)
 #   keepalive       (a workaround) the client sets TCP keepalive, first probe after 1 s idle
 
 # CTR_IDLE_TIMEOUT: 1..60 s (a longer idle would outlast the cell's bounds)
 ctr_natural_check() {
-	local t=${CTR_IDLE_TIMEOUT:-2}
+	local t=${CTR_IDLE_TIMEOUT:-1}
 	[[ $t =~ ^[0-9]+$ ]] && ((10#$t >= 1 && 10#$t <= 60)) ||
 		ctr_die "$CTR_EXIT_USAGE" "argument \"$t\" is wrong: CTR_IDLE_TIMEOUT takes 1 to 60 (seconds)"
 }
 
 # the trigger table's bench lines, once per trigger and process: TRIGGER -> lines
 declare -gA CTR_NATURAL_BENCH=()
+# ctr_natural_load TRIGGER...: reads them; a runner calls it with its triggers before its
+# cells fork, so that no cell execs the injector for them (one exec a trigger and run,
+# not one a cell)
+ctr_natural_load() {
+	local t
+	for t; do
+		[ -z "${CTR_NATURAL_BENCH[$t]+set}" ] || continue
+		CTR_NATURAL_BENCH[$t]=$("$CTR_BIN/ctreset-inject" --bench-args "$t") ||
+			ctr_die "$CTR_EXIT_FAIL" "ctreset-inject --bench-args $t failed"
+	done
+}
 
 # ctr_natural_opts TRIGGER WORKAROUND: sets CTR_NATURAL_INJECT_OPTS (the injector's
 # options, with --server-arg options that continue CTR_SERVER_OPTS) and appends to
 # CTR_CLIENT_CMD. The server and client lines are the stream workload's: the http
 # workload cannot pause nginx, its idle-expiry cell ends inconclusive (no idle gap seen).
 ctr_natural_opts() {
-	local t=$((10#${CTR_IDLE_TIMEOUT:-2})) where args a
+	local t=1 where args a
+	[ "$2" = keepalive ] && t=2
+	[ -z "${CTR_IDLE_TIMEOUT:-}" ] || t=$((10#$CTR_IDLE_TIMEOUT))
 	local -a words
 	CTR_NATURAL_INJECT_OPTS=()
-	if [ -z "${CTR_NATURAL_BENCH[$1]+set}" ]; then
-		CTR_NATURAL_BENCH[$1]=$("$CTR_BIN/ctreset-inject" --bench-args "$1") ||
-			ctr_die "$CTR_EXIT_FAIL" "ctreset-inject --bench-args $1 failed"
-	fi
+	ctr_natural_load "$1"
 	while IFS=$'\t' read -r where args; do
 		[ -n "$where" ] || continue
 		args=${args//\{ct_timeout\}/$t}
-		args=${args//\{pause_ms\}/$((t * 1000 + 1500))}
+		args=${args//\{pause_ms\}/$((t * 1000 + 400 * ${CTR_TIME_SCALE:-1}))}
 		args=${args//\{stream_ms\}/$((t * 1000 + 6000))}
 		args=${args//\{backend_node\}/${NS_NODE_B:-$NS_NODE_A}}
 		read -ra words <<<"$args"

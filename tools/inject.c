@@ -181,11 +181,12 @@ static void usage(FILE *f)
 	    "  --wait-command MS    once settled, let COMMAND run up to MS more to finish by\n"
 	    "                       itself (a download completing or failing) before SIGTERM\n"
 	    "  --ct-timeout SEC     nf_conntrack_tcp_timeout_established in the node and\n"
-	    "                       --stat-ns namespaces (1..86400; idle-expiry's default 2,\n"
-	    "                       kube-proxy's 86400), restored when the run ends. idle-expiry\n"
-	    "                       waits for the flow to idle that long (the workload pauses:\n"
-	    "                       ctreset-workload server --pause-after/--pause) and for the\n"
-	    "                       backend's next segment; a flow that never idles is an error\n"
+	    "                       --stat-ns namespaces (1..86400; the bench's 1 s, 2 s with\n"
+	    "                       keepalive; kube-proxy's 86400), restored when the run\n"
+	    "                       ends. idle-expiry waits for the flow to idle that long\n"
+	    "                       + 0.3 s (the workload pauses: ctreset-workload server\n"
+	    "                       --pause-after/--pause) and for the backend's next\n"
+	    "                       segment; a flow that never idles is an error\n"
 	    "  --hold-ns NS         delayed-retransmit: the backend's node namespace, where an\n"
 	    "                       NFQUEUE rule (nftables table inet ctreset-hold, or else\n"
 	    "                       iptables' NFQUEUE target in raw PREROUTING; before\n"
@@ -680,13 +681,14 @@ static int flush_tables(struct run *r, char **err)
 }
 
 /* idle-expiry: nothing is done to the flow. Waits for the backend to send no data for the
- * nodes' established timeout (plus half a second: the entry is then expired at its next
- * lookup), then for its next data segment: that is the event. Bounded; a flow that never
- * idles or closes first is an error, never a pass. */
+ * nodes' established timeout plus 0.3 s (the client's last ACK, delayed 40 ms at most,
+ * refreshed the entry: past that it is expired at its next lookup; the bench pauses the
+ * stream 0.4 s longer than the timeout), then for its next data segment: that is the
+ * event. Bounded; a flow that never idles or closes first is an error, never a pass. */
 static int wait_idle(struct run *r, char **err)
 {
 	const struct learn_flow *f = r->find.flow;
-	const uint64_t need = (uint64_t)r->o->ct_timeout_s * 1000 + 500;
+	const uint64_t need = (uint64_t)r->o->ct_timeout_s * 1000 + 300;
 	uint64_t t_data = now_ms(), deadline = t_data + 2 * need + 5000;
 	uint32_t end = f->server.end;
 	bool idled = false;
@@ -872,8 +874,9 @@ static int inject(struct run *r, char **err)
 	return 0;
 }
 
-/* Waits until the captures show the outcome: the RST reached the backend, the probe came
- * through NATed, or nothing new for --quiet after the probe left (dropped on the way). */
+/* Waits until the captures show the outcome: the RST reached the backend, the probe (or
+ * delayed-retransmit's released copy) came through NATed, or nothing new for --quiet after
+ * the probe left (dropped on the way). */
 static int settle(struct run *r, char **err)
 {
 	const struct trigger_info *ti = trigger_info(r->o->trigger);
@@ -897,6 +900,11 @@ static int settle(struct run *r, char **err)
 		}
 		if (!r->out.leaks && r->out.probe_natted && now - r->t.last_event >= grace) {
 			r->out.settled_by = "probe reached the client NATed";
+			return 0;
+		}
+		/* delayed-retransmit: the released copy itself is the event, and it arrived */
+		if (!r->out.leaks && r->nat.held_at_client && now - r->t.last_event >= grace) {
+			r->out.settled_by = "released copy reached the client NATed";
 			return 0;
 		}
 		if (now - r->t.last_event >= quiet &&

@@ -51,6 +51,7 @@ struct opts {
 	unsigned count;			   /* latency: connects to time */
 	unsigned pause_after_ms, pause_ms; /* server: one idle gap in the stream, 0: none */
 	unsigned keepalive_s;		   /* client: TCP keepalive idle and interval, 0: off */
+	unsigned stop_grace_ms;		   /* client: how long a stop waits for the peer's FIN */
 	bool daemon;
 	int ready_fd; /* server, sink: a line written here once listening; -1: none */
 };
@@ -101,6 +102,10 @@ static void usage(FILE *f)
 		"  --pause MS       stream again (an idle connection, as between requests)\n"
 		"  --keepalive SEC  client: TCP keepalive, first probe after SEC idle, then every\n"
 		"                   SEC (1..7200; the fix applications use against idle timeouts)\n"
+		"  --stop-grace MS  client: once stopped, send FIN and read until the server's FIN\n"
+		"                   for at most MS (default 200; 0..60000): closing with unread\n"
+		"                   data would send an RST of the bench's own. A server that is\n"
+		"                   gone (reset) never answers, so the bench keeps this short\n"
 		"  --daemon         server, sink: return once listening, keep serving in the\n"
 		"                   background\n"
 		"  --pidfile FILE   write the serving process's pid\n"
@@ -143,13 +148,15 @@ static void parse(int argc, char **argv, struct opts *o)
 	    {"pause-after", required_argument, NULL, 'a'},
 	    {"pause", required_argument, NULL, 'P'},
 	    {"keepalive", required_argument, NULL, 'K'},
+	    {"stop-grace", required_argument, NULL, 'G'},
 	    {0},
 	};
 	const char *addr = NULL;
 	int c;
 
 	*o = (struct opts){
-	    .timeout_ms = 3000, .interval_ms = 5, .chunk = 1024, .count = 100, .ready_fd = -1};
+	    .timeout_ms = 3000, .interval_ms = 5, .chunk = 1024, .count = 100, .ready_fd = -1,
+			 .stop_grace_ms = 200};
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
 		exit(CTR_EXIT_PASS);
@@ -223,6 +230,9 @@ static void parse(int argc, char **argv, struct opts *o)
 					optarg);
 				exit(CTR_EXIT_USAGE);
 			}
+			break;
+		case 'G':
+			o->stop_grace_ms = parse_uint(optarg, "--stop-grace", 60000);
 			break;
 		case 'h':
 			usage(stdout);
@@ -442,7 +452,7 @@ static void serve(int cfd, const struct opts *o, struct record *r, uint64_t dead
 /* Reads until EOF, error, the deadline or a stop request. On a stop request it closes
  * gracefully: FIN first, then reads until the server's FIN (bounded). Closing with unread
  * data would send RST, and the bench would see its own stop as a reset of the backend. */
-static void drain(int fd, struct record *r, uint64_t deadline)
+static void drain(int fd, struct record *r, uint64_t deadline, unsigned grace_ms)
 {
 	char buf[65536];
 	bool stopping = false;
@@ -454,8 +464,8 @@ static void drain(int fd, struct record *r, uint64_t deadline)
 		if (stop_requested && !stopping) {
 			stopping = true;
 			shutdown(fd, SHUT_WR);
-			if (deadline > now_ms() + 200)
-				deadline = now_ms() + 200;
+			if (deadline > now_ms() + grace_ms)
+				deadline = now_ms() + grace_ms;
 		}
 		ev = wait_for(fd, POLLIN, deadline);
 		if (ev < 0) {
@@ -642,7 +652,7 @@ static int run_client(const struct opts *o, struct record *r, uint64_t start)
 		return 0;
 	}
 	names(fd, r);
-	drain(fd, r, deadline);
+	drain(fd, r, deadline, o->stop_grace_ms);
 	close(fd);
 	return 0;
 }

@@ -120,8 +120,7 @@ void child_exit_str(const struct child *c, char *buf, size_t n)
 		snprintf(buf, n, "unknown");
 }
 
-/* a process that still runs (a zombie's sockets are closed already) */
-static bool alive(pid_t pid)
+char child_proc_state(pid_t pid)
 {
 	char path[64], buf[512], *p;
 	ssize_t n;
@@ -130,14 +129,22 @@ static bool alive(pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return 0;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return false;
+		return 0;
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* a process that still runs (a zombie's sockets are closed already) */
+static bool alive(pid_t pid)
+{
+	char st = child_proc_state(pid);
+
+	return st && st != 'Z' && st != 'X';
 }
 
 /* as `ip netns pids` finds them: /proc/PID/ns/net is that namespace. What

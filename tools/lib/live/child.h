@@ -37,6 +37,9 @@ void child_stop(struct child *c, bool group, unsigned grace_ms);
  * exit, then SIGKILL to the group and pid; reaps it into *status. Whether it was reaped. */
 bool terminate_child(pid_t pid, bool group_term, unsigned grace_ms, int *status);
 
+/* the state letter of /proc/PID/stat (R, S, D, Z, ...), 0 when it cannot be read */
+char child_proc_state(pid_t pid);
+
 /* How it ended, for a record: "0".."255", "signal N", or "unknown" (not reaped). */
 void child_exit_str(const struct child *c, char *buf, size_t n);
 

@@ -1,5 +1,6 @@
 /* The natural triggers' node actions: the established timeout, conntrack -F, conntrack -E. */
 #include "natural.h"
+#include "child.h"
 #include "netns.h"
 #include "base/err.h"
 
@@ -140,7 +141,12 @@ void natural_events_stop(struct natural *nat, const char *dir, const struct ct_f
 
 	if (nat->ev_pid <= 0)
 		return;
-	usleep(100000); /* conntrack -E reads the last events (a loaded machine is slow) */
+	/* conntrack -E has printed the last events once it sleeps again: the kernel queued
+	 * every event on its socket when it happened (before this call), and a queued event
+	 * makes a sleeping reader runnable at once; so "sleeping now" means "read them all".
+	 * Bounded by the 100 ms that used to be a fixed wait here. */
+	for (int i = 0; i < 100 && child_proc_state(nat->ev_pid) != 'S'; i++)
+		usleep(1000);
 	kill(nat->ev_pid, SIGTERM);
 	while (waitpid(nat->ev_pid, NULL, 0) < 0 && errno == EINTR)
 		;

@@ -36,7 +36,10 @@ static const struct trigger_info infos[TRIGGER_COUNT] = {
     [TRIGGER_DELAYED_RETRANSMIT] = {"delayed-retransmit", TRIGGER_NATURAL,
 				    "natural: one backend segment held in the backend's node "
 				    "(NFQUEUE) until the window moved on, then released",
-				    "inject\t--hold-ns {backend_node} --capture-buffer 8192\n"},
+				    "inject\t--hold-ns {backend_node} --capture-buffer 8192\n"
+				    /* a chunk a millisecond: the window moves past the held
+				     * segment in ~0.1 s, not the 0.5 s of the default pace */
+				    "server\t--interval 1\n"},
 };
 
 static const char *const kind_names[] = {"crafted", "conntrack", "natural"};

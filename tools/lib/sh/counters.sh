@@ -5,16 +5,18 @@
 # ctr_ipt_counter NS SAVE CHAIN -> REPLY: packets of CHAIN's "--ctstate INVALID ... -j
 # DROP" rule (filter table; the last one if several), "-" when absent. SAVE is the
 # backend's save command (iptables-nft-save, ip6tables-legacy-save, ...).
-ctr_ipt_counter() {
+ctr_ipt_counter() { ctr_ipt_counter_parse "$3" < <(nsenter --net="/run/netns/$1" "$2" -c -t filter 2>/dev/null); }
+# ctr_ipt_counter_parse CHAIN <SAVE_OUTPUT -> REPLY
+ctr_ipt_counter_parse() {
 	local line counts
 	REPLY=-
 	while read -r line; do
-		if [[ $line == "["*"-A $3 "*"--ctstate INVALID"*"-j DROP"* ]]; then
+		if [[ $line == "["*"-A $1 "*"--ctstate INVALID"*"-j DROP"* ]]; then
 			counts=${line%%]*}
 			counts=${counts#[}
 			REPLY=${counts%%:*}
 		fi
-	done < <(nsenter --net="/run/netns/$1" "$2" -c -t filter 2>/dev/null)
+	done
 }
 
 # packet count of the KUBE-FORWARD INVALID DROP rule in NS -> REPLY, "-" when absent.
@@ -23,7 +25,9 @@ ctr_drop_counter() { ctr_ipt_counter "$1" "${2:-iptables-save}" KUBE-FORWARD; }
 
 # ctr_nft_counter NS NFT_FAMILY TABLE CHAIN -> REPLY: packets of the chain's "ct state
 # invalid counter" rule, "-" when the chain or the rule is not there
-ctr_nft_counter() {
+ctr_nft_counter() { ctr_nft_counter_parse < <(nsenter --net="/run/netns/$1" nft list chain "$2" "$3" "$4" 2>/dev/null); }
+# ctr_nft_counter_parse <NFT_LIST_OUTPUT -> REPLY
+ctr_nft_counter_parse() {
 	local line counts
 	REPLY=-
 	while read -r line; do
@@ -31,5 +35,5 @@ ctr_nft_counter() {
 			counts=${line#*counter packets }
 			REPLY=${counts%% *}
 		fi
-	done < <(nsenter --net="/run/netns/$1" nft list chain "$2" "$3" "$4" 2>/dev/null)
+	done
 }

@@ -6,6 +6,10 @@
 ctr_new_prefix() { printf 'ctr-%06x\n' $((((RANDOM << 15) ^ RANDOM ^ (BASHPID << 7)) & 0xffffff)); }
 ctr_valid_prefix() { [[ $1 =~ ^ctr-[0-9a-f]{6}$ ]]; }
 
+# ctr_run_id -> REPLY: a run's directory name, the time and 16 random bits
+# (20261130T183804-3a61), without an exec (date, od and tr were three a run)
+ctr_run_id() { printf -v REPLY '%(%Y%m%dT%H%M%S)T-%04x' -1 $((SRANDOM & 0xffff)); }
+
 # start time of a pid (field 22 of /proc/PID/stat): a recycled pid has another
 ctr_pid_start() { # PID -> REPLY
 	local stat fields

@@ -118,18 +118,38 @@ ctr_workaround_nft_applies() {
 # packet count of WORKAROUND's drop rule in NS, for BACKEND and FAMILY -> REPLY; "-" when
 # the workaround has no counter on that backend or the rule is not there
 ctr_workaround_counter() { # NS WORKAROUND BACKEND FAMILY
-	local ns=$1 wa=$2 lang where
-	REPLY=
-	ctr_table_get backend "$3" lang && lang=$REPLY || lang=
+	ctr_workaround_counters "$2" "$3" "$4" "$1"
+	REPLY=${CTR_COUNTERS[$1]}
+}
+# the same in every NS given, their reads (an exec each, ~15 ms) all at once ->
+# CTR_COUNTERS[NS]
+declare -gA CTR_COUNTERS=()
+ctr_workaround_counters() { # WORKAROUND BACKEND FAMILY NS...
+	local wa=$1 be=$2 fam=$3 lang where= cmd=() parse= ns fd
+	local -A fds=()
+	shift 3
+	CTR_COUNTERS=()
+	for ns; do CTR_COUNTERS[$ns]=-; done
+	ctr_table_get backend "$be" lang && lang=$REPLY || lang=
 	if [ "$lang" = ipt ] && ctr_workaround_field "$wa" count.ipt; then
 		where=${REPLY%%$'\n'*}
-		ctr_fw_tool "$3" "$4" save && ctr_ipt_counter "$ns" "$REPLY" "$where"
+		ctr_fw_tool "$be" "$fam" save && cmd=("$REPLY" -c -t filter) parse=ctr_ipt_counter_parse
 	elif [ -n "$lang" ] && ctr_workaround_field "$wa" count.nft; then
 		# (count.ipt absent or lang nft: count.nft applies)
 		where=${REPLY%%$'\n'*}
-		ctr_nft_family "$4"
-		ctr_nft_counter "$ns" "$REPLY" "${where% *}" "${where#* }"
+		ctr_nft_family "$fam"
+		cmd=(nft list chain "$REPLY" "${where% *}" "${where#* }") parse=ctr_nft_counter_parse
 	fi
-	[ -n "$REPLY" ] || REPLY=-
+	[ -n "$parse" ] || return 0
+	for ns; do
+		exec {fd}< <(nsenter --net="/run/netns/$ns" "${cmd[@]}" 2>/dev/null)
+		fds[$ns]=$fd
+	done
+	for ns; do
+		fd=${fds[$ns]}
+		"$parse" "$where" <&"$fd"
+		exec {fd}<&-
+		CTR_COUNTERS[$ns]=$REPLY
+	done
 	return 0
 }
