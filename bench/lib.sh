@@ -8,6 +8,8 @@
 . "${BASH_SOURCE[0]%/*}/http.sh"
 # shellcheck source=bench/natural.sh
 . "${BASH_SOURCE[0]%/*}/natural.sh"
+# shellcheck source=bench/connect.sh
+. "${BASH_SOURCE[0]%/*}/connect.sh"
 
 # kernel version as major.minor, and comparisons on it
 CTR_KERNEL=${CTR_KERNEL:-$(uname -r)}
