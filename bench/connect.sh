@@ -86,7 +86,7 @@ ctr_run_connect() (
 	scale=${CTR_TIME_SCALE:-1}
 	for cap in "$NS_CLIENT:any:client" "$NS_NODE_A:$DNAT_NODE_POD_IF:node" "$NS_BACKEND:eth0:backend"; do
 		IFS=: read -r ns ifc place <<<"$cap"
-		ip netns exec "$ns" tcpdump -nn -U -i "$ifc" -w "$dir/$place.pcap" tcp 2>"$dir/$place.tcpdump" &
+		ip netns exec "$ns" tcpdump -nn -U -s 128 -i "$ifc" -w "$dir/$place.pcap" tcp 2>"$dir/$place.tcpdump" &
 		caps+=($!)
 	done
 	# each tcpdump says "listening on" once its socket is open (bounded: 5 s a scale)
@@ -107,6 +107,8 @@ ctr_run_connect() (
 		rc=1
 	fi
 	ctr_now; t_inject=$REPLY
+	# the client's last segments (its FIN) through the nodes and into the captures
+	sleep 0.2
 	for ns in $NS_NODES; do
 		st=$(nsenter --net="/run/netns/$ns" conntrack -L -p tcp --orig-dst "$BACKEND_IP" 2>/dev/null |
 			grep -o 'tcp *6 [0-9]* [A-Z_]*' | awk '{print $4; exit}')
@@ -120,8 +122,6 @@ ctr_run_connect() (
 		ctr_conntrack_invalid "$ns"
 		[ "$REPLY" = - ] || [ "${inv0[$ns]}" = - ] || echo "invalid.$ns=$((REPLY - inv0[$ns]))"
 	done >>"$dir/meta.kv"
-	# the client's last segments (its FIN) into the captures before they stop
-	sleep 0.2
 	stop
 	for place in client node backend; do
 		n=$(sed -n 's/^\([0-9]*\) packets dropped by kernel$/\1/p' "$dir/$place.tcpdump")
