@@ -37,6 +37,7 @@ ctr_run_connect() (
 	reuse=${CTR_REUSE_PREFIX:-} caps=() server_pid=
 	: "${CTR_TOPOLOGY:=asymmetric}"
 	export CTR_TOPOLOGY
+	CTR_WORKLOAD=stream # ctreset-workload's, whatever the runner's
 	[ -d "$dir" ] || mkdir -p "$dir" || exit 1
 	ctr_now; t0=$REPLY
 	ctr_cell_meta "$dir" "$2" connect "$workaround"
