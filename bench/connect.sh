@@ -28,13 +28,13 @@ ctr_conntrack_invalid() {
 # (built by the caller with the same workaround: its conntrack tables are flushed and
 # left up), in a subshell of its own that removes what it made on SIGTERM/SIGINT. Leaves
 # in DIR: client.pcap (every link of the client pod), node.pcap (node A's pod link),
-# backend.pcap, server.kv, client.kv, meta.kv (with drop.NS, invalid.NS, ct_state.NS and
-# capture.PLACE.dropped), verdict.kv, result.json and record.kv. Returns as
+# backend.pcap, server.kv, client.kv, meta.kv (with drop.NS, invalid.NS, ct_state.NS: the
+# flow's entry half-way through it, and capture.PLACE.dropped), verdict.kv, result.json and record.kv. Returns as
 # ctr_run_scenario: 0 completed (any verdict), 4 this machine cannot build the cell
 # (DIR/skip), else non-zero (DIR/error).
 ctr_run_connect() (
 	dir=$1 workaround=$3 rc=0
-	reuse=${CTR_REUSE_PREFIX:-} caps=() server_pid=
+	reuse=${CTR_REUSE_PREFIX:-} caps=() server_pid= client_pid=
 	: "${CTR_TOPOLOGY:=asymmetric}"
 	export CTR_TOPOLOGY
 	CTR_WORKLOAD=stream # ctreset-workload's, whatever the runner's
@@ -47,7 +47,8 @@ ctr_run_connect() (
 		[ ${#caps[@]} -eq 0 ] || { kill -TERM "${caps[@]}" 2>/dev/null; wait "${caps[@]}" 2>/dev/null; }
 		caps=()
 		[ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null
-		server_pid=
+		[ -z "$client_pid" ] || kill "$client_pid" 2>/dev/null
+		server_pid= client_pid=
 	}
 	trap 'stop; [ -n "$reuse" ] || ctr_destroy_prefix "$prefix"; exit 130' TERM INT
 	if [ -z "$reuse" ]; then
@@ -102,7 +103,18 @@ ctr_run_connect() (
 		ka=()
 		[ "$workaround" != keepalive ] || ka=(--keepalive 1)
 		ip netns exec "$NS_CLIENT" "$CTR_BIN/ctreset-workload" client --connect "$BACKEND_EP" \
-			--result "$dir/client.kv" --timeout $((1500 * scale)) "${ka[@]}" 2>>"$dir/error"
+			--result "$dir/client.kv" --timeout $((1500 * scale)) "${ka[@]}" 2>>"$dir/error" &
+		client_pid=$!
+		# each node's entry of the flow half-way through it (at its end the client's RST,
+		# when it closes with unread data, deletes an entry that never saw a reply)
+		sleep "$((750 * scale / 1000)).$((750 * scale % 1000))"
+		for ns in $NS_NODES; do
+			st=$(nsenter --net="/run/netns/$ns" conntrack -L -p tcp --orig-dst "$BACKEND_IP" 2>/dev/null |
+				grep -o 'tcp *6 [0-9]* [A-Z_]*' | awk '{print $4; exit}')
+			echo "ct_state.$ns=${st:-none}"
+		done >>"$dir/meta.kv"
+		wait "$client_pid"
+		client_pid=
 	else
 		echo "the backend's server did not start" >>"$dir/error"
 		rc=1
@@ -111,9 +123,6 @@ ctr_run_connect() (
 	# the client's last segments (its FIN) through the nodes and into the captures
 	sleep 0.2
 	for ns in $NS_NODES; do
-		st=$(nsenter --net="/run/netns/$ns" conntrack -L -p tcp --orig-dst "$BACKEND_IP" 2>/dev/null |
-			grep -o 'tcp *6 [0-9]* [A-Z_]*' | awk '{print $4; exit}')
-		echo "ct_state.$ns=${st:-none}"
 		ctr_workaround_counter "$ns" "$cwa" "$BACKEND" "$FAMILY"
 		if [ "$REPLY" = - ] || [ "${drop0[$ns]}" = - ]; then
 			[ "$REPLY" = - ] || echo "drop.$ns=$REPLY"
