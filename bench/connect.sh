@@ -78,10 +78,12 @@ ctr_run_connect() (
 	cwa=$WORKAROUND
 	[ -z "${KUBE_PROXY:-}" ] || [[ ${CTR_CELL_META:-} != *oracle.workaround=* ]] ||
 		{ cwa=${CTR_CELL_META#*oracle.workaround=}; cwa=${cwa%%$'\n'*}; }
-	declare -A drop0=() inv0=()
+	declare -A drop0=() inv0=() acct0=()
 	for ns in $NS_NODES; do
 		ctr_workaround_counter "$ns" "$cwa" "$BACKEND" "$FAMILY"; drop0[$ns]=$REPLY
 		ctr_conntrack_invalid "$ns"; inv0[$ns]=$REPLY
+		# a kube-proxy release's nfacct counter (from 1.31: its metric)
+		[ -z "${KUBE_PROXY:-}" ] || { ctr_nfacct_counter "$ns"; acct0[$ns]=$REPLY; }
 	done
 	# captures: everything the client pod sees (its eth0 out, its return link in), node A's
 	# pod link, the backend's eth0
@@ -131,6 +133,9 @@ ctr_run_connect() (
 		fi
 		ctr_conntrack_invalid "$ns"
 		[ "$REPLY" = - ] || [ "${inv0[$ns]}" = - ] || echo "invalid.$ns=$((REPLY - inv0[$ns]))"
+		[ -n "${acct0[$ns]:-}" ] || continue
+		ctr_nfacct_counter "$ns"
+		[ "$REPLY" = - ] || [ "${acct0[$ns]}" = - ] || echo "nfacct.$ns=$((REPLY - acct0[$ns]))"
 	done >>"$dir/meta.kv"
 	stop
 	for place in client node backend; do

@@ -5,7 +5,8 @@
 # kube-proxy's KUBE-FORWARD drop and nftables mode's former forward drop -> broken, with
 # node A's DROP counter as the evidence (node B's unmoved), be_liberal alone -> works
 # although node A still counts the client's segments INVALID. The replies never cross
-# node A. The same cells through bench/repro --topology asymmetric and bench/asymmetric.
+# node A. The same cells through bench/repro --topology asymmetric and bench/asymmetric,
+# and with kube-proxy 1.31's own rules (broken; works with tcpBeLiberal=true).
 # A planted wrong oracle fails the run; a cell without the client's record is
 # inconclusive, never a pass; selections that name no asymmetric cell are usage errors.
 set -uo pipefail
@@ -88,7 +89,18 @@ t_check "...its scenario is kube-proxy-drop's connect cell, broken" "asymmetric/
 "$CTR_TOP/bench/asymmetric" --workaround none --out "$work/a" >"$work/a.txt" 2>&1
 t_check "bench/asymmetric --workaround none: passes, a matrix run" "0 1" "$? $(grep -c '^matrix: 1 passed' "$work/a.txt")"
 
-# 5. selections without an asymmetric cell, and bad input: usage errors
+# 5. kube-proxy's own rules: 1.31's nfacct-counted drop breaks it (its metric counts the
+# drops on node A); with tcpBeLiberal=true (>= 1.29 then writes no drop rule) it works
+"$M" --kube-proxy 1.31 --topology asymmetric --backend iptables-nft --out "$work/k" >"$work/k.txt" 2>&1
+t_check "kube-proxy 1.31 on the asymmetric topology: as the oracle says" 0 $? "$(cat "$work/k.txt")"
+grep -qE '^kube-proxy 1.31, .*connect: BREAKS asymmetric routing.* would show nodeA \+[1-9]' "$work/k.txt" &&
+	t_pass "...broken, and kube-proxy's nfacct metric shows node A's drops" || t_fail "no 1.31 line with node A's nfacct drops" "$(cat "$work/k.txt")"
+"$M" --kube-proxy 1.31 --kube-proxy-config tcpBeLiberal=true --topology asymmetric --backend iptables-nft \
+	--out "$work/kl" >"$work/kl.txt" 2>&1
+t_check "kube-proxy 1.31 with tcpBeLiberal=true: as the oracle says" 0 $? "$(cat "$work/kl.txt")"
+grep -qE '^connect +works' "$work/kl.txt" && t_pass "...works (be_liberal set, no INVALID drop rule)" || t_fail "not works" "$(cat "$work/kl.txt")"
+
+# 6. selections without an asymmetric cell, and bad input: usage errors
 "$M" --topology asymmetric --trigger seq-above --list >/dev/null 2>&1
 t_check "--topology asymmetric --trigger seq-above: no cell, usage (2)" 2 $?
 "$M" --topology asymmetric --family 6 --list >/dev/null 2>&1

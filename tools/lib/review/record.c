@@ -183,6 +183,7 @@ static int add_connect_evidence(struct kv *rec, const struct connect_facts *c,
 	    {"ct_state.", "conntrack", " "},
 	    {"invalid.", "ct invalid", "+"},
 	    {"drop.", "DROP rule pkts", "="},
+	    {"nfacct.", "nfacct ct_state_invalid_dropped_pkts", " +"},
 	};
 
 	snprintf(sentence, sizeof(sentence),
@@ -205,6 +206,13 @@ static int add_connect_evidence(struct kv *rec, const struct connect_facts *c,
 			continue;
 		snprintf(sentence + strlen(sentence), sizeof(sentence) - strlen(sentence),
 			 "; %s%s", per_node[k].label, part);
+		/* a kube-proxy release >= 1.31: what its metric shows, for its line */
+		if (!strcmp(per_node[k].prefix, "nfacct.") &&
+		    addf(rec, "evidence.nfacct",
+			 "kubeproxy_iptables_ct_state_invalid_dropped_packets_total would "
+			 "show%s (nfacct ct_state_invalid_dropped_pkts)",
+			 part) < 0)
+			return -1;
 	}
 	return add(rec, "evidence", sentence);
 }

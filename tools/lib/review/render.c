@@ -397,6 +397,12 @@ static void matrix_kube_proxy(FILE *f, const struct run *run)
 				  "misses the backend's window, the connection survives";
 		else if (!strcmp(obs, "clean"))
 			verdict = "not exposed: nothing leaked un-NATed, no reset";
+		else if (!strcmp(obs, "broken")) /* the asymmetric topology's connect cell */
+			verdict = "BREAKS asymmetric routing: the handshake's third packet is "
+				  "INVALID where only one direction passes, and dropped";
+		else if (!strcmp(obs, "works"))
+			verdict = "asymmetric routing works: nothing drops the INVALID handshake "
+				  "ACK";
 		else
 			verdict = NULL;
 		fprintf(f, "kube-proxy %s, %s mode (%s, %s, %s), %s: ",
