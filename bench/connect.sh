@@ -100,16 +100,16 @@ ctr_run_connect() (
 	done
 	# --daemon returns once the server listens
 	if ip netns exec "$NS_BACKEND" "$CTR_BIN/ctreset-workload" server --listen "$BACKEND_EP" \
-		--result "$dir/server.kv" --timeout $((2500 * scale)) --daemon --pidfile "$dir/server.pid" 2>>"$dir/error"; then
+		--result "$dir/server.kv" --timeout $((2000 * scale)) --daemon --pidfile "$dir/server.pid" 2>>"$dir/error"; then
 		server_pid=$(cat "$dir/server.pid" 2>/dev/null)
 		ka=()
 		[ "$workaround" != keepalive ] || ka=(--keepalive 1)
 		ip netns exec "$NS_CLIENT" "$CTR_BIN/ctreset-workload" client --connect "$BACKEND_EP" \
-			--result "$dir/client.kv" --timeout $((1500 * scale)) "${ka[@]}" 2>>"$dir/error" &
+			--result "$dir/client.kv" --timeout $((1000 * scale)) "${ka[@]}" 2>>"$dir/error" &
 		client_pid=$!
 		# each node's entry of the flow half-way through it (at its end the client's RST,
 		# when it closes with unread data, deletes an entry that never saw a reply)
-		sleep "$((750 * scale / 1000)).$((750 * scale % 1000))"
+		sleep "$((500 * scale / 1000)).$((500 * scale % 1000))"
 		for ns in $NS_NODES; do
 			st=$(nsenter --net="/run/netns/$ns" conntrack -L -p tcp --orig-dst "$BACKEND_IP" 2>/dev/null |
 				grep -o 'tcp *6 [0-9]* [A-Z_]*' | awk '{print $4; exit}')
