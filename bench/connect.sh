@@ -90,7 +90,7 @@ ctr_run_connect() (
 	scale=${CTR_TIME_SCALE:-1}
 	for cap in "$NS_CLIENT:any:client" "$NS_NODE_A:$DNAT_NODE_POD_IF:node" "$NS_BACKEND:eth0:backend"; do
 		IFS=: read -r ns ifc place <<<"$cap"
-		ip netns exec "$ns" tcpdump -nn -U -s 128 -i "$ifc" -w "$dir/$place.pcap" tcp 2>"$dir/$place.tcpdump" &
+		ip netns exec "$ns" tcpdump -nn -U --immediate-mode -s 128 -i "$ifc" -w "$dir/$place.pcap" tcp 2>"$dir/$place.tcpdump" &
 		caps+=($!)
 	done
 	# each tcpdump says "listening on" once its socket is open (bounded: 5 s a scale)
