@@ -37,7 +37,8 @@ ctr_run_connect() (
 	reuse=${CTR_REUSE_PREFIX:-} caps=() server_pid= client_pid=
 	: "${CTR_TOPOLOGY:=asymmetric}"
 	export CTR_TOPOLOGY
-	CTR_WORKLOAD=stream # ctreset-workload's, whatever the runner's
+	# shellcheck disable=SC2034 # read by ctr_cell_meta: ctreset-workload's, whatever the runner's
+	CTR_WORKLOAD=stream
 	[ -d "$dir" ] || mkdir -p "$dir" || exit 1
 	ctr_now; t0=$REPLY
 	ctr_cell_meta "$dir" "$2" connect "$workaround"

@@ -825,9 +825,8 @@ int main(int argc, char **argv)
 			return CTR_EXIT_PASS;
 		}
 	}
-	if (load(&ev, &err) < 0 ||
-	    (ev.is_connect ? decide_connect(&ev, &err) : verdict_decide(&ev.in, &ev.res, &err)) <
-		0) {
+	if (load(&ev, &err) < 0 || (ev.is_connect ? decide_connect(&ev, &err)
+						  : verdict_decide(&ev.in, &ev.res, &err)) < 0) {
 		char *rerr = NULL;
 
 		if (record_out && record_undecided(&ev, record_out, &rerr) < 0) {

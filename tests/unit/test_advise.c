@@ -86,14 +86,16 @@ static void test_advise_fixture(void)
 			CU_ASSERT_PTR_NOT_NULL(strstr(buf, "keepalive                    no: reset "
 							   "     skip           stops          "
 							   "asym ok\n"));
-			CU_ASSERT_PTR_NOT_NULL(strstr(buf, "kube-proxy-drop / connect: breaks asym\n"));
-			CU_ASSERT_PTR_NOT_NULL(strstr(buf, "client ACKs at node A 4, at the backend "
-							   "0; conntrack nodeA SYN_SENT nodeB "
-							   "SYN_RECV; ct invalid nodeA+3 nodeB+0; "
-							   "DROP rule pkts nodeA=3 nodeB=0\n"));
-			CU_ASSERT_PTR_NOT_NULL(strstr(
-			    buf, "pcaps: /top/pcaps/runs/RUN/asymmetric-iptables-nft-ipv4/"
-				 "connect+kube-proxy-drop/{client,node,backend}.pcap\n"));
+			CU_ASSERT_PTR_NOT_NULL(
+			    strstr(buf, "kube-proxy-drop / connect: breaks asym\n"));
+			CU_ASSERT_PTR_NOT_NULL(strstr(buf,
+						      "client ACKs at node A 4, at the backend "
+						      "0; conntrack nodeA SYN_SENT nodeB "
+						      "SYN_RECV; ct invalid nodeA+3 nodeB+0; "
+						      "DROP rule pkts nodeA=3 nodeB=0\n"));
+			CU_ASSERT_PTR_NOT_NULL(
+			    strstr(buf, "pcaps: /top/pcaps/runs/RUN/asymmetric-iptables-nft-ipv4/"
+					"connect+kube-proxy-drop/{client,node,backend}.pcap\n"));
 		}
 		free(want);
 		free(buf);

@@ -199,13 +199,13 @@ static int add_connect_evidence(struct kv *rec, const struct connect_facts *c,
 		for (size_t i = 0; meta && i < meta->n; i++)
 			if (!strncmp(meta->pairs[i].key, per_node[k].prefix, pl) &&
 			    strcmp(meta->pairs[i].value, "-"))
-				snprintf(part + strlen(part), sizeof(part) - strlen(part), " %s%s%s",
-					 node_of(meta->pairs[i].key), per_node[k].sep,
+				snprintf(part + strlen(part), sizeof(part) - strlen(part),
+					 " %s%s%s", node_of(meta->pairs[i].key), per_node[k].sep,
 					 meta->pairs[i].value);
 		if (!*part)
 			continue;
-		snprintf(sentence + strlen(sentence), sizeof(sentence) - strlen(sentence),
-			 "; %s%s", per_node[k].label, part);
+		snprintf(sentence + strlen(sentence), sizeof(sentence) - strlen(sentence), "; %s%s",
+			 per_node[k].label, part);
 		/* a kube-proxy release >= 1.31: what its metric shows, for its line */
 		if (!strcmp(per_node[k].prefix, "nfacct.") &&
 		    addf(rec, "evidence.nfacct",

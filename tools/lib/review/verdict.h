@@ -84,14 +84,14 @@ void verdict_judge(const struct verdict_facts *f, struct verdict_result *out);
 /* A connect cell's facts: a legitimate connection from the client pod to the backend
  * pod's own address, nothing injected, its captures counted per place. */
 struct connect_facts {
-	bool client_record;	      /* the client wrote its record */
+	bool client_record;		 /* the client wrote its record */
 	unsigned long long client_bytes; /* bytes the client received (its record) */
-	unsigned dropped;	      /* packets the captures lost */
-	bool backend_captured;	      /* a capture at the backend was read */
-	unsigned synack_at_client;    /* the backend's SYN-ACKs in the client's capture */
-	unsigned acks_at_node;	      /* the client's segments without SYN, at node A's pod
-					 link (the handshake's third packet and later) */
-	unsigned acks_at_backend;     /* ... in the backend's capture */
+	unsigned dropped;		 /* packets the captures lost */
+	bool backend_captured;		 /* a capture at the backend was read */
+	unsigned synack_at_client;	 /* the backend's SYN-ACKs in the client's capture */
+	unsigned acks_at_node;		 /* the client's segments without SYN, at node A's pod
+					    link (the handshake's third packet and later) */
+	unsigned acks_at_backend;	 /* ... in the backend's capture */
 };
 
 /* Counts a connect cell's facts from its captures (client, node A, backend: NULL when
