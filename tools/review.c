@@ -220,8 +220,15 @@ static void print_text(const struct evidence *ev)
 	if (expected)
 		printf("expected: %s%s\n", expected,
 		       strcmp(expected, verdict_name(r->verdict)) ? "  <-- MISMATCH" : "");
-	printf("event:    %s: %s\n", get(&ev->inject, "trigger", "?"),
-	       get(&ev->inject, "probe.explain", get(&ev->inject, "error", "-")));
+	if (ev->is_connect)
+		printf("event:    connect: nothing injected: a legitimate connection\n"
+		       "counts:   SYN-ACK at the client %u; client ACKs at node A %u, at the "
+		       "backend %u\n",
+		       ev->connect.synack_at_client, ev->connect.acks_at_node,
+		       ev->connect.acks_at_backend);
+	else
+		printf("event:    %s: %s\n", get(&ev->inject, "trigger", "?"),
+		       get(&ev->inject, "probe.explain", get(&ev->inject, "error", "-")));
 	if (r->leaked_packets) {
 		record_seg_str(&r->first_leak, buf, sizeof(buf));
 		printf("leak:     %s (%u segment%s from the backend's own address)\n", buf,
