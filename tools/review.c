@@ -47,6 +47,8 @@ struct evidence {
 	struct kv meta, inject, server, client;
 	struct verdict_input in;
 	struct verdict_result res;
+	struct connect_facts connect; /* a connect cell's (meta.kv trigger=connect) */
+	bool is_connect;
 	char client_pcap[PATH_MAX], backend_pcap[PATH_MAX], node_pcap[PATH_MAX];
 	char expected[64], expected_reason[4096]; /* from meta.kv or the oracle it names */
 	bool has_expected;
@@ -163,16 +165,22 @@ static int load(struct evidence *ev, char **err)
 			       sizeof(ev->expected_reason), err) < 0)
 		return -1;
 	ev->has_expected = kv_get(&ev->meta, "expected") || kv_get(&ev->meta, "oracle");
+	ev->in.client_end = client_end_parse(kv_get(&ev->client, "end"));
+	snprintf(ev->client_pcap, sizeof(ev->client_pcap), "%s/client.pcap", ev->dir);
+	snprintf(ev->node_pcap, sizeof(ev->node_pcap), "%s/node.pcap", ev->dir);
+	/* a connect cell: nothing injected, no inject.kv */
+	ev->is_connect = !strcmp(get(&ev->meta, "trigger", ""), "connect");
+	if (ev->is_connect) {
+		snprintf(ev->backend_pcap, sizeof(ev->backend_pcap), "%s/backend.pcap", ev->dir);
+		return 0;
+	}
 	snprintf(path, sizeof(path), "%s/inject.kv", ev->dir);
 	if (kv_load(path, &ev->inject, err) < 0)
 		return -1;
-	ev->in.client_end = client_end_parse(kv_get(&ev->client, "end"));
-	snprintf(ev->client_pcap, sizeof(ev->client_pcap), "%s/client.pcap", ev->dir);
 	/* with several backends the injector names the flow's backend's capture */
 	v = kv_get(&ev->inject, "capture.backend");
 	v = v && strrchr(v, '/') ? strrchr(v, '/') + 1 : "backend.pcap";
 	snprintf(ev->backend_pcap, sizeof(ev->backend_pcap), "%s/%s", ev->dir, v);
-	snprintf(ev->node_pcap, sizeof(ev->node_pcap), "%s/node.pcap", ev->dir);
 
 	ev->in.client_pcap = ev->client_pcap;
 	ev->in.backend_pcap = ev->backend_pcap;
@@ -212,8 +220,15 @@ static void print_text(const struct evidence *ev)
 	if (expected)
 		printf("expected: %s%s\n", expected,
 		       strcmp(expected, verdict_name(r->verdict)) ? "  <-- MISMATCH" : "");
-	printf("event:    %s: %s\n", get(&ev->inject, "trigger", "?"),
-	       get(&ev->inject, "probe.explain", get(&ev->inject, "error", "-")));
+	if (ev->is_connect)
+		printf("event:    connect: nothing injected: a legitimate connection\n"
+		       "counts:   SYN-ACK at the client %u; client ACKs at node A %u, at the "
+		       "backend %u\n",
+		       ev->connect.synack_at_client, ev->connect.acks_at_node,
+		       ev->connect.acks_at_backend);
+	else
+		printf("event:    %s: %s\n", get(&ev->inject, "trigger", "?"),
+		       get(&ev->inject, "probe.explain", get(&ev->inject, "error", "-")));
 	if (r->leaked_packets) {
 		record_seg_str(&r->first_leak, buf, sizeof(buf));
 		printf("leak:     %s (%u segment%s from the backend's own address)\n", buf,
@@ -290,9 +305,47 @@ static int build_record(const struct evidence *ev, const struct verdict_result *
 	    .expected = ev->has_expected ? ev->expected : NULL,
 	    .expected_reason = ev->has_expected ? ev->expected_reason : NULL,
 	    .pcaps = {ev->client_pcap, ev->node_pcap, ev->backend_pcap},
+	    .connect = ev->is_connect && res ? &ev->connect : NULL,
 	};
 
 	return record_build(&in, rec, err);
+}
+
+static bool file_there(const char *p)
+{
+	return access(p, F_OK) == 0;
+}
+
+/* a connect cell's verdict: its captures counted for the client's flow (client.kv's
+ * local and peer), judged with the client's record */
+static int decide_connect(struct evidence *ev, char **err)
+{
+	struct connect_facts *f = &ev->connect;
+	const char *l = kv_get(&ev->client, "local"), *p = kv_get(&ev->client, "peer");
+	struct ctr_endpoint c, b;
+
+	memset(f, 0, sizeof(*f));
+	memset(&ev->res, 0, sizeof(ev->res));
+	ev->res.client_end = ev->in.client_end;
+	f->client_bytes = strtoull(get(&ev->client, "bytes", "0"), NULL, 10);
+	for (size_t i = 0; i < ev->meta.n; i++) {
+		const char *k = ev->meta.pairs[i].key;
+		size_t kl = strlen(k);
+
+		if (!strncmp(k, "capture.", 8) && kl > 8 && !strcmp(k + kl - 8, ".dropped"))
+			f->dropped += (unsigned)strtoul(ev->meta.pairs[i].value, NULL, 10);
+	}
+	/* no flow without the client's addresses: "no record of the client's connection" */
+	f->client_record = l && p && endpoint_parse(l, &c) == 0 && endpoint_parse(p, &b) == 0;
+	if (f->client_record &&
+	    connect_count(ev->client_pcap, file_there(ev->node_pcap) ? ev->node_pcap : NULL,
+			  file_there(ev->backend_pcap) ? ev->backend_pcap : NULL, &c, &b, f,
+			  err) < 0) {
+		snprintf(ev->res.reason, sizeof(ev->res.reason), "a capture is unreadable");
+		return -1;
+	}
+	verdict_judge_connect(f, &ev->res);
+	return 0;
 }
 
 /* the review's JSON: the record's fields as one object */
@@ -779,7 +832,8 @@ int main(int argc, char **argv)
 			return CTR_EXIT_PASS;
 		}
 	}
-	if (load(&ev, &err) < 0 || verdict_decide(&ev.in, &ev.res, &err) < 0) {
+	if (load(&ev, &err) < 0 || (ev.is_connect ? decide_connect(&ev, &err)
+						  : verdict_decide(&ev.in, &ev.res, &err)) < 0) {
 		char *rerr = NULL;
 
 		if (record_out && record_undecided(&ev, record_out, &rerr) < 0) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/advise, live: a small matrix slice (seq-above, ct-flush x none, kube-proxy-drop,
-# kube-proxy-drop+tcp-loose-0) and bench/asymmetric rendered as the one-page trade-off:
+# kube-proxy-drop+tcp-loose-0) and its asymmetric connect cells rendered as the one-page trade-off:
 # each cell as measured (the drop stops the crafted reset, not the flush; the drop with
 # loose=0 stops the flush by stalling; the drop breaks asymmetric routing), each cell's
 # evidence pointing at pcaps that exist; the page rendered again from the same records
@@ -20,17 +20,17 @@ A=$CTR_TOP/bench/advise
 t_check "the matrix slice: every cell as the oracle says" 0 $? "$(cat "$work/m.txt")"
 run=$(dirname "$(echo "$work"/m/*/run.kv)")
 
-# 1. the page from that run, bench/asymmetric measured for the three workarounds
+# 1. the page from that run, the asymmetric connect cells measured for the three workarounds
 "$A" --from "$run" --out "$work/a" --json "$work/a.json" >"$work/a.txt" 2>&1
 t_check "bench/advise --from RUN: exit 0 (every record as expected)" 0 $? "$(cat "$work/a.txt")"
 cell() { jq -r --arg w "$1" --arg t "$2" '.rows[] | select(.workaround == $w) | (.resets[], .asymmetric_routing) | select(.trigger == $t) | .cell' "$work/a.json"; }
 t_check "none: seq-above and ct-flush reset, asymmetric routing works" "reset reset asym ok" \
-	"$(cell none seq-above) $(cell none ct-flush) $(cell none asymmetric-routing)"
+	"$(cell none seq-above) $(cell none ct-flush) $(cell none connect)"
 t_check "kube-proxy-drop: stops seq-above, not ct-flush, breaks asymmetric routing" "stops no: reset breaks asym" \
-	"$(cell kube-proxy-drop seq-above) $(cell kube-proxy-drop ct-flush) $(cell kube-proxy-drop asymmetric-routing)"
+	"$(cell kube-proxy-drop seq-above) $(cell kube-proxy-drop ct-flush) $(cell kube-proxy-drop connect)"
 t_check "kube-proxy-drop+tcp-loose-0: stops both, ct-flush by stalling, breaks asymmetric routing" \
 	"stops stops(stall) breaks asym ct-flush" \
-	"$(cell kube-proxy-drop+tcp-loose-0 seq-above) $(cell kube-proxy-drop+tcp-loose-0 ct-flush) $(cell kube-proxy-drop+tcp-loose-0 asymmetric-routing) $(jq -r '.rows[2].stalls | join(",")' "$work/a.json")"
+	"$(cell kube-proxy-drop+tcp-loose-0 seq-above) $(cell kube-proxy-drop+tcp-loose-0 ct-flush) $(cell kube-proxy-drop+tcp-loose-0 connect) $(jq -r '.rows[2].stalls | join(",")' "$work/a.json")"
 grep -q '^kube-proxy-drop  *stops  *no: reset  *breaks asym$' "$work/a.txt" &&
 	t_pass "the text table has the row kube-proxy-drop: stops, no: reset, breaks asym" ||
 	t_fail "the text table lacks kube-proxy-drop's row: $(cat "$work/a.txt")"
@@ -58,7 +58,7 @@ mkdir -p "$work/notarun"
 "$A" --from "$work/notarun" --no-asymmetric --out "$work/d" >/dev/null 2>"$work/d.err"
 t_check "--from a directory that is not a run: usage (2)" "2 1" "$? $(grep -c 'takes a matrix run' "$work/d.err")"
 "$A" --from "$asym" --no-asymmetric --out "$work/d" >/dev/null 2>&1
-t_check "--from bench/asymmetric's run (not a matrix run): usage (2)" 2 $?
+t_check "--from bench/asymmetric's run (a matrix run without the cross-node slice): usage (2)" 2 $?
 "$A" --from "$run" --no-asymmetric --workaround be-liberal --out "$work/d" >/dev/null 2>&1
 t_check "--workaround the run does not have: usage (2)" 2 $?
 "$A" --from "$run" --asymmetric-from "$asym" --no-asymmetric >/dev/null 2>&1

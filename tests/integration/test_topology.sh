@@ -126,13 +126,13 @@ t_check "up --list-topologies" "$CTR_TOPOLOGIES_ALL" "$("$T/up" --list-topologie
 t_check "up --list-backends" "$CTR_BACKENDS_ALL" "$("$T/up" --list-backends | names)"
 t_check "the matrix's workarounds are the table's but calico-invalid-drop" \
 	"none kube-proxy-drop input-drop nft-invalid-drop be-liberal ignore-invalid-rst keepalive tcp-loose-0 kube-proxy-drop+tcp-loose-0" "$CTR_WORKAROUNDS"
-t_check "the matrix's topologies and backends" "cross-node same-node host-network|iptables-nft iptables-legacy nft|4 6" \
+t_check "the matrix's topologies and backends" "cross-node same-node host-network asymmetric|iptables-nft iptables-legacy nft|4 6" \
 	"$CTR_TOPOLOGIES|$CTR_BACKENDS|$CTR_FAMILIES"
 unknown=
 for k in "${!CTR_TABLE[@]}"; do
 	read -r kind name field <<<"$k"
 	case $kind/$field in
-	*/summary | */matrix | */needs | */families | topology/namespaces | topology/sysctl | topology/client_sysctl) ;;
+	*/summary | */matrix | */needs | */families | topology/namespaces | topology/sysctl | topology/client_sysctl | topology/triggers) ;;
 	backend/lang | backend/tool | backend/topologies | backend/mode | family/nft | family/ipt) ;;
 	workaround/sysctl | workaround/revert | workaround/ipt | workaround/nft.forward | workaround/nft.input) ;;
 	workaround/noflush | workaround/count.ipt | workaround/count.nft | workaround/skip.* | workaround/live) ;;

@@ -55,7 +55,7 @@ static void test_advise_fixture(void)
 		free(err);
 		return;
 	}
-	CU_ASSERT_EQUAL(run.n, 19);
+	CU_ASSERT_EQUAL(run.n, 20);
 	for (size_t i = 0; i < 2; i++) {
 		size_t len = 0, wlen = 0;
 		int rc;
@@ -81,9 +81,21 @@ static void test_advise_fixture(void)
 			CU_ASSERT_PTR_NOT_NULL(strstr(buf, "keepalive / ct-flush: skip\n  why: "
 							   "conntrack (conntrack-tools) not "
 							   "installed\n"));
+			/* the breaks column from the matrix's connect cells, keepalive's too;
+			 * the evidence: node A's DROP counter and where the ACKs went */
+			CU_ASSERT_PTR_NOT_NULL(strstr(buf, "keepalive                    no: reset "
+							   "     skip           stops          "
+							   "asym ok\n"));
 			CU_ASSERT_PTR_NOT_NULL(
-			    strstr(buf, "pcaps: /top/pcaps/runs/asym-RUN/kube-proxy-drop/"
-					"{client-return,node,backend}.pcap\n"));
+			    strstr(buf, "kube-proxy-drop / connect: breaks asym\n"));
+			CU_ASSERT_PTR_NOT_NULL(strstr(buf,
+						      "client ACKs at node A 4, at the backend "
+						      "0; conntrack nodeA SYN_SENT nodeB "
+						      "SYN_RECV; ct invalid nodeA+3 nodeB+0; "
+						      "DROP rule pkts nodeA=3 nodeB=0\n"));
+			CU_ASSERT_PTR_NOT_NULL(
+			    strstr(buf, "pcaps: /top/pcaps/runs/RUN/asymmetric-iptables-nft-ipv4/"
+					"connect+kube-proxy-drop/{client,node,backend}.pcap\n"));
 		}
 		free(want);
 		free(buf);

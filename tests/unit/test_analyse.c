@@ -157,6 +157,50 @@ static void bench_clean(void)
 	run_free(&r);
 }
 
+/* delayed-retransmit (a real run, pcaps/ref/natural; headers only): one backend segment
+ * (seq 2592303331, len 1024) held 604 ms in node B and released below the window. The
+ * backend's capture has it at its send time, where it is in window; the node and the
+ * client saw it 604 ms later, and the model judges it in the order the node saw it:
+ * IGNORE since 6.1 ("SEQ is under lower bound", NAT applies, as the run observed),
+ * INVALID before (NAT skipped, yet the captures saw it NATed: the other kernel's rule) */
+static void natural_delayed(void)
+{
+	struct analyse_opts old = {.ct.before_6_1 = true};
+	const struct review_row *held;
+	struct run r;
+
+	analyse_run(&r, "natural/delayed-retransmit", BENCH3, SVC, NULL);
+	CU_ASSERT_EQUAL(analyse_result(r.a), RESULT_CLEAN);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r.f);
+	CU_ASSERT_EQUAL(r.f->n_ignore, 1u);
+	CU_ASSERT_EQUAL(r.f->n_invalid, 0u);
+	held = row_with(r.f, ROW_WINDOW);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(held);
+	CU_ASSERT_EQUAL(held->seq, 2592303331u);
+	CU_ASSERT_EQUAL(held->len, 1024u);
+	CU_ASSERT_EQUAL(held->ct.verdict, CTWIN_IGNORE);
+	CU_ASSERT_EQUAL(held->ct.reason, CTWIN_R_SEQ_UNDER);
+	CU_ASSERT_FALSE(held->seen & 0x4u); /* at the node and the client, not the backend */
+	CU_ASSERT_TRUE(held->natted_at & 0x2u);
+	run_free(&r);
+	analyse_run(&r, "natural/delayed-retransmit", "node:node.pcap backend:backend.pcap", SVC,
+		    NULL);
+	CU_ASSERT_EQUAL(r.f->n_ignore, 1u); /* the node's capture alone carries it */
+	run_free(&r);
+	analyse_run(&r, "natural/delayed-retransmit", BENCH3, SVC, &old);
+	CU_ASSERT_EQUAL(r.f->n_invalid, 1u);
+	CU_ASSERT_EQUAL(r.f->n_ignore, 0u);
+	held = row_with(r.f, ROW_WINDOW);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(held);
+	CU_ASSERT_EQUAL(held->seq, 2592303331u);
+	CU_ASSERT_TRUE(held->nat_skipped);
+	run_free(&r);
+	/* the backend's capture alone cannot show it: it never saw the late copy */
+	analyse_run(&r, "natural/delayed-retransmit", "backend:backend.pcap", SVC, NULL);
+	CU_ASSERT_EQUAL(r.f->n_ignore + r.f->n_invalid, 0u);
+	run_free(&r);
+}
+
 /* kube-proxy-drop: INVALID at the node, seen at the backend, at no client-side capture */
 static void bench_dropped(void)
 {
@@ -399,6 +443,8 @@ void register_analyse_tests(void)
 	test_add(s, "bench ack-above: leak, RST out of the backend's window", bench_leak_survived);
 	test_add(s, "bench bad-flags: RST|ACK answering a segment without ACK", bench_bad_flags);
 	test_add(s, "bench seq-below: IGNORE >= 6.1, INVALID before", bench_clean);
+	test_add(s, "natural delayed-retransmit: judged in the node's order (IGNORE >= 6.1)",
+		 natural_delayed);
 	test_add(s, "bench kube-proxy-drop: INVALID dropped past the node", bench_dropped);
 	test_add(s, "bench be-liberal: forgiven when modelled, NATed anyway", bench_be_liberal);
 	test_add(s, "bench ct-entry-lost: a leak without INVALID", bench_entry_lost);

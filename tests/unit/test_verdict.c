@@ -253,6 +253,93 @@ static void names(void)
 	CU_ASSERT_STRING_EQUAL(verdict_name(VERDICT_RESET), "reset");
 }
 
+/* a connect cell's decision (the asymmetric topology: works / broken), each way to be
+ * inconclusive */
+static void connect_judge(void)
+{
+	const struct connect_facts works = {.client_record = true,
+					    .client_bytes = 300032,
+					    .backend_captured = true,
+					    .synack_at_client = 1,
+					    .acks_at_node = 165,
+					    .acks_at_backend = 157};
+	const struct connect_facts broken = {.client_record = true,
+					     .backend_captured = true,
+					     .synack_at_client = 2,
+					     .acks_at_node = 4};
+	struct connect_facts f;
+	struct verdict_result r;
+
+	verdict_judge_connect(&works, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_WORKS);
+	CU_ASSERT_STRING_EQUAL(verdict_name(r.verdict), "works");
+	verdict_judge_connect(&broken, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_BROKEN);
+	CU_ASSERT_STRING_EQUAL(verdict_name(r.verdict), "broken");
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.reason, "(4 segments at node A)"));
+	CU_ASSERT_EQUAL(verdict_parse("broken"), VERDICT_BROKEN);
+	f = works, f.client_record = false; /* no record: nothing to say */
+	verdict_judge_connect(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_INCONCLUSIVE);
+	f = broken, f.synack_at_client = 0; /* the return path, not conntrack */
+	verdict_judge_connect(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_INCONCLUSIVE);
+	f = works, f.acks_at_backend = 0; /* bytes, yet nothing of the client's arrived */
+	verdict_judge_connect(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_INCONCLUSIVE);
+	f.backend_captured = false; /* ...unless there is no capture at the backend */
+	verdict_judge_connect(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_WORKS);
+	f = broken, f.acks_at_node = 0; /* no ACK seen leaving the client */
+	verdict_judge_connect(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_INCONCLUSIVE);
+	f = broken, f.acks_at_backend = 1; /* the ACK arrived: not what the drop does */
+	verdict_judge_connect(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_INCONCLUSIVE);
+	f = broken, f.backend_captured = false; /* absence needs the backend's capture */
+	verdict_judge_connect(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_INCONCLUSIVE);
+	f = broken, f.dropped = 2; /* ...and a complete one */
+	verdict_judge_connect(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_INCONCLUSIVE);
+}
+
+/* the committed captures of a real broken connect cell (asymmetric, kube-proxy-drop):
+ * the client's capture is on every link of the pod (Linux cooked), the SYN-ACK came
+ * back twice over node B's link, the client's ACK, its repeat and two FINs reached node
+ * A, none the backend */
+static void connect_capture(void)
+{
+	char c[PATH_MAX], n[PATH_MAX], b[PATH_MAX];
+	struct ctr_endpoint cl, be;
+	struct connect_facts f = {.client_record = true};
+	struct verdict_result r;
+	char *err = NULL;
+
+	snprintf(c, sizeof(c), "%s/client.pcap", ref_path("connect/broken"));
+	snprintf(n, sizeof(n), "%s/node.pcap", ref_path("connect/broken"));
+	snprintf(b, sizeof(b), "%s/backend.pcap", ref_path("connect/broken"));
+	CU_ASSERT_EQUAL_FATAL(endpoint_parse("198.18.1.10:58300", &cl), 0);
+	CU_ASSERT_EQUAL_FATAL(endpoint_parse("198.18.2.10:8080", &be), 0);
+	CU_ASSERT_EQUAL(connect_count(c, n, b, &cl, &be, &f, &err), 0);
+	free(err);
+	CU_ASSERT_EQUAL(f.synack_at_client, 2u);
+	CU_ASSERT_EQUAL(f.acks_at_node, 4u);
+	CU_ASSERT_EQUAL(f.acks_at_backend, 0u);
+	CU_ASSERT_TRUE(f.backend_captured);
+	verdict_judge_connect(&f, &r);
+	CU_ASSERT_EQUAL(r.verdict, VERDICT_BROKEN);
+	/* another flow's: nothing of it in these captures */
+	CU_ASSERT_EQUAL_FATAL(endpoint_parse("198.18.1.10:58301", &cl), 0);
+	CU_ASSERT_EQUAL(connect_count(c, n, b, &cl, &be, &f, &err), 0);
+	CU_ASSERT_EQUAL(f.synack_at_client + f.acks_at_node, 0u);
+	/* an unreadable capture is an error, not a count */
+	err = NULL;
+	CU_ASSERT_EQUAL(connect_count("/nonexistent.pcap", n, b, &cl, &be, &f, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(err);
+	free(err);
+}
+
 void register_verdict_tests(void)
 {
 	CU_pSuite s = suite_add("verdict");
@@ -262,6 +349,8 @@ void register_verdict_tests(void)
 	test_add(s, "reference clean run (kube-proxy-drop)", clean_capture);
 	test_add(s, "inconclusive: no injection, no record, unexplained reset", inconclusive_cases);
 	test_add(s, "verdict_judge's decision table", judge);
+	test_add(s, "verdict_judge_connect's decision table (works, broken)", connect_judge);
+	test_add(s, "reference broken connect run (asymmetric, kube-proxy-drop)", connect_capture);
 	test_add(s, "verdict names", names);
 	test_add(s, "the client's record cross-checks the verdict", client_cross_checks);
 	test_add(s, "client end names", client_end_names);

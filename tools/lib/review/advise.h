@@ -11,11 +11,11 @@
  * triggers, matrix_run and asymmetric_run where the records came from, cell= each
  * record's directory) to f: the table, then each cell's evidence; JSON when json.
  * A trigger is a column when the record of workaround none says it resets or leaks;
- * the "breaks" column is the workaround's asymmetric-routing record (trigger
- * asymmetric-routing) and the triggers it stops by stalling the connection (clean, but
- * the backend's connection neither closed nor reset: stopped by the bench).
- * Returns 0 every record as expected, 1 one was not (or one cell has no record), 4 no
- * record has a verdict (nothing ran: not a pass). */
+ * the "breaks" column is the workaround's record of the asymmetric topology's cell
+ * (trigger connect: works, or broken) and the triggers it stops by stalling the connection (clean,
+ * but the backend's connection neither closed nor reset: stopped by the bench). Returns 0 every
+ * record as expected, 1 one was not (or one cell has no record), 4 no record has a verdict (nothing
+ * ran: not a pass). */
 int advise_render(FILE *f, const struct run *run, int json);
 
 #endif

@@ -711,6 +711,15 @@ int analyse_packet(struct analyse *a, int cap, const struct ctr_pkt *p, char **e
 	if (f->feed[dir] < 0 && !unnat)
 		f->feed[dir] = (int8_t)cap;
 	feed = !unnat && f->feed[dir] == cap;
+	/* A server segment first seen past the NAT node, never (within TWIN_US) by the
+	 * backend-side capture that feeds the model: it reached the node later than the
+	 * backend sent it, as a copy held on the way and released after the window moved
+	 * on (delayed-retransmit), or that capture missed it. The node judged it when it
+	 * arrived: it is modelled now, in the order the node saw it. */
+	if (!feed && !unnat && dir == 1 && f->feed[1] >= 0 &&
+	    cap_side(a, f, f->feed[1]) == SIDE_BACKEND &&
+	    (side == SIDE_CLIENT || side == SIDE_BOTH))
+		feed = true;
 	if (unnat) {
 		/* no entry matches client -> backend: a fresh lookup, as the node does */
 		struct ctwin_conn fresh;

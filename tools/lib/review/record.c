@@ -171,6 +171,52 @@ static int add_evidence(struct kv *rec, const struct kv *inject, const struct kv
 	return add(rec, "evidence", sentence);
 }
 
+/* A connect cell's evidence: what the client got, where its handshake's third packet
+ * went, node A's conntrack entry, INVALID counts and the DROP rule counters per node. */
+static int add_connect_evidence(struct kv *rec, const struct connect_facts *c,
+				const struct kv *meta)
+{
+	char part[1024], sentence[4096];
+	static const struct {
+		const char *prefix, *label, *sep;
+	} per_node[] = {
+	    {"ct_state.", "conntrack", " "},
+	    {"invalid.", "ct invalid", "+"},
+	    {"drop.", "DROP rule pkts", "="},
+	    {"nfacct.", "nfacct ct_state_invalid_dropped_pkts", " +"},
+	};
+
+	snprintf(sentence, sizeof(sentence),
+		 "client got %llu bytes; SYN-ACK at the client %u; client ACKs at node A %u, at "
+		 "the backend %u",
+		 c->client_bytes, c->synack_at_client, c->acks_at_node, c->acks_at_backend);
+	if (add(rec, "evidence.connect", sentence) < 0)
+		return -1;
+	for (size_t k = 0; k < sizeof(per_node) / sizeof(per_node[0]); k++) {
+		size_t pl = strlen(per_node[k].prefix);
+
+		part[0] = '\0';
+		for (size_t i = 0; meta && i < meta->n; i++)
+			if (!strncmp(meta->pairs[i].key, per_node[k].prefix, pl) &&
+			    strcmp(meta->pairs[i].value, "-"))
+				snprintf(part + strlen(part), sizeof(part) - strlen(part),
+					 " %s%s%s", node_of(meta->pairs[i].key), per_node[k].sep,
+					 meta->pairs[i].value);
+		if (!*part)
+			continue;
+		snprintf(sentence + strlen(sentence), sizeof(sentence) - strlen(sentence), "; %s%s",
+			 per_node[k].label, part);
+		/* a kube-proxy release >= 1.31: what its metric shows, for its line */
+		if (!strcmp(per_node[k].prefix, "nfacct.") &&
+		    addf(rec, "evidence.nfacct",
+			 "kubeproxy_iptables_ct_state_invalid_dropped_packets_total would "
+			 "show%s (nfacct ct_state_invalid_dropped_pkts)",
+			 part) < 0)
+			return -1;
+	}
+	return add(rec, "evidence", sentence);
+}
+
 /* up to max lines of DIR/name as key= pairs; the number added */
 static int add_lines(struct kv *rec, const char *dir, const char *name, const char *key, int max)
 {
@@ -237,7 +283,21 @@ int record_build(const struct record_input *in, struct kv *rec, char **err)
 	rc |= add(rec, "expected_reason", in->expected_reason);
 	rc |= add(rec, "decided", r ? "1" : "0");
 	rc |= add(rec, "observed", skip ? "skip" : observed);
-	if (r) {
+	if (r && in->connect) {
+		const struct connect_facts *c = in->connect;
+
+		rc |= add(rec, "reason", r->reason);
+		rc |= add(rec, "client_end", client_end_name(r->client_end));
+		rc |= add(rec, "backend_end", record_get(in->server, "end", "unknown"));
+		rc |= addf(rec, "connect.client_bytes", "%llu", c->client_bytes);
+		rc |= addf(rec, "connect.synack_at_client", "%u", c->synack_at_client);
+		rc |= addf(rec, "connect.acks_at_node", "%u", c->acks_at_node);
+		rc |= addf(rec, "connect.acks_at_backend", "%u", c->acks_at_backend);
+		rc |= addf(rec, "connect.dropped", "%u", c->dropped);
+		rc |= add(rec, "probe", "nothing injected: a legitimate connection");
+		if (rc || add_connect_evidence(rec, c, meta) < 0)
+			goto oom;
+	} else if (r) {
 		rc |= add(rec, "reason", r->reason);
 		rc |= add(rec, "error", record_get(inject, "error", "-"));
 		rc |= add(rec, "client_rst", r->client_rst ? "1" : "0");
@@ -260,9 +320,11 @@ int record_build(const struct record_input *in, struct kv *rec, char **err)
 	v = kv_get(inject, "probe.explain");
 	if (!v || !*v)
 		v = kv_get(inject, "error");
-	rc |= add(rec, "probe", v && *v ? v : "?");
-	if (rc || add_evidence(rec, inject, meta) < 0)
-		goto oom;
+	if (!(r && in->connect)) {
+		rc |= add(rec, "probe", v && *v ? v : "?");
+		if (rc || add_evidence(rec, inject, meta) < 0)
+			goto oom;
+	}
 	if (skip) {
 		if (add_lines(rec, in->dir, "skip", "skip_reason", 1) < 0)
 			goto oom;
@@ -285,6 +347,9 @@ int record_build(const struct record_input *in, struct kv *rec, char **err)
 	rc |= add_prefixed(rec, inject, "invalid.", "invalid.");
 	rc |= add_prefixed(rec, meta, "drop.", "drop.");
 	rc |= add_prefixed(rec, meta, "nfacct.", "nfacct.");
+	/* a connect cell's: counted by the runner, not the injector */
+	rc |= add_prefixed(rec, meta, "invalid.", "invalid.");
+	rc |= add_prefixed(rec, meta, "ct_state.", "ct_state.");
 	if (!rc)
 		return 0;
 oom:
@@ -396,10 +461,13 @@ void record_json_fields(FILE *f, const struct kv *rec, int *first)
 	json_kv_str(f, first, "observed", record_get(rec, "observed", "inconclusive"));
 	json_kv_str(f, first, "reason", record_get(rec, "reason", ""));
 	json_kv_str(f, first, "error", record_get(rec, "error", "-"));
-	json_bool(f, first, rec, "client_rst");
-	json_bool(f, first, rec, "backend_reset");
-	json_kv_raw(f, first, "leaked_packets", record_get(rec, "leaked_packets", "0"));
-	json_bool(f, first, rec, "rst_at_backend");
+	/* a connect cell injected nothing: no leak or RST was looked for */
+	if (!kv_get(rec, "connect.client_bytes")) {
+		json_bool(f, first, rec, "client_rst");
+		json_bool(f, first, rec, "backend_reset");
+		json_kv_raw(f, first, "leaked_packets", record_get(rec, "leaked_packets", "0"));
+		json_bool(f, first, rec, "rst_at_backend");
+	}
 	if (kv_get(rec, "leak"))
 		json_kv_str(f, first, "leak", kv_get(rec, "leak"));
 	if (kv_get(rec, "rst"))
@@ -411,6 +479,10 @@ void record_json_fields(FILE *f, const struct kv *rec, int *first)
 	json_prefixed(f, first, "client", rec, "client.");
 	json_prefixed(f, first, "conntrack_invalid", rec, "invalid.");
 	json_prefixed(f, first, "drop_counter", rec, "drop.");
+	if (kv_get(rec, "connect.client_bytes")) { /* a connect cell */
+		json_prefixed(f, first, "connect", rec, "connect.");
+		json_prefixed(f, first, "conntrack_state", rec, "ct_state.");
+	}
 	/* a kube-proxy release's cell only */
 	for (size_t i = 0; i < rec->n; i++)
 		if (!strncmp(rec->pairs[i].key, "kube_proxy.", 11)) {

@@ -20,6 +20,7 @@ struct record_input {
 	const struct verdict_result *res;		  /* NULL: no verdict was decided */
 	const char *expected, *expected_reason;		  /* NULL: no expectation */
 	const char *pcaps[3];				  /* client, node, backend */
+	const struct connect_facts *connect; /* a connect cell's counts (res its verdict) */
 };
 
 /* Builds the record into *rec (zeroed first): status skip when DIR/skip exists (its first

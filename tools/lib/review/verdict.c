@@ -10,6 +10,8 @@ static const char *const names[] = {
     [VERDICT_CLEAN] = "clean",
     [VERDICT_LEAK] = "leak",
     [VERDICT_RESET] = "reset",
+    [VERDICT_WORKS] = "works",
+    [VERDICT_BROKEN] = "broken",
 };
 
 const char *verdict_name(enum verdict v)
@@ -206,4 +208,98 @@ void verdict_judge(const struct verdict_facts *f, struct verdict_result *out)
 int verdict_decide(const struct verdict_input *in, struct verdict_result *out, char **err)
 {
 	return decide(in, out, err);
+}
+
+/* --- connect cells: a legitimate connection ---------------------------------------- */
+
+struct cscan {
+	const struct ctr_endpoint *client, *backend;
+	unsigned *count;
+	bool synack; /* count the backend's SYN-ACKs to the client, else the client's ACKs */
+};
+
+static int scan_connect(void *ctx, const struct ctr_pkt *p)
+{
+	struct cscan *s = ctx;
+
+	if (s->synack) {
+		if ((p->flags & TCPF_SYN) && (p->flags & TCPF_ACK) &&
+		    endpoint_eq(&p->tuple.src, s->backend) && endpoint_eq(&p->tuple.dst, s->client))
+			(*s->count)++;
+	} else if (!(p->flags & TCPF_SYN) && endpoint_eq(&p->tuple.src, s->client) &&
+		   endpoint_eq(&p->tuple.dst, s->backend)) {
+		(*s->count)++;
+	}
+	return 0;
+}
+
+int connect_count(const char *client_pcap, const char *node_pcap, const char *backend_pcap,
+		  const struct ctr_endpoint *client, const struct ctr_endpoint *backend,
+		  struct connect_facts *f, char **err)
+{
+	struct cscan s = {.client = client, .backend = backend};
+
+	f->synack_at_client = f->acks_at_node = f->acks_at_backend = 0;
+	s.synack = true;
+	s.count = &f->synack_at_client;
+	if (pcapfile_foreach(client_pcap, scan_connect, &s, NULL, err) < 0)
+		return err_wrap(err, "client capture");
+	s.synack = false;
+	s.count = &f->acks_at_node;
+	if (node_pcap && pcapfile_foreach(node_pcap, scan_connect, &s, NULL, err) < 0)
+		return err_wrap(err, "node capture");
+	s.count = &f->acks_at_backend;
+	f->backend_captured = backend_pcap != NULL;
+	if (backend_pcap && pcapfile_foreach(backend_pcap, scan_connect, &s, NULL, err) < 0)
+		return err_wrap(err, "backend capture");
+	return 0;
+}
+
+void verdict_judge_connect(const struct connect_facts *f, struct verdict_result *out)
+{
+	out->verdict = VERDICT_INCONCLUSIVE;
+	if (!f->client_record) {
+		REASON("no record of the client's connection");
+		return;
+	}
+	if (!f->synack_at_client) {
+		/* the SYN or its answer was lost before conntrack's third packet: not this */
+		REASON("no SYN-ACK from the backend reached the client: the handshake never got "
+		       "to its third packet");
+		return;
+	}
+	if (f->client_bytes) {
+		if (f->backend_captured && !f->acks_at_backend) {
+			REASON("the client received %llu bytes, yet none of its segments is in the "
+			       "backend's capture",
+			       f->client_bytes);
+			return;
+		}
+		out->verdict = VERDICT_WORKS;
+		REASON("the handshake completed (%u client segments reached the backend) and "
+		       "the client received %llu bytes",
+		       f->acks_at_backend, f->client_bytes);
+		return;
+	}
+	if (!f->acks_at_node) {
+		REASON("the client received nothing and node A's capture has none of its ACKs");
+		return;
+	}
+	if (!f->backend_captured || f->acks_at_backend) {
+		REASON("the client received nothing although %s",
+		       f->backend_captured ? "its ACKs reached the backend"
+					   : "there is no backend capture to say why");
+		return;
+	}
+	if (f->dropped) {
+		REASON("no ACK of the client reached the backend, but the captures dropped %u "
+		       "packets",
+		       f->dropped);
+		return;
+	}
+	out->verdict = VERDICT_BROKEN;
+	REASON("the SYN-ACK came back and the client sent the handshake's third packet (%u "
+	       "segment%s at node A), none reached the backend: the connection never "
+	       "completed, the client received nothing",
+	       f->acks_at_node, f->acks_at_node == 1 ? "" : "s");
 }

@@ -12,6 +12,11 @@ enum verdict {
 	VERDICT_CLEAN,		  /* injected; nothing un-NATed reached the client */
 	VERDICT_LEAK,		  /* un-NATed segment reached the client; backend survived */
 	VERDICT_RESET,		  /* ...the client answered RST and the backend's connection died */
+	/* a connect cell's (trigger connect: a legitimate connection, nothing injected; the
+	 * asymmetric topology's cells): what the workaround did to ordinary traffic */
+	VERDICT_WORKS,	/* the handshake completed and the client received the stream */
+	VERDICT_BROKEN, /* the handshake's third packet never reached the backend: the
+			   client received nothing */
 };
 
 /* how the backend's connection ended, as the workload recorded it */
@@ -75,6 +80,33 @@ int verdict_decide(const struct verdict_input *in, struct verdict_result *out, c
 /* The decision itself, the one place that says what reset, leak, clean and
  * inconclusive mean: sets out->verdict, reason, backend_reset and client_end from f. */
 void verdict_judge(const struct verdict_facts *f, struct verdict_result *out);
+
+/* A connect cell's facts: a legitimate connection from the client pod to the backend
+ * pod's own address, nothing injected, its captures counted per place. */
+struct connect_facts {
+	bool client_record;		 /* the client wrote its record */
+	unsigned long long client_bytes; /* bytes the client received (its record) */
+	unsigned dropped;		 /* packets the captures lost */
+	bool backend_captured;		 /* a capture at the backend was read */
+	unsigned synack_at_client;	 /* the backend's SYN-ACKs in the client's capture */
+	unsigned acks_at_node;		 /* the client's segments without SYN, at node A's pod
+					    link (the handshake's third packet and later) */
+	unsigned acks_at_backend;	 /* ... in the backend's capture */
+};
+
+/* Counts a connect cell's facts from its captures (client, node A, backend: NULL when
+ * there is none) for the flow client -> backend; the record's fields are the caller's.
+ * 0, or -1 with *err when a capture cannot be read. */
+int connect_count(const char *client_pcap, const char *node_pcap, const char *backend_pcap,
+		  const struct ctr_endpoint *client, const struct ctr_endpoint *backend,
+		  struct connect_facts *f, char **err);
+
+/* The decision for a connect cell, the one place that says what works and broken mean:
+ * works when the client received bytes and its segments reached the backend; broken
+ * when the SYN-ACK came back, the client's ACKs left it and reached node A, none reached
+ * the backend and the client received nothing; else inconclusive (the reason says what
+ * contradicts). Sets out->verdict and reason. */
+void verdict_judge_connect(const struct connect_facts *f, struct verdict_result *out);
 
 const char *verdict_name(enum verdict v);
 

@@ -3,7 +3,9 @@
 # topology/up's ctr_up_plan_NAME and ctr_up_links_NAME (dashes as underscores).
 #
 # Fields: summary (one line); matrix=no: not in the matrix's default list (CTR_TOPOLOGIES);
-# families: the families it is built for (default all); namespaces: how many a complete one
+# triggers: the triggers its matrix cells run (default: the injector's, every one; the
+# bench's "connect", a legitimate connection, only where this names it);
+# families: the families it is built for (default all; the matrix builds no other); namespaces: how many a complete one
 # has (the idempotency check; "load" computes its own); sysctl=KEY=VALUE: written in every
 # node when it comes up; client_sysctl=KEY=VALUE: written in the client pod; needs:
 # commands it needs (a missing one is a skip).
@@ -20,7 +22,7 @@ ctr_table_add topology host-network \
 	namespaces=3 needs=nft
 ctr_table_add topology asymmetric \
 	"cross-node, but node B returns the replies over a link of its own into the client pod: node A sees one direction (kubernetes 94861)" \
-	matrix=no families=4 namespaces=4 \
+	triggers=connect families=4 namespaces=4 \
 	client_sysctl=net.ipv4.conf.all.rp_filter=0 client_sysctl=net.ipv4.conf.eth1.rp_filter=0
 ctr_table_add topology load \
 	"cross-node's two nodes with K client pods (on both nodes) and M backend pods behind the VIP" \
