@@ -102,6 +102,7 @@ struct run {
 	struct timings t;
 	struct ns_invalid invalid[MAX_STAT_NS];
 	unsigned flushed[MAX_STAT_NS], flush_left[MAX_STAT_NS];
+	uint32_t inject_server_end; /* the backend's next seq when the event happened */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -871,6 +872,7 @@ static int inject(struct run *r, char **err)
 	r->out.learned = *r->find.flow;
 	r->out.injected = true;
 	r->t.inject = r->t.last_event = now_ms();
+	r->inject_server_end = r->find.flow->server.end;
 	return 0;
 }
 
@@ -907,8 +909,14 @@ static int settle(struct run *r, char **err)
 			r->out.settled_by = "released copy reached the client NATed";
 			return 0;
 		}
+		/* quiet means "nothing more will come" only once what decides has passed: the
+		 * crafted probe left the backend; after any other trigger (an entry gone, an idle
+		 * gap, a held segment), a data segment the backend sent after it (one comes every
+		 * few ms, but a loaded machine can hold the server back longer than the quiet
+		 * period: that cell was once taken for clean) */
 		if (now - r->t.last_event >= quiet &&
-		    (r->out.probe_left || ti->kind != TRIGGER_CRAFTED)) {
+		    (r->out.probe_left || (ti->kind != TRIGGER_CRAFTED &&
+					   r->find.flow->server.end != r->inject_server_end))) {
 			r->out.settled_by = "quiet";
 			return 0;
 		}

@@ -77,43 +77,43 @@ static uint64_t now_us(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: ctreset-workload server --listen IP:PORT --result FILE [options]\n"
-		"       ctreset-workload client --connect IP:PORT --result FILE [options]\n"
-		"       ctreset-workload sink --listen IP:PORT --result FILE [options]\n"
-		"       ctreset-workload latency --connect IP:PORT --result FILE [--count N]\n"
-		"\n"
-		"The bench's pod workload. The server accepts one connection and streams a paced\n"
-		"payload until stopped (SIGTERM/SIGINT), reset, or the timeout; the client reads\n"
-		"until the same. Each writes how its connection ended to FILE (key=value):\n"
-		"end=reset|closed|stopped|timeout|refused|error, errno, bytes, local, peer.\n"
-		"\n"
-		"sink accepts connections and closes each at once until stopped or the timeout\n"
-		"(accepted=N). latency makes --count connections one after the other, each on a\n"
-		"new source port, and times each connect() (SYN to SYN-ACK): count, ok, failed,\n"
-		"min_us, p50_us, p90_us, p99_us, max_us; exit 1 if any failed.\n"
-		"\n"
-		"options:\n"
-		"  --timeout MS     hard bound on the whole run (default 3000, max 600000)\n"
-		"  --interval MS    server: pause between chunks (default 5)\n"
-		"  --chunk BYTES    server: bytes per chunk (default 1024)\n"
-		"  --count N        latency: connections to time (default 100, max 100000)\n"
-		"  --pause-after MS server: after streaming MS, send nothing for --pause MS, then\n"
-		"  --pause MS       stream again (an idle connection, as between requests)\n"
-		"  --keepalive SEC  client: TCP keepalive, first probe after SEC idle, then every\n"
-		"                   SEC (1..7200; the fix applications use against idle timeouts)\n"
-		"  --stop-grace MS  client: once stopped, send FIN and read until the server's FIN\n"
-		"                   for at most MS (default 200; 0..60000): closing with unread\n"
-		"                   data would send an RST of the bench's own. A server that is\n"
-		"                   gone (reset) never answers, so the bench keeps this short\n"
-		"  --daemon         server, sink: return once listening, keep serving in the\n"
-		"                   background\n"
-		"  --pidfile FILE   write the serving process's pid\n"
-		"  --ready-fd FD    server, sink: write a line to FD (inherited open) once\n"
-		"                   listening, then close it (for a parent that waits on it)\n"
-		"  -h, --help       this text\n"
-		"exit: 0 connection ended as expected (stopped/closed/timeout), 1 reset or error,\n"
-		"      2 usage\n");
+	fprintf(
+	    f, "usage: ctreset-workload server --listen IP:PORT --result FILE [options]\n"
+	       "       ctreset-workload client --connect IP:PORT --result FILE [options]\n"
+	       "       ctreset-workload sink --listen IP:PORT --result FILE [options]\n"
+	       "       ctreset-workload latency --connect IP:PORT --result FILE [--count N]\n"
+	       "\n"
+	       "The bench's pod workload. The server accepts one connection and streams a paced\n"
+	       "payload until stopped (SIGTERM/SIGINT), reset, or the timeout; the client reads\n"
+	       "until the same. Each writes how its connection ended to FILE (key=value):\n"
+	       "end=reset|closed|stopped|timeout|refused|error, errno, bytes, local, peer.\n"
+	       "\n"
+	       "sink accepts connections and closes each at once until stopped or the timeout\n"
+	       "(accepted=N). latency makes --count connections one after the other, each on a\n"
+	       "new source port, and times each connect() (SYN to SYN-ACK): count, ok, failed,\n"
+	       "min_us, p50_us, p90_us, p99_us, max_us; exit 1 if any failed.\n"
+	       "\n"
+	       "options:\n"
+	       "  --timeout MS     hard bound on the whole run (default 3000, max 600000)\n"
+	       "  --interval MS    server: pause between chunks (default 5)\n"
+	       "  --chunk BYTES    server: bytes per chunk (default 1024)\n"
+	       "  --count N        latency: connections to time (default 100, max 100000)\n"
+	       "  --pause-after MS server: after streaming MS, send nothing for --pause MS, then\n"
+	       "  --pause MS       stream again (an idle connection, as between requests)\n"
+	       "  --keepalive SEC  client: TCP keepalive, first probe after SEC idle, then every\n"
+	       "                   SEC (1..7200; the fix applications use against idle timeouts)\n"
+	       "  --stop-grace MS  client: once stopped, send FIN and read until the server's FIN\n"
+	       "                   for at most MS (default 200; 0..60000): closing with unread\n"
+	       "                   data would send an RST of the bench's own. A server that is\n"
+	       "                   gone (reset) never answers, so the bench keeps this short\n"
+	       "  --daemon         server, sink: return once listening, keep serving in the\n"
+	       "                   background\n"
+	       "  --pidfile FILE   write the serving process's pid\n"
+	       "  --ready-fd FD    server, sink: write a line to FD (inherited open) once\n"
+	       "                   listening, then close it (for a parent that waits on it)\n"
+	       "  -h, --help       this text\n"
+	       "exit: 0 connection ended as expected (stopped/closed/timeout), 1 reset or error,\n"
+	       "      2 usage\n");
 }
 
 static unsigned parse_uint(const char *s, const char *what, unsigned max)
@@ -154,9 +154,12 @@ static void parse(int argc, char **argv, struct opts *o)
 	const char *addr = NULL;
 	int c;
 
-	*o = (struct opts){
-	    .timeout_ms = 3000, .interval_ms = 5, .chunk = 1024, .count = 100, .ready_fd = -1,
-			 .stop_grace_ms = 200};
+	*o = (struct opts){.timeout_ms = 3000,
+			   .interval_ms = 5,
+			   .chunk = 1024,
+			   .count = 100,
+			   .ready_fd = -1,
+			   .stop_grace_ms = 200};
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
 		exit(CTR_EXIT_PASS);

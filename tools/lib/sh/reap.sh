@@ -80,7 +80,8 @@ ctr_destroy_prefix() {
 	rm -rf "${CTR_STATE:?}/$1"
 }
 
-# reaps runs whose owner died; with "all", every ctreset run (manual ones too). Also
+# reaps runs whose owner died; with "all", every ctreset run (manual ones too): how many
+# -> REPLY (no fork for a runner's first step). Also
 # removes the scratch left by a run killed in the middle of a claim or a hashing (older
 # than a minute: a live one is done with it in milliseconds).
 ctr_reap() {
@@ -111,5 +112,5 @@ ctr_reap() {
 			reaped=$((reaped + 1))
 		fi
 	done
-	echo "$reaped"
+	REPLY=$reaped
 }
