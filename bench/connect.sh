@@ -97,7 +97,7 @@ ctr_run_connect() (
 	# each tcpdump says "listening on" once its socket is open (bounded: 5 s a scale)
 	for _ in $(seq $((100 * scale))); do
 		[ "$(cat "$dir"/*.tcpdump 2>/dev/null | grep -c 'listening on')" -ge 3 ] && break
-		sleep 0.05
+		ctr_sleep 0.05
 	done
 	# --daemon returns once the server listens
 	if ip netns exec "$NS_BACKEND" "$CTR_BIN/ctreset-workload" server --listen "$BACKEND_EP" \
@@ -110,7 +110,7 @@ ctr_run_connect() (
 		client_pid=$!
 		# each node's entry of the flow half-way through it (at its end the client's RST,
 		# when it closes with unread data, deletes an entry that never saw a reply)
-		sleep "$((500 * scale / 1000)).$((500 * scale % 1000))"
+		ctr_sleep "$((500 * scale / 1000)).$((500 * scale % 1000))"
 		for ns in $NS_NODES; do
 			st=$(nsenter --net="/run/netns/$ns" conntrack -L -p tcp --orig-dst "$BACKEND_IP" 2>/dev/null |
 				grep -o 'tcp *6 [0-9]* [A-Z_]*' | awk '{print $4; exit}')
@@ -124,14 +124,10 @@ ctr_run_connect() (
 	fi
 	ctr_now; t_inject=$REPLY
 	# the client's last segments (its FIN) through the nodes and into the captures
-	sleep 0.2
+	ctr_sleep 0.2
 	for ns in $NS_NODES; do
 		ctr_workaround_counter "$ns" "$cwa" "$BACKEND" "$FAMILY"
-		if [ "$REPLY" = - ] || [ "${drop0[$ns]}" = - ]; then
-			[ "$REPLY" = - ] || echo "drop.$ns=$REPLY"
-		else
-			echo "drop.$ns=$((REPLY - drop0[$ns]))"
-		fi
+		ctr_drop_delta "$ns" "${drop0[$ns]}" "$REPLY"
 		ctr_conntrack_invalid "$ns"
 		[ "$REPLY" = - ] || [ "${inv0[$ns]}" = - ] || echo "invalid.$ns=$((REPLY - inv0[$ns]))"
 		[ -n "${acct0[$ns]:-}" ] || continue

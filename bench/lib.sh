@@ -191,6 +191,14 @@ ctr_reset_topology() {
 	return 0
 }
 
+# ctr_drop_delta NS BEFORE AFTER: a cell's meta.kv line for the workaround rule's counter
+# in NS: drop.NS=AFTER-BEFORE (AFTER alone when there was no reading before), nothing when
+# the rule is not there ("-")
+ctr_drop_delta() {
+	[ "$3" != - ] || return 0
+	if [ "$2" = - ]; then echo "drop.$1=$3"; else echo "drop.$1=$(($3 - $2))"; fi
+}
+
 # packets counted by kube-proxy's nfacct object ct_state_invalid_dropped_pkts (releases
 # from 1.31 count their INVALID DROP through it; the metric
 # kubeproxy_iptables_ct_state_invalid_dropped_packets_total is this counter) in NS -> REPLY,
@@ -329,13 +337,8 @@ ctr_run_scenario() (
 	# shellcheck disable=SC2086
 	ctr_workaround_counters "$cwa" "$BACKEND" "$FAMILY" $NS_NODES
 	for ns in $NS_NODES; do
-		REPLY=${CTR_COUNTERS[$ns]}
-		[ -z "$reuse" ] || echo "$ns=$REPLY" >>"$counters"
-		if [ "$REPLY" = - ] || [ "${wa_before[$ns]}" = - ]; then
-			[ "$REPLY" = - ] || echo "drop.$ns=$REPLY"
-		else
-			echo "drop.$ns=$((REPLY - wa_before[$ns]))"
-		fi
+		[ -z "$reuse" ] || echo "$ns=${CTR_COUNTERS[$ns]}" >>"$counters"
+		ctr_drop_delta "$ns" "${wa_before[$ns]}" "${CTR_COUNTERS[$ns]}"
 	done >>"$dir/meta.kv"
 	for ns in "${!acct_before[@]}"; do
 		ctr_nfacct_counter "$ns"

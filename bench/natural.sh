@@ -7,10 +7,12 @@
 #   {ct_timeout}    the nodes' established timeout T: CTR_IDLE_TIMEOUT s, else 1 s, and 2 s
 #                   in the keepalive workaround's cells (its first probe comes after 1 s
 #                   idle, TCP_KEEPIDLE's least, and must come before the entry expires)
-#   {pause_ms}      T + 0.4 s (x CTR_TIME_SCALE): how long the stream pauses, past the
-#                   expiry of the entry that the client's last (delayed, <= 40 ms) ACK
-#                   refreshed; an expired entry is gone at its next lookup, so nothing
-#                   longer is needed
+#   {pause_ms}      T + 0.4 s: how long the stream pauses, past the expiry of the entry
+#                   that the client's last (delayed, <= 40 ms) ACK refreshed; an expired
+#                   entry is gone at its next lookup, so nothing longer is needed. A slow
+#                   machine (CTR_TIME_SCALE S) adds 0.1 s a step of S past 1 (a TCG VM,
+#                   S 20: T + 2.3 s), within the injector's bound (2 x (T + 0.3) + 5 s)
+#                   and the stream's length
 #   {stream_ms}     T + 6 s: how long the stream lasts (it outlasts the pause)
 #   {backend_node}  the backend's node namespace (node B; node A on same-node)
 #   keepalive       (a workaround) the client sets TCP keepalive, first probe after 1 s idle
@@ -30,7 +32,8 @@ declare -gA CTR_NATURAL_BENCH=()
 ctr_natural_load() {
 	local t
 	for t; do
-		[ -z "${CTR_NATURAL_BENCH[$t]+set}" ] || continue
+		# connect is the bench's own trigger (bench/connect.sh), not the injector's
+		[ "$t" != connect ] && [ -z "${CTR_NATURAL_BENCH[$t]+set}" ] || continue
 		CTR_NATURAL_BENCH[$t]=$("$CTR_BIN/ctreset-inject" --bench-args "$t") ||
 			ctr_die "$CTR_EXIT_FAIL" "ctreset-inject --bench-args $t failed"
 	done
@@ -50,7 +53,7 @@ ctr_natural_opts() {
 	while IFS=$'\t' read -r where args; do
 		[ -n "$where" ] || continue
 		args=${args//\{ct_timeout\}/$t}
-		args=${args//\{pause_ms\}/$((t * 1000 + 400 * ${CTR_TIME_SCALE:-1}))}
+		args=${args//\{pause_ms\}/$((t * 1000 + 400 + 100 * (${CTR_TIME_SCALE:-1} - 1)))}
 		args=${args//\{stream_ms\}/$((t * 1000 + 6000))}
 		args=${args//\{backend_node\}/${NS_NODE_B:-$NS_NODE_A}}
 		read -ra words <<<"$args"
