@@ -724,8 +724,8 @@ static int wait_idle(struct run *r, char **err)
 	return err_set(err, "interrupted");
 }
 
-/* ct-entry-lost (and ct-flush on a stream that never pauses): the node's entry goes,
- * the backend keeps sending */
+/* ct-entry-lost and ct-flush on a stream that never pauses (lose_in_gap): the node's
+ * entry goes right after a fresh ACK of all data, the backend keeps sending */
 static int lose_entry(struct run *r, char **err)
 {
 	const struct learn_flow *f = r->find.flow;
@@ -750,7 +750,7 @@ static int lose_entry(struct run *r, char **err)
 	snprintf(r->out.explain, sizeof(r->out.explain), "%s %s; the backend keeps sending",
 		 r->o->trigger == TRIGGER_CT_FLUSH
 		     ? "the stream never paused: conntrack -F emptied the node's table"
-		     : "deleted the node's conntrack entry",
+		     : "the stream never paused: deleted the node's conntrack entry",
 		 timed ? "right after the client acknowledged all data"
 		       : "(no fresh client ACK within 200 ms)");
 	if (r->o->trigger == TRIGGER_CT_FLUSH)
@@ -762,15 +762,16 @@ static int lose_entry(struct run *r, char **err)
 	return rc;
 }
 
-/* ct-flush: conntrack -F (an exec: tens of ms on a loaded machine, longer than the
- * stream's 5 ms between segments, so a flush "between a segment and the next" raced the
- * client's ACK of the next one, which then started a new, DNATed entry first: once taken
- * for clean). The stream pauses (the trigger's --pause-after/--pause): the flush waits
- * until the client acknowledged all the backend sent and nothing came for 60 ms (past a
- * delayed ACK), so the next packet through the node is the backend's resumed segment.
- * A flow that does not pause within --settle (nginx, the http workload) is flushed as
- * ct-entry-lost deletes: right after a fresh ACK of all data, the race said in explain. */
-static int flush_in_gap(struct run *r, char **err)
+/* ct-flush and ct-entry-lost: the entry must go while nothing is in flight, so that the
+ * next packet through the node is the backend's. Between two segments 5 ms apart it
+ * raced, on a loaded machine (conntrack -F's exec, or the injector descheduled), the
+ * client's ACK of the next segment, which then started a new, DNATed entry first: cells
+ * of both were taken for clean. The stream pauses (the triggers' --pause-after/--pause):
+ * the entry goes once the client acknowledged all the backend sent and nothing came for
+ * 60 ms (past a delayed ACK), and the next packet is the backend's resumed segment. A flow
+ * that does not pause within --settle (nginx, the http workload) loses it as before:
+ * right after a fresh ACK of all data, the race said in explain. */
+static int lose_in_gap(struct run *r, char **err)
 {
 	const struct learn_flow *f = r->find.flow;
 	uint64_t until = now_ms() + r->o->settle_ms, t_data = now_ms();
@@ -783,10 +784,22 @@ static int flush_in_gap(struct run *r, char **err)
 			end = f->server.end;
 			t_data = now;
 		} else if (now - t_data >= 60 && f->client.ack == f->server.end) {
+			int rc;
+
 			snprintf(r->out.explain, sizeof(r->out.explain),
-				 "conntrack -F emptied the node's table in a pause of the stream, "
-				 "the client having acknowledged all data; the backend resumes");
-			return natural_conntrack_flush(&r->nat, r->node_fd, r->o->node_ns, err);
+				 "%s in a pause of the stream, the client having acknowledged all "
+				 "data; the backend resumes",
+				 r->o->trigger == TRIGGER_CT_FLUSH
+				     ? "conntrack -F emptied the node's table"
+				     : "deleted the node's conntrack entry");
+			if (r->o->trigger == TRIGGER_CT_FLUSH)
+				return natural_conntrack_flush(&r->nat, r->node_fd, r->o->node_ns,
+							       err);
+			if (netns_set(r->node_fd, r->o->node_ns, err) < 0)
+				return -1;
+			rc = ct_delete(&r->find.ct, err);
+			netns_set(r->home_fd, "home", NULL);
+			return rc;
 		}
 		if (f->server.closed || f->client.closed)
 			return err_set(err, "the flow closed before it paused");
@@ -895,11 +908,8 @@ static int inject(struct run *r, char **err)
 			 "nothing done to the flow: it idled %llu ms past the nodes' established "
 			 "timeout of %u s, then the backend's own next segment crossed the nodes",
 			 (unsigned long long)r->nat.idle_ms, r->o->ct_timeout_s);
-	} else if (r->o->trigger == TRIGGER_CT_ENTRY_LOST) {
-		if (lose_entry(r, err) < 0)
-			return -1;
-	} else if (r->o->trigger == TRIGGER_CT_FLUSH) {
-		if (flush_in_gap(r, err) < 0)
+	} else if (r->o->trigger == TRIGGER_CT_ENTRY_LOST || r->o->trigger == TRIGGER_CT_FLUSH) {
+		if (lose_in_gap(r, err) < 0)
 			return -1;
 	} else if (r->o->trigger == TRIGGER_DELAYED_RETRANSMIT) {
 		if (delay_segment(r, err) < 0)

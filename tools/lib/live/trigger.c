@@ -16,8 +16,10 @@ static const struct trigger_info infos[TRIGGER_COUNT] = {
     [TRIGGER_BAD_FLAGS] = {"bad-flags", TRIGGER_CRAFTED, "SYN|FIN on the established flow"},
     [TRIGGER_SMALL_OVERSHOOT] = {"small-overshoot", TRIGGER_CRAFTED,
 				 "seq just past the window, within the receiver's max window"},
+    /* as ct-flush: the deletion lands in a pause of the stream */
     [TRIGGER_CT_ENTRY_LOST] = {"ct-entry-lost", TRIGGER_CONNTRACK,
-			       "the client node's conntrack entry is deleted mid-flow"},
+			       "the client node's conntrack entry is deleted mid-flow",
+			       "server\t--pause-after 300 --pause 300\n"},
     /* the stream pauses 300 ms after 300 ms: the flush lands in a gap where nothing is in
      * flight, whatever an exec of conntrack costs on a loaded machine */
     [TRIGGER_CT_FLUSH] = {"ct-flush", TRIGGER_NATURAL,
