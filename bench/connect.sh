@@ -53,17 +53,7 @@ ctr_run_connect() (
 	}
 	trap 'stop; [ -n "$reuse" ] || ctr_destroy_prefix "$prefix"; exit 130' TERM INT
 	if [ -z "$reuse" ]; then
-		ctr_topology_up "$prefix" "$workaround" "$dir/topology.env" "$dir/error"
-		up=$?
-		if [ $up != 0 ]; then
-			ctr_destroy_prefix "$prefix"
-			if [ $up = "$CTR_EXIT_SKIP" ]; then
-				sed 's/^[^:]*: //' "$dir/error" >"$dir/skip"
-				rm -f "$dir/error"
-			fi
-			ctr_cell_record "$dir"
-			exit $up
-		fi
+		ctr_cell_topology_up "$dir" "$prefix" "$workaround" || exit
 	fi
 	ctr_load_topology "$prefix"
 	# a reused topology: no entry of an earlier cell (the first cell: nothing to flush)
@@ -75,10 +65,8 @@ ctr_run_connect() (
 		echo "prefix=$prefix"
 		[ -n "$reuse" ] && echo reused_topology=1 || echo reused_topology=0
 	} >>"$dir/meta.kv"
-	# a kube-proxy release's topology: the rule counted is the one its rules amount to
-	cwa=$WORKAROUND
-	[ -z "${KUBE_PROXY:-}" ] || [[ ${CTR_CELL_META:-} != *oracle.workaround=* ]] ||
-		{ cwa=${CTR_CELL_META#*oracle.workaround=}; cwa=${cwa%%$'\n'*}; }
+	ctr_counted_workaround
+	cwa=$REPLY
 	declare -A drop0=() inv0=() acct0=()
 	for ns in $NS_NODES; do
 		ctr_workaround_counter "$ns" "$cwa" "$BACKEND" "$FAMILY"; drop0[$ns]=$REPLY

@@ -173,6 +173,33 @@ ctr_topology_up() {
 		--family "${CTR_FAMILY:-4}") >"$3" 2>"$4"
 }
 
+# ctr_cell_topology_up DIR PREFIX WORKAROUND: a cell's own topology (ctr_topology_up,
+# state in DIR/topology.env); when it cannot be built: its namespaces removed, DIR/skip
+# (this machine lacks a piece: status 4) or DIR/error, and the cell's record. Returns the
+# status of topology/up.
+ctr_cell_topology_up() {
+	local up
+	ctr_topology_up "$2" "$3" "$1/topology.env" "$1/error"
+	up=$?
+	[ $up != 0 ] || return 0
+	ctr_destroy_prefix "$2"
+	if [ $up = "$CTR_EXIT_SKIP" ]; then
+		sed 's/^[^:]*: //' "$1/error" >"$1/skip"
+		rm -f "$1/error"
+	fi
+	ctr_cell_record "$1"
+	return $up
+}
+
+# ctr_counted_workaround -> REPLY: the workaround whose rule a cell's counters read: the
+# topology's (WORKAROUND), or on a kube-proxy release's topology the workaround its rules
+# amount to (CTR_CELL_META's oracle.workaround)
+ctr_counted_workaround() {
+	REPLY=$WORKAROUND
+	[ -z "${KUBE_PROXY:-}" ] || [[ ${CTR_CELL_META:-} != *oracle.workaround=* ]] ||
+		{ REPLY=${CTR_CELL_META#*oracle.workaround=}; REPLY=${REPLY%%$'\n'*}; }
+}
+
 # ctr_reset_topology PREFIX: makes a topology that ran a scenario fit for the next one, as
 # if new: every process in its namespaces gone. Every node's conntrack table is emptied by
 # the next cell's injector (--flush-ct, recorded in its inject.kv as ct_flushed/ct_left);
@@ -262,17 +289,7 @@ ctr_run_scenario() (
 			ctr_reset_topology "$prefix" 2>"$dir/error" || { echo "resetting $prefix failed" >>"$dir/error"; exit 1; }
 		fi
 	else
-		ctr_topology_up "$prefix" "$workaround" "$dir/topology.env" "$dir/error"
-		up=$?
-		if [ $up != 0 ]; then
-			ctr_destroy_prefix "$prefix"
-			if [ $up = "$CTR_EXIT_SKIP" ]; then
-				sed 's/^[^:]*: //' "$dir/error" >"$dir/skip"
-				rm -f "$dir/error"
-			fi
-			ctr_cell_record "$dir"
-			exit $up
-		fi
+		ctr_cell_topology_up "$dir" "$prefix" "$workaround" || exit
 		ctr_load_topology "$prefix"
 	fi
 	ctr_now; t_setup=$REPLY
@@ -289,10 +306,8 @@ ctr_run_scenario() (
 	# still reads "-" after, and then no count is written)
 	declare -A wa_before=()
 	counters=$CTR_STATE/$prefix/counters
-	# a kube-proxy release's topology: the rule counted is the one its rules amount to
-	cwa=$WORKAROUND
-	[ -z "${KUBE_PROXY:-}" ] || [[ ${CTR_CELL_META:-} != *oracle.workaround=* ]] ||
-		{ cwa=${CTR_CELL_META#*oracle.workaround=}; cwa=${cwa%%$'\n'*}; }
+	ctr_counted_workaround
+	cwa=$REPLY
 	if [ -n "$reuse" ] && [ -s "$counters" ]; then
 		while IFS='=' read -r ns val; do wa_before[$ns]=$val; done <"$counters"
 	else

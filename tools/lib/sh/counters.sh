@@ -23,10 +23,8 @@ ctr_ipt_counter_parse() {
 # SAVE is the backend's save command (default iptables-save).
 ctr_drop_counter() { ctr_ipt_counter "$1" "${2:-iptables-save}" KUBE-FORWARD; }
 
-# ctr_nft_counter NS NFT_FAMILY TABLE CHAIN -> REPLY: packets of the chain's "ct state
-# invalid counter" rule, "-" when the chain or the rule is not there
-ctr_nft_counter() { ctr_nft_counter_parse < <(nsenter --net="/run/netns/$1" nft list chain "$2" "$3" "$4" 2>/dev/null); }
-# ctr_nft_counter_parse <NFT_LIST_OUTPUT -> REPLY
+# ctr_nft_counter_parse <NFT_LIST_OUTPUT -> REPLY: packets of the chain's "ct state invalid
+# counter" rule (`nft list chain`'s output), "-" when the chain or the rule is not there
 ctr_nft_counter_parse() {
 	local line counts
 	REPLY=-
