@@ -103,6 +103,7 @@ struct run {
 	struct ns_invalid invalid[MAX_STAT_NS];
 	unsigned flushed[MAX_STAT_NS], flush_left[MAX_STAT_NS];
 	uint32_t inject_server_end; /* the backend's next seq when the event happened */
+	bool data_after;	    /* the backend sent new data (not the probe) since */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -518,6 +519,9 @@ static void see_backend(struct run *r, int k, const struct ctr_pkt *p)
 	if (is_probe(r, p)) {
 		r->out.probe_left = true;
 		r->t.last_event = now_ms();
+	} else if (p->payload_len && endpoint_eq(&p->tuple.src, &r->find.ct.reply.src) &&
+		   seq_after(p->seq + p->payload_len, r->inject_server_end)) {
+		r->data_after = true; /* new data: a retransmission is not */
 	} else if ((p->flags & TCPF_RST) && endpoint_eq(&p->tuple.src, &r->find.ct.reply.dst) &&
 		   endpoint_eq(&p->tuple.dst, &r->find.ct.reply.src)) {
 		r->out.rst_at_backend = true;
@@ -951,7 +955,12 @@ static int settle(struct run *r, char **err)
 			r->out.settled_by = "client RST reached the backend";
 			return 0;
 		}
-		if (!r->out.leaks && r->out.probe_natted && now - r->t.last_event >= grace) {
+		/* an accepted probe moved conntrack's idea of the backend's window: a FIN the
+		 * backend sent with nothing after the probe would be out of it, INVALID, and
+		 * leak (the flow's own end taken for the probe's outcome): the cell ends once a
+		 * data segment of the backend's own came after the probe, and passed */
+		if (!r->out.leaks && r->out.probe_natted && r->data_after &&
+		    now - r->t.last_event >= grace) {
 			r->out.settled_by = "probe reached the client NATed";
 			return 0;
 		}
@@ -966,8 +975,7 @@ static int settle(struct run *r, char **err)
 		 * few ms, but a loaded machine can hold the server back longer than the quiet
 		 * period: that cell was once taken for clean) */
 		if (now - r->t.last_event >= quiet &&
-		    (r->out.probe_left || (ti->kind != TRIGGER_CRAFTED &&
-					   r->find.flow->server.end != r->inject_server_end))) {
+		    (r->out.probe_left || (ti->kind != TRIGGER_CRAFTED && r->data_after))) {
 			r->out.settled_by = "quiet";
 			return 0;
 		}

@@ -1,6 +1,7 @@
 #include "ct.h"
 #include "base/err.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netlink/addr.h>
 #include <netlink/netfilter/ct.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 static int nladdr_to_addr(struct nl_addr *na, struct ctr_addr *out)
 {
@@ -55,58 +58,87 @@ static struct nl_sock *nfnl_open(char **err)
 	return sk;
 }
 
-struct find_ctx {
-	const struct ctr_endpoint *dst;
-	const struct ctr_addr *src; /* NULL: any */
-	struct ct_flow *flows;
-	size_t max, n;
+struct get_ctx {
+	struct ct_flow *flow;
+	int found;
 };
 
-static void find_one(struct nl_object *obj, void *arg)
+static int get_one(struct nl_msg *msg, void *arg)
 {
-	struct nfnl_ct *ct = (struct nfnl_ct *)obj;
-	struct find_ctx *c = arg;
-	struct ct_flow f = {0};
+	struct get_ctx *c = arg;
+	struct nfnl_ct *ct = NULL;
 
-	if (nfnl_ct_get_proto(ct) != IPPROTO_TCP)
-		return;
-	if (ct_tuple(ct, 0, &f.orig) < 0 || ct_tuple(ct, 1, &f.reply) < 0)
-		return;
-	if (!endpoint_eq(&f.orig.dst, c->dst) || (c->src && !addr_eq(&f.orig.src.addr, c->src)))
-		return;
-	f.tcp_state = nfnl_ct_get_tcp_state(ct);
-	f.id = nfnl_ct_get_id(ct);
-	if (c->n < c->max)
-		c->flows[c->n] = f;
-	c->n++;
+	if (nfnlmsg_ct_parse(nlmsg_hdr(msg), &ct) < 0)
+		return NL_SKIP;
+	if (nfnl_ct_get_proto(ct) == IPPROTO_TCP && ct_tuple(ct, 0, &c->flow->orig) == 0 &&
+	    ct_tuple(ct, 1, &c->flow->reply) == 0) {
+		c->flow->tcp_state = nfnl_ct_get_tcp_state(ct);
+		c->flow->id = nfnl_ct_get_id(ct);
+		c->found = 1;
+	}
+	nfnl_ct_put(ct);
+	/* ctnetlink marks the answer NLM_F_MULTI, with no NLMSG_DONE after it */
+	return NL_STOP;
 }
 
-int ct_find_by_orig_dst(const struct ctr_endpoint *dst, struct ct_flow *flows, size_t max,
-			size_t *n, char **err)
+static int put_tuple_ip(struct nl_msg *msg, const struct ctr_tuple *t)
 {
-	return ct_find_by_orig(dst, NULL, flows, max, n, err);
+	const int v4 = t->src.addr.family == AF_INET;
+	const int len = v4 ? 4 : 16;
+	struct nlattr *ip = nla_nest_start(msg, CTA_TUPLE_IP);
+
+	if (!ip || nla_put(msg, v4 ? CTA_IP_V4_SRC : CTA_IP_V6_SRC, len, t->src.addr.u.bytes) < 0 ||
+	    nla_put(msg, v4 ? CTA_IP_V4_DST : CTA_IP_V6_DST, len, t->dst.addr.u.bytes) < 0)
+		return -1;
+	nla_nest_end(msg, ip);
+	return 0;
 }
 
-int ct_find_by_orig(const struct ctr_endpoint *dst, const struct ctr_addr *src,
-		    struct ct_flow *flows, size_t max, size_t *n, char **err)
+int ct_get_by_reply(const struct ctr_tuple *reply, struct ct_flow *flow, char **err)
 {
-	struct find_ctx c = {.dst = dst, .src = src, .flows = flows, .max = max};
-	struct nl_cache *cache = NULL;
+	struct get_ctx c = {.flow = flow};
 	struct nl_sock *sk = nfnl_open(err);
+	struct nl_msg *msg = NULL;
+	struct nlattr *tuple, *proto;
 	int rc;
 
 	if (!sk)
 		return -1;
-	rc = nfnl_ct_alloc_cache(sk, &cache);
-	if (rc < 0) {
-		nl_socket_free(sk);
-		return err_set(err, "dumping conntrack table: %s", nl_geterror(rc));
+	memset(flow, 0, sizeof(*flow));
+	/* one request, one answer (the entry, or ENOENT): no ACK to read after it */
+	nl_socket_disable_auto_ack(sk);
+	msg = nfnlmsg_alloc_simple(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET, 0,
+				   (uint8_t)reply->src.addr.family, 0);
+	if (!msg || !(tuple = nla_nest_start(msg, CTA_TUPLE_REPLY)) ||
+	    put_tuple_ip(msg, reply) < 0 || !(proto = nla_nest_start(msg, CTA_TUPLE_PROTO)) ||
+	    nla_put_u8(msg, CTA_PROTO_NUM, IPPROTO_TCP) < 0 ||
+	    nla_put_u16(msg, CTA_PROTO_SRC_PORT, htons(reply->src.port)) < 0 ||
+	    nla_put_u16(msg, CTA_PROTO_DST_PORT, htons(reply->dst.port)) < 0) {
+		rc = err_set(err, "building a conntrack query: out of room");
+		goto out;
 	}
-	nl_cache_foreach(cache, find_one, &c);
-	nl_cache_free(cache);
+	nla_nest_end(msg, proto);
+	nla_nest_end(msg, tuple);
+	/* bounded: an answer that never comes is an error after a second, not a hang */
+	if (setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO,
+		       &(struct timeval){.tv_sec = 1}, sizeof(struct timeval)) < 0) {
+		rc = err_errno(err, errno, "setting the conntrack socket's timeout");
+		goto out;
+	}
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, get_one, &c);
+	rc = nl_send_auto(sk, msg);
+	if (rc >= 0)
+		rc = nl_recvmsgs_default(sk);
+	if (rc == -NLE_OBJ_NOTFOUND)
+		rc = 0; /* no such entry */
+	else if (rc < 0)
+		rc = err_set(err, "querying conntrack: %s", nl_geterror(rc));
+	else
+		rc = c.found;
+out:
+	nlmsg_free(msg);
 	nl_socket_free(sk);
-	*n = c.n;
-	return 0;
+	return rc;
 }
 
 static struct nl_addr *addr_to_nl(const struct ctr_addr *a)
@@ -150,10 +182,22 @@ out:
 	return rc;
 }
 
+/* the entries of the current namespace: its nf_conntrack_count (the sysctl files under
+ * /proc/sys/net are those of the opener's namespace), read in O(1); a dump walks every
+ * bucket of the table all namespaces share, for a count only when that file is not there */
 static int ct_count(struct nl_sock *sk, unsigned *n, char **err)
 {
 	struct nl_cache *cache = NULL;
-	int rc = nfnl_ct_alloc_cache(sk, &cache);
+	FILE *f = fopen("/proc/sys/net/netfilter/nf_conntrack_count", "re");
+	int rc;
+
+	if (f) {
+		rc = fscanf(f, "%u", n);
+		fclose(f);
+		if (rc == 1)
+			return 0;
+	}
+	rc = nfnl_ct_alloc_cache(sk, &cache);
 
 	if (rc < 0)
 		return err_set(err, "dumping conntrack table: %s", nl_geterror(rc));

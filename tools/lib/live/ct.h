@@ -17,15 +17,10 @@ struct ct_flow {
 
 #define CT_TCP_ESTABLISHED 3
 
-/* Fills flows[0..max) with the TCP entries whose original destination is dst (address and
- * port) and sets *n to how many matched (may exceed max). 0, or -1 with *err. */
-int ct_find_by_orig_dst(const struct ctr_endpoint *dst, struct ct_flow *flows, size_t max,
-			size_t *n, char **err);
-
-/* As ct_find_by_orig_dst, only the entries whose original source address is src (NULL:
- * any): a busy table holds many clients' entries, finished ones for minutes. */
-int ct_find_by_orig(const struct ctr_endpoint *dst, const struct ctr_addr *src,
-		    struct ct_flow *flows, size_t max, size_t *n, char **err);
+/* The TCP entry whose reply tuple is reply (as the backend sends: backend -> client),
+ * looked up by its hash (no walk of the table every namespace shares, as a dump is):
+ * 1 and *flow, 0 when there is none, -1 with *err. */
+int ct_get_by_reply(const struct ctr_tuple *reply, struct ct_flow *flow, char **err);
 
 /* Deletes the entry with this original tuple. 0, or -1 with *err. */
 int ct_delete(const struct ct_flow *flow, char **err);

@@ -36,34 +36,34 @@ bool flow_see_backend(struct flow_find *ff, int k, const struct ctr_pkt *p)
 	return true;
 }
 
+/* each candidate ready to learn from is looked up by its reply tuple (an O(1) query: the
+ * poll runs every CT_POLL_MS, and a dump would walk the table every namespace shares) */
 int flow_name(struct flow_find *ff, int node_fd, int home_fd, char **err)
 {
-	struct ct_flow found[64];
-	const size_t max = sizeof(found) / sizeof(found[0]);
-	size_t n = 0;
-	int rc;
+	int rc = 0;
 
 	if (netns_set(node_fd, "the DNAT node", err) < 0)
 		return -1;
-	rc = ct_find_by_orig(&ff->vip, &ff->client_ip, found, max, &n, err);
-	netns_set(home_fd, "home", NULL);
-	if (rc < 0)
-		return -1;
-	for (size_t i = 0; i < n && i < max; i++) {
-		if (!addr_eq(&found[i].orig.src.addr, &ff->client_ip) ||
-		    found[i].tcp_state != CT_TCP_ESTABLISHED)
+	for (int k = 0; k < ff->n_cand && rc == 0; k++) {
+		struct ct_flow f;
+
+		if (!learn_ready(&ff->cand[k], NULL))
 			continue;
-		for (int k = 0; k < ff->n_cand; k++) {
-			if (!tuple_eq(&ff->cand[k].tuple, &found[i].reply) ||
-			    !learn_ready(&ff->cand[k], NULL))
-				continue;
-			ff->ct = found[i];
-			ff->flow = &ff->cand[k];
-			ff->bk = ff->cand_backend[k];
-			return 1;
+		rc = ct_get_by_reply(&ff->cand[k].tuple, &f, err);
+		if (rc <= 0)
+			continue;
+		if (!endpoint_eq(&f.orig.dst, &ff->vip) ||
+		    !addr_eq(&f.orig.src.addr, &ff->client_ip) ||
+		    f.tcp_state != CT_TCP_ESTABLISHED) {
+			rc = 0;
+			continue;
 		}
+		ff->ct = f;
+		ff->flow = &ff->cand[k];
+		ff->bk = ff->cand_backend[k];
 	}
-	return 0;
+	netns_set(home_fd, "home", NULL);
+	return rc;
 }
 
 int flow_find(struct flow_find *ff, int node_fd, int home_fd, unsigned timeout_ms,
