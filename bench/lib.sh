@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Running one scenario on a fresh topology: shared by bench/repro and the tests.
+# Running one scenario, on a fresh topology or a shared one: shared by bench/repro and the tests.
 # shellcheck source=tools/lib/sh/lib.sh
 . "${BASH_SOURCE[0]%/*}/../tools/lib/sh/lib.sh"
 # shellcheck source=topology/up
@@ -204,7 +204,7 @@ ctr_counted_workaround() {
 # if new: every process in its namespaces gone. Every node's conntrack table is emptied by
 # the next cell's injector (--flush-ct, recorded in its inject.kv as ct_flushed/ct_left);
 # the workaround and the rules stay: a cell reuses a topology only of its own topology,
-# backend, family and workaround. The counters the bench reads are differences taken
+# backend, family and workaround (or one switched to it: ctr_workaround_switch). The counters the bench reads are differences taken
 # around each injection, so nothing else carries over.
 ctr_reset_topology() {
 	local ns=() f pids
@@ -216,6 +216,30 @@ ctr_reset_topology() {
 	# shellcheck disable=SC2086
 	[ -z "$pids" ] || kill -9 $pids 2>/dev/null
 	return 0
+}
+
+# One topology for scenarios run one after another (bench/repro, bench/soak), named by
+# CTR_SHARED: each scenario runs as `CTR_REUSE_PREFIX=$CTR_SHARED CTR_KEEP_TOPOLOGY=1
+# ctr_run_scenario ...` between ctr_shared_switch and ctr_shared_keep; ctr_shared_end
+# removes it.
+CTR_SHARED=
+# ctr_shared_switch WORKAROUND: the shared topology made fit for a scenario with
+# WORKAROUND (ctr_workaround_switch, in a fork: the topology's variables stay out of this
+# shell), or removed when it cannot be (the scenario then builds the next one)
+ctr_shared_switch() {
+	[ -z "$CTR_SHARED" ] || (ctr_load_topology "$CTR_SHARED" && ctr_workaround_switch "$CTR_SHARED" "$1") ||
+		ctr_shared_end
+}
+# ctr_shared_keep DIR: after a scenario in DIR: the topology it built, when it is up, is
+# the shared one
+ctr_shared_keep() {
+	[ -z "$CTR_SHARED" ] || return 0
+	{ read -r CTR_SHARED <"$1/prefix" && [ -e "$CTR_STATE/$CTR_SHARED/topology.env" ] &&
+		[ -e "/run/netns/$CTR_SHARED-nodeA" ]; } 2>/dev/null || CTR_SHARED=
+}
+ctr_shared_end() {
+	[ -z "$CTR_SHARED" ] || ctr_destroy_prefix "$CTR_SHARED"
+	CTR_SHARED=
 }
 
 # ctr_drop_delta NS BEFORE AFTER: a cell's meta.kv line for the workaround rule's counter
@@ -245,7 +269,8 @@ ctr_nfacct_counter() { # NS
 # stops its injector and removes its namespaces before it exits. With CTR_REUSE_PREFIX
 # set, it runs on that topology instead (built by the caller with the same workaround),
 # resets it first (the stream workload: the injector's --reset-ns, recorded in inject.kv
-# as reset_killed.*; http: ctr_reset_topology) and leaves it up. Without EXPECTED, the
+# as reset_killed.*; http: ctr_reset_topology) and leaves it up; with CTR_KEEP_TOPOLOGY=1
+# it builds its own and leaves that up (DIR/prefix names it). Without EXPECTED, the
 # expectation is CTR_ORACLE's for the cell (ctr_cell_meta). Leaves in DIR: pcaps,
 # inject.kv, server.kv, client.kv, meta.kv, verdict.kv, result.json and record.kv, the
 # cell's record the reports are rendered from (and for http: nginx/ with its
@@ -255,7 +280,8 @@ ctr_nfacct_counter() { # NS
 # else non-zero (DIR/error says why).
 ctr_run_scenario() (
 	dir=$1 trigger=$3 workaround=$4
-	reuse=${CTR_REUSE_PREFIX:-}
+	reuse=${CTR_REUSE_PREFIX:-} keep=
+	[ -n "$reuse" ] || keep=${CTR_KEEP_TOPOLOGY:-}
 	inj_pid= rc=0
 	[ -d "$dir" ] || mkdir -p "$dir" || exit 1
 	ctr_now; t0=$REPLY
@@ -347,12 +373,13 @@ ctr_run_scenario() (
 	fi
 	ctr_now; t_inject=$REPLY
 	ctr_workload_finish "$dir"
-	# the workaround rule's counters say which node stopped the segment
-	[ -z "$reuse" ] || : >"$counters"
+	# the workaround rule's counters say which node stopped the segment (and, on a
+	# topology a next cell runs on, what they read before it)
+	[ -z "$reuse$keep" ] || : >"$counters"
 	# shellcheck disable=SC2086
 	ctr_workaround_counters "$cwa" "$BACKEND" "$FAMILY" $NS_NODES
 	for ns in $NS_NODES; do
-		[ -z "$reuse" ] || echo "$ns=${CTR_COUNTERS[$ns]}" >>"$counters"
+		[ -z "$reuse$keep" ] || echo "$ns=${CTR_COUNTERS[$ns]}" >>"$counters"
 		ctr_drop_delta "$ns" "${wa_before[$ns]}" "${CTR_COUNTERS[$ns]}"
 	done >>"$dir/meta.kv"
 	for ns in "${!acct_before[@]}"; do
@@ -360,7 +387,7 @@ ctr_run_scenario() (
 		[ "$REPLY" = - ] || [ "${acct_before[$ns]}" = - ] || echo "nfacct.$ns=$((REPLY - acct_before[$ns]))"
 	done >>"$dir/meta.kv"
 	ctr_now; t_end=$REPLY
-	[ -n "$reuse" ] || ctr_destroy_prefix "$prefix" 2>>"$dir/error"
+	[ -n "$reuse$keep" ] || ctr_destroy_prefix "$prefix" 2>>"$dir/error"
 	ctr_now; t1=$REPLY
 	{
 		echo "time.setup_ms=$((t_setup - t0))"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The default scenarios on this kernel: every verdict as the oracle expects, the
 # JSON report complete, the artifacts there; a wrong or inconclusive verdict fails the
-# run; the soak's JSON parses.
+# run; the soak's JSON parses. The scenarios ran on one topology (reused_topology=1 from
+# the second on, one prefix), and with --fresh each on its own.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
@@ -37,6 +38,14 @@ for p in $(jq -r '.results[].pcaps[]' "$json"); do
 done
 t_check "every result names its three pcaps (client, node, backend)" "$((3 * n))" "$named"
 t_check "every pcap named in the report exists" 0 "$missing"
+
+# one after another on one topology, by default; each on its own with --fresh
+t_check "one topology for every scenario, reused from the second on" "1 $((n - 1))" \
+	"$(cat "$out"/*/*/prefix | sort -u | wc -l) $(cat "$out"/*/*/meta.kv | grep -c '^reused_topology=1$')"
+"$CTR_TOP/bench/repro" --fresh --scenario seq-above --scenario seq-above/kube-proxy-drop --out "$out/fresh" >"$out/fresh.txt" 2>&1
+t_check "--fresh: the pair passes" 0 $? "$(cat "$out/fresh.txt")"
+t_check "--fresh: a topology each, none reused" "2 0" \
+	"$(cat "$out"/fresh/*/*/prefix | sort -u | wc -l) $(cat "$out"/fresh/*/*/meta.kv | grep -c '^reused_topology=1$')"
 
 # a wrong verdict fails the run: the expectations of a kernel before 6.1 (seq-below
 # resets there) against this kernel's clean seq-below

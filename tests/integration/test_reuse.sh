@@ -5,7 +5,11 @@
 # namespaces), kills what a previous cell left there (--reset-ns: planted sleeps in the
 # client pod and in node B, dead after the next cell, counted in inject.kv), and the rule
 # counters of a cell are its own although "before" is the previous cell's "after"
-# (seq-above then seq-below with kube-proxy-drop: node B's rule moved by 1, then by 0).
+# (seq-above then seq-below with kube-proxy-drop: node B's rule moved by 1, then by 0);
+# then bench/repro's switch of the shared topology's workaround (ctr_workaround_switch):
+# to none, seq-above resets (the rule is gone from both nodes), back to kube-proxy-drop
+# it is clean again and its counter counts from 0; a workaround topology/up alone lays
+# (tcp-loose-0) is refused, nothing changed.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
@@ -58,4 +62,30 @@ t_check "seq-below: inject.kv counts them per namespace" "1 1 0 0" \
 	"$(for ns in client nodeB nodeA backend; do sed -n "s/^reset_killed\.$prefix-$ns=//p" "$out/seq-below/inject.kv"; done | tr '\n' ' ' | sed 's/ $//')"
 t_check "seq-below: its own counters (before = seq-above's after): node B's rule moved by 0" 0 \
 	"$(sed -n "s/^drop\.$prefix-nodeB=//p" "$out/seq-below/meta.kv")"
+
+switch() { # TO: the topology's workaround switched, in a fork as bench/repro does it
+	(ctr_load_topology "$prefix" && ctr_workaround_switch "$prefix" "$1")
+}
+wa_rules() { # the INVALID DROP rules in node A and node B
+	for ns in nodeA nodeB; do
+		ip netns exec "$prefix-$ns" iptables -S KUBE-FORWARD | grep -c INVALID
+	done | tr '\n' ' '
+}
+switch tcp-loose-0
+t_check "switch to tcp-loose-0 (laid by topology/up only) refused" 1 $?
+t_check "...nothing changed: WORKAROUND and the rules" "kube-proxy-drop 1 1 " \
+	"$(sed -n 's/^WORKAROUND=//p' "$out/topology.env" "$CTR_STATE/$prefix/topology.env" | tail -1) $(wa_rules)"
+switch none
+t_check "switch to none" 0 $?
+t_check "...the rule gone from both nodes, topology.env says none" "none 0 0 " \
+	"$(sed -n 's/^WORKAROUND=//p' "$CTR_STATE/$prefix/topology.env") $(wa_rules)"
+ctr_run_scenario "$out/none" reuse/none seq-above none reset test 2>"$out/none.stderr"
+t_check "seq-above after the switch to none: reset" reset "$(sed -n 's/^observed=//p' "$out/none/verdict.kv")" \
+	"$(cat "$out/none/verdict.kv" "$out/none.stderr" 2>/dev/null)"
+switch kube-proxy-drop
+t_check "switch back to kube-proxy-drop" 0 $?
+ctr_run_scenario "$out/back" reuse/back seq-above kube-proxy-drop clean test 2>"$out/back.stderr"
+t_check "seq-above after the switch back: clean" clean "$(sed -n 's/^observed=//p' "$out/back/verdict.kv")" \
+	"$(cat "$out/back/verdict.kv" "$out/back.stderr" 2>/dev/null)"
+t_check "...node B's new rule counted from 0: moved by 1" 1 "$(sed -n "s/^drop\.$prefix-nodeB=//p" "$out/back/meta.kv")"
 t_done

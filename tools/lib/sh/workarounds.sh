@@ -115,6 +115,84 @@ ctr_workaround_nft_applies() {
 	! ctr_workaround_field "$1" ipt
 }
 
+# ctr_workaround_lays NAME: whether NAME lays anything on the nodes (keepalive, for one,
+# is the client's option only)
+ctr_workaround_lays() {
+	local f
+	for f in sysctl ipt nft.forward nft.input noflush; do
+		ctr_workaround_field "$1" "$f" && return 0
+	done
+	return 1
+}
+# ctr_workaround_live NAME: whether a running topology can take NAME on and off
+# (topology/workaround): it is live, or it lays nothing
+ctr_workaround_live() {
+	ctr_table_get workaround "$1" live || ! ctr_workaround_lays "$1"
+}
+
+# ctr_workaround_live_cmd apply|revert NAME BACKEND FAMILY -> REPLY: the sh commands that
+# apply (or revert) the live workaround NAME on one node: its filter-table lines inserted
+# first in their chain with the backend's iptables (once: -C first; revert deletes every
+# copy), its sysctls written (revert: the table's revert values). Status 1 (REPLY the
+# reason) when NAME cannot be laid on BACKEND.
+ctr_workaround_live_cmd() {
+	local action=$1 name=$2 ipt line kv cmd=: r rest
+	if ctr_table_get workaround "$name" "skip.$3"; then return 1; fi
+	if ctr_table_get workaround "$name" ipt; then
+		ctr_fw_tool "$3" "$4" save || { REPLY="no iptables for backend $3"; return 1; }
+		ipt=${REPLY%-save}
+		while IFS= read -r line; do
+			read -ra r <<<"${line#-[AI] }" # CHAIN ARGS...
+			rest=("${r[@]:1}")
+			if [ "$action" = apply ]; then
+				cmd+=" && { $ipt -t filter -C ${r[*]@Q} 2>/dev/null || $ipt -t filter -I ${r[0]@Q} 1 ${rest[*]@Q}; }"
+			else
+				cmd+=" && { while $ipt -t filter -D ${r[*]@Q} 2>/dev/null; do :; done; }"
+			fi
+		done <<<"${CTR_TABLE["workaround $name ipt"]}"
+	fi
+	if [ "$action" = apply ]; then ctr_table_get workaround "$name" sysctl; else ctr_table_get workaround "$name" revert; fi
+	for kv in $REPLY; do
+		line=${kv%%=*}
+		cmd+=" && echo ${kv#*=} >/proc/sys/${line//.//}"
+	done
+	REPLY=$cmd
+}
+
+# ctr_workaround_switch PREFIX TO: the loaded topology (ctr_load_topology PREFIX) changed
+# from its workaround (WORKAROUND) to TO, on every node at once: the old one reverted,
+# the new one applied (ctr_workaround_live_cmd), its topology.env and WORKAROUND saying
+# TO, its counters file (what the last cell read) emptied: a rule just inserted counts
+# from 0. Status 1, nothing changed, when either is not live or the topology is a
+# kube-proxy release's; 2 when a node refused (the topology is then unfit: remove it).
+ctr_workaround_switch() {
+	local prefix=$1 to=$2 cmd ns pids=() p rc=0 env
+	[ "$WORKAROUND" != "$to" ] || return 0
+	[ -z "${KUBE_PROXY:-}" ] && ctr_workaround_live "$WORKAROUND" && ctr_workaround_live "$to" || return 1
+	ctr_workaround_live_cmd revert "$WORKAROUND" "$BACKEND" "$FAMILY" || return 1
+	cmd=$REPLY
+	ctr_workaround_live_cmd apply "$to" "$BACKEND" "$FAMILY" || return 1
+	cmd+=${REPLY#:}
+	if [ "$cmd" != : ]; then
+		for ns in $NS_NODES; do
+			nsenter --net="/run/netns/$ns" sh -c "$cmd" &
+			pids+=($!)
+		done
+		for p in "${pids[@]}"; do wait "$p" || rc=2; done
+		[ $rc = 0 ] || return $rc
+	fi
+	IFS= read -r -d '' env <"$CTR_STATE/$prefix/topology.env"
+	[ -n "$env" ] || return 2
+	env=${env/$'
+'WORKAROUND=$WORKAROUND$'
+'/$'
+'WORKAROUND=$to$'
+'}
+	printf '%s' "$env" >"$CTR_STATE/$prefix/topology.env" || return 2
+	: >"$CTR_STATE/$prefix/counters"
+	WORKAROUND=$to
+}
+
 # packet count of WORKAROUND's drop rule in NS, for BACKEND and FAMILY -> REPLY; "-" when
 # the workaround has no counter on that backend or the rule is not there
 ctr_workaround_counter() { # NS WORKAROUND BACKEND FAMILY
