@@ -333,7 +333,11 @@ ctr_run_scenario() (
 	declare -A wa_before=()
 	counters=$CTR_STATE/$prefix/counters
 	ctr_counted_workaround
-	cwa=$REPLY
+	# read by the injector at its end, in every node at once (--after-arg): no process of
+	# this shell's a node
+	ctr_workaround_counter_cmd "$REPLY" "$BACKEND" "$FAMILY"
+	after=()
+	for a in "${CTR_COUNTER_CMD[@]}"; do after+=(--after-arg "$a"); done
 	if [ -n "$reuse" ] && [ -s "$counters" ]; then
 		while IFS='=' read -r ns val; do wa_before[$ns]=$val; done <"$counters"
 	else
@@ -345,7 +349,7 @@ ctr_run_scenario() (
 		for ns in $NS_NODES; do ctr_nfacct_counter "$ns"; acct_before[$ns]=$REPLY; done
 	fi
 	if ctr_workload_server_start "$dir"; then
-		extra=("${reset_opts[@]}" "${CTR_SERVER_OPTS[@]}")
+		extra=("${reset_opts[@]}" "${CTR_SERVER_OPTS[@]}" "${after[@]}")
 		for ns in $NS_NODES; do
 			[ "$ns" = "$NS_DNAT_NODE" ] || extra+=(--stat-ns "$ns")
 			[ -n "$reuse" ] && extra+=(--flush-ct "$ns")
@@ -377,7 +381,7 @@ ctr_run_scenario() (
 	# topology a next cell runs on, what they read before it)
 	[ -z "$reuse$keep" ] || : >"$counters"
 	# shellcheck disable=SC2086
-	ctr_workaround_counters "$cwa" "$BACKEND" "$FAMILY" $NS_NODES
+	ctr_workaround_counters_from "$dir" $NS_NODES
 	for ns in $NS_NODES; do
 		[ -z "$reuse$keep" ] || echo "$ns=${CTR_COUNTERS[$ns]}" >>"$counters"
 		ctr_drop_delta "$ns" "${wa_before[$ns]}" "${CTR_COUNTERS[$ns]}"

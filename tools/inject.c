@@ -34,6 +34,7 @@
 #include "live/trigger.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -42,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_STAT_NS NATURAL_MAX_NS
@@ -70,6 +72,8 @@ struct opts {
 	int n_reset_ns;
 	char *server_argv[MAX_SERVER_ARGS + 1]; /* run in the first backend namespace */
 	int n_server_args;
+	char *after_argv[MAX_SERVER_ARGS + 1]; /* run in every --stat-ns namespace at the end */
+	int n_after_args;
 	struct ctr_endpoint vip;
 	struct ctr_addr client_ip; /* family 0: the client interface's own address */
 	enum trigger trigger;
@@ -166,6 +170,11 @@ static void usage(FILE *f)
 	    "                       are live, before COMMAND; it must write a line to fd 3 once\n"
 	    "                       it listens. Stopped with SIGTERM after COMMAND, and waited\n"
 	    "                       for, so its record is on disk when the injector exits\n"
+	    "  --after-arg ARG      one argument of a command run at the very end (repeatable,\n"
+	    "                       in order) in every --stat-ns namespace and the node's, all\n"
+	    "                       at once, each one's stdout into OUT/after.NS (bounded: 3 s,\n"
+	    "                       then killed): the bench reads its rule counters so, with no\n"
+	    "                       process of its own a node\n"
 	    "  --flow-timeout MS    bound for finding and learning the flow, from COMMAND's\n"
 	    "                       start (default 3000)\n"
 	    "  --settle MS          bound for the outcome after injection (default 1000)\n"
@@ -257,6 +266,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	    {"flush-ct", required_argument, NULL, 'X'},
 	    {"reset-ns", required_argument, NULL, 'R'},
 	    {"server-arg", required_argument, NULL, 'A'},
+	    {"after-arg", required_argument, NULL, 0x120},
 	    {"vip", required_argument, NULL, 'v'},
 	    {"trigger", required_argument, NULL, 't'},
 	    {"out", required_argument, NULL, 'o'},
@@ -332,6 +342,11 @@ static void parse(int argc, char **argv, struct opts *o)
 			if (o->n_server_args == MAX_SERVER_ARGS)
 				bad_arg(optarg, "too many --server-arg (at most 32)");
 			o->server_argv[o->n_server_args++] = optarg;
+			break;
+		case 0x120: /* --after-arg */
+			if (o->n_after_args == MAX_SERVER_ARGS)
+				bad_arg(optarg, "too many --after-arg (at most 32)");
+			o->after_argv[o->n_after_args++] = optarg;
 			break;
 		case 'v':
 			if (endpoint_parse(optarg, &o->vip) < 0)
@@ -650,6 +665,56 @@ static int start_command(struct run *r, char **err)
 	if (!r->o->cmd)
 		return 0;
 	return child_start(&r->cmd, r->o->client_ns, r->o->cmd, 0, err);
+}
+
+/* --after-arg: the command in every --stat-ns namespace at once, its stdout into
+ * OUT/after.NS; bounded. A namespace whose command could not run leaves its file empty
+ * (the bench then reads "no counter"). */
+static void run_after(const struct opts *o)
+{
+	pid_t pids[MAX_STAT_NS] = {0};
+	uint64_t deadline = now_ms() + 3000;
+	int left = 0;
+
+	for (int i = 0; o->n_after_args && i < o->n_stat_ns; i++) {
+		char path[4096];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/after.%s", o->out, o->stat_ns[i]);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0)
+			continue;
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			int null = open("/dev/null", O_WRONLY);
+
+			if (netns_enter(o->stat_ns[i], NULL) < 0 || dup2(fd, 1) < 0 ||
+			    (null >= 0 && dup2(null, 2) < 0))
+				_exit(127);
+			execvp(o->after_argv[0], o->after_argv);
+			_exit(127);
+		}
+		close(fd);
+		if (pids[i] > 0)
+			left++;
+	}
+	while (left > 0) {
+		for (int i = 0; i < o->n_stat_ns; i++)
+			if (pids[i] > 0 && waitpid(pids[i], NULL, WNOHANG) == pids[i]) {
+				pids[i] = 0;
+				left--;
+			}
+		if (left > 0 && now_ms() >= deadline) {
+			for (int i = 0; i < o->n_stat_ns; i++)
+				if (pids[i] > 0) {
+					kill(pids[i], SIGKILL);
+					waitpid(pids[i], NULL, 0);
+				}
+			break;
+		}
+		if (left > 0)
+			poll(NULL, 0, 1);
+	}
 }
 
 /* --server-arg: the backend's server, in the first backend namespace; returns once it
@@ -1087,6 +1152,7 @@ int main(int argc, char **argv)
 	natural_events_stop(&r.nat, o.out, r.find.flow ? &r.find.ct : NULL, &o.vip);
 	natural_restore_timeouts(&r.nat, o.stat_ns, o.n_stat_ns, r.home_fd);
 	child_stop(&r.srv, false, 2000);
+	run_after(&o);
 	/* drain what the last moments left in the capture buffers into the files: an nflog
 	 * capture hands over one netlink buffer per read, so read until nothing is left */
 	for (int i = 0; i < MAX_CAPS; i++)

@@ -44,6 +44,8 @@ cell() { # TRIGGER EXPECTED
 }
 
 cell seq-above clean
+t_check "seq-above: the injector saved each node's filter table at its end (--after-arg)" "1 1" \
+	"$(grep -c -- '-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP' "$out/seq-above/after.$prefix-nodeA" "$out/seq-above/after.$prefix-nodeB" | sed 's/.*://' | tr '\n' ' ' | sed 's/ $//')"
 t_check "seq-above: node B's DROP rule moved by 1, node A's by 0" "1 0" \
 	"$(sed -n "s/^drop\.$prefix-nodeB=//p" "$out/seq-above/meta.kv") $(sed -n "s/^drop\.$prefix-nodeA=//p" "$out/seq-above/meta.kv")"
 

@@ -203,31 +203,56 @@ ctr_workaround_counter() { # NS WORKAROUND BACKEND FAMILY
 # CTR_COUNTERS[NS]
 declare -gA CTR_COUNTERS=()
 ctr_workaround_counters() { # WORKAROUND BACKEND FAMILY NS...
-	local wa=$1 be=$2 fam=$3 lang where= cmd=() parse= ns fd
+	local ns fd
 	local -A fds=()
+	ctr_workaround_counter_cmd "$1" "$2" "$3"
 	shift 3
 	CTR_COUNTERS=()
 	for ns; do CTR_COUNTERS[$ns]=-; done
-	ctr_table_get backend "$be" lang && lang=$REPLY || lang=
-	if [ "$lang" = ipt ] && ctr_workaround_field "$wa" count.ipt; then
-		where=${REPLY%%$'\n'*}
-		ctr_fw_tool "$be" "$fam" save && cmd=("$REPLY" -c -t filter) parse=ctr_ipt_counter_parse
-	elif [ -n "$lang" ] && ctr_workaround_field "$wa" count.nft; then
-		# (count.ipt absent or lang nft: count.nft applies)
-		where=${REPLY%%$'\n'*}
-		ctr_nft_family "$fam"
-		cmd=(nft list chain "$REPLY" "${where% *}" "${where#* }") parse=ctr_nft_counter_parse
-	fi
-	[ -n "$parse" ] || return 0
+	[ -n "$CTR_COUNTER_PARSE" ] || return 0
 	for ns; do
-		exec {fd}< <(nsenter --net="/run/netns/$ns" "${cmd[@]}" 2>/dev/null)
+		exec {fd}< <(nsenter --net="/run/netns/$ns" "${CTR_COUNTER_CMD[@]}" 2>/dev/null)
 		fds[$ns]=$fd
 	done
 	for ns; do
 		fd=${fds[$ns]}
-		"$parse" "$where" <&"$fd"
+		"$CTR_COUNTER_PARSE" "$CTR_COUNTER_WHERE" <&"$fd"
 		exec {fd}<&-
 		CTR_COUNTERS[$ns]=$REPLY
 	done
 	return 0
+}
+# ctr_workaround_counter_cmd WORKAROUND BACKEND FAMILY -> CTR_COUNTER_CMD (the command
+# whose output holds the counter, run in a node: a save of the filter table, or nft's
+# listing of the chain), CTR_COUNTER_WHERE (its chain) and CTR_COUNTER_PARSE (the function
+# that reads it: REPLY); all empty when the workaround has no counter on that backend
+ctr_workaround_counter_cmd() {
+	local lang
+	CTR_COUNTER_CMD=() CTR_COUNTER_WHERE= CTR_COUNTER_PARSE=
+	ctr_table_get backend "$2" lang && lang=$REPLY || lang=
+	if [ "$lang" = ipt ] && ctr_workaround_field "$1" count.ipt; then
+		CTR_COUNTER_WHERE=${REPLY%%$'\n'*}
+		ctr_fw_tool "$2" "$3" save && CTR_COUNTER_CMD=("$REPLY" -c -t filter) CTR_COUNTER_PARSE=ctr_ipt_counter_parse
+	elif [ -n "$lang" ] && ctr_workaround_field "$1" count.nft; then
+		# (count.ipt absent or lang nft: count.nft applies)
+		CTR_COUNTER_WHERE=${REPLY%%$'\n'*}
+		ctr_nft_family "$3"
+		CTR_COUNTER_CMD=(nft list chain "$REPLY" "${CTR_COUNTER_WHERE% *}" "${CTR_COUNTER_WHERE#* }")
+		CTR_COUNTER_PARSE=ctr_nft_counter_parse
+	fi
+	return 0
+}
+# ctr_workaround_counters_from DIR NS... -> CTR_COUNTERS[NS]: as ctr_workaround_counters,
+# from the outputs of CTR_COUNTER_CMD the injector left (--after-arg: DIR/after.NS); "-"
+# for a namespace with no output
+ctr_workaround_counters_from() {
+	local dir=$1 ns
+	shift
+	CTR_COUNTERS=()
+	for ns; do
+		CTR_COUNTERS[$ns]=-
+		[ -n "$CTR_COUNTER_PARSE" ] && [ -s "$dir/after.$ns" ] || continue
+		"$CTR_COUNTER_PARSE" "$CTR_COUNTER_WHERE" <"$dir/after.$ns"
+		CTR_COUNTERS[$ns]=$REPLY
+	done
 }
