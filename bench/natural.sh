@@ -13,6 +13,11 @@
 #                   machine (CTR_TIME_SCALE S) adds 0.1 s a step of S past 1 (a TCG VM,
 #                   S 20: T + 2.3 s), within the injector's bound (2 x (T + 0.3) + 5 s)
 #                   and the stream's length
+#   {gap_ms}        0.3 s: ct-flush's and ct-entry-lost's pause of the stream, the entry
+#                   lost in it (conntrack -F's exec included) before the backend resumes;
+#                   0.1 s more a step of CTR_TIME_SCALE past 1 (a TCG VM: 2.2 s; at 0.3 s
+#                   an exec there outlasted the pause, the client's ACK came first and
+#                   made a new, DNATed entry: clean)
 #   {stream_ms}     T + 6 s: how long the stream lasts (it outlasts the pause)
 #   {backend_node}  the backend's node namespace (node B; node A on same-node)
 #   keepalive       (a workaround) the client sets TCP keepalive, first probe after 1 s idle
@@ -54,6 +59,7 @@ ctr_natural_opts() {
 		[ -n "$where" ] || continue
 		args=${args//\{ct_timeout\}/$t}
 		args=${args//\{pause_ms\}/$((t * 1000 + 400 + 100 * (${CTR_TIME_SCALE:-1} - 1)))}
+		args=${args//\{gap_ms\}/$((300 + 100 * (${CTR_TIME_SCALE:-1} - 1)))}
 		args=${args//\{stream_ms\}/$((t * 1000 + 6000))}
 		args=${args//\{backend_node\}/${NS_NODE_B:-$NS_NODE_A}}
 		read -ra words <<<"$args"

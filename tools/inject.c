@@ -212,8 +212,9 @@ static void usage(FILE *f)
 	    "  --bench-args NAME    print what the bench gives the injector and the stream\n"
 	    "                       workload for trigger NAME, one WHERE<TAB>ARGS line each\n"
 	    "                       (WHERE: inject, server or client; nothing for most), and\n"
-	    "                       exit; ARGS may hold {ct_timeout}, {pause_ms}, {stream_ms}\n"
-	    "                       and {backend_node} (bench/natural.sh fills them in)\n"
+	    "                       exit; ARGS may hold {ct_timeout}, {pause_ms}, {gap_ms},\n"
+	    "                       {stream_ms} and {backend_node} (bench/natural.sh fills\n"
+	    "                       them in)\n"
 	    "  -h, --help           this text\n"
 	    "exit: 0 injected, 1 could not find/learn/inject (inject.kv says why), 2 usage or a\n"
 	    "refused namespace (above), 4 this machine cannot (no root; NFQUEUE unavailable)\n");

@@ -41,8 +41,9 @@ struct trigger_info {
 	 * triggers; NULL: nothing), one "WHERE<TAB>ARGS" line each: WHERE inject (options of
 	 * ctreset-inject), server (of the stream server, through --server-arg) or client (of
 	 * the stream client). ARGS may hold {ct_timeout} (the established timeout, s),
-	 * {pause_ms} (ct_timeout + 1.5 s), {stream_ms} (ct_timeout + 6 s) and {backend_node}
-	 * (the backend's node namespace), which bench/natural.sh fills in. */
+	 * {pause_ms} (ct_timeout + 0.4 s), {gap_ms} (a pause in the stream to lose an entry
+	 * in: 0.3 s), {stream_ms} (ct_timeout + 6 s) and {backend_node} (the backend's node
+	 * namespace), which bench/natural.sh fills in (the pauses longer on a slow machine). */
 	const char *bench;
 };
 
