@@ -15,9 +15,10 @@
 #                   and the stream's length
 #   {gap_ms}        0.3 s: ct-flush's and ct-entry-lost's pause of the stream, the entry
 #                   lost in it (conntrack -F's exec included) before the backend resumes;
-#                   0.1 s more a step of CTR_TIME_SCALE past 1 (a TCG VM: 2.2 s; at 0.3 s
-#                   an exec there outlasted the pause, the client's ACK came first and
-#                   made a new, DNATed entry: clean)
+#                   0.1 s more a step of CTR_TIME_SCALE past 1, at most 0.7 s (a TCG VM:
+#                   at 0.3 s an exec there outlasted the pause and the client's ACK made
+#                   a new, DNATed entry first: clean; past 1 s the keepalive workaround's
+#                   first probe does the same)
 #   {stream_ms}     T + 6 s: how long the stream lasts (it outlasts the pause)
 #   {backend_node}  the backend's node namespace (node B; node A on same-node)
 #   keepalive       (a workaround) the client sets TCP keepalive, first probe after 1 s idle
@@ -49,7 +50,7 @@ ctr_natural_load() {
 # CTR_CLIENT_CMD. The server and client lines are the stream workload's: the http
 # workload cannot pause nginx, its idle-expiry cell ends inconclusive (no idle gap seen).
 ctr_natural_opts() {
-	local t=1 where args a
+	local t=1 where args a gap
 	[ "$2" = keepalive ] && t=2
 	[ -z "${CTR_IDLE_TIMEOUT:-}" ] || t=$((10#$CTR_IDLE_TIMEOUT))
 	local -a words
@@ -59,7 +60,8 @@ ctr_natural_opts() {
 		[ -n "$where" ] || continue
 		args=${args//\{ct_timeout\}/$t}
 		args=${args//\{pause_ms\}/$((t * 1000 + 400 + 100 * (${CTR_TIME_SCALE:-1} - 1)))}
-		args=${args//\{gap_ms\}/$((300 + 100 * (${CTR_TIME_SCALE:-1} - 1)))}
+		gap=$((300 + 100 * (${CTR_TIME_SCALE:-1} - 1)))
+		args=${args//\{gap_ms\}/$((gap > 700 ? 700 : gap))}
 		args=${args//\{stream_ms\}/$((t * 1000 + 6000))}
 		args=${args//\{backend_node\}/${NS_NODE_B:-$NS_NODE_A}}
 		read -ra words <<<"$args"

@@ -838,7 +838,9 @@ static int lose_entry(struct run *r, char **err)
  * client's ACK of the next segment, which then started a new, DNATed entry first: cells
  * of both were taken for clean. The stream pauses (the triggers' --pause-after/--pause):
  * the entry goes once the client acknowledged all the backend sent and nothing came for
- * 60 ms (past a delayed ACK), and the next packet is the backend's resumed segment. A flow
+ * 60 ms (past a delayed ACK; half of --quiet when that is longer: a slow guest stalls the
+ * 5 ms pace longer than 60 ms, and a stall taken for the pause lost the entry with the
+ * stream still going), and the next packet is the backend's resumed segment. A flow
  * that does not pause within --settle (nginx, the http workload) loses it as before:
  * right after a fresh ACK of all data, the race said in explain. */
 static int lose_in_gap(struct run *r, char **err)
@@ -846,6 +848,7 @@ static int lose_in_gap(struct run *r, char **err)
 	const struct learn_flow *f = r->find.flow;
 	uint64_t until = now_ms() + r->o->settle_ms, t_data = now_ms();
 	uint32_t end = f->server.end;
+	const uint64_t gap = r->o->quiet_ms / 2 > 60 ? r->o->quiet_ms / 2 : 60;
 
 	while (!interrupted) {
 		uint64_t now = now_ms();
@@ -853,7 +856,7 @@ static int lose_in_gap(struct run *r, char **err)
 		if (f->server.end != end) {
 			end = f->server.end;
 			t_data = now;
-		} else if (now - t_data >= 60 && f->client.ack == f->server.end) {
+		} else if (now - t_data >= gap && f->client.ack == f->server.end) {
 			int rc;
 
 			snprintf(r->out.explain, sizeof(r->out.explain),
