@@ -204,8 +204,9 @@ ctr_counted_workaround() {
 # if new: every process in its namespaces gone. Every node's conntrack table is emptied by
 # the next cell's injector (--flush-ct, recorded in its inject.kv as ct_flushed/ct_left);
 # the workaround and the rules stay: a cell reuses a topology only of its own topology,
-# backend, family and workaround (or one switched to it: ctr_workaround_switch). The counters the bench reads are differences taken
-# around each injection, so nothing else carries over.
+# backend, family and workaround (or one switched to it: ctr_workaround_switch). The
+# counters the bench reads are differences taken around each injection, so nothing else
+# carries over.
 ctr_reset_topology() {
 	local ns=() f pids
 	for f in /run/netns/"$1"-*; do
@@ -218,9 +219,10 @@ ctr_reset_topology() {
 	return 0
 }
 
-# One topology for scenarios run one after another (bench/repro, bench/soak), named by
-# CTR_SHARED: each scenario runs as `CTR_REUSE_PREFIX=$CTR_SHARED CTR_KEEP_TOPOLOGY=1
-# ctr_run_scenario ...` between ctr_shared_switch and ctr_shared_keep; ctr_shared_end
+# One topology for scenarios run one after another (bench/repro, bench/soak, a matrix
+# group), named by CTR_SHARED: each scenario runs as `CTR_REUSE_PREFIX=$CTR_SHARED
+# CTR_KEEP_TOPOLOGY=1 ctr_run_scenario ...` between ctr_shared_switch and
+# ctr_shared_keep (the matrix builds its group's topology itself); ctr_shared_end
 # removes it.
 CTR_SHARED=
 # ctr_shared_switch WORKAROUND: the shared topology made fit for a scenario with

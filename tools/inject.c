@@ -794,6 +794,26 @@ static int wait_idle(struct run *r, char **err)
 	return err_set(err, "interrupted");
 }
 
+/* ct-flush and ct-entry-lost, now: conntrack -F (the real tool) empties the node's table,
+ * or the flow's entry is deleted; what was done is how_lost()'s */
+static const char *how_lost(const struct run *r)
+{
+	return r->o->trigger == TRIGGER_CT_FLUSH ? "conntrack -F emptied the node's table"
+						 : "deleted the node's conntrack entry";
+}
+static int lose_now(struct run *r, char **err)
+{
+	int rc;
+
+	if (r->o->trigger == TRIGGER_CT_FLUSH)
+		return natural_conntrack_flush(&r->nat, r->node_fd, r->o->node_ns, err);
+	if (netns_set(r->node_fd, r->o->node_ns, err) < 0)
+		return -1;
+	rc = ct_delete(&r->find.ct, err);
+	netns_set(r->home_fd, "home", NULL);
+	return rc;
+}
+
 /* ct-entry-lost and ct-flush on a stream that never pauses (lose_in_gap): the node's
  * entry goes right after a fresh ACK of all data, the backend keeps sending */
 static int lose_entry(struct run *r, char **err)
@@ -802,7 +822,6 @@ static int lose_entry(struct run *r, char **err)
 	uint32_t ack0 = f->client.ack;
 	uint64_t until = now_ms() + 200;
 	bool timed = false;
-	int rc;
 
 	/* Delete right after a fresh client ACK covering all the backend sent has crossed
 	 * the node (the backend's capture holds it): the next packet through the node is
@@ -817,19 +836,11 @@ static int lose_entry(struct run *r, char **err)
 		if (pump(r, 1, err) < 0)
 			return -1;
 	}
-	snprintf(r->out.explain, sizeof(r->out.explain), "%s %s; the backend keeps sending",
-		 r->o->trigger == TRIGGER_CT_FLUSH
-		     ? "the stream never paused: conntrack -F emptied the node's table"
-		     : "the stream never paused: deleted the node's conntrack entry",
+	snprintf(r->out.explain, sizeof(r->out.explain),
+		 "the stream never paused: %s %s; the backend keeps sending", how_lost(r),
 		 timed ? "right after the client acknowledged all data"
 		       : "(no fresh client ACK within 200 ms)");
-	if (r->o->trigger == TRIGGER_CT_FLUSH)
-		return natural_conntrack_flush(&r->nat, r->node_fd, r->o->node_ns, err);
-	if (netns_set(r->node_fd, r->o->node_ns, err) < 0)
-		return -1;
-	rc = ct_delete(&r->find.ct, err);
-	netns_set(r->home_fd, "home", NULL);
-	return rc;
+	return lose_now(r, err);
 }
 
 /* ct-flush and ct-entry-lost: the entry must go while nothing is in flight, so that the
@@ -857,22 +868,11 @@ static int lose_in_gap(struct run *r, char **err)
 			end = f->server.end;
 			t_data = now;
 		} else if (now - t_data >= gap && f->client.ack == f->server.end) {
-			int rc;
-
 			snprintf(r->out.explain, sizeof(r->out.explain),
 				 "%s in a pause of the stream, the client having acknowledged all "
 				 "data; the backend resumes",
-				 r->o->trigger == TRIGGER_CT_FLUSH
-				     ? "conntrack -F emptied the node's table"
-				     : "deleted the node's conntrack entry");
-			if (r->o->trigger == TRIGGER_CT_FLUSH)
-				return natural_conntrack_flush(&r->nat, r->node_fd, r->o->node_ns,
-							       err);
-			if (netns_set(r->node_fd, r->o->node_ns, err) < 0)
-				return -1;
-			rc = ct_delete(&r->find.ct, err);
-			netns_set(r->home_fd, "home", NULL);
-			return rc;
+				 how_lost(r));
+			return lose_now(r, err);
 		}
 		if (f->server.closed || f->client.closed)
 			return err_set(err, "the flow closed before it paused");

@@ -136,7 +136,7 @@ ctr_workaround_live() {
 # copy), its sysctls written (revert: the table's revert values). Status 1 (REPLY the
 # reason) when NAME cannot be laid on BACKEND.
 ctr_workaround_live_cmd() {
-	local action=$1 name=$2 ipt line kv cmd=: r rest
+	local action=$1 name=$2 ipt line cmd=: r rest
 	if ctr_table_get workaround "$name" "skip.$3"; then return 1; fi
 	if ctr_table_get workaround "$name" ipt; then
 		ctr_fw_tool "$3" "$4" save || { REPLY="no iptables for backend $3"; return 1; }
@@ -152,11 +152,9 @@ ctr_workaround_live_cmd() {
 		done <<<"${CTR_TABLE["workaround $name ipt"]}"
 	fi
 	if [ "$action" = apply ]; then ctr_table_get workaround "$name" sysctl; else ctr_table_get workaround "$name" revert; fi
-	for kv in $REPLY; do
-		line=${kv%%=*}
-		cmd+=" && echo ${kv#*=} >/proc/sys/${line//.//}"
-	done
-	REPLY=$cmd
+	# shellcheck disable=SC2086 # KEY=VALUE words
+	ctr_sysctl_cmd $REPLY
+	REPLY=$cmd$REPLY
 }
 
 # ctr_workaround_switch PREFIX TO: the loaded topology (ctr_load_topology PREFIX) changed
