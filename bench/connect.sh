@@ -33,6 +33,7 @@ ctr_conntrack_invalid() {
 # ctr_run_scenario: 0 completed (any verdict), 4 this machine cannot build the cell
 # (DIR/skip), else non-zero (DIR/error).
 ctr_run_connect() (
+	[ -z "$CTR_PLACE" ] || ctr_place "$CTR_PLACE"
 	dir=$1 workaround=$3 rc=0
 	reuse=${CTR_REUSE_PREFIX:-} caps=() server_pid= client_pid=
 	: "${CTR_TOPOLOGY:=asymmetric}"

@@ -43,6 +43,25 @@ done
 for key in topology backend family trigger workaround expected observed evidence pcaps conntrack_invalid; do
 	t_check "subset: every run cell has '$key'" 60 "$(jq "[.results[] | select(.status != \"skip\") | select(has(\"$key\"))] | length" "$out/a.json")"
 done
+# CPU placement (bench/lib.sh): each group's cells ran on one CPU, the same for all of
+# them (none and kube-proxy-drop share a group), and the groups were spread over the CPUs
+declare -A group_cpus=()
+many=0
+for f in "$rd"/*/*/inject.kv; do
+	c=$(sed -n 's/^cpus=//p' "$f")
+	[[ $c =~ ^[0-9]+$ ]] || many=$((many + 1))
+	g=${f%/*/inject.kv}
+	[[ " ${group_cpus[$g]:-} " == *" $c "* ]] || group_cpus[$g]+=" $c"
+done
+t_check "placement: every cell's injector was kept on one CPU" 0 "$many" "$(grep -h '^cpus=' "$rd"/*/*/inject.kv | sort | uniq -c)"
+t_check "placement: each group on one CPU" "" "$(for g in "${!group_cpus[@]}"; do read -ra w <<<"${group_cpus[$g]}"; [ ${#w[@]} = 1 ] || echo "${g##*/}:${group_cpus[$g]}"; done)"
+ctr_cpus
+if [ ${#CTR_CPUS[@]} -ge 2 ]; then
+	t_check "placement: the groups used more than one CPU" 1 \
+		"$(($(printf '%s\n' "${group_cpus[@]}" | sort -u | wc -l) > 1))" "$(printf '%s\n' "${group_cpus[@]}" | sort | uniq -c)"
+else
+	t_skip "placement over several CPUs: this run may use one CPU only (${CTR_CPUS[*]})"
+fi
 # the evidence says which node's rule moved: node B's on cross-node, node A's on same-node
 t_check "cross-node kube-proxy-drop: node B's rule dropped seq-above" 1 \
 	"$(jq -r '[.results[] | select(.topology == "cross-node" and .backend == "iptables-nft" and .family == "ipv4" and .trigger == "seq-above" and .workaround == "kube-proxy-drop") | .drop_counter | to_entries[] | select(.key | endswith("-nodeB")) | .value] | .[0]' "$out/a.json")"
@@ -70,8 +89,9 @@ t_check "live: seq-above under none, kube-proxy-drop, nft-invalid-drop, be-liber
 	"$(for w in none kube-proxy-drop nft-invalid-drop be-liberal; do jq -r --arg w "$w" '.results[] | select(.trigger == "seq-above" and .workaround == $w) | .observed' "$out/all.json"; done | tr '\n' ' ' | sed 's/ $//')"
 
 # 2. an unexpected cell fails the run and is listed: an oracle that expects the opposite
+# (and --no-pin: its cells run wherever this shell may)
 sed 's/^seq-above\t\*\t\*\t\*\t\*\treset\t/seq-above\t*\t*\t*\t*\tclean\t/' "$CTR_TOP/bench/matrix.expect" >"$out/wrong.expect"
-"$M" --expect "$out/wrong.expect" --trigger seq-above,seq-below --workaround none --topology cross-node \
+"$M" --no-pin --expect "$out/wrong.expect" --trigger seq-above,seq-below --workaround none --topology cross-node \
 	--backend iptables-nft --family 4 --out "$out/w" --junit "$out/w.xml" --tap "$out/w.tap" >"$out/w.txt" 2>&1
 t_check "a wrong expectation fails the run" 1 $?
 t_check "...and lists the cell with its pcaps" 1 "$(grep -c 'seq-above/none: expected clean, observed reset' "$out/w.txt")" "$(cat "$out/w.txt")"
@@ -81,6 +101,9 @@ t_check "...and a JUnit failure count in its suite" 1 "$(xmllint --xpath 'string
 prove -e cat "$out/w.tap" >"$out/wprove.txt" 2>&1
 t_check "...whose TAP prove reads as failed" 1 "$(($? != 0))" "$(cat "$out/wprove.txt")"
 t_check "...one test of two failed, says prove" 1 "$(grep -cE 'Failed 1/2 subtests' "$out/wprove.txt")" "$(cat "$out/wprove.txt")"
+allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+t_check "--no-pin: the cells' injectors could run on every CPU this test may ($allowed)" "$allowed $allowed" \
+	"$(sed -n 's/^cpus=//p' "$out"/w/*/*/*/inject.kv | tr '\n' ' ' | sed 's/ $//')"
 
 # 3. reuse: the same cells on one topology reset between cells, against fresh topologies
 for mode in reuse fresh; do

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -123,6 +124,33 @@ static void write_capture(FILE *f, const char *name, const struct capture *c)
 	kvf(f, key, "%u", capture_dropped(c));
 }
 
+/* cpus: the CPUs the injector, and the workload it starts, may run on, as a list ("1",
+ * "0-3,6"): the runners keep a cell on one (bench/lib.sh, CPU placement) */
+static void write_cpus(FILE *f)
+{
+	cpu_set_t set;
+	char list[256] = "";
+	size_t n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return;
+	for (int c = 0; c < CPU_SETSIZE && n < sizeof(list); c++) {
+		int e = c;
+
+		if (!CPU_ISSET(c, &set))
+			continue;
+		while (e + 1 < CPU_SETSIZE && CPU_ISSET(e + 1, &set))
+			e++;
+		if (e > c)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%d-%d", n ? "," : "",
+					      c, e);
+		else
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%d", n ? "," : "", c);
+		c = e;
+	}
+	kvf(f, "cpus", "%s", list);
+}
+
 static void write_all(FILE *f, const struct record *rec)
 {
 	char a[CTR_EPSTRLEN], key[300];
@@ -133,6 +161,7 @@ static void write_all(FILE *f, const struct record *rec)
 	if (rec->skip)
 		kvf(f, "skip", "%s", rec->skip);
 	kvf(f, "vip", "%s", endpoint_str(rec->vip, a));
+	write_cpus(f);
 	if (rec->find->flow)
 		write_flow(f, rec);
 	if (rec->out->injected) {
