@@ -68,8 +68,9 @@ t_check "cross-node kube-proxy-drop: node B's rule dropped seq-above" 1 \
 t_check "same-node kube-proxy-drop: node A's rule dropped seq-above" 1 \
 	"$(jq -r '[.results[] | select(.topology == "same-node" and .backend == "iptables-legacy" and .family == "ipv6" and .trigger == "seq-above" and .workaround == "kube-proxy-drop") | .drop_counter | to_entries[] | select(.key | endswith("-nodeA")) | .value] | .[0]' "$out/a.json")"
 
-# every trigger under every workaround, live, on one group (42 cells): each workaround,
-# those that help and those that cannot, against each trigger the oracle knows
+# every trigger under every workaround, live (42 cells: two groups, each workaround
+# switched on its topology in turn): each workaround, those that help and those that
+# cannot, against each trigger the oracle knows
 "$M" --trigger seq-above,seq-below,ack-above,ack-below,bad-flags,small-overshoot,ct-entry-lost \
 	--workaround none,kube-proxy-drop,input-drop,nft-invalid-drop,be-liberal,ignore-invalid-rst \
 	--topology cross-node --backend iptables-nft --family 4 --out "$out/all" --json "$out/all.json" \
@@ -87,6 +88,17 @@ done
 # the workarounds that help do their work: each stops seq-above
 t_check "live: seq-above under none, kube-proxy-drop, nft-invalid-drop, be-liberal" "reset clean clean clean" \
 	"$(for w in none kube-proxy-drop nft-invalid-drop be-liberal; do jq -r --arg w "$w" '.results[] | select(.trigger == "seq-above" and .workaround == $w) | .observed' "$out/all.json"; done | tr '\n' ' ' | sed 's/ $//')"
+
+# the nft backend's switches (IPv6): input-drop's own table, nft-invalid-drop's rule in
+# kube-proxy's chain "forward", both removed again, on one topology
+"$M" --trigger seq-above --workaround none,input-drop,nft-invalid-drop,be-liberal --topology cross-node \
+	--backend nft --family 6 --out "$out/nft" --json "$out/nft.json" >"$out/nft.txt" 2>&1
+t_check "nft, switched live: no unexpected cell" 0 $? "$(sed -n '/UNEXPECTED/,$p' "$out/nft.txt" | head -30)"
+t_check "nft: the cells ran on one topology" 1 "$(jq -r '.results[].dir' "$out/nft.json" | while read -r d; do cat "$d/prefix"; done | sort -u | wc -l)"
+t_check "nft: seq-above under none, input-drop, nft-invalid-drop, be-liberal" "reset reset clean clean" \
+	"$(jq -r '[.results[] | .observed] | join(" ")' "$out/nft.json")"
+t_check "nft: nft-invalid-drop's counter moved on node B" 1 \
+	"$(jq -r '.results[] | select(.workaround == "nft-invalid-drop") | .drop_counter | to_entries[] | select(.key | endswith("-nodeB")) | .value' "$out/nft.json")"
 
 # 2. an unexpected cell fails the run and is listed: an oracle that expects the opposite
 # (and --no-pin: its cells run wherever this shell may)

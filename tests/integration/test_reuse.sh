@@ -8,8 +8,11 @@
 # (seq-above then seq-below with kube-proxy-drop: node B's rule moved by 1, then by 0);
 # then bench/repro's switch of the shared topology's workaround (ctr_workaround_switch):
 # to none, seq-above resets (the rule is gone from both nodes), back to kube-proxy-drop
-# it is clean again and its counter counts from 0; a workaround topology/up alone lays
-# (tcp-loose-0) is refused, nothing changed.
+# it is clean again and its counter counts from 0; to input-drop (its INPUT rule), to
+# nft-invalid-drop (an nftables table of kube-proxy's layout, seq-above clean and its
+# counter moved), to kube-proxy-drop+tcp-loose-0 (both parts: the rule and the sysctl at
+# 0) and back to none, each leaving exactly its own rules; a workaround topology/up alone
+# lays (calico-invalid-drop, a noflush restore) is refused, nothing changed.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
@@ -73,8 +76,8 @@ wa_rules() { # the INVALID DROP rules in node A and node B
 		ip netns exec "$prefix-$ns" iptables -S KUBE-FORWARD | grep -c INVALID
 	done | tr '\n' ' '
 }
-switch tcp-loose-0
-t_check "switch to tcp-loose-0 (laid by topology/up only) refused" 1 $?
+switch calico-invalid-drop
+t_check "switch to calico-invalid-drop (laid by topology/up only) refused" 1 $?
 t_check "...nothing changed: WORKAROUND and the rules" "kube-proxy-drop 1 1 " \
 	"$(sed -n 's/^WORKAROUND=//p' "$out/topology.env" "$CTR_STATE/$prefix/topology.env" | tail -1) $(wa_rules)"
 switch none
@@ -90,4 +93,32 @@ ctr_run_scenario "$out/back" reuse/back seq-above kube-proxy-drop clean test 2>"
 t_check "seq-above after the switch back: clean" clean "$(sed -n 's/^observed=//p' "$out/back/verdict.kv")" \
 	"$(cat "$out/back/verdict.kv" "$out/back.stderr" 2>/dev/null)"
 t_check "...node B's new rule counted from 0: moved by 1" 1 "$(sed -n "s/^drop\.$prefix-nodeB=//p" "$out/back/meta.kv")"
+
+# every other workaround of the matrix, switched in turn: what each node then holds
+state() { # per node: INVALID rules in INPUT, in KUBE-FORWARD; nft table ip kube-proxy; tcp_loose
+	local ns
+	for ns in nodeA nodeB; do
+		printf '%s:%s,%s,%s,%s ' "$ns" \
+			"$(ip netns exec "$prefix-$ns" iptables -S INPUT | grep -c INVALID)" \
+			"$(ip netns exec "$prefix-$ns" iptables -S KUBE-FORWARD | grep -c INVALID)" \
+			"$(ip netns exec "$prefix-$ns" nft list tables | grep -cx 'table ip kube-proxy')" \
+			"$(nsenter --net="/run/netns/$prefix-$ns" cat /proc/sys/net/netfilter/nf_conntrack_tcp_loose)"
+	done | sed 's/ $//'
+}
+switch none
+t_check "switch to none: no rule of a workaround, tcp_loose 1" "nodeA:0,0,0,1 nodeB:0,0,0,1" "$(state)"
+switch input-drop
+t_check "switch to input-drop: its INPUT rule on both nodes, nothing else" "nodeA:1,0,0,1 nodeB:1,0,0,1" "$(state)"
+switch nft-invalid-drop
+t_check "switch to nft-invalid-drop: the INPUT rule gone, table ip kube-proxy on both nodes" \
+	"nodeA:0,0,1,1 nodeB:0,0,1,1" "$(state)"
+ctr_run_scenario "$out/nftd" reuse/nftd seq-above nft-invalid-drop clean test 2>"$out/nftd.stderr"
+t_check "seq-above under the switched-to nft-invalid-drop: clean" clean "$(sed -n 's/^observed=//p' "$out/nftd/verdict.kv")" \
+	"$(cat "$out/nftd/verdict.kv" "$out/nftd.stderr" 2>/dev/null)"
+t_check "...its nft counter moved on node B by 1" 1 "$(sed -n "s/^drop\.$prefix-nodeB=//p" "$out/nftd/meta.kv")"
+switch kube-proxy-drop+tcp-loose-0
+t_check "switch to kube-proxy-drop+tcp-loose-0: the table gone, KUBE-FORWARD's rule and tcp_loose 0" \
+	"nodeA:0,1,0,0 nodeB:0,1,0,0" "$(state)"
+switch none
+t_check "switch back to none: every node as before" "nodeA:0,0,0,1 nodeB:0,0,0,1" "$(state)"
 t_done

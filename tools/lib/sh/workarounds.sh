@@ -24,7 +24,8 @@
 #   skip.BACKEND  REASON: this workaround cannot be laid on BACKEND (exit 4, REASON)
 #   needs     a command it needs on every backend (a missing one is a skip)
 #   of        NAME NAME...: a combination, every field of each part
-#   live      yes: topology/workaround apply|revert changes it on a running topology
+#   (every workaround without a noflush field is live: topology/workaround apply|revert,
+#   and the runners' switch between scenarios, lay and remove it on a running topology)
 #   matrix    no: not in the matrix's default list (CTR_WORKAROUNDS)
 
 ctr_table_add workaround none "nothing: the control"
@@ -32,8 +33,7 @@ ctr_table_add workaround kube-proxy-drop \
 	"KUBE-FORWARD's first rule: -m conntrack --ctstate INVALID -j DROP (kube-proxy PR 74840, v1.15)" \
 	ipt='-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP' \
 	count.ipt=KUBE-FORWARD \
-	skip.nft="kube-proxy's nftables mode has no KUBE-FORWARD chain: its INVALID drop is the nft-invalid-drop workaround" \
-	live=yes
+	skip.nft="kube-proxy's nftables mode has no KUBE-FORWARD chain: its INVALID drop is the nft-invalid-drop workaround"
 ctr_table_add workaround input-drop \
 	"Docker's -I INPUT -m conntrack --ctstate INVALID -j DROP: the host-destined path only (moby/libnetwork 1090)" \
 	ipt='-I INPUT -m conntrack --ctstate INVALID -j DROP' \
@@ -45,12 +45,10 @@ ctr_table_add workaround nft-invalid-drop \
 	count.nft='kube-proxy forward' needs=nft
 ctr_table_add workaround be-liberal \
 	"net.netfilter.nf_conntrack_tcp_be_liberal=1: window failures accepted (kube-proxy PR 120354)" \
-	sysctl=net.netfilter.nf_conntrack_tcp_be_liberal=1 revert=net.netfilter.nf_conntrack_tcp_be_liberal=0 \
-	live=yes
+	sysctl=net.netfilter.nf_conntrack_tcp_be_liberal=1 revert=net.netfilter.nf_conntrack_tcp_be_liberal=0
 ctr_table_add workaround ignore-invalid-rst \
 	"net.netfilter.nf_conntrack_tcp_ignore_invalid_rst=1 (5.14+: out-of-window RSTs only)" \
-	sysctl=net.netfilter.nf_conntrack_tcp_ignore_invalid_rst=1 revert=net.netfilter.nf_conntrack_tcp_ignore_invalid_rst=0 \
-	live=yes
+	sysctl=net.netfilter.nf_conntrack_tcp_ignore_invalid_rst=1 revert=net.netfilter.nf_conntrack_tcp_ignore_invalid_rst=0
 ctr_table_add workaround keepalive \
 	"nothing in the topology: the client uses TCP keepalive (ctreset-workload client --keepalive 1)"
 ctr_table_add workaround tcp-loose-0 \
@@ -115,46 +113,81 @@ ctr_workaround_nft_applies() {
 	! ctr_workaround_field "$1" ipt
 }
 
-# ctr_workaround_lays NAME: whether NAME lays anything on the nodes (keepalive, for one,
-# is the client's option only)
-ctr_workaround_lays() {
-	local f
-	for f in sysctl ipt nft.forward nft.input noflush; do
-		ctr_workaround_field "$1" "$f" && return 0
-	done
-	return 1
-}
 # ctr_workaround_live NAME: whether a running topology can take NAME on and off
-# (topology/workaround): it is live, or it lays nothing
+# (topology/workaround, ctr_workaround_switch): every workaround but those loaded with a
+# noflush restore after kube-proxy's (chains of their own, Felix's: laid by topology/up)
 ctr_workaround_live() {
-	ctr_table_get workaround "$1" live || ! ctr_workaround_lays "$1"
+	! ctr_workaround_field "$1" noflush
 }
 
+# ctr_sq STRING -> REPLY: STRING in single quotes for sh (dash: no $'...')
+ctr_sq() { REPLY="'${1//\'/\'\\\'\'}'"; }
+
 # ctr_workaround_live_cmd apply|revert NAME BACKEND FAMILY -> REPLY: the sh commands that
-# apply (or revert) the live workaround NAME on one node: its filter-table lines inserted
-# first in their chain with the backend's iptables (once: -C first; revert deletes every
-# copy), its sysctls written (revert: the table's revert values). Status 1 (REPLY the
-# reason) when NAME cannot be laid on BACKEND.
+# apply (or revert) the live workaround NAME on one node, each part of a combination in
+# turn, leaving the node as topology/up lays it (or as it lays none): its filter-table
+# lines inserted first in their chain with the backend's iptables (once: -C first; revert
+# deletes every copy); its nft.forward rules in kube-proxy's chain "forward" on the nft
+# backend (a chain of the workarounds' rules only: revert flushes it), elsewhere the table
+# of that layout holding them (revert deletes it); its nft.input table (revert deletes
+# it); its sysctls written (revert: the table's revert values). The nft layouts are
+# topology/kube-proxy-nft.sh's (ctr_nft_forward_table, ctr_nft_input_table: the caller
+# sources it). Status 1 (REPLY the reason) when NAME cannot be laid on BACKEND or is
+# not live.
 ctr_workaround_live_cmd() {
-	local action=$1 name=$2 ipt line cmd=: r rest
-	if ctr_table_get workaround "$name" "skip.$3"; then return 1; fi
-	if ctr_table_get workaround "$name" ipt; then
-		ctr_fw_tool "$3" "$4" save || { REPLY="no iptables for backend $3"; return 1; }
-		ipt=${REPLY%-save}
-		while IFS= read -r line; do
-			read -ra r <<<"${line#-[AI] }" # CHAIN ARGS...
-			rest=("${r[@]:1}")
-			if [ "$action" = apply ]; then
-				cmd+=" && { $ipt -t filter -C ${r[*]@Q} 2>/dev/null || $ipt -t filter -I ${r[0]@Q} 1 ${rest[*]@Q}; }"
-			else
-				cmd+=" && { while $ipt -t filter -D ${r[*]@Q} 2>/dev/null; do :; done; }"
+	local action=$1 name=$2 backend=$3 family=$4 ipt line lines cmd=: r rest p lang fam rules=()
+	ctr_workaround_live "$name" || { REPLY="$name is laid by topology/up only"; return 1; }
+	ctr_table_get backend "$backend" lang && lang=$REPLY || lang=ipt
+	ctr_nft_family "$family"
+	fam=$REPLY
+	ctr_workaround_parts "$name"
+	for p in $REPLY; do
+		ctr_table_get workaround "$p" "skip.$backend" && return 1
+		if [ "$lang" = ipt ] && ctr_table_get workaround "$p" ipt; then
+			lines=$REPLY
+			ctr_fw_tool "$backend" "$family" save || { REPLY="no iptables for backend $backend"; return 1; }
+			ipt=${REPLY%-save}
+			while IFS= read -r line; do
+				read -ra r <<<"${line#-[AI] }" # CHAIN ARGS...
+				rest=("${r[@]:1}")
+				if [ "$action" = apply ]; then
+					cmd+=" && { $ipt -t filter -C ${r[*]@Q} 2>/dev/null || $ipt -t filter -I ${r[0]@Q} 1 ${rest[*]@Q}; }"
+				else
+					cmd+=" && { while $ipt -t filter -D ${r[*]@Q} 2>/dev/null; do :; done; }"
+				fi
+			done <<<"$lines"
+		fi
+		if ctr_workaround_nft_applies "$p" "$lang"; then
+			if ctr_table_get workaround "$p" nft.forward; then
+				mapfile -t rules <<<"$REPLY"
+				if [ "$action" = revert ]; then
+					[ "$backend" = nft ] && cmd+=" && nft flush chain $fam kube-proxy forward" ||
+						cmd+=" && nft delete table $fam kube-proxy"
+				elif [ "$backend" = nft ]; then
+					for line in "${rules[@]}"; do cmd+=" && nft add rule $fam kube-proxy forward $line"; done
+				else
+					ctr_sq "$(ctr_nft_forward_table "$family" "${rules[@]}")"
+					cmd+=" && printf '%s\n' $REPLY | nft -f -"
+				fi
 			fi
-		done <<<"${CTR_TABLE["workaround $name ipt"]}"
-	fi
-	if [ "$action" = apply ]; then ctr_table_get workaround "$name" sysctl; else ctr_table_get workaround "$name" revert; fi
-	# shellcheck disable=SC2086 # KEY=VALUE words
-	ctr_sysctl_cmd $REPLY
-	REPLY=$cmd$REPLY
+			if ctr_table_get workaround "$p" nft.input; then
+				if [ "$action" = revert ]; then
+					cmd+=" && nft delete table $fam ctreset-$p"
+				else
+					mapfile -t rules <<<"$REPLY"
+					ctr_sq "$(ctr_nft_input_table "$family" "ctreset-$p" "${rules[@]}")"
+					cmd+=" && printf '%s\n' $REPLY | nft -f -"
+				fi
+			fi
+		fi
+		if [ "$action" = apply ]; then ctr_table_get workaround "$p" sysctl; else ctr_table_get workaround "$p" revert; fi &&
+			{
+				# shellcheck disable=SC2086 # KEY=VALUE words
+				ctr_sysctl_cmd $REPLY
+				cmd+=$REPLY
+			}
+	done
+	REPLY=$cmd
 }
 
 # ctr_workaround_switch PREFIX TO: the loaded topology (ctr_load_topology PREFIX) changed
