@@ -13,12 +13,14 @@
 #                   machine (CTR_TIME_SCALE S) adds 0.1 s a step of S past 1 (a TCG VM,
 #                   S 20: T + 2.3 s), within the injector's bound (2 x (T + 0.3) + 5 s)
 #                   and the stream's length
-#   {gap_ms}        0.3 s: ct-flush's and ct-entry-lost's pause of the stream, the entry
-#                   lost in it (conntrack -F's exec included) before the backend resumes;
-#                   0.1 s more a step of CTR_TIME_SCALE past 1, at most 0.7 s (a TCG VM:
-#                   at 0.3 s an exec there outlasted the pause and the client's ACK made
-#                   a new, DNATed entry first: clean; past 1 s the keepalive workaround's
-#                   first probe does the same)
+#   {gap_ms}        0.3 s: the bound of ct-flush's and ct-entry-lost's pause of the
+#                   stream, the entry lost in it (conntrack -F's exec included); the
+#                   injector ends the pause as soon as the entry is gone (the server's
+#                   --resume-signal), so the bound counts only when the loss is slower:
+#                   0.1 s more a step of CTR_TIME_SCALE past 1, at most 0.8 s (a TCG VM:
+#                   an exec there outlasted a 0.3 s pause, and twice in 1525 cells a
+#                   0.7 s one, and the client's ACK made a new, DNATed entry first:
+#                   clean; past 1 s the keepalive workaround's first probe does the same)
 #   {stream_ms}     T + 6 s: how long the stream lasts (it outlasts the pause)
 #   {backend_node}  the backend's node namespace (node B; node A on same-node)
 #   keepalive       (a workaround) the client sets TCP keepalive, first probe after 1 s idle
@@ -61,7 +63,7 @@ ctr_natural_opts() {
 		args=${args//\{ct_timeout\}/$t}
 		args=${args//\{pause_ms\}/$((t * 1000 + 400 + 100 * (${CTR_TIME_SCALE:-1} - 1)))}
 		gap=$((300 + 100 * (${CTR_TIME_SCALE:-1} - 1)))
-		args=${args//\{gap_ms\}/$((gap > 700 ? 700 : gap))}
+		args=${args//\{gap_ms\}/$((gap > 800 ? 800 : gap))}
 		args=${args//\{stream_ms\}/$((t * 1000 + 6000))}
 		args=${args//\{backend_node\}/${NS_NODE_B:-$NS_NODE_A}}
 		read -ra words <<<"$args"

@@ -814,6 +814,18 @@ static int lose_now(struct run *r, char **err)
 	return rc;
 }
 
+/* the injector's server was started with --resume-signal (ctreset-workload): SIGUSR1 ends
+ * its pause (to any other program it could be fatal) */
+static bool server_resumes(struct run *r)
+{
+	if (r->srv.pid <= 0 || child_reaped(&r->srv))
+		return false;
+	for (int i = 0; i < r->o->n_server_args; i++)
+		if (!strcmp(r->o->server_argv[i], "--resume-signal"))
+			return true;
+	return false;
+}
+
 /* ct-entry-lost and ct-flush on a stream that never pauses (lose_in_gap): the node's
  * entry goes right after a fresh ACK of all data, the backend keeps sending */
 static int lose_entry(struct run *r, char **err)
@@ -868,11 +880,19 @@ static int lose_in_gap(struct run *r, char **err)
 			end = f->server.end;
 			t_data = now;
 		} else if (now - t_data >= gap && f->client.ack == f->server.end) {
+			bool signal = server_resumes(r);
+
 			snprintf(r->out.explain, sizeof(r->out.explain),
 				 "%s in a pause of the stream, the client having acknowledged all "
-				 "data; the backend resumes",
-				 how_lost(r));
-			return lose_now(r, err);
+				 "data; the backend resumes%s",
+				 how_lost(r), signal ? ", told at once (SIGUSR1)" : "");
+			if (lose_now(r, err) < 0)
+				return -1;
+			/* the pause ends now rather than at its bound: the next packet through
+			 * the node is still the backend's, however long the loss took */
+			if (signal)
+				kill(r->srv.pid, SIGUSR1);
+			return 0;
 		}
 		if (f->server.closed || f->client.closed)
 			return err_set(err, "the flow closed before it paused");

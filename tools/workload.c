@@ -28,12 +28,19 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, resume_requested;
 
 static void on_stop(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+}
+
+/* --resume-signal: SIGUSR1 ends the stream's pause at once */
+static void on_resume(int sig)
+{
+	(void)sig;
+	resume_requested = 1;
 }
 
 enum mode { MODE_SERVER, MODE_CLIENT, MODE_SINK, MODE_LATENCY };
@@ -50,6 +57,7 @@ struct opts {
 	unsigned chunk;
 	unsigned count;			   /* latency: connects to time */
 	unsigned pause_after_ms, pause_ms; /* server: one idle gap in the stream, 0: none */
+	bool resume_signal;		   /* server: SIGUSR1 ends the pause */
 	unsigned keepalive_s;		   /* client: TCP keepalive idle and interval, 0: off */
 	unsigned stop_grace_ms;		   /* client: how long a stop waits for the peer's FIN */
 	bool daemon;
@@ -100,6 +108,9 @@ static void usage(FILE *f)
 	       "  --count N        latency: connections to time (default 100, max 100000)\n"
 	       "  --pause-after MS server: after streaming MS, send nothing for --pause MS, then\n"
 	       "  --pause MS       stream again (an idle connection, as between requests)\n"
+	       "  --resume-signal  server: SIGUSR1 ends the pause at once (--pause is then its\n"
+	       "                   bound; a SIGUSR1 outside the pause is ignored): for a parent\n"
+	       "                   that acts in the pause and lets the stream resume when done\n"
 	       "  --keepalive SEC  client: TCP keepalive, first probe after SEC idle, then every\n"
 	       "                   SEC (1..7200; the fix applications use against idle timeouts)\n"
 	       "  --stop-grace MS  client: once stopped, send FIN and read until the server's FIN\n"
@@ -149,6 +160,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	    {"pause", required_argument, NULL, 'P'},
 	    {"keepalive", required_argument, NULL, 'K'},
 	    {"stop-grace", required_argument, NULL, 'G'},
+	    {"resume-signal", no_argument, NULL, 'U'},
 	    {0},
 	};
 	const char *addr = NULL;
@@ -237,6 +249,9 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'G':
 			o->stop_grace_ms = parse_uint(optarg, "--stop-grace", 60000);
 			break;
+		case 'U':
+			o->resume_signal = true;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(CTR_EXIT_PASS);
@@ -247,6 +262,10 @@ static void parse(int argc, char **argv, struct opts *o)
 				opt_refused(argc, argv));
 			exit(CTR_EXIT_USAGE);
 		}
+	}
+	if (o->resume_signal && o->mode != MODE_SERVER) {
+		fprintf(stderr, "ctreset-workload: --resume-signal is for server\n");
+		exit(CTR_EXIT_USAGE);
 	}
 	if (optind != argc || !addr || !o->result || !o->timeout_ms || !o->chunk) {
 		fprintf(stderr, "ctreset-workload: %s\n",
@@ -396,7 +415,7 @@ static void serve(int cfd, const struct opts *o, struct record *r, uint64_t dead
 {
 	char *buf = malloc(o->chunk);
 	uint64_t next = now_ms(), pause_at = next + o->pause_after_ms;
-	bool paused = !o->pause_ms;
+	bool paused = !o->pause_ms, in_pause = false;
 
 	if (!buf) {
 		ended_by(r, ENOMEM);
@@ -412,6 +431,11 @@ static void serve(int cfd, const struct opts *o, struct record *r, uint64_t dead
 			r->end = "timeout";
 			break;
 		}
+		if (resume_requested) {
+			resume_requested = 0;
+			if (in_pause)
+				next = now;
+		}
 		if (now >= next) {
 			ssize_t n = send(cfd, buf, o->chunk, MSG_NOSIGNAL | MSG_DONTWAIT);
 
@@ -422,8 +446,9 @@ static void serve(int cfd, const struct opts *o, struct record *r, uint64_t dead
 			if (n > 0)
 				r->bytes += (unsigned long long)n;
 			next = now + o->interval_ms;
+			in_pause = false;
 			if (!paused && now >= pause_at) {
-				paused = true;
+				paused = in_pause = true;
 				next = now + o->pause_ms;
 			}
 		}
@@ -689,6 +714,10 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	if (o.resume_signal) {
+		sa.sa_handler = on_resume;
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	rc = o.server		      ? run_server(&o, &r, start)
 	     : o.mode == MODE_LATENCY ? run_latency(&o, &r, start)

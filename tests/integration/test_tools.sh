@@ -45,6 +45,34 @@ t_check "missing namespace: inject.kv records the failure" "injected=0" "$(grep 
 t_check "review of a failed injection: inconclusive" "observed=inconclusive" "$(grep ^observed= "$tdir/v")"
 err=$("$B/ctreset-workload" server --listen 198.19.0.10 --result /tmp/x 2>&1)
 t_check "workload: bad address exits 2" 2 $? "$err"
+err=$("$B/ctreset-workload" client --connect 198.19.0.10:80 --result /tmp/x --resume-signal 2>&1)
+t_check "workload: --resume-signal on a client exits 2" 2 $? "$err"
+# --resume-signal: the server's pause (5 s here) ends at SIGUSR1, sent 0.5 s into it;
+# without the signal the same stream stays paused (~20 chunks of 1 KiB before it)
+p=$(ctr_new_prefix)
+ip netns add "$p-x" && ip -n "$p-x" link set lo up
+wdir=$(mktemp -d)
+for sig in yes no; do
+	flag=()
+	[ $sig = yes ] && flag=(--resume-signal)
+	ip netns exec "$p-x" "$B/ctreset-workload" server --listen 127.0.0.1:7001 --result "$wdir/s.$sig" \
+		--pause-after 100 --pause 5000 "${flag[@]}" --timeout 8000 --ready-fd 3 3>"$wdir/ready.$sig" &
+	spid=$!
+	ctr_busywait 2000 test -s "$wdir/ready.$sig"
+	ip netns exec "$p-x" "$B/ctreset-workload" client --connect 127.0.0.1:7001 --result "$wdir/c.$sig" --timeout 8000 &
+	cpid=$!
+	ctr_sleep 0.6
+	[ $sig = yes ] && kill -USR1 "$spid"
+	ctr_sleep 1.4
+	kill -TERM "$cpid" "$spid" 2>/dev/null
+	wait "$cpid" "$spid"
+done
+sb() { sed -n 's/^bytes=//p' "$wdir/s.$1"; }
+t_check "workload --resume-signal: SIGUSR1 in the pause resumed the stream (over 60 KiB sent)" 1 \
+	"$(($(sb yes) > 61440))" "with the signal $(sb yes) bytes, without $(sb no)"
+t_check "...without it the stream stayed paused (under 60 KiB)" 1 "$(($(sb no) < 61440))" "$(sb no) bytes"
+ctr_destroy_prefix "$p"
+rm -rf "$wdir"
 err=$("$B/ctreset-review" --verdict /nonexistent 2>&1)
 t_check "review: missing run directory exits 1" 1 $? "$err"
 err=$("$CTR_TOP/bench/repro" --scenario no-such-scenario 2>&1)

@@ -19,13 +19,14 @@ static const struct trigger_info infos[TRIGGER_COUNT] = {
     /* as ct-flush: the deletion lands in a pause of the stream */
     [TRIGGER_CT_ENTRY_LOST] = {"ct-entry-lost", TRIGGER_CONNTRACK,
 			       "the client node's conntrack entry is deleted mid-flow",
-			       "server\t--pause-after 300 --pause {gap_ms}\n"},
-    /* the stream pauses 300 ms after 300 ms: the flush lands in a gap where nothing is in
-     * flight, whatever an exec of conntrack costs on a loaded machine */
+			       "server\t--pause-after 300 --pause {gap_ms} --resume-signal\n"},
+    /* the stream pauses after 300 ms until the injector, the flush done, tells it to
+     * resume (at most {gap_ms}): the flush lands in a gap where nothing is in flight,
+     * whatever an exec of conntrack costs on a loaded machine */
     [TRIGGER_CT_FLUSH] = {"ct-flush", TRIGGER_NATURAL,
 			  "natural: `conntrack -F` (conntrack-tools) empties the client node's "
 			  "table mid-flow",
-			  "server\t--pause-after 300 --pause {gap_ms}\n"},
+			  "server\t--pause-after 300 --pause {gap_ms} --resume-signal\n"},
     /* the stream pauses longer than the timeout after 300 ms, and must outlast the pause
      * (a later --timeout wins) */
     [TRIGGER_IDLE_EXPIRY] = {"idle-expiry", TRIGGER_NATURAL,
