@@ -26,9 +26,10 @@ ctr_version_ge() { # A B: A >= B, both X.Y[.Z...] (the oracle's ranges are ctres
 # on one CPU with every process it starts, and a sequential run on one CPU whole: a
 # process then never migrates, its memory map has been live on that CPU alone, and the
 # copy-on-write faults and unmaps of every fork and exec (a cell has about eight) flush
-# that CPU's TLB without an IPI to the others. On a VM where that IPI is a hypercall the
-# difference is large (this 2-CPU machine: 120 matrix cells at --jobs 6 took 30.1
-# CPU-seconds unplaced, 19.3 placed, 16.9 at --jobs 1; the pair 442 ms -> 387 ms).
+# that CPU's TLB without an IPI to the others, an IPI being a hypercall on a VM like this
+# 2-CPU one. Measured here, back to back: the full matrix 345.9 CPU-seconds unplaced,
+# 313.2 placed (wall 191.8 s, 185.3 s); 120 cells at --jobs 6, 23.1-30.1 CPU-seconds
+# unplaced, 19.3-22.6 placed over three pairs of runs; the pair 442-450 ms, 386-408 placed.
 # CTR_PIN=0 (the runners' --no-pin) leaves placement to the scheduler. Placement is speed,
 # never correctness: without taskset (util-linux) nothing is placed.
 : "${CTR_PIN:=1}"
