@@ -62,6 +62,11 @@ t_check "be-liberal set in node B" 1 "$(ip netns exec "$p-nodeB" cat /proc/sys/n
 t_check "be-liberal not set on the host" "$host_liberal" "$(cat /proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal)"
 "$T/workaround" revert be-liberal --prefix "$p"
 t_check "be-liberal reverted" 0 "$(ip netns exec "$p-nodeA" cat /proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal)"
+loose() { ip netns exec "$p-$1" cat /proc/sys/net/netfilter/nf_conntrack_tcp_loose; }
+"$T/workaround" apply tcp-loose-0 --prefix "$p"
+t_check "tcp-loose-0 applied live: 0 in node A and node B" "0 0" "$(loose nodeA) $(loose nodeB)"
+"$T/workaround" revert tcp-loose-0 --prefix "$p"
+t_check "tcp-loose-0 reverted: 1 again" "1 1" "$(loose nodeA) $(loose nodeB)"
 
 "$T/down" --prefix "$p"
 t_check "down succeeds" 0 $?
@@ -135,7 +140,7 @@ for k in "${!CTR_TABLE[@]}"; do
 	*/summary | */matrix | */needs | */families | topology/namespaces | topology/sysctl | topology/client_sysctl | topology/triggers) ;;
 	backend/lang | backend/tool | backend/topologies | backend/mode | family/nft | family/ipt) ;;
 	workaround/sysctl | workaround/revert | workaround/ipt | workaround/nft.forward | workaround/nft.input) ;;
-	workaround/noflush | workaround/count.ipt | workaround/count.nft | workaround/skip.* | workaround/live) ;;
+	workaround/noflush | workaround/count.ipt | workaround/count.nft | workaround/skip.*) ;;
 	workaround/of)
 		for w in ${CTR_TABLE[$k]}; do ctr_in_list "$w" "$CTR_WORKAROUNDS_ALL" || unknown+="$name: of $w; "; done ;;
 	*) unknown+="$k; " ;;
@@ -148,8 +153,9 @@ for k in "${!CTR_TABLE[@]}"; do
 	fi
 done
 t_check "every table field is one the code reads, every sysctl exists" "" "$unknown"
-err=$("$T/workaround" apply tcp-loose-0 --prefix "$p" 2>&1)
-t_check "workaround: a table entry that is not live is laid out by up" "2 1" "$? $(grep -c 'topology/up --workaround tcp-loose-0' <<<"$err")" "$err"
+err=$("$T/workaround" apply calico-invalid-drop --prefix "$p" 2>&1)
+t_check "workaround: a table entry that is not live (a noflush restore) is laid out by up" "2 1" \
+	"$? $(grep -c 'topology/up --workaround calico-invalid-drop' <<<"$err")" "$err"
 
 # topology/up's functions, sourced (bench/lib.sh) and called in a subshell, build what the
 # program builds; the table's counter of the workaround reads its rule
