@@ -2,7 +2,6 @@
 # Namespaces of a run: sysctls only inside them, and a topology's state
 # file (topology.env, written by topology/up).
 
-# ctr_sysctl NS KEY VALUE: only ever inside a bench namespace
 # ctr_sysctl_cmd KEY=VALUE... -> REPLY: " && echo VALUE >/proc/sys/KEY/PATH" for each,
 # the writes a node's one `sh -c` makes (its namespace's sysctls, no exec a key)
 ctr_sysctl_cmd() {
@@ -13,6 +12,7 @@ ctr_sysctl_cmd() {
 		REPLY+=" && echo ${kv#*=} >/proc/sys/${key//.//}"
 	done
 }
+# ctr_sysctl NS KEY VALUE: only ever inside a bench namespace
 ctr_sysctl() {
 	[[ $1 == ctr-* ]] || ctr_die "$CTR_EXIT_FAIL" "refusing sysctl outside a bench namespace: '$1'"
 	nsenter --net="/run/netns/$1" sysctl -qw "$2=$3"
