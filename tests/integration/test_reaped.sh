@@ -29,6 +29,10 @@ declare -A seen=() orphan=()
 for ((i = 0; i < 1200; i++)); do # bounded: 60 s
 	ctr_pid_running "$repro" || break
 	for p in $(pgrep -f "nginx: master process .*$out" 2>/dev/null); do
+		# a worker just forked keeps its master's title until it sets its own: its
+		# parent is an nginx (a master's is the run's shell)
+		pp=$(ppid_of "$p")
+		[ -n "$pp" ] && [ "$(cat "/proc/$pp/comm" 2>/dev/null)" = nginx ] && continue
 		seen[$p]=1
 		# (one that exited meanwhile has no parent to judge)
 		descends "$p" "$repro" || { pp=$(ppid_of "$p") && [ -n "$pp" ] && orphan[$p]="ppid $pp"; }
