@@ -1,11 +1,13 @@
 /* bench/advise's page (ctreset-review --render advise|advise-json): the committed fixture
  * run byte for byte, and its exit status: a cell not as expected, a missing cell, a run
  * where nothing was decided. */
+#include "base/kv.h"
 #include "review/advise.h"
 #include "review/render.h"
 #include "tests.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +106,67 @@ static void test_advise_fixture(void)
 }
 
 /* a run of one workaround row and two triggers, from texts */
+/* The page's EVIDENCE lines, derived here from the records they came from (the golden
+ * was written by the renderer it tests): each cell of a column ("W / T: ...") with its
+ * record's reason, evidence (a skip: its reason) and pcaps */
+static void test_advise_golden_from_records(void)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 64], want[8192];
+	struct kv run;
+	size_t len, cells = 0;
+	char *page;
+
+	snprintf(dir, sizeof(dir), "%s/../../tests/unit/fixtures/render/advise", ref_dir);
+	snprintf(path, sizeof(path), "%s/run.kv", dir);
+	CU_ASSERT_EQUAL_FATAL(kv_load(path, &run, NULL), 0);
+	snprintf(path, sizeof(path), "%s/expect.advise", dir);
+	page = slurp(path, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(page);
+	for (size_t i = 0; i < run.n; i++) {
+		struct kv rec;
+		const char *w, *t, *head;
+		bool skip;
+
+		if (strcmp(run.pairs[i].key, "cell"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/record.kv", dir, run.pairs[i].value);
+		CU_ASSERT_EQUAL_FATAL(kv_load(path, &rec, NULL), 0);
+		w = kv_get(&rec, "workaround");
+		t = kv_get(&rec, "trigger");
+		CU_ASSERT_FATAL(w && t && kv_get(&rec, "status") && kv_get(&rec, "dir"));
+		skip = !strcmp(kv_get(&rec, "status"), "skip");
+		snprintf(want, sizeof(want), "\n%s / %s: ", w, t);
+		head = strstr(page, want);
+		if (!strcmp(t, "seq-below")) { /* no reset without a workaround: no column */
+			CU_ASSERT_PTR_NULL(head);
+			kv_free(&rec);
+			continue;
+		}
+		cells++;
+		CU_ASSERT_PTR_NOT_NULL_FATAL(head);
+		head = strchr(head + 1, '\n');
+		CU_ASSERT_PTR_NOT_NULL_FATAL(head);
+		if (skip)
+			snprintf(want, sizeof(want),
+				 "\n  why: %s\n  pcaps: %s/{client,node,backend}.pcap\n",
+				 kv_get(&rec, "skip_reason"), kv_get(&rec, "dir"));
+		else
+			snprintf(want, sizeof(want),
+				 "\n  why: %s\n  evidence: %s\n  oracle (expected %s): %s\n"
+				 "  pcaps: %s/{client,node,backend}.pcap\n",
+				 kv_get(&rec, "reason"), kv_get(&rec, "evidence"),
+				 kv_get(&rec, "expected"), kv_get(&rec, "expected_reason"),
+				 kv_get(&rec, "dir"));
+		if (strncmp(head, want, strlen(want)))
+			fprintf(stderr, "\nexpect.advise, %s / %s: wanted%s", w, t, want);
+		CU_ASSERT_EQUAL(strncmp(head, want, strlen(want)), 0);
+		kv_free(&rec);
+	}
+	CU_ASSERT_EQUAL(cells, 16); /* 20 cells, seq-below's 4 left out */
+	free(page);
+	kv_free(&run);
+}
+
 static void make_run(struct run *run, const char *info, const char *const *recs, size_t n)
 {
 	memset(run, 0, sizeof(*run));
@@ -179,6 +242,8 @@ void register_advise_tests(void)
 	CU_pSuite s = suite_add("advise");
 
 	test_add(s, "the fixture run's page, text and JSON", test_advise_fixture);
+	test_add(s, "the fixture's golden page: each cell's evidence as its record says",
+		 test_advise_golden_from_records);
 	test_add(s, "exit status: pass, a planted fail, a missing cell, nothing decided",
 		 test_advise_status);
 }

@@ -194,7 +194,7 @@ static void test_oracle_tree(void)
 			oracle_expect(&o, &a, "6.18", e, sizeof(e), r, sizeof(r), NULL);
 			CU_ASSERT_STRING_EQUAL(e, "");
 		}
-		c.backend = "ipvs"; /* bench/scenarios-ipvs's verdicts: all clean */
+		c.backend = "ipvs"; /* the oracle's IPVS row: all clean */
 		for (const char *t = "seq-above"; t;
 		     t = strcmp(t, "seq-above") ? NULL : "seq-below") {
 			c.trigger = t;
@@ -456,9 +456,175 @@ static void render_fixture(const char *name, int want_summary)
 	run_free(&run);
 }
 
+/* the value of a record's key, "" when it has none */
+static const char *rv(const struct kv *rec, const char *key)
+{
+	const char *v = kv_get(rec, key);
+
+	return v ? v : "";
+}
+
+/* the table's cell of a matrix record: its block ("topology / backend / family"), the
+ * workaround's column in the block's header line, the trigger's row */
+static void golden_table_cell(const char *table, const struct kv *rec, const char *want)
+{
+	char head[256], col[128], row[128], got[128];
+	const char *b, *h, *r, *c, *e;
+	size_t off, n;
+
+	snprintf(head, sizeof(head), "\n%s / %s / %s\n", rv(rec, "topology"), rv(rec, "backend"),
+		 rv(rec, "family"));
+	b = strstr(table, head);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	h = b + strlen(head); /* the header line: the workarounds */
+	e = strchr(h, '\n');
+	snprintf(col, sizeof(col), " %s ", rv(rec, "workaround"));
+	c = strstr(h, col);
+	CU_ASSERT_FATAL(c && e && c < e);
+	off = (size_t)(c + 1 - h);
+	snprintf(row, sizeof(row), "\n%s ", rv(rec, "trigger"));
+	r = strstr(e, row);
+	CU_ASSERT_FATAL(r && (!strstr(e, "\n\n") || r < strstr(e, "\n\n")));
+	r++;
+	n = strcspn(r + off, "\n");
+	snprintf(got, sizeof(got), "%.*s", (int)n, r + off);
+	/* the cell runs to two spaces (a cell may hold one: "reset !") */
+	if ((e = strstr(got, "  ")))
+		got[e - got] = '\0';
+	if (strcmp(got, want))
+		fprintf(stderr, "\n%s: table cell '%s', its record says '%s'\n", rv(rec, "dir"),
+			got, want);
+	CU_ASSERT_STRING_EQUAL(got, want);
+}
+
+/* DIR/expect.FORMAT's text, NULL when it cannot be read */
+static char *golden(const char *dir, const char *format)
+{
+	char path[PATH_MAX + 128];
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/expect.%s", dir, format);
+	return slurp(path, &len);
+}
+
+/* A fixture's golden files (expect.*) were written by the renderer they test: their key
+ * lines are derived here from the records they came from, by this code, not the
+ * renderer's: each cell's TAP line, its JSON verdict, its table cell (matrix) or row
+ * (repro), the summary's counts and the list of failed cells. */
+static void golden_from_records(const char *name)
+{
+	char dir[PATH_MAX + 64], path[PATH_MAX + 128], line[4096], failed[8192] = "";
+	char *tap, *json, *table, *summary, *fail_list, *err = NULL;
+	unsigned n = 0, pass = 0, fail = 0, skip = 0;
+	size_t len;
+	struct kv run;
+	bool repro;
+
+	snprintf(dir, sizeof(dir), "%s/%s", top_path("tests/unit/fixtures/render"), name);
+	snprintf(path, sizeof(path), "%s/run.kv", dir);
+	CU_ASSERT_EQUAL_FATAL(kv_load(path, &run, &err), 0);
+	repro = !strcmp(rv(&run, "kind"), "repro");
+	tap = golden(dir, "tap");
+	json = golden(dir, "json");
+	table = golden(dir, "table");
+	summary = golden(dir, "summary");
+	fail_list = golden(dir, "failed");
+	CU_ASSERT_FATAL(tap && json && table && summary && fail_list);
+	for (size_t i = 0; i < run.n; i++) {
+		const char *st;
+		char label[512], cell[64];
+		struct kv rec;
+
+		if (strcmp(run.pairs[i].key, "cell"))
+			continue;
+		n++;
+		snprintf(path, sizeof(path), "%s/%s/record.kv", dir, run.pairs[i].value);
+		CU_ASSERT_EQUAL_FATAL(kv_load(path, &rec, &err), 0);
+		st = rv(&rec, "status");
+		snprintf(label, sizeof(label), "%s/%s/%s %s/%s", rv(&rec, "topology"),
+			 rv(&rec, "backend"), rv(&rec, "family"), rv(&rec, "trigger"),
+			 rv(&rec, "workaround"));
+		if (!strcmp(st, "pass")) {
+			pass++;
+			snprintf(line, sizeof(line), "\nok %u - %s: %s\n", n, label,
+				 rv(&rec, "observed"));
+			snprintf(cell, sizeof(cell), "%s", rv(&rec, "observed"));
+		} else if (!strcmp(st, "skip")) {
+			skip++;
+			snprintf(line, sizeof(line), "\nok %u - %s # SKIP %s\n", n, label,
+				 rv(&rec, "skip_reason"));
+			snprintf(cell, sizeof(cell), "skip");
+		} else {
+			CU_ASSERT_STRING_EQUAL(st, "fail");
+			fail++;
+			snprintf(line, sizeof(line), "\nnot ok %u - %s: expected %s, observed %s\n",
+				 n, label, rv(&rec, "expected"), rv(&rec, "observed"));
+			snprintf(cell, sizeof(cell), "%s !", rv(&rec, "observed"));
+			snprintf(failed + strlen(failed), sizeof(failed) - strlen(failed), "%s\n",
+				 rv(&rec, "dir"));
+		}
+		if (!strstr(tap, line))
+			fprintf(stderr, "\n%s: no TAP line '%s'\n", name, line + 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(tap, line));
+		/* JSON: one result for a decided cell, with its verdict; none without one */
+		{
+			char filter[1024];
+			const char *jq[] = {"jq", "-e", filter, NULL};
+
+			snprintf(filter, sizeof(filter),
+				 "[.results[] | select(.scenario == \"%s\")] | length == %d and "
+				 "all(.observed == \"%s\" and .expected == \"%s\")",
+				 rv(&rec, "scenario"), !strcmp(rv(&rec, "decided"), "1"),
+				 rv(&rec, "observed"), rv(&rec, "expected"));
+			len = strlen(json);
+			if (parse_with(jq, json, len) != 0)
+				fprintf(stderr, "\n%s: expect.json fails %s\n", name, filter);
+			CU_ASSERT_EQUAL(parse_with(jq, json, len), 0);
+		}
+		if (repro) { /* the row: scenario, expected, observed */
+			snprintf(line, sizeof(line), "\n%-26s %-9s %s ", rv(&rec, "scenario"),
+				 rv(&rec, "expected"), rv(&rec, "observed"));
+			if (!strstr(table, line))
+				fprintf(stderr, "\n%s: no table row '%s'\n", name, line + 1);
+			CU_ASSERT_PTR_NOT_NULL(strstr(table, line));
+		} else {
+			golden_table_cell(table, &rec, cell);
+		}
+		kv_free(&rec);
+	}
+	CU_ASSERT(n > 0);
+	if (repro && !fail && !skip)
+		snprintf(line, sizeof(line), "PASS: %u scenarios as expected in %s ms\n", n,
+			 rv(&run, "wall_ms"));
+	else if (repro)
+		snprintf(line, sizeof(line), "FAIL: %u of %u scenarios not as expected\n",
+			 fail + skip, n);
+	else
+		snprintf(line, sizeof(line), "matrix: %u passed, %u failed, %u skipped in %s ms\n",
+			 pass, fail, skip, rv(&run, "wall_ms"));
+	CU_ASSERT_EQUAL(strncmp(summary, line, strlen(line)), 0);
+	snprintf(line, sizeof(line), "TAP version 13\n1..%u\n", n);
+	CU_ASSERT_EQUAL(strncmp(tap, line, strlen(line)), 0);
+	CU_ASSERT_STRING_EQUAL(fail_list, failed);
+	free(tap);
+	free(json);
+	free(table);
+	free(summary);
+	free(fail_list);
+	kv_free(&run);
+}
+
 static void test_render_matrix(void)
 {
 	render_fixture("matrix", 1);
+}
+
+static void test_golden_from_records(void)
+{
+	golden_from_records("matrix");
+	golden_from_records("matrix-asym");
+	golden_from_records("kube-proxy");
+	golden_from_records("repro");
 }
 
 /* the asymmetric topology's connect cells beside cross-node's: a table only where there
@@ -541,4 +707,6 @@ void register_record_tests(void)
 	test_add(s, "render: the repro fixture", test_render_repro);
 	test_add(s, "render: nothing ran is a skip, a cell without record a failure",
 		 test_render_nothing_ran);
+	test_add(s, "the fixtures' golden reports: each key line as its record says",
+		 test_golden_from_records);
 }
