@@ -57,7 +57,9 @@ for ns in client nodeB; do
 	nsenter --net="/run/netns/$prefix-$ns" sleep 30 &
 	sleeps+=($!)
 done
-ctr_busywait 2000 test -n "$(ns_pids "$prefix")"
+# (the list taken at each try: both sleeps in their namespaces, however slow to start)
+two_planted() { [ "$(wc -w <<<"$(ns_pids "$prefix")")" -ge 2 ]; }
+ctr_busywait 10000 two_planted
 t_check "two planted processes in the namespaces" 2 "$(wc -w <<<"$(ns_pids "$prefix")")"
 
 cell seq-below clean
