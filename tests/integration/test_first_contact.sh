@@ -137,8 +137,9 @@ grep -q "bench/deps: install them with: sudo apt-get install" "$w/log/user" &&
 if first_run repro "make repro"; then
 	grep -q "^bench/deps: installing" "$w/log/repro" && t_pass "make repro installed the packages itself" ||
 		t_fail "make repro did not install anything: the root was not fresh"
-	t_check "make repro ran every scenario" "1" "$(grep -c '^PASS: [1-9][0-9]* scenarios as expected' "$w/log/repro")" \
-		"$(tail -5 "$w/log/repro")"
+	n=$(grep -vc '^#' "$CTR_TOP/bench/scenarios")
+	t_check "make repro ran every scenario of bench/scenarios ($n)" "1" \
+		"$(grep -c "^PASS: $n scenarios as expected" "$w/log/repro")" "$(tail -5 "$w/log/repro")"
 fi
 first_run check "make check TESTS=repro"
 t_check "the host's package database is untouched after the runs" "$db_before" "$(host_db)"
