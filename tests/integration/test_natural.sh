@@ -2,7 +2,8 @@
 # The natural triggers, live: resets that no crafted packet causes. ct-flush (Debian's
 # `conntrack -F` in node A mid-flow) and idle-expiry (the flow idles past the nodes'
 # shortened established timeout, then the backend sends), each under the workarounds
-# that do and do not help, on the cross-node topology; the evidence that the reset came
+# that do and do not help, on the cross-node topology (and without a workaround and with
+# drop+loose-0 on same-node and host-network); the evidence that the reset came
 # from the workload's own traffic (conntrack's NEW event for the backend's segment, no
 # probe in any capture); bad input (a timeout out of range is a usage error); a flow that
 # never idles is inconclusive, never a pass. delayed-retransmit (one backend segment held
@@ -34,6 +35,17 @@ t_check "ct-flush: none, kube-proxy-drop, be-liberal, keepalive, tcp-loose-0 res
 t_check "idle-expiry: none, kube-proxy-drop, be-liberal, tcp-loose-0 reset; keepalive, drop+loose-0 clean" \
 	"reset reset reset clean reset clean" \
 	"$(for w in none kube-proxy-drop be-liberal keepalive tcp-loose-0 kube-proxy-drop+tcp-loose-0; do obs idle-expiry "$w"; done | xargs)"
+
+# ...and on the other topologies, without a workaround and with the one that stops both
+# on cross-node (8 cells): same-node as cross-node; on host-network the flushed flow's
+# segment is for node A itself, its INPUT path, where KUBE-FORWARD's drop never looks
+"$M" --trigger ct-flush,idle-expiry --workaround none,kube-proxy-drop+tcp-loose-0 \
+	--topology same-node,host-network --backend iptables-nft --family 4 --jobs 3 --out "$work/t" \
+	--json "$work/t.json" >"$work/t.txt" 2>&1
+t_check "matrix: the natural cells on same-node and host-network as the oracle says" 0 $? "$(cat "$work/t.txt")"
+t_check "...same-node: none resets, drop+loose-0 clean; host-network: ct-flush resets under drop+loose-0 too" \
+	"same-node/ct-flush/none:reset same-node/idle-expiry/none:reset same-node/ct-flush/kube-proxy-drop+tcp-loose-0:clean same-node/idle-expiry/kube-proxy-drop+tcp-loose-0:clean host-network/ct-flush/none:reset host-network/idle-expiry/none:reset host-network/ct-flush/kube-proxy-drop+tcp-loose-0:reset host-network/idle-expiry/kube-proxy-drop+tcp-loose-0:clean" \
+	"$(jq -r '[.results[] | "\(.topology)/\(.trigger)/\(.workaround):\(.observed)"] | join(" ")' "$work/t.json")"
 
 # 2. the evidence that the traffic itself did it
 d=$(dir ct-flush none)
