@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/advise, live: a small matrix slice (seq-above, ct-flush x none, kube-proxy-drop,
-# kube-proxy-drop+tcp-loose-0) and its asymmetric connect cells rendered as the one-page trade-off:
+# kube-proxy-drop+tcp-loose-0) and its asymmetric connect cells rendered as the one-page trade-off
+# (and once without --from: one cell measured by bench/advise itself):
 # each cell as measured (the drop stops the crafted reset, not the flush; the drop with
 # loose=0 stops the flush by stalling; the drop breaks asymmetric routing), each cell's
 # evidence pointing at pcaps that exist; the page rendered again from the same records
@@ -50,6 +51,13 @@ t_check "--asymmetric-from: the same rows" "$(jq -c .rows "$work/a.json")" "$(jq
 "$A" --from "$run" --no-asymmetric --workaround none,kube-proxy-drop --out "$work/c" >"$work/c.txt" 2>&1
 t_check "--no-asymmetric --workaround: two rows, asymmetric routing not measured" "0 2" \
 	"$? $(grep -cE '^(none|kube-proxy-drop) +[a-z].* not measured$' "$work/c.txt")"
+
+# without --from: bench/advise runs the matrix slice itself (one cell here: none x
+# seq-above) and renders the page from that run
+"$A" --workaround none --trigger seq-above --no-asymmetric --jobs 1 --out "$work/f" --json "$work/f.json" >"$work/f.txt" 2>&1
+t_check "without --from: exit 0, its own matrix run of one cell, none / seq-above: reset" "0 1 reset" \
+	"$? $(grep -c '^cell=' "$work"/f/advise-*/matrix/*/run.kv 2>/dev/null) $(jq -r '.rows[] | select(.workaround == "none") | .resets[] | select(.trigger == "seq-above") | .cell' "$work/f.json")" \
+	"$(cat "$work/f.txt")"
 
 # 3. bad input: usage errors, nothing written
 "$A" --bogus >/dev/null 2>&1
