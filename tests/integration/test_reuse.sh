@@ -12,7 +12,8 @@
 # nft-invalid-drop (an nftables table of kube-proxy's layout, seq-above clean and its
 # counter moved), to kube-proxy-drop+tcp-loose-0 (both parts: the rule and the sysctl at
 # 0) and back to none, each leaving exactly its own rules; a workaround topology/up alone
-# lays (calico-invalid-drop, a noflush restore) is refused, nothing changed.
+# lays (calico-invalid-drop, a noflush restore) is refused, nothing changed; an idle-expiry
+# cell's --ct-timeout is the nodes' only while the cell runs.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
@@ -123,4 +124,15 @@ t_check "switch to kube-proxy-drop+tcp-loose-0: the table gone, KUBE-FORWARD's r
 	"nodeA:0,1,0,0 nodeB:0,1,0,0" "$(state)"
 switch none
 t_check "switch back to none: every node as before" "nodeA:0,0,0,1 nodeB:0,0,0,1" "$(state)"
+
+# a natural trigger's --ct-timeout on the shared topology: the nodes' established timeout
+# is the cell's while it runs (its entry picked up with 1 s), the one before after it
+tmo() { for ns in nodeA nodeB; do ip netns exec "$prefix-$ns" cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established; done | xargs; }
+t0=$(tmo)
+ctr_natural_load idle-expiry
+ctr_run_scenario "$out/idle" reuse/idle idle-expiry none reset test 2>"$out/idle.stderr"
+t_check "idle-expiry on the shared topology: reset, its entry picked up with the cell's 1 s timeout" "reset 1" \
+	"$(sed -n 's/^observed=//p' "$out/idle/verdict.kv") $(grep -c '\[NEW\] tcp      6 1 ESTABLISHED src=' "$out/idle/ct-events.txt")" \
+	"$(cat "$out/idle/verdict.kv" "$out/idle.stderr" "$out/idle/ct-events.txt" 2>/dev/null)"
+t_check "...the nodes' established timeout restored after the cell ($t0)" "$t0" "$(tmo)"
 t_done
