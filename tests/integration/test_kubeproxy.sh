@@ -8,7 +8,7 @@
 # machine's) topology/up --backend ipvs is a skip naming the reason; then bench/repro
 # --backend ipvs runs for real inside a Debian 6.1 VM (bench/kernels, about a minute under
 # TCG), every scenario of bench/scenarios (the natural ones too) clean as the oracle's IPVS
-# row expects. Host state unchanged around it all (t_host_compare: other runs' namespaces
+# row expects, and ct-entry-lost's matrix cell clean there too. Host state unchanged around it all (t_host_compare: other runs' namespaces
 # judged by prefix, our own runs' must be gone).
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
@@ -87,15 +87,18 @@ profile current nft tcpBeLiberal=true "" 1 0
 
 # 3. measured: seq-above against the releases' rules, verdicts as the oracle says; two
 # releases in one run, each its own column, TAP name, JSON object and report line, and
-# 1.31's nfacct counter moved on node B (where the DROP rule stopped the segment)
-"$M" --kube-proxy 1.14,1.31 --backend iptables-nft --topology cross-node --family 4 --trigger seq-above \
+# 1.31's nfacct counter moved on node B (where the DROP rule stopped the segment); on
+# the nft backend 1.14 (no nftables mode) is no cell: its column says n/a
+"$M" --kube-proxy 1.14,1.31 --backend iptables-nft,nft --topology cross-node --family 4 --trigger seq-above \
 	--out "$wd/m2" >"$wd/m2.out" 2>"$wd/m2.err"
 t_check "bench/matrix --kube-proxy 1.14,1.31 --trigger seq-above matches the oracle" 0 "$?" "$(tail -n 20 "$wd/m2.out"; tail -n 5 "$wd/m2.err")"
 t_check "TAP names the release of each cell" \
-	"ok 1 - cross-node/iptables-nft/ipv4 seq-above/kube-proxy-1.14: reset|ok 2 - cross-node/iptables-nft/ipv4 seq-above/kube-proxy-1.31: clean" \
+	"ok 1 - cross-node/iptables-nft/ipv4 seq-above/kube-proxy-1.14: reset|ok 2 - cross-node/iptables-nft/ipv4 seq-above/kube-proxy-1.31: clean|ok 3 - cross-node/nft/ipv4 seq-above/kube-proxy-1.31: reset" \
 	"$(grep '^ok' "$wd"/m2/*/matrix.tap | paste -sd'|')"
-t_check "JSON: each cell's kube_proxy version and workaround" "1.14 kube-proxy-1.14|1.31 kube-proxy-1.31" \
+t_check "JSON: each cell's kube_proxy version and workaround" "1.14 kube-proxy-1.14|1.31 kube-proxy-1.31|1.31 kube-proxy-1.31" \
 	"$(jq -r '.results[] | "\(.kube_proxy.version) \(.workaround)"' "$wd"/m2/*/report.json | paste -sd'|')"
+t_check "the table: nft's row n/a under 1.14 (a release without nftables mode), reset under 1.31" \
+	"seq-above n/a reset" "$(sed -n '/^cross-node \/ nft \/ ipv4$/,/^$/p' "$wd/m2.out" | awk '$1 == "seq-above" { print $1, $2, $3 }')"
 grep -q "^kube-proxy 1.14, iptables mode (iptables-nft, ipv4, cross-node), seq-above: EXPOSED" "$wd/m2.out" ||
 	t_fail "the 1.14 line says EXPOSED: $(grep '^kube-proxy ' "$wd/m2.out")"
 line=$(grep "^kube-proxy 1.31, iptables mode (iptables-nft, ipv4, cross-node), seq-above: not exposed" "$wd/m2.out")
@@ -136,16 +139,21 @@ else
 	grep -q "without IPVS\|without the dummy" "$wd/ipvs.err" || t_fail "the skip names the reason: $(cat "$wd/ipvs.err")"
 fi
 if command -v qemu-system-x86_64 >/dev/null && [ -x /bin/busybox ]; then
-	"$CTR_TOP/bench/kernels" --kernel debian:6.1 --cmd 'bench/repro --backend ipvs' --out "$wd/k" --timeout 600 \
+	# (and ct-entry-lost, no scenario of bench/scenarios: one matrix cell in the same VM)
+	"$CTR_TOP/bench/kernels" --kernel debian:6.1 --out "$wd/k" --timeout 600 --cmd 'bench/repro --backend ipvs &&
+		bench/matrix --backend ipvs --trigger ct-entry-lost --workaround none --topology cross-node --family 4' \
 		>"$wd/k.out" 2>"$wd/k.err"
-	t_check "bench/repro --backend ipvs in a Debian 6.1 VM: every scenario as the oracle's IPVS row" 0 "$?" \
+	t_check "bench/repro --backend ipvs, bench/matrix ct-entry-lost in a Debian 6.1 VM: every cell as the oracle's IPVS row" 0 "$?" \
 		"$(tail -5 "$wd/k.err")" "$(grep -v '^\[' "$wd"/k/*/console.log 2>/dev/null | tail -25)"
 	# the table's rows: each scenario of bench/scenarios, expected and observed clean
-	want=$(grep -v '^#' "$CTR_TOP/bench/scenarios" | cut -f1 | sed 's/$/ clean clean/' | paste -sd'|')
-	t_check "the VM ran every scenario of bench/scenarios ($(grep -vc '^#' "$CTR_TOP/bench/scenarios")), each clean" "$want" \
-		"$(tr -d '\r' <"$(ls "$wd"/k/*/console.log | head -1)" | awk -v l="$(grep -v '^#' "$CTR_TOP/bench/scenarios" | cut -f1 | paste -sd' ')" '
+	names=$(grep -v '^#' "$CTR_TOP/bench/scenarios" | cut -f1)
+	t_check "the VM ran every scenario of bench/scenarios ($(wc -l <<<"$names")), each clean" \
+		"$(awk '{ print $1, "clean", "clean" }' <<<"$names" | paste -sd'|')" \
+		"$(cat "$wd"/k/*/console.log 2>/dev/null | tr -d '\r' | awk -v l="$(paste -sd' ' <<<"$names")" '
 			BEGIN { n = split(l, a, " "); for (i = 1; i <= n; i++) s[a[i]] = 1 }
 			($1 in s) && NF >= 3 && $2 != "expected" { print $1, $2, $3 }' | paste -sd'|')"
+	t_check "...and ct-entry-lost clean in IPVS mode (the matrix's table)" clean \
+		"$(cat "$wd"/k/*/console.log 2>/dev/null | tr -d '\r' | awk '/^cross-node \/ ipvs \/ ipv4$/ { b = 1 } b && $1 == "ct-entry-lost" { print $2; exit }')"
 else
 	t_fail "no qemu-system-x86_64 or busybox-static (sudo make deps): IPVS mode cannot run on this kernel"
 fi
