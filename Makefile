@@ -16,10 +16,10 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wf
 	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LIBNET_CFLAGS) -Itools/lib
 LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LIBNET_LIBS)
 
-LIB_SRC := $(wildcard tools/lib/base/*.c tools/lib/live/*.c tools/lib/review/*.c)
+LIB_SRC := $(wildcard tools/lib/base/*.c tools/lib/live/*.c tools/lib/review/*.c tools/lib/audit/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libctreset.a
-TOOLS := ctreset-inject ctreset-workload ctreset-review
+TOOLS := ctreset-inject ctreset-workload ctreset-review ctreset-audit
 TOOL_BIN := $(TOOLS:%=$(BUILD)/%)
 
 UNIT_SRC := $(wildcard tests/unit/*.c) tests/fuzz/entry.c
