@@ -5,6 +5,8 @@
 # predicted for the cell's topology (the client's path), family and trigger.
 
 # ctr_audit_node PREFIX OUT WORKAROUND: OUT.audit.{txt,kv,json} from node A's namespace
+# (the matrix: GROUP/WORKAROUND, one for the group's cells of that workaround; bench/repro:
+# CELL/node, the scenario's own)
 # (live; its dump kept in OUT.dump) and OUT.audit-offline.{txt,kv} from that dump. The
 # keepalive workaround is the client's (ctreset-workload client --keepalive 1), nothing a
 # node shows: the audit is told, as a user would tell it. An audit that cannot run leaves

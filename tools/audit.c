@@ -60,9 +60,10 @@ static void usage(FILE *f)
 	    "  --oracle FILE      default $CTR_TOP/bench/matrix.expect\n"
 	    "  --releases FILE    default $CTR_TOP/topology/kube-proxy-releases\n"
 	    "  --timeout S        bound on each listing command (default 30)\n"
-	    "  --agree RUN_DIR    compare each measured cell of a bench/matrix --audit run with\n"
-	    "                     the audit of its group's node A (GROUP/WORKAROUND.NAME.kv,\n"
-	    "                     NAME default audit): one line per disagreement, then a summary\n"
+	    "  --agree RUN_DIR    compare each measured cell of a bench/matrix or bench/repro\n"
+	    "                     --audit run with the audit of its node A (CELL/node.NAME.kv,\n"
+	    "                     else GROUP/WORKAROUND.NAME.kv; NAME default audit): one line\n"
+	    "                     per disagreement, then a summary\n"
 	    "\n"
 	    "It assumes (and prints): the kernel's conntrack behaviours from its release (not\n"
 	    "probed), that every node has this node's configuration (kube-proxy is a\n"
@@ -319,7 +320,7 @@ static int run_agree(const char *run_dir, const char *name)
 		}
 		obs = kv_get(&rec, "observed");
 		if (!kv_get(&rec, "decided") || strcmp(kv_get(&rec, "decided"), "1") || !obs ||
-		    !strcmp(obs, "skip")) {
+		    !strcmp(obs, "skip") || !strcmp(obs, "inconclusive")) {
 			not_measured++;
 			kv_free(&rec);
 			continue;
@@ -329,9 +330,13 @@ static int run_agree(const char *run_dir, const char *name)
 		slash = strrchr(cell, '/');
 		snprintf(group, sizeof(group), "%.*s", slash ? (int)(slash - cell) : 0, cell);
 		judged++;
-		if (snprintf(path, sizeof(path), "%s/%s/%s.%s.kv", run_dir, group, w ? w : "?",
-			     name) >= (int)sizeof(path))
-			path[0] = '\0';
+		/* the cell's own audit (bench/repro: CELL/node.NAME.kv), else its group's */
+		if (snprintf(path, sizeof(path), "%s/%s/node.%s.kv", run_dir, cell, name) >=
+			(int)sizeof(path) ||
+		    access(path, R_OK) != 0)
+			if (snprintf(path, sizeof(path), "%s/%s/%s.%s.kv", run_dir, group,
+				     w ? w : "?", name) >= (int)sizeof(path))
+				path[0] = '\0';
 		if (kv_load(path, &aud, &err) < 0) {
 			printf("DISAGREE %s: measured %s, no audit (%s)\n", cell, obs, err);
 			free(err);
