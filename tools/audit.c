@@ -28,50 +28,49 @@
 
 static void usage(FILE *f)
 {
-	fputs(
-	    "usage: ctreset-audit [--netns NAME|PATH] [--dump DIR] [options]\n"
-	    "       ctreset-audit --from DIR [options]\n"
-	    "       ctreset-audit --agree RUN_DIR [--name NAME]\n"
-	    "\n"
-	    "For every trigger of the bench (ctreset-inject --list-triggers; connect on the\n"
-	    "asymmetric path), every path a client takes (cross-node, same-node, host-network,\n"
-	    "asymmetric: the bench's topologies) and each family: the verdict the bench would\n"
-	    "give on this node (reset, leak, clean; works or broken for connect; unknown with\n"
-	    "the reason), the rule or sysctl that decides, the oracle's reason, and what\n"
-	    "bench/advise's rows say stops it. The node's INVALID drops and conntrack sysctls\n"
-	    "are named as the bench's workarounds and bench/matrix.expect is asked about them.\n"
-	    "\n"
-	    "  --netns NAME|PATH  audit this network namespace (/run/netns/NAME, or a path such\n"
-	    "                     as /proc/PID/ns/net); default: the one it runs in. Root. Only\n"
-	    "                     listing commands run there (iptables-save, nft list ruleset,\n"
-	    "                     sysctl -a, ipvsadm -Sn, ip -d link): nothing is changed\n"
-	    "  --dump DIR         also keep what was read, as the files --from takes\n"
-	    "  --from DIR         judge a dump instead: iptables-save, ip6tables-save,\n"
-	    "                     iptables-legacy-save, ip6tables-legacy-save (each that\n"
-	    "                     command's output), nft-ruleset.txt (nft list ruleset;\n"
-	    "                     nft-ruleset.json is not read), sysctl.txt (sysctl -a),\n"
-	    "                     uname.txt (uname -r), ipvsadm.txt (ipvsadm -Sn), ip-link.txt\n"
-	    "                     (ip -d link); any may be missing (said so)\n"
-	    "  --kernel X.Y       the kernel whose behaviours to assume (default: uname.txt)\n"
-	    "  --keepalive S      the client pods send TCP keepalives every S s (default: none)\n"
-	    "  --json FILE        the report as JSON (per result: path, trigger, family,\n"
-	    "                     verdict, why, decided_by, workaround, advise)\n"
-	    "  --kv FILE          verdict.PATH.ipvF.TRIGGER=VERDICT lines (what --agree reads)\n"
-	    "  --oracle FILE      default $CTR_TOP/bench/matrix.expect\n"
-	    "  --releases FILE    default $CTR_TOP/topology/kube-proxy-releases\n"
-	    "  --timeout S        bound on each listing command (default 30)\n"
-	    "  --agree RUN_DIR    compare each measured cell of a bench/matrix or bench/repro\n"
-	    "                     --audit run with the audit of its node A (CELL/node.NAME.kv,\n"
-	    "                     else GROUP/WORKAROUND.NAME.kv; NAME default audit): one line\n"
-	    "                     per disagreement, then a summary\n"
-	    "\n"
-	    "It assumes (and prints): the kernel's conntrack behaviours from its release (not\n"
-	    "probed), that every node has this node's configuration (kube-proxy is a\n"
-	    "DaemonSet), that the clients use no TCP keepalive unless --keepalive.\n"
-	    "Exit: 0 judged (whatever the verdicts), 1 a verdict is unknown (the reason is\n"
-	    "printed) or a runtime error, 2 usage; --agree: 0 every measured cell agrees, 1 one\n"
-	    "does not, 4 no cell was measured.\n",
-	    f);
+	fputs("usage: ctreset-audit [--netns NAME|PATH] [--dump DIR] [options]\n"
+	      "       ctreset-audit --from DIR [options]\n"
+	      "       ctreset-audit --agree RUN_DIR [--name NAME]\n"
+	      "\n"
+	      "For every trigger of the bench (ctreset-inject --list-triggers; connect on the\n"
+	      "asymmetric path), every path a client takes (cross-node, same-node, host-network,\n"
+	      "asymmetric: the bench's topologies) and each family: the verdict the bench would\n"
+	      "give on this node (reset, leak, clean; works or broken for connect; unknown with\n"
+	      "the reason), the rule or sysctl that decides, the oracle's reason, and what\n"
+	      "bench/advise's rows say stops it. The node's INVALID drops and conntrack sysctls\n"
+	      "are named as the bench's workarounds and bench/matrix.expect is asked about them.\n"
+	      "\n"
+	      "  --netns NAME|PATH  audit this network namespace (/run/netns/NAME, or a path such\n"
+	      "                     as /proc/PID/ns/net); default: the one it runs in. Root. Only\n"
+	      "                     listing commands run there (iptables-save, nft list ruleset,\n"
+	      "                     sysctl -a, ipvsadm -Sn, ip -d link): nothing is changed\n"
+	      "  --dump DIR         also keep what was read, as the files --from takes\n"
+	      "  --from DIR         judge a dump instead: iptables-save, ip6tables-save,\n"
+	      "                     iptables-legacy-save, ip6tables-legacy-save (each that\n"
+	      "                     command's output), nft-ruleset.txt (nft list ruleset;\n"
+	      "                     nft-ruleset.json is not read), sysctl.txt (sysctl -a),\n"
+	      "                     uname.txt (uname -r), ipvsadm.txt (ipvsadm -Sn), ip-link.txt\n"
+	      "                     (ip -d link); any may be missing (said so)\n"
+	      "  --kernel X.Y       the kernel whose behaviours to assume (default: uname.txt)\n"
+	      "  --keepalive S      the client pods send TCP keepalives every S s (default: none)\n"
+	      "  --json FILE        the report as JSON (per result: path, trigger, family,\n"
+	      "                     verdict, why, decided_by, workaround, advise)\n"
+	      "  --kv FILE          verdict.PATH.ipvF.TRIGGER=VERDICT lines (what --agree reads)\n"
+	      "  --oracle FILE      default $CTR_TOP/bench/matrix.expect\n"
+	      "  --releases FILE    default $CTR_TOP/topology/kube-proxy-releases\n"
+	      "  --timeout S        bound on each listing command (default 30)\n"
+	      "  --agree RUN_DIR    compare each measured cell of a bench/matrix or bench/repro\n"
+	      "                     --audit run with the audit of its node A (CELL/node.NAME.kv,\n"
+	      "                     else GROUP/WORKAROUND.NAME.kv; NAME default audit): one line\n"
+	      "                     per disagreement, then a summary\n"
+	      "\n"
+	      "It assumes (and prints): the kernel's conntrack behaviours from its release (not\n"
+	      "probed), that every node has this node's configuration (kube-proxy is a\n"
+	      "DaemonSet), that the clients use no TCP keepalive unless --keepalive.\n"
+	      "Exit: 0 judged (whatever the verdicts), 1 a verdict is unknown (the reason is\n"
+	      "printed) or a runtime error, 2 usage; --agree: 0 every measured cell agrees, 1 one\n"
+	      "does not, 4 no cell was measured.\n",
+	      f);
 }
 
 static int bad_arg(const char *arg, const char *why)
@@ -127,7 +126,9 @@ static void print_text(FILE *f, const char *label, const struct audit_node *n,
 	fprintf(f, "node: %s\n", label);
 	fprintf(f, "kernel: %s%s%s%s\n", n->kernel.release[0] ? n->kernel.release : "unknown",
 		n->kernel.source[0] ? " (" : "", n->kernel.source,
-		n->kernel.source[0] ? "): its conntrack behaviours assumed from this release, not probed" : "");
+		n->kernel.source[0]
+		    ? "): its conntrack behaviours assumed from this release, not probed"
+		    : "");
 	if (n->unknown[0])
 		fprintf(f, "UNKNOWN: %s\n", n->unknown);
 	for (int i = 0; i < 2; i++) {
@@ -139,20 +140,23 @@ static void print_text(FILE *f, const char *label, const struct audit_node *n,
 		}
 		fprintf(f, "IPv%d: kube-proxy %s mode (%s), backend %s\n", i ? 6 : 4, fam->mode,
 			fam->mode_from, fam->backend);
-		fprintf(f, "      INVALID rule: %s; written by kube-proxy %s\n", fam->form, fam->era);
+		fprintf(f, "      INVALID rule: %s; written by kube-proxy %s\n", fam->form,
+			fam->era);
 		fprintf(f, "      judged as the bench's workaround: %s\n", fam->workaround);
 		for (size_t p = 0; p < fam->nparts; p++)
 			fprintf(f, "        %s: %s\n", fam->parts[p].name, fam->parts[p].evidence);
 	}
-	fprintf(f, "sysctls: nf_conntrack_tcp_be_liberal=%s nf_conntrack_tcp_loose=%s "
-		   "nf_conntrack_tcp_ignore_invalid_rst=%s nf_conntrack_tcp_timeout_established=%s\n",
+	fprintf(f,
+		"sysctls: nf_conntrack_tcp_be_liberal=%s nf_conntrack_tcp_loose=%s "
+		"nf_conntrack_tcp_ignore_invalid_rst=%s nf_conntrack_tcp_timeout_established=%s\n",
 		sysctl_str(n->be_liberal, a, sizeof(a)), sysctl_str(n->tcp_loose, b, sizeof(b)),
 		sysctl_str(n->ignore_invalid_rst, c, sizeof(c)),
 		sysctl_str(n->timeout_established, d, sizeof(d)));
 	if (n->rules.calico_chains[0] || n->rules.calico_chains[1] || n->calico_links)
-		fprintf(f, "Calico: %s\n", n->rules.calico_chains[0] || n->rules.calico_chains[1]
-						? "cali- chains in the filter table"
-						: "cali links, no cali- chains");
+		fprintf(f, "Calico: %s\n",
+			n->rules.calico_chains[0] || n->rules.calico_chains[1]
+			    ? "cali- chains in the filter table"
+			    : "cali links, no cali- chains");
 	if (n->docker0)
 		fprintf(f, "Docker: docker0 present\n");
 	fputs("assumed:\n", f);
@@ -195,7 +199,9 @@ static int write_json(const char *path, const char *label, const char *source,
 
 		json_kv_str(f, &kf, "release", n->kernel.release[0] ? n->kernel.release : NULL);
 		json_kv_str(f, &kf, "from", n->kernel.source[0] ? n->kernel.source : NULL);
-		json_kv_str(f, &kf, "behaviours", "assumed from the release (bench/matrix.expect's kernel ranges), not probed");
+		json_kv_str(
+		    f, &kf, "behaviours",
+		    "assumed from the release (bench/matrix.expect's kernel ranges), not probed");
 	}
 	fputs("}, \"families\": [", f);
 	for (int i = 0; i < 2; i++) {
@@ -369,17 +375,24 @@ static int run_agree(const char *run_dir, const char *name)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"netns", required_argument, NULL, 'n'},   {"from", required_argument, NULL, 'f'},
-	    {"dump", required_argument, NULL, 'd'},    {"kernel", required_argument, NULL, 'k'},
-	    {"keepalive", required_argument, NULL, 'K'}, {"json", required_argument, NULL, 'j'},
-	    {"kv", required_argument, NULL, 'v'},      {"oracle", required_argument, NULL, 'o'},
-	    {"releases", required_argument, NULL, 'r'}, {"timeout", required_argument, NULL, 't'},
-	    {"agree", required_argument, NULL, 'a'},   {"name", required_argument, NULL, 'N'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"netns", required_argument, NULL, 'n'},
+					     {"from", required_argument, NULL, 'f'},
+					     {"dump", required_argument, NULL, 'd'},
+					     {"kernel", required_argument, NULL, 'k'},
+					     {"keepalive", required_argument, NULL, 'K'},
+					     {"json", required_argument, NULL, 'j'},
+					     {"kv", required_argument, NULL, 'v'},
+					     {"oracle", required_argument, NULL, 'o'},
+					     {"releases", required_argument, NULL, 'r'},
+					     {"timeout", required_argument, NULL, 't'},
+					     {"agree", required_argument, NULL, 'a'},
+					     {"name", required_argument, NULL, 'N'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
 	const char *netns = NULL, *from = NULL, *dump_dir = NULL, *json = NULL, *kvf = NULL;
 	const char *agree = NULL, *name = "audit";
-	char oracle_file[PATH_MAX] = "", releases[PATH_MAX] = "", tmp[] = "/tmp/ctreset-audit-XXXXXX";
+	char oracle_file[PATH_MAX] = "", releases[PATH_MAX] = "",
+	     tmp[] = "/tmp/ctreset-audit-XXXXXX";
 	struct audit_options opt = {0};
 	unsigned timeout_s = 30;
 	struct dump d;
@@ -397,16 +410,36 @@ int main(int argc, char **argv)
 		unsigned long v;
 
 		switch (c) {
-		case 'n': netns = optarg; break;
-		case 'f': from = optarg; break;
-		case 'd': dump_dir = optarg; break;
-		case 'k': opt.kernel = optarg; break;
-		case 'j': json = optarg; break;
-		case 'v': kvf = optarg; break;
-		case 'o': snprintf(oracle_file, sizeof(oracle_file), "%s", optarg); break;
-		case 'r': snprintf(releases, sizeof(releases), "%s", optarg); break;
-		case 'a': agree = optarg; break;
-		case 'N': name = optarg; break;
+		case 'n':
+			netns = optarg;
+			break;
+		case 'f':
+			from = optarg;
+			break;
+		case 'd':
+			dump_dir = optarg;
+			break;
+		case 'k':
+			opt.kernel = optarg;
+			break;
+		case 'j':
+			json = optarg;
+			break;
+		case 'v':
+			kvf = optarg;
+			break;
+		case 'o':
+			snprintf(oracle_file, sizeof(oracle_file), "%s", optarg);
+			break;
+		case 'r':
+			snprintf(releases, sizeof(releases), "%s", optarg);
+			break;
+		case 'a':
+			agree = optarg;
+			break;
+		case 'N':
+			name = optarg;
+			break;
 		case 'K':
 		case 't':
 			errno = 0;
@@ -418,8 +451,12 @@ int main(int argc, char **argv)
 			else
 				timeout_s = (unsigned)v;
 			break;
-		case 'h': usage(stdout); return CTR_EXIT_PASS;
-		default: return bad_arg(opt_refused(argc, argv), "unknown option or missing value (see --help)");
+		case 'h':
+			usage(stdout);
+			return CTR_EXIT_PASS;
+		default:
+			return bad_arg(opt_refused(argc, argv),
+				       "unknown option or missing value (see --help)");
 		}
 	}
 	if (optind < argc)
@@ -430,7 +467,8 @@ int main(int argc, char **argv)
 		return run_agree(agree, name);
 	}
 	if (from && (netns || dump_dir))
-		return bad_arg(from, "--from reads a dump: --netns and --dump are for a live namespace");
+		return bad_arg(from,
+			       "--from reads a dump: --netns and --dump are for a live namespace");
 	if (opt.kernel && (opt.kernel[0] < '0' || opt.kernel[0] > '9' || !strchr(opt.kernel, '.')))
 		return bad_arg(opt.kernel, "--kernel takes a release X.Y[...]");
 	if (!oracle_file[0])
@@ -448,7 +486,8 @@ int main(int argc, char **argv)
 		if (!netns)
 			netns = "/proc/self/ns/net";
 		if (geteuid() != 0)
-			fprintf(stderr, "ctreset-audit: not root: the rule listings will likely fail\n");
+			fprintf(stderr,
+				"ctreset-audit: not root: the rule listings will likely fail\n");
 		if (dump_dir) {
 			dir = dump_dir;
 		} else {
@@ -490,7 +529,8 @@ int main(int argc, char **argv)
 			char line[400];
 
 			snprintf(line, sizeof(line), "live: %.*s (no file)", (int)l, s);
-			strncat(node.assumed, line, sizeof(node.assumed) - strlen(node.assumed) - 2);
+			strncat(node.assumed, line,
+				sizeof(node.assumed) - strlen(node.assumed) - 2);
 			strcat(node.assumed, "\n");
 			s += l + (s[l] != 0);
 		}
@@ -505,7 +545,8 @@ int main(int argc, char **argv)
 		die(CTR_EXIT_FAIL, err);
 	}
 	for (size_t i = 0; i < nres; i++)
-		if (!strcmp(res[i].verdict, "unknown") && (node.unknown[0] || node.fam[res[i].family == 6].mode[0]))
+		if (!strcmp(res[i].verdict, "unknown") &&
+		    (node.unknown[0] || node.fam[res[i].family == 6].mode[0]))
 			rc = CTR_EXIT_FAIL;
 	free(res);
 	dump_free(&d);

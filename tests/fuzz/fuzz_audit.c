@@ -1,7 +1,8 @@
 /* libFuzzer target for ctreset-audit's dump parsers (make fuzz-audit): iptables-save and
  * nft list ruleset text, sysctl -a, uname -r, then the judgement of what they hold
  * against a small oracle. The first byte picks the file the rest is, and whether the
- * text is judged with the others empty (bits 4 and 5 both set: also judged); a bug shows as a sanitizer report. */
+ * text is judged with the others empty (bits 4 and 5 both set: also judged); a bug shows as a
+ * sanitizer report. */
 #include "audit/audit.h"
 #include "audit/dump.h"
 #include "audit/rules.h"
@@ -21,9 +22,9 @@ static const char oracle_text[] =
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const enum dump_file files[] = {DUMP_IPT4,	  DUMP_IPT6, DUMP_IPT4_LEGACY,
+	static const enum dump_file files[] = {DUMP_IPT4,	 DUMP_IPT6,    DUMP_IPT4_LEGACY,
 					       DUMP_IPT6_LEGACY, DUMP_NFT_TXT, DUMP_SYSCTL,
-					       DUMP_UNAME,	  DUMP_IPVS, DUMP_LINK};
+					       DUMP_UNAME,	 DUMP_IPVS,    DUMP_LINK};
 	struct dump d;
 	struct audit_node node;
 	struct audit_options opt = {NULL, NULL, 0};

@@ -191,8 +191,9 @@ static struct dump text_dump(const char *ipt4, const char *nft, const char *sysc
 	return d;
 }
 
-#define NAT "*nat\n:PREROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n" \
-	    "-A PREROUTING -j KUBE-SERVICES\nCOMMIT\n"
+#define NAT                                                                                        \
+	"*nat\n:PREROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n"                                 \
+	"-A PREROUTING -j KUBE-SERVICES\nCOMMIT\n"
 
 static void combination_and_unknown_kernel(void)
 {
@@ -251,8 +252,8 @@ static void bad_dumps_are_unknown(void)
 		CU_ASSERT_EQUAL_FATAL(judge(NULL, &d, NULL, &j), 0);
 		CU_ASSERT(j.node.unknown[0] != '\0');
 		CU_ASSERT_STRING_EQUAL(verdict(&j, "cross-node", "seq-above", 4), "unknown");
-		CU_ASSERT_PTR_NOT_NULL(strstr(find(&j, "cross-node", "seq-above", 4)->why,
-					      "unknown, because"));
+		CU_ASSERT_PTR_NOT_NULL(
+		    strstr(find(&j, "cross-node", "seq-above", 4)->why, "unknown, because"));
 		free(j.r);
 	}
 	/* garbled sysctls and a kernel release that is not one */
@@ -320,7 +321,8 @@ static void nft_reachability(void)
 	    "\tset s {\n\t\ttype ipv4_addr\n\t\telements = { 1.2.3.4,\n\t\t\t5.6.7.8 }\n\t}\n"
 	    "\tchain base {\n\t\ttype filter hook forward priority -101; policy accept;\n"
 	    "\t\tip daddr vmap {\n\t\t\t1.1.1.1 : jump deep,\n\t\t\t2.2.2.2 : accept }\n\t}\n"
-	    "\tchain deep {\n\t\tct state { established, invalid } counter drop comment \"x\"\n\t}\n"
+	    "\tchain deep {\n\t\tct state { established, invalid } counter drop comment "
+	    "\"x\"\n\t}\n"
 	    "\tchain lonely {\n\t\tct state invalid drop\n\t}\n"
 	    "\tchain neg {\n\t\tct state != invalid drop\n\t}\n"
 	    "}\n";
@@ -342,11 +344,14 @@ void register_audit_tests(void)
 {
 	CU_pSuite s = suite_add("audit");
 
-	test_add(s, "kube-proxy 1.31 iptables: the nfacct form, kube-proxy-drop", kube_proxy_131_iptables);
+	test_add(s, "kube-proxy 1.31 iptables: the nfacct form, kube-proxy-drop",
+		 kube_proxy_131_iptables);
 	test_add(s, "kube-proxy 1.33 nftables: no INVALID rule, exposed", kube_proxy_133_nftables);
-	test_add(s, "kube-proxy 1.29 nftables and 1.31 with tcpBeLiberal", kube_proxy_129_nftables_and_liberal);
+	test_add(s, "kube-proxy 1.29 nftables and 1.31 with tcpBeLiberal",
+		 kube_proxy_129_nftables_and_liberal);
 	test_add(s, "Calico, Docker's INPUT rule, legacy IPv6", calico_input_and_legacy);
-	test_add(s, "a combination without a row; no kernel release", combination_and_unknown_kernel);
+	test_add(s, "a combination without a row; no kernel release",
+		 combination_and_unknown_kernel);
 	test_add(s, "truncated, foreign, garbled and empty dumps", bad_dumps_are_unknown);
 	test_add(s, "iptables: what FORWARD and INPUT reach", iptables_reachability);
 	test_add(s, "nft: hooks, vmaps, sets, inet", nft_reachability);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char *const paths[AUDIT_NPATHS] = {"cross-node", "same-node", "host-network",
-						 "asymmetric"};
+						"asymmetric"};
 
 const char *audit_path_name(size_t i)
 {
@@ -18,9 +18,9 @@ const char *audit_path_name(size_t i)
 
 /* the workarounds in the workaround table's order: a combination's name joins its parts
  * in this order (kube-proxy-drop+tcp-loose-0) */
-static const char *const part_order[] = {"kube-proxy-drop", "input-drop",  "nft-invalid-drop",
-					 "be-liberal",	    "ignore-invalid-rst", "keepalive",
-					 "tcp-loose-0",	    "calico-invalid-drop"};
+static const char *const part_order[] = {
+    "kube-proxy-drop",	  "input-drop", "nft-invalid-drop", "be-liberal",
+    "ignore-invalid-rst", "keepalive",	"tcp-loose-0",	    "calico-invalid-drop"};
 #define NORDER (sizeof(part_order) / sizeof(part_order[0]))
 
 static void assume(struct audit_node *n, const char *fmt, ...)
@@ -81,11 +81,13 @@ static int read_sysctls(const char *text, struct audit_node *n, char *bad, size_
 		lineno++;
 		if (!len)
 			continue;
-		if (!eq || eq == l || eq[-1] != ' ' || strspn(l, "abcdefghijklmnopqrstuvwxyz"
-						       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/@:") !=
-							(size_t)(eq - 1 - l)) {
-			snprintf(bad, blen, "sysctl.txt: line %u is not sysctl -a output: \"%.40s\"",
-				 lineno, l);
+		if (!eq || eq == l || eq[-1] != ' ' ||
+		    strspn(l,
+			   "abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/@:") != (size_t)(eq - 1 - l)) {
+			snprintf(bad, blen,
+				 "sysctl.txt: line %u is not sysctl -a output: \"%.40s\"", lineno,
+				 l);
 			return -2;
 		}
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
@@ -109,8 +111,8 @@ static int read_sysctls(const char *text, struct audit_node *n, char *bad, size_
 
 /* the releases of topology/kube-proxy-releases whose rows write form in mode (with
  * be_liberal set, a release that leaves the rule out for it writes none) */
-static void era_from_table(const char *file, const char *mode, const char *form,
-			   long be_liberal, char *out, size_t olen)
+static void era_from_table(const char *file, const char *mode, const char *form, long be_liberal,
+			   char *out, size_t olen)
 {
 	FILE *f = file ? fopen(file, "re") : NULL;
 	char line[1024];
@@ -118,7 +120,8 @@ static void era_from_table(const char *file, const char *mode, const char *form,
 
 	out[0] = '\0';
 	if (!f) {
-		snprintf(out, olen, "unknown, because %s cannot be read", file ? file : "no release table");
+		snprintf(out, olen, "unknown, because %s cannot be read",
+			 file ? file : "no release table");
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -129,7 +132,8 @@ static void era_from_table(const char *file, const char *mode, const char *form,
 		if (line[0] < '0' || line[0] > '9')
 			continue;
 		line[strcspn(line, "\n")] = '\0';
-		for (char *t = strtok_r(p, "\t", &save); t && c < 7; t = strtok_r(NULL, "\t", &save))
+		for (char *t = strtok_r(p, "\t", &save); t && c < 7;
+		     t = strtok_r(NULL, "\t", &save))
 			col[c++] = t;
 		if (c < 5 || strcmp(col[2], mode))
 			continue;
@@ -141,9 +145,13 @@ static void era_from_table(const char *file, const char *mode, const char *form,
 			continue;
 		used += (size_t)snprintf(out + used, used < olen ? olen - used : 0, "%s1.%d%s%s",
 					 used ? ", " : "", from,
-					 to == from ? "" : to >= 99 ? " and later" : "-1.", "");
+					 to == from ? ""
+					 : to >= 99 ? " and later"
+						    : "-1.",
+					 "");
 		if (to != from && to < 99)
-			used += (size_t)snprintf(out + used, used < olen ? olen - used : 0, "%d", to);
+			used +=
+			    (size_t)snprintf(out + used, used < olen ? olen - used : 0, "%d", to);
 		if (be_liberal == 1 && !strcmp(col[4], "yes") && strcmp(col[3], "none"))
 			used += (size_t)snprintf(out + used, used < olen ? olen - used : 0,
 						 " (with be_liberal: %s left out)", col[3]);
@@ -177,19 +185,22 @@ static void judge_family(struct audit_node *n, const struct audit_options *opt, 
 		snprintf(f->mode, sizeof(f->mode), "ipvs");
 		snprintf(f->backend, sizeof(f->backend), "ipvs");
 		snprintf(f->mode_from, sizeof(f->mode_from), "%s",
-			 n->ipvs_services ? "ipvsadm.txt: virtual servers" : "ip-link.txt: kube-ipvs0");
+			 n->ipvs_services ? "ipvsadm.txt: virtual servers"
+					  : "ip-link.txt: kube-ipvs0");
 	} else if (r->kp_iptables[fi][0]) {
 		snprintf(f->mode, sizeof(f->mode), "iptables");
 		snprintf(f->backend, sizeof(f->backend), "%s",
 			 r->kp_iptables_legacy[fi] ? "iptables-legacy" : "iptables-nft");
-		snprintf(f->mode_from, sizeof(f->mode_from), "%s: nat KUBE-SERVICES from PREROUTING",
-			 src);
+		snprintf(f->mode_from, sizeof(f->mode_from),
+			 "%s: nat KUBE-SERVICES from PREROUTING", src);
 	}
 	for (size_t i = 0; i < r->ndrops; i++) {
 		const struct rules_drop *d = &r->drops[i];
 		static const char *const names[DROP_KIND_COUNT] = {
-		    [DROP_KUBE_FORWARD] = "kube-proxy-drop", [DROP_CALICO] = "calico-invalid-drop",
-		    [DROP_NFT_FORWARD] = "nft-invalid-drop", [DROP_FORWARD] = "kube-proxy-drop",
+		    [DROP_KUBE_FORWARD] = "kube-proxy-drop",
+		    [DROP_CALICO] = "calico-invalid-drop",
+		    [DROP_NFT_FORWARD] = "nft-invalid-drop",
+		    [DROP_FORWARD] = "kube-proxy-drop",
 		    [DROP_INPUT] = "input-drop"};
 
 		if (d->family != family)
@@ -201,7 +212,8 @@ static void judge_family(struct audit_node *n, const struct audit_options *opt, 
 			nft_drop = 1;
 	}
 	if (n->be_liberal == 1)
-		add_part(f, "be-liberal", "sysctl.txt: net.netfilter.nf_conntrack_tcp_be_liberal = 1");
+		add_part(f, "be-liberal",
+			 "sysctl.txt: net.netfilter.nf_conntrack_tcp_be_liberal = 1");
 	if (n->ignore_invalid_rst == 1)
 		add_part(f, "ignore-invalid-rst",
 			 "sysctl.txt: net.netfilter.nf_conntrack_tcp_ignore_invalid_rst = 1");
@@ -238,8 +250,8 @@ static void judge_family(struct audit_node *n, const struct audit_options *opt, 
 	era_from_table(opt->releases_file, f->mode, f->form, n->be_liberal, f->era, sizeof(f->era));
 }
 
-int audit_node_read(const struct dump *d, const struct audit_options *opt,
-		    struct audit_node *n, char **err)
+int audit_node_read(const struct dump *d, const struct audit_options *opt, struct audit_node *n,
+		    char **err)
 {
 	static const struct {
 		enum dump_file file;
@@ -262,7 +274,8 @@ int audit_node_read(const struct dump *d, const struct audit_options *opt,
 			assume(n, "%s: missing, taken as no rules", name);
 			continue;
 		}
-		if (rules_read_iptables(text, name, ipt[i].family, ipt[i].legacy, &n->rules, &perr) < 0) {
+		if (rules_read_iptables(text, name, ipt[i].family, ipt[i].legacy, &n->rules,
+					&perr) < 0) {
 			snprintf(n->unknown, sizeof(n->unknown), "%s", perr);
 			free(perr);
 			return 0;
@@ -271,15 +284,17 @@ int audit_node_read(const struct dump *d, const struct audit_options *opt,
 	for (int fi = 0; fi < 2; fi++)
 		skip_ipt[fi] = n->rules.ipt_nf_tables[fi];
 	if (d->text[DUMP_NFT_TXT]) {
-		if (rules_read_nft(d->text[DUMP_NFT_TXT], "nft-ruleset.txt", skip_ipt, &n->rules, &perr) < 0) {
+		if (rules_read_nft(d->text[DUMP_NFT_TXT], "nft-ruleset.txt", skip_ipt, &n->rules,
+				   &perr) < 0) {
 			snprintf(n->unknown, sizeof(n->unknown), "%s", perr);
 			free(perr);
 			return 0;
 		}
 	} else if (d->text[DUMP_NFT_JSON] && d->text[DUMP_NFT_JSON][0]) {
-		snprintf(n->unknown, sizeof(n->unknown),
-			 "nft-ruleset.json is not read by this version (nft-ruleset.txt, the output "
-			 "of `nft list ruleset`, is): an nftables INVALID drop could be in it");
+		snprintf(
+		    n->unknown, sizeof(n->unknown),
+		    "nft-ruleset.json is not read by this version (nft-ruleset.txt, the output "
+		    "of `nft list ruleset`, is): an nftables INVALID drop could be in it");
 		return 0;
 	} else {
 		assume(n, "nft-ruleset.txt: missing, taken as no nftables rules");
@@ -295,9 +310,12 @@ int audit_node_read(const struct dump *d, const struct audit_options *opt,
 		assume(n, "sysctl.txt: missing");
 	}
 	if (n->be_liberal < 0 || n->tcp_loose < 0 || n->ignore_invalid_rst < 0)
-		assume(n, "%s", "conntrack sysctls not in the dump taken at the kernel's defaults (be_liberal 0, tcp_loose 1, ignore_invalid_rst 0)");
+		assume(n, "%s",
+		       "conntrack sysctls not in the dump taken at the kernel's defaults "
+		       "(be_liberal 0, tcp_loose 1, ignore_invalid_rst 0)");
 	if (d->text[DUMP_IPVS])
-		for (const char *l = d->text[DUMP_IPVS]; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		for (const char *l = d->text[DUMP_IPVS]; l && *l;
+		     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
 			if (!strncmp(l, "-A ", 3))
 				n->ipvs_services++;
 	if (d->text[DUMP_LINK]) {
@@ -305,7 +323,8 @@ int audit_node_read(const struct dump *d, const struct audit_options *opt,
 
 		n->kube_ipvs0 = strstr(t, ": kube-ipvs0:") != NULL;
 		n->docker0 = strstr(t, ": docker0:") != NULL;
-		n->calico_links = strstr(t, ": cali") != NULL || strstr(t, ": vxlan.calico:") != NULL;
+		n->calico_links =
+		    strstr(t, ": cali") != NULL || strstr(t, ": vxlan.calico:") != NULL;
 	}
 	if (opt->kernel && opt->kernel[0]) {
 		snprintf(n->kernel.release, sizeof(n->kernel.release), "%s", opt->kernel);
@@ -315,21 +334,35 @@ int audit_node_read(const struct dump *d, const struct audit_options *opt,
 		size_t l = strcspn(u, "\n");
 
 		if (l && l < sizeof(n->kernel.release) && u[0] >= '0' && u[0] <= '9' &&
-		    strspn(u, "0123456789.-+_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ~") == l) {
+		    strspn(u,
+			   "0123456789.-+_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ~") ==
+			l) {
 			snprintf(n->kernel.release, sizeof(n->kernel.release), "%.*s", (int)l, u);
 			snprintf(n->kernel.source, sizeof(n->kernel.source), "uname.txt");
 		} else {
-			assume(n, "%s", "uname.txt is not a kernel release (uname -r): the kernel is unknown");
+			assume(
+			    n, "%s",
+			    "uname.txt is not a kernel release (uname -r): the kernel is unknown");
 		}
 	}
 	if (n->kernel.release[0])
-		assume(n, "the kernel's conntrack behaviours are assumed from its release %s (bench/matrix.expect's kernel ranges), not probed", n->kernel.release);
+		assume(n,
+		       "the kernel's conntrack behaviours are assumed from its release %s "
+		       "(bench/matrix.expect's kernel ranges), not probed",
+		       n->kernel.release);
 	else
-		assume(n, "%s", "no kernel release: only verdicts that hold on every kernel are given");
-	assume(n, "%s", "every node of the cluster has this node's rules and sysctls (kube-proxy is a DaemonSet): the backend's node drops what this one would");
+		assume(n, "%s",
+		       "no kernel release: only verdicts that hold on every kernel are given");
+	assume(n, "%s",
+	       "every node of the cluster has this node's rules and sysctls (kube-proxy is a "
+	       "DaemonSet): the backend's node drops what this one would");
 	if (!opt->keepalive_s)
-		assume(n, "%s", "the client pods use no TCP keepalive shorter than the established timeout (--keepalive S says they do)");
-	assume(n, "%s", "rules before an INVALID DROP in its chain are taken not to accept INVALID packets; rules' interface and address matches are not modelled");
+		assume(n, "%s",
+		       "the client pods use no TCP keepalive shorter than the established timeout "
+		       "(--keepalive S says they do)");
+	assume(n, "%s",
+	       "rules before an INVALID DROP in its chain are taken not to accept INVALID packets; "
+	       "rules' interface and address matches are not modelled");
 	judge_family(n, opt, 4);
 	judge_family(n, opt, 6);
 	return 0;
@@ -378,15 +411,19 @@ static int ask(const struct oracle *o, const struct audit_node *n, const char *t
 		    oracle_expect(o, &c, "999.0", v2, sizeof(v2), w2, sizeof(w2), err) < 0)
 			return -1;
 		if (strcmp(verdict, v2)) {
-			snprintf(why, wlen, "the verdict depends on the kernel (%s), whose release is unknown (no uname.txt; --kernel X.Y)", o->rows ? "the oracle's kernel ranges" : "");
+			snprintf(why, wlen,
+				 "the verdict depends on the kernel (%s), whose release is unknown "
+				 "(no uname.txt; --kernel X.Y)",
+				 o->rows ? "the oracle's kernel ranges" : "");
 			verdict[0] = '\0';
 		}
 	}
 	return verdict[0] ? 0 : 1;
 }
 
-static const char *advise_rows[] = {"kube-proxy-drop", "be-liberal", "ignore-invalid-rst",
-				    "keepalive", "tcp-loose-0", "kube-proxy-drop+tcp-loose-0"};
+static const char *advise_rows[] = {"kube-proxy-drop",	  "be-liberal",
+				    "ignore-invalid-rst", "keepalive",
+				    "tcp-loose-0",	  "kube-proxy-drop+tcp-loose-0"};
 
 /* bench/advise's rows for an exposed cell: which stop it, which break asymmetric routing */
 static int advise(const struct oracle *o, const struct audit_node *n, const char *trigger,
@@ -406,7 +443,8 @@ static int advise(const struct oracle *o, const struct audit_node *n, const char
 			snprintf(w, sizeof(w), "nft-invalid-drop%s", advise_rows[i] + 15);
 		if (!strcmp(backend, "nft") && strchr(w, '+'))
 			continue;
-		rc = ask(o, n, trigger, w, path, backend, family, v, sizeof(v), why, sizeof(why), err);
+		rc = ask(o, n, trigger, w, path, backend, family, v, sizeof(v), why, sizeof(why),
+			 err);
 		if (rc < 0)
 			return -1;
 		if (rc == 0 && !strcmp(v, "clean")) {
@@ -418,14 +456,15 @@ static int advise(const struct oracle *o, const struct audit_node *n, const char
 				return -1;
 			used = strlen(stop);
 			snprintf(stop + used, sizeof(stop) - used, "%s%s%s", used ? ", " : "", w,
-				 brc == 0 && !strcmp(bv, "broken") ? " (breaks asymmetric routing)" : "");
+				 brc == 0 && !strcmp(bv, "broken") ? " (breaks asymmetric routing)"
+								   : "");
 		} else {
 			used = strlen(nostop);
 			snprintf(nostop + used, sizeof(nostop) - used, "%s%s", used ? ", " : "", w);
 		}
 	}
-	snprintf(out, olen, "stopped by %s; not by %s", stop[0] ? stop : "none of bench/advise's rows",
-		 nostop[0] ? nostop : "-");
+	snprintf(out, olen, "stopped by %s; not by %s",
+		 stop[0] ? stop : "none of bench/advise's rows", nostop[0] ? nostop : "-");
 	return 0;
 }
 
@@ -444,16 +483,17 @@ static int judge_one(const struct audit_node *n, const struct oracle *o, struct 
 	}
 	if (!f->mode[0]) {
 		snprintf(r->verdict, sizeof(r->verdict), "unknown");
-		snprintf(r->why, sizeof(r->why),
-			 "unknown, because no kube-proxy service rules for IPv%d were found (no nat "
-			 "KUBE-SERVICES from PREROUTING, no nftables table kube-proxy with chain "
-			 "services): nothing DNATs a Service here",
-			 r->family);
+		snprintf(
+		    r->why, sizeof(r->why),
+		    "unknown, because no kube-proxy service rules for IPv%d were found (no nat "
+		    "KUBE-SERVICES from PREROUTING, no nftables table kube-proxy with chain "
+		    "services): nothing DNATs a Service here",
+		    r->family);
 		return 0;
 	}
 	if (f->nparts <= 1 || oracle_names(o, f->workaround)) {
-		rc = ask(o, n, r->trigger, f->workaround, r->path, f->backend, r->family, r->verdict,
-			 sizeof(r->verdict), r->why, sizeof(r->why), err);
+		rc = ask(o, n, r->trigger, f->workaround, r->path, f->backend, r->family,
+			 r->verdict, sizeof(r->verdict), r->why, sizeof(r->why), err);
 	} else {
 		/* a combination the oracle has no row for: each part asked alone; clean when one
 		 * part stops it, else the parts' common verdict */
@@ -463,14 +503,15 @@ static int judge_one(const struct audit_node *n, const struct oracle *o, struct 
 		rc = 0;
 		r->verdict[0] = '\0';
 		for (size_t i = 0; i < f->nparts && rc == 0; i++) {
-			rc = ask(o, n, r->trigger, f->parts[i].name, r->path, f->backend, r->family, v,
-				 sizeof(v), why, sizeof(why), err);
+			rc = ask(o, n, r->trigger, f->parts[i].name, r->path, f->backend, r->family,
+				 v, sizeof(v), why, sizeof(why), err);
 			if (rc)
 				break;
 			if (!strcmp(v, "clean") && strcmp(r->verdict, "clean")) {
 				snprintf(r->verdict, sizeof(r->verdict), "clean");
 				snprintf(r->why, sizeof(r->why),
-					 "%s stops it alone (%s has no row for the combination %s): %.3000s",
+					 "%s stops it alone (%s has no row for the combination "
+					 "%s): %.3000s",
 					 f->parts[i].name, o->name, f->workaround, why);
 			}
 			if (!first[0]) {
@@ -486,7 +527,8 @@ static int judge_one(const struct audit_node *n, const struct oracle *o, struct 
 				snprintf(r->verdict, sizeof(r->verdict), "%s", first);
 			else
 				snprintf(r->why, sizeof(r->why),
-					 "the parts of %s disagree and %s has no row for the combination",
+					 "the parts of %s disagree and %s has no row for the "
+					 "combination",
 					 f->workaround, o->name);
 		}
 	}
@@ -510,16 +552,18 @@ static int judge_one(const struct audit_node *n, const struct oracle *o, struct 
 
 		snprintf(r->decided_by, sizeof(r->decided_by), "%s",
 			 !exposed    ? "the kernel, not a rule: the verdict without a workaround"
-			 : f->nparts ? "no rule or sysctl of this node changes it (the verdict without a workaround)"
-				     : "nothing on this node stops it (no INVALID drop; the conntrack sysctls at their defaults)");
+			 : f->nparts ? "no rule or sysctl of this node changes it (the verdict "
+				       "without a workaround)"
+				     : "nothing on this node stops it (no INVALID drop; the "
+				       "conntrack sysctls at their defaults)");
 	} else {
 		size_t used = 0;
 
 		for (size_t i = 0; i < f->nparts; i++)
-			used += (size_t)snprintf(r->decided_by + used,
-						 used < sizeof(r->decided_by) ? sizeof(r->decided_by) - used : 0,
-						 "%s%s (%s)", used ? "; " : "", f->parts[i].name,
-						 f->parts[i].evidence);
+			used += (size_t)snprintf(
+			    r->decided_by + used,
+			    used < sizeof(r->decided_by) ? sizeof(r->decided_by) - used : 0,
+			    "%s%s (%s)", used ? "; " : "", f->parts[i].name, f->parts[i].evidence);
 	}
 	if (!strcmp(r->verdict, "reset") || !strcmp(r->verdict, "leak"))
 		return advise(o, n, r->trigger, r->path, f->backend, r->family, r->advise,

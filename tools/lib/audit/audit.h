@@ -23,16 +23,17 @@ struct audit_kernel {
 
 /* one of the bench's workarounds found on the node, and what shows it */
 struct audit_part {
-	const char *name;    /* a workaround of tools/lib/sh/workarounds.sh */
-	char evidence[400];  /* the rule or sysctl, with the dump line it came from */
+	const char *name;   /* a workaround of tools/lib/sh/workarounds.sh */
+	char evidence[400]; /* the rule or sysctl, with the dump line it came from */
 };
 
 struct audit_family {
-	char mode[16];	   /* iptables, nftables, ipvs; "" no kube-proxy found */
-	char backend[24];  /* the oracle's backend column: iptables-nft, iptables-legacy, nft, ipvs */
+	char mode[16]; /* iptables, nftables, ipvs; "" no kube-proxy found */
+	char
+	    backend[24]; /* the oracle's backend column: iptables-nft, iptables-legacy, nft, ipvs */
 	char mode_from[96];
-	char form[16];	   /* the INVALID rule's form: none, drop, drop-nfacct, nft-drop */
-	char era[256];	   /* the releases that write this (topology/kube-proxy-releases) */
+	char form[16]; /* the INVALID rule's form: none, drop, drop-nfacct, nft-drop */
+	char era[256]; /* the releases that write this (topology/kube-proxy-releases) */
 	struct audit_part parts[AUDIT_MAX_PARTS];
 	size_t nparts;
 	char workaround[160]; /* the parts joined by '+', or none */
@@ -40,7 +41,7 @@ struct audit_family {
 
 struct audit_node {
 	struct rules_facts rules;
-	char unknown[512];   /* why no verdict can be given (a dump that cannot be read) */
+	char unknown[512]; /* why no verdict can be given (a dump that cannot be read) */
 	long be_liberal, tcp_loose, ignore_invalid_rst, timeout_established; /* -1 unknown */
 	int ipvs_services, kube_ipvs0, docker0, calico_links;
 	struct audit_kernel kernel;
@@ -58,8 +59,8 @@ struct audit_options {
 /* Reads the dump into *node. Never fails on the dump's content: a file that is not what
  * its name says makes node->unknown say so (every verdict is then unknown). 0, or -1 with
  * *err on a system error. */
-int audit_node_read(const struct dump *d, const struct audit_options *opt,
-		    struct audit_node *node, char **err);
+int audit_node_read(const struct dump *d, const struct audit_options *opt, struct audit_node *node,
+		    char **err);
 
 /* the paths a client takes through its node, as the bench's topologies name them */
 #define AUDIT_NPATHS 4
@@ -77,7 +78,7 @@ struct audit_result {
 
 /* Every path x trigger (the injector's table; connect on the asymmetric path) x family,
  * judged by the oracle: *out (malloc'd, *n of them). 0, or -1 with *err. */
-int audit_judge(const struct audit_node *node, const struct oracle *o,
-		struct audit_result **out, size_t *n, char **err);
+int audit_judge(const struct audit_node *node, const struct oracle *o, struct audit_result **out,
+		size_t *n, char **err);
 
 #endif

@@ -89,7 +89,8 @@ static struct chain *chain_add(struct table *t, const char *name, size_t len)
 	}
 	c = &t->chains[t->n++];
 	memset(c, 0, sizeof(*c));
-	snprintf(c->name, sizeof(c->name), "%.*s", (int)(len < NAME_LEN ? len : NAME_LEN - 1), name);
+	snprintf(c->name, sizeof(c->name), "%.*s", (int)(len < NAME_LEN ? len : NAME_LEN - 1),
+		 name);
 	return c;
 }
 
@@ -106,8 +107,8 @@ static int chain_jump(struct chain *c, const char *target)
 	return 0;
 }
 
-static int chain_drop(struct table *t, struct chain *c, int nfacct, unsigned line,
-		      const char *rule, size_t len)
+static int chain_drop(struct table *t, struct chain *c, int nfacct, unsigned line, const char *rule,
+		      size_t len)
 {
 	struct pending_drop *d = realloc(t->drops, (t->ndrops + 1) * sizeof(*d));
 	int *cd = realloc(c->drops, (c->ndrops + 1) * sizeof(*cd));
@@ -203,8 +204,7 @@ static int add_drop(struct rules_facts *f, enum rules_drop_kind kind, int family
 }
 
 /* the drops of a finished table: those the forward and input hooks reach */
-static void table_finish(struct table *t, const char *name, int iptables,
-			 struct rules_facts *f)
+static void table_finish(struct table *t, const char *name, int iptables, struct rules_facts *f)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		struct chain *c = &t->chains[i];
@@ -227,9 +227,10 @@ static void table_finish(struct table *t, const char *name, int iptables,
 					enum rules_drop_kind k = DROP_NFT_FORWARD;
 
 					if (iptables)
-						k = !strcmp(c->name, "KUBE-FORWARD") ? DROP_KUBE_FORWARD
-						    : !strncmp(c->name, "cali-", 5)  ? DROP_CALICO
-										     : DROP_FORWARD;
+						k = !strcmp(c->name, "KUBE-FORWARD")
+							? DROP_KUBE_FORWARD
+						    : !strncmp(c->name, "cali-", 5) ? DROP_CALICO
+										    : DROP_FORWARD;
 					add_drop(f, k, fam, d, name);
 				}
 				if (c->reached_in)
@@ -242,8 +243,8 @@ static void table_finish(struct table *t, const char *name, int iptables,
 /* --- iptables-save -------------------------------------------------------------------- */
 
 /* one "-A CHAIN ..." line of the table being read */
-static int ipt_rule(struct table *t, const char *line, size_t len, unsigned lineno, const char *name,
-		    int *kube_services, char **err)
+static int ipt_rule(struct table *t, const char *line, size_t len, unsigned lineno,
+		    const char *name, int *kube_services, char **err)
 {
 	char buf[4096], *tok[MAX_TOKENS];
 	size_t n;
@@ -257,7 +258,8 @@ static int ipt_rule(struct table *t, const char *line, size_t len, unsigned line
 		return err_set(err, "%s: line %u: a rule without a chain", name, lineno);
 	c = chain_find(t, tok[1]);
 	if (!c)
-		return err_set(err, "%s: line %u: a rule of chain %s, which the table never declared",
+		return err_set(err,
+			       "%s: line %u: a rule of chain %s, which the table never declared",
 			       name, lineno, tok[1]);
 	for (size_t i = 2; i < n; i++) {
 		int neg = i > 2 && !strcmp(tok[i - 1], "!");
@@ -305,10 +307,13 @@ int rules_read_iptables(const char *text, const char *name, int family, int lega
 				nftables = 1;
 		} else if (l[0] == '*') {
 			if (in_table)
-				rc = err_set(err, "%s: line %u: table %.*s starts before %s's COMMIT", name,
-					     lineno, (int)len - 1, l + 1, t.name);
-			else if (len < 2 || len > 32 || strspn(l + 1, "abcdefghijklmnopqrstuvwxyz") < len - 1)
-				rc = err_set(err, "%s: line %u: not a table name: %.40s", name, lineno, l);
+				rc = err_set(err,
+					     "%s: line %u: table %.*s starts before %s's COMMIT",
+					     name, lineno, (int)len - 1, l + 1, t.name);
+			else if (len < 2 || len > 32 ||
+				 strspn(l + 1, "abcdefghijklmnopqrstuvwxyz") < len - 1)
+				rc = err_set(err, "%s: line %u: not a table name: %.40s", name,
+					     lineno, l);
 			else {
 				table_clear(&t);
 				snprintf(t.name, sizeof(t.name), "%.*s", (int)len - 1, l + 1);
@@ -320,7 +325,8 @@ int rules_read_iptables(const char *text, const char *name, int family, int lega
 			struct chain *c;
 
 			if (!nl_ || nl_ >= len)
-				rc = err_set(err, "%s: line %u: a chain line without a policy", name, lineno);
+				rc = err_set(err, "%s: line %u: a chain line without a policy",
+					     name, lineno);
 			else if (!(c = chain_add(&t, l + 1, nl_)))
 				rc = err_set(err, "out of memory");
 			else {
@@ -338,8 +344,8 @@ int rules_read_iptables(const char *text, const char *name, int family, int lega
 				table_finish(&t, name, 1, f);
 			in_table = 0;
 		} else {
-			rc = err_set(err, "%s: line %u: not iptables-save output: \"%.60s\"", name, lineno,
-				     l);
+			rc = err_set(err, "%s: line %u: not iptables-save output: \"%.60s\"", name,
+				     lineno, l);
 		}
 		if (rc < 0) {
 			table_clear(&t);
@@ -357,7 +363,9 @@ int rules_read_iptables(const char *text, const char *name, int family, int lega
 	table_clear(&t);
 	if (kube_services)
 		snprintf(f->kp_iptables[fam_index(family)], sizeof(f->kp_iptables[0]), "%s%s", name,
-			 legacy ? "" : nftables ? " (nf_tables)" : " (legacy)");
+			 legacy	    ? ""
+			 : nftables ? " (nf_tables)"
+				    : " (legacy)");
 	if (kube_services)
 		f->kp_iptables_legacy[fam_index(family)] = legacy || !nftables;
 	if (calico)
@@ -395,8 +403,8 @@ static void unquote(char *dst, size_t n, const char *s)
 }
 
 /* one statement of a chain: its hook, or a rule (jumps, an INVALID drop) */
-static int nft_statement(struct table *t, struct chain *c, const char *stmt, size_t len, unsigned lineno,
-			 char **err)
+static int nft_statement(struct table *t, struct chain *c, const char *stmt, size_t len,
+			 unsigned lineno, char **err)
 {
 	char buf[8192], *tok[MAX_TOKENS];
 	size_t n;
@@ -455,8 +463,8 @@ static int iptables_table(const char *name)
 	return 0;
 }
 
-int rules_read_nft(const char *text, const char *name, const int skip_ipt[2],
-		   struct rules_facts *f, char **err)
+int rules_read_nft(const char *text, const char *name, const int skip_ipt[2], struct rules_facts *f,
+		   char **err)
 {
 	struct table t = {0};
 	struct chain *c = NULL;
@@ -467,7 +475,8 @@ int rules_read_nft(const char *text, const char *name, const int skip_ipt[2],
 	size_t slen = 0;
 	int rc = 0;
 
-	for (; *line && rc == 0; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != '\0')) {
+	for (; *line && rc == 0;
+	     line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != '\0')) {
 		size_t len = strcspn(line, "\n");
 		const char *l = line;
 		int d;
@@ -513,19 +522,19 @@ int rules_read_nft(const char *text, const char *name, const int skip_ipt[2],
 			snprintf(buf, sizeof(buf), "%.*s", (int)(len < 511 ? len : 511), l);
 			n = tokenize(buf, tok);
 			if (n != 4 || strcmp(tok[0], "table") || strcmp(tok[3], "{")) {
-				rc = err_set(err, "%s: line %u: not nft list ruleset output: \"%.60s\"",
+				rc = err_set(err,
+					     "%s: line %u: not nft list ruleset output: \"%.60s\"",
 					     name, lineno, l);
 				break;
 			}
 			table_clear(&t);
 			unquote(t.name, sizeof(t.name), tok[2]);
-			t.families = !strcmp(tok[1], "ip")    ? 1
+			t.families = !strcmp(tok[1], "ip")     ? 1
 				     : !strcmp(tok[1], "ip6")  ? 2
 				     : !strcmp(tok[1], "inet") ? 3
 							       : 0;
-			skip_table = !t.families ||
-				     (t.families != 3 && iptables_table(t.name) &&
-				      skip_ipt[t.families - 1]);
+			skip_table = !t.families || (t.families != 3 && iptables_table(t.name) &&
+						     skip_ipt[t.families - 1]);
 			if (t.families && skip_table)
 				f->nft_tables_skipped++;
 			services = 0;
@@ -537,8 +546,8 @@ int rules_read_nft(const char *text, const char *name, const int skip_ipt[2],
 					for (int i = 0; i < 2; i++)
 						if (services && (t.families & (1 << i)) &&
 						    !strcmp(t.name, "kube-proxy"))
-							snprintf(f->kp_nft[i], sizeof(f->kp_nft[i]), "%s",
-								 name);
+							snprintf(f->kp_nft[i], sizeof(f->kp_nft[i]),
+								 "%s", name);
 				}
 				depth = 0;
 			} else if (len > 7 && !strncmp(l, "chain ", 6) && d == 1) {
@@ -546,8 +555,8 @@ int rules_read_nft(const char *text, const char *name, const int skip_ipt[2],
 
 				snprintf(buf, sizeof(buf), "%.*s", (int)(len < 511 ? len : 511), l);
 				if (tokenize(buf, tok) != 3 || strcmp(tok[2], "{")) {
-					rc = err_set(err, "%s: line %u: a chain without a name", name,
-						     lineno);
+					rc = err_set(err, "%s: line %u: a chain without a name",
+						     name, lineno);
 					break;
 				}
 				unquote(buf, sizeof(buf), tok[1]);
@@ -582,7 +591,9 @@ int rules_read_nft(const char *text, const char *name, const int skip_ipt[2],
 	}
 	if (!rc && (depth || skip_depth || stmt))
 		rc = err_set(err, "%s: ends inside %s: the dump is truncated", name,
-			     stmt ? "a rule" : depth ? "a table" : "a block");
+			     stmt    ? "a rule"
+			     : depth ? "a table"
+				     : "a block");
 	free(stmt);
 	table_clear(&t);
 	return rc;

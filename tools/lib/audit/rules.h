@@ -20,10 +20,10 @@ enum rules_drop_kind {
 
 struct rules_drop {
 	enum rules_drop_kind kind;
-	int family;	  /* 4 or 6 */
-	int nfacct;	  /* counted by -m nfacct (kube-proxy >= 1.31's form) */
-	char where[96];	  /* "iptables-save line 8" */
-	char rule[256];	  /* the rule as the dump has it */
+	int family;	/* 4 or 6 */
+	int nfacct;	/* counted by -m nfacct (kube-proxy >= 1.31's form) */
+	char where[96]; /* "iptables-save line 8" */
+	char rule[256]; /* the rule as the dump has it */
 };
 
 /* What the dumps say, per family (index 0: IPv4, 1: IPv6). */
@@ -32,9 +32,9 @@ struct rules_facts {
 	 * ("iptables-save (nf_tables)", "iptables-legacy-save", "nft-ruleset.txt") */
 	char kp_iptables[2][64]; /* nat KUBE-SERVICES reached from PREROUTING */
 	int kp_iptables_legacy[2];
-	char kp_nft[2][64];	 /* table ip|ip6|inet kube-proxy with chain services */
-	int calico_chains[2];	 /* cali- chains in the filter table */
-	int ipt_nf_tables[2];	 /* iptables-save said "(nf_tables)": its tables are nft's */
+	char kp_nft[2][64];   /* table ip|ip6|inet kube-proxy with chain services */
+	int calico_chains[2]; /* cali- chains in the filter table */
+	int ipt_nf_tables[2]; /* iptables-save said "(nf_tables)": its tables are nft's */
 	struct rules_drop drops[RULES_MAX_DROPS];
 	size_t ndrops;
 	int nft_tables_skipped; /* nft tables left to iptables-save's reading (iptables-nft's) */
@@ -52,8 +52,8 @@ int rules_read_iptables(const char *text, const char *name, int family, int lega
  * are skipped when skip_ipt[family-index] (iptables-nft's own, read from iptables-save).
  * 0, or -1 with *err (unbalanced braces: truncated; a line outside any table that is not
  * a table: foreign or garbled). */
-int rules_read_nft(const char *text, const char *name, const int skip_ipt[2],
-		   struct rules_facts *f, char **err);
+int rules_read_nft(const char *text, const char *name, const int skip_ipt[2], struct rules_facts *f,
+		   char **err);
 
 /* The words the bench uses for a drop's kind ("KUBE-FORWARD INVALID DROP", ...). */
 const char *rules_drop_kind_name(enum rules_drop_kind k);
