@@ -31,7 +31,7 @@ struct audit_family {
 	char mode[16]; /* iptables, nftables, ipvs; "" no kube-proxy found */
 	char
 	    backend[24]; /* the oracle's backend column: iptables-nft, iptables-legacy, nft, ipvs */
-	char mode_from[96];
+	char mode_from[128];
 	char form[16]; /* the INVALID rule's form: none, drop, drop-nfacct, nft-drop */
 	char era[256]; /* the releases that write this (topology/kube-proxy-releases) */
 	struct audit_part parts[AUDIT_MAX_PARTS];
@@ -69,11 +69,11 @@ const char *audit_path_name(size_t i);
 struct audit_result {
 	const char *path, *trigger;
 	int family;
-	char verdict[16];     /* reset, leak, clean, works, broken, or unknown */
+	char verdict[32];     /* reset, leak, clean, works, broken, or unknown */
 	char why[4096];	      /* the oracle's reason, or why unknown */
 	char decided_by[800]; /* the node's rule or sysctl that makes the difference */
 	char workaround[160]; /* what the oracle was asked */
-	char advise[600];     /* bench/advise's rows for this trigger, per the oracle */
+	char advise[800];     /* bench/advise's rows for this trigger, per the oracle */
 };
 
 /* Every path x trigger (the injector's table; connect on the asymmetric path) x family,
