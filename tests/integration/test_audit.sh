@@ -59,7 +59,7 @@ live() { # NAME VERSION BACKEND WANT_MODE WANT_FORM WANT_SEQ_ABOVE WANT_ACK_ABOV
 	want="ip-link.txt ip6tables-legacy-save ip6tables-save iptables-legacy-save iptables-save ipvsadm.txt nft-ruleset.json nft-ruleset.txt sysctl.txt uname.txt"
 	grep -q "^  - live: ipvsadm: .*(no file)" "$wd/$name.txt" && want=${want/ ipvsadm.txt/}
 	t_check "kube-proxy $2: the dump holds exactly the files --from takes (those whose command ran)" \
-		"$want" "$(ls "$wd/$name.dump" | paste -sd' ')"
+		"$want" "$(cd "$wd/$name.dump" && printf '%s\n' * | LC_ALL=C sort | paste -sd' ')"
 	t_check "kube-proxy $2: mode and INVALID rule" "$4 $5" \
 		"$(jq -r '.families[0] | "\(.mode) \(.invalid_rule)"' "$wd/$name.json")"
 	t_check "kube-proxy $2: cross-node seq-above and ack-above (ipv4)" "$6 $7" \
@@ -87,7 +87,7 @@ for n in audit audit-offline; do
 	grep -q "^audit $n: 6 cells measured, 6 agree, 0 disagree" "$wd/m.out" &&
 		t_pass "matrix: the $n predicted all 6 cells" || t_fail "matrix: the $n predicted all 6 cells: $(grep '^audit\|^DISAGREE' "$wd/m.out")"
 done
-run=$(ls -d "$wd"/m/*/ 2>/dev/null | head -1)
+run=$(find "$wd/m" -mindepth 1 -maxdepth 1 -type d | head -1)
 if [ -n "$run" ] && [ -f "$run/cross-node-iptables-nft-ipv4/none.audit.kv" ]; then
 	# a planted disagreement: the audit of workaround none says seq-above is clean
 	sed -i 's/^verdict.cross-node.ipv4.seq-above=.*/verdict.cross-node.ipv4.seq-above=clean/' \
