@@ -16,10 +16,10 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wf
 	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LIBNET_CFLAGS) -Itools/lib
 LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LIBNET_LIBS)
 
-LIB_SRC := $(wildcard tools/lib/base/*.c tools/lib/live/*.c tools/lib/review/*.c)
+LIB_SRC := $(wildcard tools/lib/base/*.c tools/lib/live/*.c tools/lib/review/*.c tools/lib/audit/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libctreset.a
-TOOLS := ctreset-inject ctreset-workload ctreset-review
+TOOLS := ctreset-inject ctreset-workload ctreset-review ctreset-audit
 TOOL_BIN := $(TOOLS:%=$(BUILD)/%)
 
 UNIT_SRC := $(wildcard tests/unit/*.c) tests/fuzz/entry.c
@@ -35,7 +35,7 @@ FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Itools/lib -Wall -Wextra -Werror -W
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
 .PHONY: all deps build-deps repro repro-http load matrix kernels check unit unit-san integration bench bench-review bench-scale soak fuzz \
-	ref-pcaps clean help lint
+	ref-pcaps clean help lint fuzz-audit
 
 
 # pairs of the soak (make soak SOAK_PAIRS=N); SOAK_FLAGS passes more (e.g. --jobs 2 --keep)
@@ -100,6 +100,28 @@ $(FUZZ_BIN): $(FUZZ_SRC) $(wildcard tools/lib/*/*.h tests/fuzz/*.h) | build-deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags libpcap 2>/dev/null) -o $@ \
 		$(FUZZ_SRC) $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
+
+# the dump parsers of ctreset-audit (iptables-save, nft text, sysctl -a) and its judgement
+FUZZ_AUDIT_BIN := $(BUILD)/fuzz-audit
+FUZZ_AUDIT_SRC := tests/fuzz/fuzz_audit.c $(wildcard tools/lib/audit/*.c) tools/lib/base/err.c \
+		  tools/lib/review/oracle.c tools/lib/live/trigger.c tools/lib/live/netns.c \
+		  tools/lib/live/learn.c tools/lib/base/addr.c
+
+$(FUZZ_AUDIT_BIN): $(FUZZ_AUDIT_SRC) $(wildcard tools/lib/*/*.h) | build-deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-missing-field-initializers -o $@ $(FUZZ_AUDIT_SRC)
+
+# seeds: the committed dumps of bench nodes (tests/unit/fixtures/audit), each file behind
+# the byte that names it (fuzz_audit.c: 0 iptables-save, 1 ip6tables-save, 3 the IPv6
+# legacy one, 4 nft-ruleset.txt, 5 sysctl.txt)
+fuzz-audit: $(FUZZ_AUDIT_BIN)
+	@mkdir -p $(BUILD)/fuzz-audit-corpus $(BUILD)/fuzz-audit-seeds
+	@for f in tests/unit/fixtures/audit/*/*; do \
+		case $${f##*/} in iptables-save) b=000;; ip6tables-save) b=001;; \
+		ip6tables-legacy-save) b=003;; nft-ruleset.txt) b=004;; sysctl.txt) b=005;; *) continue;; esac; \
+		{ printf "\\$$b"; cat "$$f"; } >"$(BUILD)/fuzz-audit-seeds/$$(echo "$$f" | tr / _)"; done
+	$(FUZZ_AUDIT_BIN) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -artifact_prefix=$(BUILD)/audit- \
+		$(BUILD)/fuzz-audit-corpus $(BUILD)/fuzz-audit-seeds
 
 # new inputs go to build/fuzz-corpus; a crasher is written to build/crash-*: copy it into
 # tests/fuzz/regress/ so that the unit tests replay it from then on

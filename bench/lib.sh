@@ -10,6 +10,8 @@
 . "${BASH_SOURCE[0]%/*}/natural.sh"
 # shellcheck source=bench/connect.sh
 . "${BASH_SOURCE[0]%/*}/connect.sh"
+# shellcheck source=bench/audit.sh
+. "${BASH_SOURCE[0]%/*}/audit.sh"
 
 # kernel version as major.minor, and comparisons on it
 [ -n "${CTR_KERNEL:-}" ] || read -r CTR_KERNEL </proc/sys/kernel/osrelease # (uname -r, no exec)

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# ctreset-audit on real bench nodes: live in node A of topology/up with kube-proxy 1.31
+# (iptables-nft) and 1.33 (nft), its --dump holding exactly the files --from takes, the
+# offline judgement from that dump the same as the live one, and the verdicts the oracle
+# gives those releases; bench/matrix --audit and bench/repro --audit on a slice, every
+# measured cell as the audit predicted, and --agree failing on a planted disagreement;
+# bad input (usage, a namespace that is gone, a garbled dump) a clear error or "unknown,
+# because". The full agreement run (every configuration of the default matrix, --kube-proxy
+# all, tcpBeLiberal, Calico) is bench/audit-agreement, not part of make check.
+set -uo pipefail
+. "${BASH_SOURCE[0]%/*}/lib.sh"
+t_require_root
+ctr_require_cmd jq
+
+wd=$(mktemp -d)
+prefixes=()
+cleanup() {
+	local p
+	for p in "${prefixes[@]}"; do "$CTR_TOP/topology/down" --prefix "$p" >/dev/null 2>&1; done
+	rm -rf "$wd"
+}
+trap cleanup EXIT
+A=$CTR_BIN/ctreset-audit UP=$CTR_TOP/topology/up
+t_host_state >"$wd/before"
+
+# 1. usage and bad input
+bad() { # EXIT DESCRIPTION ARGS...
+	local want=$1 what=$2
+	shift 2
+	"$@" >"$wd/bad.out" 2>"$wd/bad.err"
+	t_check "$what" "$want" "$?" "$(cat "$wd/bad.err" "$wd/bad.out" | head -5)"
+}
+bad 2 "--from with --netns is a usage error" "$A" --from "$wd" --netns x
+bad 2 "--kernel that is not a release is a usage error" "$A" --from "$wd" --kernel latest
+bad 2 "--keepalive 0 is a usage error" "$A" --from "$wd" --keepalive 0
+bad 2 "an unknown option is a usage error" "$A" --frobnicate
+bad 1 "a namespace that does not exist is an error" "$A" --netns ctr-000000-gone
+grep -q "ctr-000000-gone" "$wd/bad.err" && t_pass "the error names the namespace" || t_fail "the error names the namespace: $(cat "$wd/bad.err")"
+bad 1 "--from a directory that does not exist is an error" "$A" --from "$wd/none"
+mkdir -p "$wd/garbled"
+printf '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n' >"$wd/garbled/iptables-save"
+printf 'net.netfilter.nf_conntrack_tcp_be_liberal = 0\n' >"$wd/garbled/sysctl.txt"
+bad 1 "a truncated iptables-save: exit 1" "$A" --from "$wd/garbled"
+grep -q "unknown, because iptables-save: table filter has no COMMIT" "$wd/bad.out" &&
+	t_pass "a truncated dump: every verdict unknown, because it is truncated" ||
+	t_fail "a truncated dump: every verdict unknown, because it is truncated: $(head -20 "$wd/bad.out")"
+
+# 2. live on kube-proxy releases' nodes, then offline from the dump
+live() { # NAME VERSION BACKEND WANT_MODE WANT_FORM WANT_SEQ_ABOVE WANT_ACK_ABOVE
+	local name=$1 p
+	"$UP" --kube-proxy "$2" --backend "$3" --owner $$ >"$wd/$name.up" 2>"$wd/$name.err"
+	t_check "topology/up --kube-proxy $2 --backend $3" 0 "$?" "$(cat "$wd/$name.err")"
+	p=$(sed -n 's/^PREFIX=//p' "$wd/$name.up")
+	[ -n "$p" ] || return
+	prefixes+=("$p")
+	"$A" --netns "$p-nodeA" --dump "$wd/$name.dump" --json "$wd/$name.json" --kv "$wd/$name.kv" >"$wd/$name.txt" 2>&1
+	t_check "ctreset-audit --netns on kube-proxy $2's node A" 0 "$?" "$(tail -5 "$wd/$name.txt")"
+	# a command that failed (ipvsadm on a kernel without IPVS) writes no file, and says so
+	want="ip-link.txt ip6tables-legacy-save ip6tables-save iptables-legacy-save iptables-save ipvsadm.txt nft-ruleset.json nft-ruleset.txt sysctl.txt uname.txt"
+	grep -q "^  - live: ipvsadm: .*(no file)" "$wd/$name.txt" && want=${want/ ipvsadm.txt/}
+	t_check "kube-proxy $2: the dump holds exactly the files --from takes (those whose command ran)" \
+		"$want" "$(cd "$wd/$name.dump" && printf '%s\n' * | LC_ALL=C sort | paste -sd' ')"
+	t_check "kube-proxy $2: mode and INVALID rule" "$4 $5" \
+		"$(jq -r '.families[0] | "\(.mode) \(.invalid_rule)"' "$wd/$name.json")"
+	t_check "kube-proxy $2: cross-node seq-above and ack-above (ipv4)" "$6 $7" \
+		"$(jq -r '[.results[] | select(.path == "cross-node" and .family == 4 and (.trigger == "seq-above" or .trigger == "ack-above")) | .verdict] | join(" ")' "$wd/$name.json")"
+	t_check "kube-proxy $2: every result has trigger, family, verdict and why" 0 \
+		"$(jq '[.results[] | select(.trigger == null or .family == null or .verdict == null or .why == null)] | length' "$wd/$name.json")"
+	"$A" --from "$wd/$name.dump" --kv "$wd/$name.offline.kv" >/dev/null 2>&1
+	t_check "kube-proxy $2: --from its dump judges every cell as live" "" \
+		"$(diff "$wd/$name.kv" "$wd/$name.offline.kv")"
+}
+live kp131 1.31 iptables-nft iptables drop-nfacct "clean" "clean"
+live kp133 1.33 nft nftables none "reset" "leak"
+# the namespace removed: what was a live node is an error now, named
+if [ ${#prefixes[@]} -gt 0 ]; then
+	"$CTR_TOP/topology/down" --prefix "${prefixes[0]}" >/dev/null 2>&1
+	bad 1 "a namespace removed since is an error" "$A" --netns "${prefixes[0]}-nodeA"
+fi
+
+# 3. the bench proves the audit: a slice of the matrix, and of repro
+M=$CTR_TOP/bench/matrix
+"$M" --audit --topology cross-node --backend iptables-nft --family 4 --workaround none,kube-proxy-drop \
+	--trigger seq-above,ack-above,ct-entry-lost --out "$wd/m" >"$wd/m.out" 2>"$wd/m.err"
+t_check "bench/matrix --audit on 6 cells" 0 "$?" "$(tail -8 "$wd/m.out")" "$(tail -3 "$wd/m.err")"
+for n in audit audit-offline; do
+	grep -q "^audit $n: 6 cells measured, 6 agree, 0 disagree" "$wd/m.out" &&
+		t_pass "matrix: the $n predicted all 6 cells" || t_fail "matrix: the $n predicted all 6 cells: $(grep '^audit\|^DISAGREE' "$wd/m.out")"
+done
+run=$(find "$wd/m" -mindepth 1 -maxdepth 1 -type d | head -1)
+if [ -n "$run" ] && [ -f "$run/cross-node-iptables-nft-ipv4/none.audit.kv" ]; then
+	# a planted disagreement: the audit of workaround none says seq-above is clean
+	sed -i 's/^verdict.cross-node.ipv4.seq-above=.*/verdict.cross-node.ipv4.seq-above=clean/' \
+		"$run/cross-node-iptables-nft-ipv4/none.audit.kv"
+	"$A" --agree "$run" >"$wd/agree.out" 2>&1
+	t_check "--agree fails on a cell the audit got wrong" 1 "$?" "$(cat "$wd/agree.out")"
+	grep -q "^DISAGREE cross-node-iptables-nft-ipv4/seq-above+none: measured reset" "$wd/agree.out" &&
+		t_pass "--agree names the cell" || t_fail "--agree names the cell: $(cat "$wd/agree.out")"
+else
+	t_fail "bench/matrix --audit left no audit in $run"
+fi
+"$CTR_TOP/bench/repro" --audit --scenario seq-above --scenario seq-above/kube-proxy-drop --out "$wd/r" >"$wd/r.out" 2>"$wd/r.err"
+t_check "bench/repro --audit on 2 scenarios" 0 "$?" "$(tail -8 "$wd/r.out")" "$(tail -3 "$wd/r.err")"
+grep -q "^audit audit: 2 cells measured, 2 agree" "$wd/r.out" && t_pass "repro: the audit predicted both" ||
+	t_fail "repro: the audit predicted both: $(grep '^audit\|^DISAGREE' "$wd/r.out")"
+bad 2 "bench/repro --audit --fresh is a usage error" "$CTR_TOP/bench/repro" --audit --fresh --list
+bad 2 "bench/matrix --audit --fresh is a usage error" "$M" --audit --fresh --list
+
+for p in "${prefixes[@]}"; do "$CTR_TOP/topology/down" --prefix "$p" >/dev/null 2>&1; done
+prefixes=()
+t_host_state >"$wd/after"
+diff -u "$wd/before" "$wd/after" >"$wd/diff" && t_pass "host state unchanged" || t_fail "host state changed: $(cat "$wd/diff")"
+t_done
