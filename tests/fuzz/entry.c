@@ -89,7 +89,7 @@ int fuzz_review_one(const uint8_t *data, size_t size)
 		uint64_t ts = 1700000000000000ull;
 		size_t off = 2;
 
-		o.ct.before_6_1 = data[0] & 0x08;
+		o.ct.no_ignore_delayed = data[0] & 0x08;
 		o.ct.be_liberal = data[0] & 0x10;
 		o.ct.no_pickup = data[0] & 0x20;
 		o.ct.no_timeouts = data[0] & 0x40;
