@@ -40,9 +40,10 @@ ctr_behaviours() {
 	# the probe cell on a topology of its own (never the run's shared one), whatever
 	# topology, backend, family and workload the run is for
 	(
+		# shellcheck disable=SC2034 # read by ctr_run_scenario
 		CTR_REUSE_PREFIX= CTR_KEEP_TOPOLOGY= CTR_PLACE= CTR_CELL_META= KUBE_PROXY=
-		CTR_TOPOLOGY=cross-node CTR_BACKEND=iptables-nft CTR_FAMILY=4 CTR_WORKLOAD=stream
-		CTR_BEHAVIOURS= CTR_BEHAVIOURS_SOURCE=probe
+		export CTR_TOPOLOGY=cross-node CTR_BACKEND=iptables-nft CTR_FAMILY=4 CTR_WORKLOAD=stream
+		export CTR_BEHAVIOURS= CTR_BEHAVIOURS_SOURCE=probe
 		ctr_run_scenario "$dir/ignore-delayed" probe-ignore-delayed seq-below none
 	) >/dev/null 2>"$dir/probe.err"
 	ctr_now

@@ -22,7 +22,7 @@ fi
 "$CTR_TOP/bench/repro" --scenario seq-below --out "$out/a" >"$out/a.txt" 2>&1
 rc=$?
 t_check "bench/repro --scenario seq-below exit status" 0 "$rc" "$(cat "$out/a.txt")"
-run=$(ls -d "$out"/a/*/ | head -1)
+run=$(find "$out/a" -mindepth 1 -maxdepth 1 -type d | head -1)
 bk=$run/behaviours/behaviours.kv
 t_check "the probe found ignore-delayed present on $(uname -r)" "ignore-delayed=1" "$(kv "$bk" behaviours)" \
 	"$(cat "$bk" 2>&1; cat "$run/behaviours/probe.err" 2>/dev/null)"
