@@ -22,8 +22,9 @@
 # takes the behaviours its parent measured: CTR_BEHAVIOURS and CTR_BEHAVIOURS_SOURCE are
 # exported. CTR_BEHAVIOURS_PROBE=0 skips the probe (the release decides, said as such).
 
-# ctr_behaviours DIR: measures into DIR (the probe cell's directory, DIR/ignore-delayed)
-# unless a parent did; sets and exports CTR_BEHAVIOURS (NAME=0|1,...: what was measured)
+# ctr_behaviours DIR: measures into DIR (DIR/behaviours.kv; the probe cell's directory
+# DIR/probe/ignore-delayed, deep enough and its record renamed probe-record.kv so that no
+# runner or test takes it for one of the run's cells) unless a parent did; sets and exports CTR_BEHAVIOURS (NAME=0|1,...: what was measured)
 # and CTR_BEHAVIOURS_SOURCE (one line: probed, how long, and what the release decided)
 ctr_behaviours() {
 	local dir=$1 t0 kv probe_ms natted leaked injected
@@ -40,15 +41,17 @@ ctr_behaviours() {
 	# the probe cell on a topology of its own (never the run's shared one), whatever
 	# topology, backend, family and workload the run is for
 	(
-		# shellcheck disable=SC2034 # read by ctr_run_scenario
-		CTR_REUSE_PREFIX= CTR_KEEP_TOPOLOGY= CTR_PLACE= CTR_CELL_META= KUBE_PROXY=
+		# shellcheck disable=SC2034 # read by ctr_run_scenario (CTR_PLACE: one CPU, as a
+		# sequential run's)
+		CTR_REUSE_PREFIX= CTR_KEEP_TOPOLOGY= CTR_PLACE=$$ CTR_CELL_META= KUBE_PROXY=
 		export CTR_TOPOLOGY=cross-node CTR_BACKEND=iptables-nft CTR_FAMILY=4 CTR_WORKLOAD=stream
 		export CTR_BEHAVIOURS= CTR_BEHAVIOURS_SOURCE=probe
-		ctr_run_scenario "$dir/ignore-delayed" probe-ignore-delayed seq-below none
+		ctr_run_scenario "$dir/probe/ignore-delayed" probe-ignore-delayed seq-below none
 	) >/dev/null 2>"$dir/probe.err"
+	mv -f "$dir/probe/ignore-delayed/record.kv" "$dir/probe/ignore-delayed/probe-record.kv" 2>/dev/null
 	ctr_now
 	probe_ms=$((REPLY - t0))
-	kv=$dir/ignore-delayed/inject.kv
+	kv=$dir/probe/ignore-delayed/inject.kv
 	injected=$(sed -n 's/^injected=//p' "$kv" 2>/dev/null)
 	natted=$(sed -n 's/^outcome.probe_natted_at_client=//p' "$kv" 2>/dev/null)
 	leaked=$(sed -n 's/^outcome.leaked_at_client=//p' "$kv" 2>/dev/null)
@@ -60,7 +63,7 @@ ctr_behaviours() {
 	if [ -n "$CTR_BEHAVIOURS" ]; then
 		CTR_BEHAVIOURS_SOURCE="probed in $probe_ms ms: $CTR_BEHAVIOURS (seq-below's segment reached the client $([ "$natted" = 1 ] && echo "from the VIP: IGNOREd" || echo "from the backend's own address: INVALID")); rcvwnd-workaround not probed: from the release number $CTR_KERNEL"
 	else
-		CTR_BEHAVIOURS_SOURCE="probe failed in $probe_ms ms (injected=${injected:-?} natted=${natted:-?} leaked=${leaked:-?}; $dir/ignore-delayed): every behaviour from the release number $CTR_KERNEL"
+		CTR_BEHAVIOURS_SOURCE="probe failed in $probe_ms ms (injected=${injected:-?} natted=${natted:-?} leaked=${leaked:-?}; $dir/probe/ignore-delayed): every behaviour from the release number $CTR_KERNEL"
 	fi
 	export CTR_BEHAVIOURS CTR_BEHAVIOURS_SOURCE
 	printf 'behaviours=%s\nbehaviours_source=%s\nprobe_ms=%s\n' "$CTR_BEHAVIOURS" "$CTR_BEHAVIOURS_SOURCE" "$probe_ms" >"$dir/behaviours.kv"

@@ -29,7 +29,7 @@ t_check "the probe found ignore-delayed present on $(uname -r)" "ignore-delayed=
 t_check "its source says probed" 1 "$(kv "$bk" behaviours_source | grep -c '^probed in [0-9]* ms')" "$(cat "$bk" 2>&1)"
 t_check "the run's header says what the oracle takes" 1 \
 	"$(grep -c '^behaviours: ignore-delayed=1 rcvwnd-workaround=1(release) (probed in' "$out/a.txt")" "$(head -3 "$out/a.txt")"
-probe=$run/behaviours/ignore-delayed
+probe=$run/behaviours/probe/ignore-delayed
 t_check "the probe cell saw its segment NATed at the client" "1 1 0" \
 	"$(kv "$probe/inject.kv" injected) $(kv "$probe/inject.kv" outcome.probe_natted_at_client) $(kv "$probe/inject.kv" outcome.leaked_at_client)"
 pp=$(cat "$probe/prefix" 2>/dev/null) cp=$(cat "$run/seq-below/prefix" 2>/dev/null)
