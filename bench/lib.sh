@@ -12,6 +12,8 @@
 . "${BASH_SOURCE[0]%/*}/connect.sh"
 # shellcheck source=bench/audit.sh
 . "${BASH_SOURCE[0]%/*}/audit.sh"
+# shellcheck source=bench/behaviours.sh
+. "${BASH_SOURCE[0]%/*}/behaviours.sh"
 
 # kernel version as major.minor, and comparisons on it
 [ -n "${CTR_KERNEL:-}" ] || read -r CTR_KERNEL </proc/sys/kernel/osrelease # (uname -r, no exec)
@@ -99,9 +101,10 @@ ctr_scenarios() {
 : "${CTR_ORACLE:=$CTR_TOP/bench/matrix.expect}"
 
 # ctr_oracle_ask KERNEL <CELLS: for each "TRIGGER WORKAROUND TOPOLOGY BACKEND FAMILY" line,
-# "EXPECTED<tab>REASON" from CTR_ORACLE (EXPECTED empty when nothing matches); exit 2
-# with the reason when CTR_ORACLE is unreadable or has no row
-ctr_oracle_ask() { "$CTR_BIN/ctreset-review" --oracle "$CTR_ORACLE" --kernel "$1"; }
+# "EXPECTED<tab>REASON" from CTR_ORACLE (EXPECTED empty when nothing matches) with the
+# behaviours measured (CTR_BEHAVIOURS; none: the release decides); exit 2 with the reason
+# when CTR_ORACLE is unreadable or has no row
+ctr_oracle_ask() { "$CTR_BIN/ctreset-review" --oracle "$CTR_ORACLE" --kernel "$1" ${CTR_BEHAVIOURS:+--behaviours "$CTR_BEHAVIOURS"}; }
 
 # ctr_cell_meta DIR NAME TRIGGER WORKAROUND [EXPECTED REASON]: the cell's coordinates in
 # DIR/meta.kv, before anything runs (a cell that cannot be built has them too): the
@@ -124,6 +127,8 @@ ctr_cell_meta() {
 			echo "oracle=$CTR_ORACLE"
 		fi
 		echo "kernel=$CTR_KERNEL"
+		echo "behaviours=${CTR_BEHAVIOURS:-}"
+		echo "behaviours_source=${CTR_BEHAVIOURS_SOURCE:-not probed: the release number decides}"
 		[ -z "${CTR_CELL_META:-}" ] || printf '%s\n' "$CTR_CELL_META"
 	} >"$1/meta.kv"
 }

@@ -18,6 +18,7 @@
  * (with the conntrack model in ctwin.c) and its output in report.c; this is their front
  * end. */
 #include "review/analyse.h"
+#include "review/behaviour.h"
 #include "base/err.h"
 #include "review/oracle.h"
 #include "review/record.h"
@@ -61,7 +62,8 @@ static void usage(FILE *f)
 	    "usage: ctreset-review --verdict DIR [--format text|kv|json] [--json-out FILE]\n"
 	    "                      [--record FILE]\n"
 	    "       ctreset-review --render FORMAT RUN_DIR\n"
-	    "       ctreset-review --oracle FILE [--kernel VERSION] <CELLS\n"
+	    "       ctreset-review --oracle FILE [--kernel VERSION] [--behaviours LIST] <CELLS\n"
+	    "       ctreset-review --behaviours-of RELEASE [--behaviours LIST]\n"
 	    "       ctreset-review [options] CAPTURE|DIR...\n"
 	    "\n"
 	    "Decides a bench scenario's verdict from the artifacts in DIR (client.pcap,\n"
@@ -84,7 +86,8 @@ static void usage(FILE *f)
 	    "exit: 0 decided (any verdict), 1 artifacts unreadable, 2 usage\n"
 	    "The expectation: meta.kv's expected=, else the row of its oracle= file for\n"
 	    "the cell's trigger, workaround (oracle.workaround= if set), topology, backend\n"
-	    "and family on its kernel=.\n"
+	    "and family on its kernel= and behaviours= (probed by the bench; a behaviour\n"
+	    "it lacks is taken from the release, and the reason says so).\n"
 	    "\n"
 	    "--render FORMAT RUN_DIR: the reports of a bench run, from RUN_DIR/run.kv and\n"
 	    "its cells' records: table, json, tap, junit, unexpected, failed, summary,\n"
@@ -93,8 +96,12 @@ static void usage(FILE *f)
 	    "\n"
 	    "--oracle FILE: reads cells (TRIGGER WORKAROUND TOPOLOGY BACKEND FAMILY, tab-\n"
 	    "separated) on stdin, prints EXPECTED<tab>REASON for each, the first matching\n"
-	    "row of FILE on --kernel (default: this one's release); EXPECTED is empty when\n"
-	    "no row matches or no kernel range holds.\n"
+	    "row of FILE on --kernel (default: this one's release) with --behaviours (a\n"
+	    "row's +NAME/-NAME entries; a behaviour not given is the release's); EXPECTED\n"
+	    "is empty when no row matches or no kernel range holds.\n"
+	    "\n"
+	    "--behaviours-of RELEASE: every behaviour as the oracle takes it for RELEASE and\n"
+	    "--behaviours, NAME=0|1, \"(release)\" after those the list does not give.\n"
 	    "\n"
 	    "Without --verdict, analyses captures (pcap or pcapng; Ethernet, Linux cooked\n"
 	    "SLL/SLL2, raw IP; VLAN tags, IPv4, IPv6) of the same traffic, merged by time.\n"
@@ -124,9 +131,19 @@ static void usage(FILE *f)
 	    "  -s, --service VIP:PORT=BACKEND:PORT[,BACKEND:PORT...]\n"
 	    "                 a service's DNAT (repeatable); without one, a DNAT is inferred\n"
 	    "                 from the same SYN seen with two destinations (two captures)\n"
-	    "  --kernel-before-6.1  model the older tcp_in_window: below-window segments and\n"
-	    "                 delayed ACKs are INVALID, no overshoot workaround (default:\n"
-	    "                 >= 6.1, as current kernels)\n"
+	    "  --behaviours LIST  the kernel behaviours the model follows, NAME=0|1 joined\n"
+	    "                 by commas (names left out: present):\n"
+	    "                   ignore-delayed     6e250dcbff1d, v6.1: seq/ack under the lower\n"
+	    "                                      bound and a small overshoot IGNOREd, not\n"
+	    "                                      INVALID\n"
+	    "                   rcvwnd-workaround  cf97769c761a, v6.0, 5.19.9, 5.15.68: an\n"
+	    "                                      overshoot moves td_end (still INVALID\n"
+	    "                                      without ignore-delayed)\n"
+	    "                 Default: a DIR's own (its meta.kv's behaviours, probed by the\n"
+	    "                 bench, else its kernel release's), else both present (as 6.18).\n"
+	    "                 With --oracle, the behaviours the oracle's rows are chosen by\n"
+	    "  --kernel-before-6.1  the same as --behaviours\n"
+	    "                 ignore-delayed=0,rcvwnd-workaround=0 (as 5.10)\n"
 	    "  --be-liberal   nf_conntrack_tcp_be_liberal=1 on the node\n"
 	    "  --no-pickup    nf_conntrack_tcp_loose=0 (no entry without a SYN)\n"
 	    "  --no-timeouts  never expire conntrack entries (clocks of the captures differ)\n"
@@ -372,7 +389,7 @@ static int record_undecided(struct evidence *ev, const char *record_out, char **
 }
 
 /* --oracle FILE: EXPECTED<tab>REASON for each cell on stdin */
-static int run_oracle(const char *file, const char *kernel)
+static int run_oracle(const char *file, const char *kernel, const char *behaviours)
 {
 	struct oracle o;
 	struct utsname u;
@@ -405,13 +422,34 @@ static int run_oracle(const char *file, const char *kernel)
 		}
 		struct oracle_cell c = {f[0], f[1], f[2], f[3], f[4]};
 
-		if (oracle_expect(&o, &c, kernel, exp, sizeof(exp), why, sizeof(why), &err) < 0) {
+		if (oracle_expect(&o, &c, kernel, behaviours, exp, sizeof(exp), why, sizeof(why),
+				  &err) < 0) {
 			oracle_free(&o);
 			die(CTR_EXIT_FAIL, err);
 		}
 		printf("%s\t%s\n", exp, why);
 	}
 	oracle_free(&o);
+	return fflush(stdout) == 0 ? CTR_EXIT_PASS : CTR_EXIT_FAIL;
+}
+
+/* --behaviours-of RELEASE: every behaviour as the oracle takes it for that release and
+ * list, "NAME=0|1" with "(release)" after the ones the list does not give */
+static int run_behaviours_of(const char *release, const char *list)
+{
+	size_t n;
+	const struct behaviour *b = behaviour_table(&n);
+	char *err = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		bool from_list;
+		int has = behaviour_has(list, release, b[i].name, &from_list, &err);
+
+		if (has < 0)
+			die(CTR_EXIT_USAGE, err);
+		printf("%s%s=%d%s", i ? " " : "", b[i].name, has, from_list ? "" : "(release)");
+	}
+	putchar('\n');
 	return fflush(stdout) == 0 ? CTR_EXIT_PASS : CTR_EXIT_FAIL;
 }
 
@@ -449,6 +487,7 @@ static int run_render(const char *format, const char *run_dir)
 
 struct analysis_args {
 	struct analyse_opts opts;
+	const char *behaviours; /* --behaviours (or --kernel-before-6.1), else NULL */
 	struct svcmap svc;
 	enum format fmt;
 	bool ladder, all_flows;
@@ -456,6 +495,23 @@ struct analysis_args {
 	char **inputs;
 	int ninputs;
 };
+
+/* the model's options for a kernel with behaviours list (behaviour.h), the release
+ * deciding what the list leaves out (NULL: present, as current kernels) */
+static int model_behaviours(struct ctwin_opts *ct, const char *list, const char *release,
+			    char **err)
+{
+	int d = behaviour_has(list, release ? release : "99.0", "ignore-delayed", NULL, err);
+	int w =
+	    d < 0 ? -1
+		  : behaviour_has(list, release ? release : "99.0", "rcvwnd-workaround", NULL, err);
+
+	if (w < 0)
+		return -1;
+	ct->no_ignore_delayed = !d;
+	ct->no_rcvwnd_workaround = !w;
+	return 0;
+}
 
 struct input {
 	char path[PATH_MAX];
@@ -559,6 +615,13 @@ static int run_analysis(struct analysis_args *args)
 				svc = kv_get(&meta, "workaround");
 				if (svc && !strcmp(svc, "be-liberal"))
 					args->opts.ct.be_liberal = true;
+				/* the kernel that made the capture: its probed behaviours, else
+				 * its release's; --behaviours overrides */
+				if (!args->behaviours &&
+				    (kv_get(&meta, "behaviours") || kv_get(&meta, "kernel")) &&
+				    model_behaviours(&args->opts.ct, kv_get(&meta, "behaviours"),
+						     kv_get(&meta, "kernel"), &err) < 0)
+					die(CTR_EXIT_FAIL, (err_wrap(&err, "%s", path), err));
 				kv_free(&meta);
 			}
 			run_dir = run_dir ? "" : arg; /* a verdict only for a single run */
@@ -573,6 +636,8 @@ static int run_analysis(struct analysis_args *args)
 			return CTR_EXIT_USAGE;
 		}
 	}
+	if (args->behaviours && model_behaviours(&args->opts.ct, args->behaviours, NULL, &err) < 0)
+		die(CTR_EXIT_USAGE, err);
 	a = analyse_new(&args->opts, &args->svc, &err);
 	if (!a)
 		die(CTR_EXIT_FAIL, err);
@@ -651,6 +716,8 @@ int main(int argc, char **argv)
 {
 	enum {
 		OPT_BEFORE_61 = 256,
+		OPT_BEHAVIOURS,
+		OPT_BEHAVIOURS_OF,
 		OPT_LIBERAL,
 		OPT_NO_PICKUP,
 		OPT_NO_TIMEOUTS,
@@ -669,6 +736,8 @@ int main(int argc, char **argv)
 	    {"kernel", required_argument, NULL, 'k'},
 	    {"service", required_argument, NULL, 's'},
 	    {"kernel-before-6.1", no_argument, NULL, OPT_BEFORE_61},
+	    {"behaviours", required_argument, NULL, OPT_BEHAVIOURS},
+	    {"behaviours-of", required_argument, NULL, OPT_BEHAVIOURS_OF},
 	    {"be-liberal", no_argument, NULL, OPT_LIBERAL},
 	    {"no-pickup", no_argument, NULL, OPT_NO_PICKUP},
 	    {"no-timeouts", no_argument, NULL, OPT_NO_TIMEOUTS},
@@ -683,7 +752,7 @@ int main(int argc, char **argv)
 	struct evidence ev = {0};
 	enum format fmt = FMT_TEXT;
 	const char *json_out = NULL, *record_out = NULL, *render_fmt = NULL, *oracle = NULL;
-	const char *kernel = NULL;
+	const char *kernel = NULL, *behaviours_of = NULL;
 	struct kv rec;
 	bool analysis_opt = false;
 	char *err = NULL, *end;
@@ -732,8 +801,15 @@ int main(int argc, char **argv)
 			analysis_opt = true;
 			break;
 		case OPT_BEFORE_61:
-			args.opts.ct.before_6_1 = true;
-			analysis_opt = true;
+			args.behaviours = "ignore-delayed=0,rcvwnd-workaround=0";
+			break;
+		case OPT_BEHAVIOURS:
+			if (behaviours_check(optarg, &err) < 0)
+				return bad_arg(optarg, err);
+			args.behaviours = optarg;
+			break;
+		case OPT_BEHAVIOURS_OF:
+			behaviours_of = optarg;
 			break;
 		case OPT_LIBERAL:
 			args.opts.ct.be_liberal = true;
@@ -778,12 +854,21 @@ int main(int argc, char **argv)
 			return CTR_EXIT_USAGE;
 		}
 	}
+	if (behaviours_of) {
+		if (oracle || kernel || ev.dir || render_fmt || record_out || json_out ||
+		    analysis_opt || optind != argc)
+			return bad_arg(
+			    behaviours_of,
+			    "--behaviours-of RELEASE [--behaviours LIST] takes nothing else");
+		return run_behaviours_of(behaviours_of, args.behaviours);
+	}
 	if (oracle || kernel) {
 		if (!oracle || ev.dir || render_fmt || record_out || json_out || analysis_opt ||
 		    optind != argc)
 			return bad_arg(oracle ? oracle : kernel,
-				       "--oracle FILE [--kernel VERSION] takes nothing else");
-		return run_oracle(oracle, kernel);
+				       "--oracle FILE [--kernel VERSION] [--behaviours LIST] takes "
+				       "nothing else");
+		return run_oracle(oracle, kernel, args.behaviours);
 	}
 	if (render_fmt) {
 		if (ev.dir || record_out || json_out || analysis_opt || optind != argc - 1)

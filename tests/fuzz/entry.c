@@ -89,7 +89,10 @@ int fuzz_review_one(const uint8_t *data, size_t size)
 		uint64_t ts = 1700000000000000ull;
 		size_t off = 2;
 
-		o.ct.before_6_1 = data[0] & 0x08;
+		o.ct.no_ignore_delayed = data[0] & 0x08;
+		/* the rcvwnd-workaround-only kernel too: no bit is spare, so it shares data[1]'s
+		 * top two (the third capture's role) */
+		o.ct.no_rcvwnd_workaround = (data[1] & 0xc0) != 0xc0;
 		o.ct.be_liberal = data[0] & 0x10;
 		o.ct.no_pickup = data[0] & 0x20;
 		o.ct.no_timeouts = data[0] & 0x40;

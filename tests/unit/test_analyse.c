@@ -142,7 +142,7 @@ static void bench_bad_flags(void)
 /* seq-below: IGNORE since 6.1, NAT applies, nothing leaks; INVALID before 6.1 */
 static void bench_clean(void)
 {
-	struct analyse_opts old = {.ct.before_6_1 = true};
+	struct analyse_opts old = {.ct.no_ignore_delayed = true, .ct.no_rcvwnd_workaround = true};
 	struct run r;
 
 	analyse_run(&r, "bench/seq-below", BENCH3, SVC, NULL);
@@ -165,7 +165,7 @@ static void bench_clean(void)
  * INVALID before (NAT skipped, yet the captures saw it NATed: the other kernel's rule) */
 static void natural_delayed(void)
 {
-	struct analyse_opts old = {.ct.before_6_1 = true};
+	struct analyse_opts old = {.ct.no_ignore_delayed = true, .ct.no_rcvwnd_workaround = true};
 	const struct review_row *held;
 	struct run r;
 

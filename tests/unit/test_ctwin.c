@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct ctwin_opts now_ = {0}, old_ = {.before_6_1 = true};
+static const struct ctwin_opts now_ = {0},
+			       old_ = {.no_ignore_delayed = true, .no_rcvwnd_workaround = true};
 
 static struct ctwin_seg seg(uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len, uint16_t win)
 {
@@ -109,6 +110,44 @@ static void small_overshoot(void)
 	CU_ASSERT_EQUAL(run(&c, 1, seg(TCPF_ACK, maxend + 1, 1001, 100, 500), &old_, &r),
 			CTWIN_INVALID);
 	CU_ASSERT_EQUAL(r.reason, CTWIN_R_SEQ_OVER);
+	CU_ASSERT_EQUAL(c.seen[1].td_end, 5001u); /* nothing moved: the client's ACK of it... */
+	CU_ASSERT_EQUAL(run(&c, 0, seg(TCPF_ACK, 1001, maxend + 101, 0, 500), &old_, &r),
+			CTWIN_INVALID);
+	CU_ASSERT_EQUAL(r.reason, CTWIN_R_ACK_OVER); /* ...is "ACK is over upper bound" */
+}
+
+/* rcvwnd-workaround (cf97769c761a) without ignore-delayed (6.0, 5.15.68): the overshoot
+ * is still INVALID, but td_end follows it, so the client's ACK of it is in window */
+static void overshoot_rcvwnd_only(void)
+{
+	const struct ctwin_opts mid = {.no_ignore_delayed = true};
+	struct ctwin_conn c;
+	struct ctwin_result r;
+	uint32_t maxend;
+
+	established(&c, &mid, 7, 7);
+	maxend = c.seen[1].td_maxend;
+	CU_ASSERT_EQUAL(run(&c, 1, seg(TCPF_ACK, maxend + 1, 1001, 100, 500), &mid, &r),
+			CTWIN_INVALID);
+	CU_ASSERT_EQUAL(r.reason, CTWIN_R_OVERSHOT);
+	CU_ASSERT_EQUAL(c.seen[1].td_end, maxend + 101);
+	CU_ASSERT_EQUAL(run(&c, 0, seg(TCPF_ACK, 1001, maxend + 101, 0, 500), &mid, &r),
+			CTWIN_ACCEPT);
+	/* far past the window it is "SEQ is over upper bound", td_end untouched */
+	established(&c, &mid, 7, 7);
+	CU_ASSERT_EQUAL(run(&c, 1, seg(TCPF_ACK, maxend + 10000000, 1001, 100, 500), &mid, &r),
+			CTWIN_INVALID);
+	CU_ASSERT_EQUAL(r.reason, CTWIN_R_SEQ_OVER);
+	CU_ASSERT_EQUAL(c.seen[1].td_end, 5001u);
+	/* be_liberal accepts it before the workaround looks at it: td_end untouched */
+	{
+		const struct ctwin_opts lib = {.no_ignore_delayed = true, .be_liberal = true};
+
+		established(&c, &lib, 7, 7);
+		CU_ASSERT_EQUAL(run(&c, 1, seg(TCPF_ACK, maxend + 1, 1001, 100, 500), &lib, &r),
+				CTWIN_ACCEPT);
+		CU_ASSERT_EQUAL(c.seen[1].td_end, 5001u);
+	}
 }
 
 /* III. ack <= receiver's td_end */
@@ -401,7 +440,7 @@ static void tally(const char *name, bool old, struct tally *t)
 	char *err = NULL;
 
 	memset(t, 0, sizeof(*t));
-	t->o.before_6_1 = old;
+	t->o.no_ignore_delayed = t->o.no_rcvwnd_workaround = old;
 	CU_ASSERT_EQUAL_FATAL(pcapfile_foreach(ref_path(name), tally_cb, t, NULL, &err), 0);
 	free(err);
 }
@@ -459,6 +498,8 @@ void register_ctwin_tests(void)
 	test_add(s, "handshake sets td_end, td_maxend, td_scale", handshake_state);
 	test_add(s, "I: SEQ over upper bound at td_maxend + 1", seq_upper_bound);
 	test_add(s, "small overshoot: IGNORE >= 6.1, INVALID before", small_overshoot);
+	test_add(s, "small overshoot with rcvwnd-workaround alone: INVALID, td_end moved",
+		 overshoot_rcvwnd_only);
 	test_add(s, "III: ACK (and SACK) over upper bound", ack_upper_bound);
 	test_add(s, "II, IV: under the lower bounds, IGNORE >= 6.1", lower_bounds);
 	test_add(s, "tcp_error: invalid flag combinations", invalid_flags);

@@ -2,6 +2,7 @@
  * renderer: every report of the committed fixture runs (tests/unit/fixtures/render)
  * byte for byte as expected, JSON that jq accepts, JUnit that xmllint accepts, TAP that
  * prove reads. */
+#include "review/behaviour.h"
 #include "review/oracle.h"
 #include "review/record.h"
 #include "review/render.h"
@@ -64,19 +65,93 @@ static void test_spec(void)
 	char v[32];
 	char *err = NULL;
 
-	CU_ASSERT_EQUAL(oracle_spec_eval("clean@>=6.1,reset@<6.1", "6.18.1", v, sizeof(v), NULL),
-			0);
+	CU_ASSERT_EQUAL(
+	    oracle_spec_eval("clean@>=6.1,reset@<6.1", "6.18.1", NULL, v, sizeof(v), NULL), 0);
 	CU_ASSERT_STRING_EQUAL(v, "clean");
-	CU_ASSERT_EQUAL(oracle_spec_eval("clean@>=6.1,reset@<6.1", "5.10", v, sizeof(v), NULL), 0);
+	CU_ASSERT_EQUAL(
+	    oracle_spec_eval("clean@>=6.1,reset@<6.1", "5.10", NULL, v, sizeof(v), NULL), 0);
 	CU_ASSERT_STRING_EQUAL(v, "reset");
-	CU_ASSERT_EQUAL(oracle_spec_eval("leak", "5.10", v, sizeof(v), NULL), 0);
+	CU_ASSERT_EQUAL(oracle_spec_eval("leak", "5.10", NULL, v, sizeof(v), NULL), 0);
 	CU_ASSERT_STRING_EQUAL(v, "leak");
-	CU_ASSERT_EQUAL(oracle_spec_eval("clean@>=7.0", "6.18", v, sizeof(v), NULL), 0);
+	CU_ASSERT_EQUAL(oracle_spec_eval("clean@>=7.0", "6.18", NULL, v, sizeof(v), NULL), 0);
 	CU_ASSERT_STRING_EQUAL(v, "");
-	CU_ASSERT_EQUAL(oracle_spec_eval("clean@~6", "6.18", v, sizeof(v), &err), -1);
+	CU_ASSERT_EQUAL(oracle_spec_eval("clean@~6", "6.18", NULL, v, sizeof(v), &err), -1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "bad kernel range '~6'"));
 	free(err);
+}
+
+/* rows chosen by behaviour: the same release, other behaviours, another row; the
+ * release only when the list does not name the behaviour, and the reason says which */
+static void test_oracle_behaviours(void)
+{
+	static const char text[] =
+	    "seq-below\t*\t*\t*\t*\tclean@+ignore-delayed,reset@-ignore-"
+	    "delayed\tthe e2e packet\n"
+	    "small-overshoot\t*\t*\t*\t*\treset@-ignore-delayed,clean\tover\n";
+	struct oracle o;
+	struct oracle_cell c = {"seq-below", "none", "cross-node", "nft", "4"};
+	char e[32], r[512], v[64];
+	char *err = NULL;
+	bool from_list;
+
+	CU_ASSERT_EQUAL_FATAL(oracle_parse(text, "b.expect", &o, NULL), 0);
+	/* a 5.15 with 6e250dcbff1d backported (as a distribution may) and one without */
+	CU_ASSERT_EQUAL(oracle_expect(&o, &c, "5.15.0-91-generic", "ignore-delayed=1", e, sizeof(e),
+				      r, sizeof(r), NULL),
+			0);
+	CU_ASSERT_STRING_EQUAL(e, "clean");
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "[behaviour ignore-delayed present, probed]"));
+	CU_ASSERT_EQUAL(oracle_expect(&o, &c, "5.15.0-91-generic", "ignore-delayed=0", e, sizeof(e),
+				      r, sizeof(r), NULL),
+			0);
+	CU_ASSERT_STRING_EQUAL(e, "reset");
+	/* a 6.18 whose probe found it missing is judged by the probe, not by 6.18 */
+	CU_ASSERT_EQUAL(
+	    oracle_expect(&o, &c, "6.18.44", "ignore-delayed=0", e, sizeof(e), r, sizeof(r), NULL),
+	    0);
+	CU_ASSERT_STRING_EQUAL(e, "reset");
+	/* no probe: the release decides, and the reason says so */
+	CU_ASSERT_EQUAL(
+	    oracle_expect(&o, &c, "5.10.0-32-amd64", NULL, e, sizeof(e), r, sizeof(r), NULL), 0);
+	CU_ASSERT_STRING_EQUAL(e, "reset");
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "from the release number"));
+	CU_ASSERT_EQUAL(
+	    oracle_expect(&o, &c, "6.1.0-57-amd64", "", e, sizeof(e), r, sizeof(r), NULL), 0);
+	CU_ASSERT_STRING_EQUAL(e, "clean");
+	/* a probed list naming another behaviour leaves this one to the release */
+	CU_ASSERT_EQUAL(
+	    oracle_expect(&o, &c, "5.10", "rcvwnd-workaround=1", e, sizeof(e), r, sizeof(r), NULL),
+	    0);
+	CU_ASSERT_STRING_EQUAL(e, "reset");
+	/* an entry without a range is the default */
+	c.trigger = "small-overshoot";
+	CU_ASSERT_EQUAL(
+	    oracle_expect(&o, &c, "5.10", "ignore-delayed=1", e, sizeof(e), r, sizeof(r), NULL), 0);
+	CU_ASSERT_STRING_EQUAL(e, "clean");
+	/* unknown behaviours and malformed lists are errors, not guesses */
+	CU_ASSERT_EQUAL(oracle_spec_eval("clean@+no-such", "6.18", NULL, v, sizeof(v), &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "unknown behaviour 'no-such'"));
+	free(err);
+	err = NULL;
+	CU_ASSERT_EQUAL(oracle_spec_eval("clean@+ignore-delayed", "6.18", "ignore-delayed=yes", v,
+					 sizeof(v), &err),
+			-1);
+	free(err);
+	oracle_free(&o);
+	/* the release fallback: mainline, and the stable releases that took the backport */
+	CU_ASSERT_EQUAL(behaviour_has(NULL, "5.15.68", "rcvwnd-workaround", &from_list, NULL), 1);
+	CU_ASSERT_FALSE(from_list);
+	CU_ASSERT_EQUAL(behaviour_has(NULL, "5.15.67", "rcvwnd-workaround", NULL, NULL), 0);
+	CU_ASSERT_EQUAL(behaviour_has(NULL, "5.19.9", "rcvwnd-workaround", NULL, NULL), 1);
+	CU_ASSERT_EQUAL(behaviour_has(NULL, "5.10.223", "rcvwnd-workaround", NULL, NULL), 0);
+	CU_ASSERT_EQUAL(behaviour_has(NULL, "6.0", "rcvwnd-workaround", NULL, NULL), 1);
+	CU_ASSERT_EQUAL(behaviour_has(NULL, "6.0.19", "ignore-delayed", NULL, NULL), 0);
+	CU_ASSERT_EQUAL(
+	    behaviour_has("ignore-delayed=1", "5.10", "ignore-delayed", &from_list, NULL), 1);
+	CU_ASSERT_TRUE(from_list);
+	behaviours_from_release("5.15.70-x", v, sizeof(v));
+	CU_ASSERT_STRING_EQUAL(v, "ignore-delayed=0,rcvwnd-workaround=1");
 }
 
 static const char oracle_text[] =
@@ -94,7 +169,8 @@ static void expect(const struct oracle *o, const char *t, const char *w, const c
 	struct oracle_cell c = {t, w, "cross-node", b, f};
 	char e[32], r[256];
 
-	CU_ASSERT_EQUAL_FATAL(oracle_expect(o, &c, kernel, e, sizeof(e), r, sizeof(r), NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(oracle_expect(o, &c, kernel, NULL, e, sizeof(e), r, sizeof(r), NULL),
+			      0);
 	CU_ASSERT_STRING_EQUAL(e, want);
 	CU_ASSERT_STRING_EQUAL(r, why);
 }
@@ -152,20 +228,20 @@ static void test_oracle_tree(void)
 		struct oracle_cell c = {"seq-above", "none", "cross-node", "iptables-nft", "4"};
 		char e[32], r[2048];
 
-		oracle_expect(&o, &c, "6.18", e, sizeof(e), r, sizeof(r), NULL);
+		oracle_expect(&o, &c, "6.18", NULL, e, sizeof(e), r, sizeof(r), NULL);
 		CU_ASSERT_STRING_EQUAL(e, "reset");
 		CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"SEQ is over upper bound\" is INVALID"));
 		c.workaround = "kube-proxy-drop";
-		oracle_expect(&o, &c, "6.18", e, sizeof(e), r, sizeof(r), NULL);
+		oracle_expect(&o, &c, "6.18", NULL, e, sizeof(e), r, sizeof(r), NULL);
 		CU_ASSERT_STRING_EQUAL(e, "clean");
 		c.trigger = "idle-expiry", c.workaround = "keepalive";
-		oracle_expect(&o, &c, "6.18", e, sizeof(e), r, sizeof(r), NULL);
+		oracle_expect(&o, &c, "6.18", NULL, e, sizeof(e), r, sizeof(r), NULL);
 		CU_ASSERT_STRING_EQUAL(e, "clean");
 		c.trigger = "ct-flush", c.workaround = "none";
-		oracle_expect(&o, &c, "6.18", e, sizeof(e), r, sizeof(r), NULL);
+		oracle_expect(&o, &c, "6.18", NULL, e, sizeof(e), r, sizeof(r), NULL);
 		CU_ASSERT_STRING_EQUAL(e, "reset");
 		c.trigger = "seq-below";
-		oracle_expect(&o, &c, "5.10", e, sizeof(e), r, sizeof(r), NULL);
+		oracle_expect(&o, &c, "5.10", NULL, e, sizeof(e), r, sizeof(r), NULL);
 		CU_ASSERT_STRING_EQUAL(e, "reset");
 		/* the asymmetric topology's connect cells: what each workaround breaks */
 		{
@@ -184,21 +260,22 @@ static void test_oracle_tree(void)
 
 			for (size_t i = 0; i < sizeof(asym) / sizeof(asym[0]); i++) {
 				a.workaround = asym[i].w;
-				oracle_expect(&o, &a, "6.18", e, sizeof(e), r, sizeof(r), NULL);
+				oracle_expect(&o, &a, "6.18", NULL, e, sizeof(e), r, sizeof(r),
+					      NULL);
 				CU_ASSERT_STRING_EQUAL(e, asym[i].want);
 			}
 			a.workaround = "kube-proxy-drop";
-			oracle_expect(&o, &a, "6.18", e, sizeof(e), r, sizeof(r), NULL);
+			oracle_expect(&o, &a, "6.18", NULL, e, sizeof(e), r, sizeof(r), NULL);
 			CU_ASSERT_PTR_NOT_NULL(strstr(r, "SYN_SENT"));
 			a.topology = "cross-node"; /* connect runs nowhere else: no row */
-			oracle_expect(&o, &a, "6.18", e, sizeof(e), r, sizeof(r), NULL);
+			oracle_expect(&o, &a, "6.18", NULL, e, sizeof(e), r, sizeof(r), NULL);
 			CU_ASSERT_STRING_EQUAL(e, "");
 		}
 		c.backend = "ipvs"; /* the oracle's IPVS row: all clean */
 		for (const char *t = "seq-above"; t;
 		     t = strcmp(t, "seq-above") ? NULL : "seq-below") {
 			c.trigger = t;
-			oracle_expect(&o, &c, "6.1.0", e, sizeof(e), r, sizeof(r), NULL);
+			oracle_expect(&o, &c, "6.1.0", NULL, e, sizeof(e), r, sizeof(r), NULL);
 			CU_ASSERT_STRING_EQUAL(e, "clean");
 		}
 	}
@@ -696,6 +773,8 @@ void register_record_tests(void)
 	test_add(s, "an expectation's kernel ranges", test_spec);
 	test_add(s, "the oracle: first matching row, alternatives, *, family", test_oracle_match);
 	test_add(s, "the oracle: malformed files are errors", test_oracle_bad);
+	test_add(s, "the oracle: rows chosen by behaviour, the release only as the fallback",
+		 test_oracle_behaviours);
 	test_add(s, "the tree's oracle: bench/repro's verdicts, IPVS's", test_oracle_tree);
 	test_add(s, "a record: evidence, parts, status, JSON", test_record_reset);
 	test_add(s, "a record of a cell that did not run", test_record_undecided);

@@ -72,6 +72,7 @@ static void write_event(FILE *f, const struct record *rec)
 		kvf(f, "natural.held.delay_ms", "%llu", (unsigned long long)nat->hold_ms);
 		kvf(f, "natural.held.release_server_next_seq", "%u", nat->release_server_end);
 		kvf(f, "natural.held.release_client_max_window", "%u", nat->release_client_maxwin);
+		kvf(f, "natural.held.release_client_reached", "%u", nat->release_client_reached);
 		kvf(f, "natural.held.below_window", "%d", nat->below_window);
 		kvf(f, "natural.held.natted_at_client", "%u", nat->held_at_client);
 	}

@@ -42,13 +42,22 @@ static void update(struct learn_flow *f, struct learn_dir *me, const struct ctr_
 	me->win_raw = p->win;
 	if (win > me->maxwin)
 		me->maxwin = win;
+	if (win > me->ct_maxwin)
+		me->ct_maxwin = win;
 	if (p->flags & TCPF_ACK) {
 		uint32_t maxend = p->ack + (win ? win : 1);
 
 		if (!me->ack_valid || seq_after(p->ack, me->ack))
 			me->ack = p->ack;
+		uint32_t sack =
+		    p->sack_blocks && seq_after(p->sack_right, p->ack) ? p->sack_right : p->ack;
+
 		if (!me->ack_valid || seq_after(maxend, me->maxend))
 			me->maxend = maxend;
+		if (!me->ack_valid || seq_after(sack, me->reached))
+			me->reached = sack;
+		if (win + (sack - p->ack) > me->ct_maxwin)
+			me->ct_maxwin = win + (sack - p->ack);
 		me->ack_valid = true;
 	}
 seen:

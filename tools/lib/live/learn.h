@@ -22,6 +22,11 @@ struct learn_dir {
 	uint16_t win_raw; /* last raw window field */
 	uint32_t maxwin;  /* td_maxwin: largest window advertised, scaled */
 	uint32_t maxend;  /* the peer's td_maxend: highest ack + window advertised */
+	/* conntrack's own td_maxwin: the largest win + (sack - ack) (tcp_in_window's swin:
+	 * a SACK block past a hole widens it), at least maxwin */
+	uint32_t ct_maxwin;
+	/* the highest of its acks and SACK right edges: the peer's data it has received */
+	uint32_t reached;
 	unsigned data_segments;
 	bool closed; /* it sent FIN or RST: no window is left to place a segment in */
 };

@@ -32,7 +32,7 @@ struct natural {
 	bool held;
 	uint32_t held_seq, held_ack, held_len;
 	uint64_t hold_ms;
-	uint32_t release_server_end, release_client_maxwin;
+	uint32_t release_server_end, release_client_maxwin, release_client_reached;
 	bool below_window; /* its end <= server end - client max window: under the lower bound */
 	unsigned held_at_client;
 };

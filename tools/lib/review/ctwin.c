@@ -157,7 +157,7 @@ static void tcp_options(const struct ctwin_seg *s, struct ctwin_dir *d)
 
 /* tcp_init_sender() */
 static void init_sender(struct ctwin_dir *sender, struct ctwin_dir *receiver,
-			const struct ctwin_seg *s, uint32_t end, int dir, bool before_6_1)
+			const struct ctwin_seg *s, uint32_t end, int dir, bool old)
 {
 	sender->td_end = sender->td_maxend = end;
 	sender->td_maxwin = s->win ? s->win : 1;
@@ -165,7 +165,7 @@ static void init_sender(struct ctwin_dir *sender, struct ctwin_dir *receiver,
 	/* RFC 1323: scaling only when both SYNs carry the option. Current kernels decide
 	 * on the reply's SYN-ACK only, so a retransmitted SYN cannot undo it; older ones
 	 * decided on every SYN. */
-	if ((dir == 1 || before_6_1) &&
+	if ((dir == 1 || old) &&
 	    !(sender->flags & CTWIN_F_WINDOW_SCALE && receiver->flags & CTWIN_F_WINDOW_SCALE)) {
 		sender->td_scale = 0;
 		receiver->td_scale = 0;
@@ -200,7 +200,7 @@ static enum ctwin_verdict in_window(struct ctwin_conn *c, int dir, unsigned inde
 
 	if (sender->td_maxwin == 0) {
 		if (s->flags & TCPF_SYN) {
-			init_sender(sender, receiver, s, end, dir, o->before_6_1);
+			init_sender(sender, receiver, s, end, dir, o->no_ignore_delayed);
 			if (!(s->flags & TCPF_ACK))
 				return CTWIN_ACCEPT; /* simultaneous open */
 		} else {
@@ -217,7 +217,7 @@ static enum ctwin_verdict in_window(struct ctwin_conn *c, int dir, unsigned inde
 	} else if ((s->flags & TCPF_SYN) && seq_after(end, sender->td_end) &&
 		   (c->state == sSS || c->state == sSR)) {
 		/* RFC 793: a reinitialised TCP uses higher sequence numbers: re-init */
-		init_sender(sender, receiver, s, end, dir, o->before_6_1);
+		init_sender(sender, receiver, s, end, dir, o->no_ignore_delayed);
 		if (dir == 1 && !(s->flags & TCPF_ACK))
 			return CTWIN_ACCEPT;
 	}
@@ -230,14 +230,25 @@ static enum ctwin_verdict in_window(struct ctwin_conn *c, int dir, unsigned inde
 	if ((s->flags & TCPF_RST) && seq == 0 && c->state == sSS)
 		seq = end = sender->td_end; /* RST answering a SYN */
 
-	if (o->before_6_1) {
-		/* one condition for all four bounds (I-IV); the first one failing names it */
+	if (o->no_ignore_delayed) {
+		/* before 6e250dcbff1d (ignore-delayed): one condition for all four bounds
+		 * (I-IV), any failure INVALID unless be_liberal; the first one failing names it */
 		bool seq_ok = seq_before(seq, sender->td_maxend + 1);
 		bool ack_ok = seq_before(sack, receiver->td_end + 1);
 		bool ack_low = seq_after(sack, receiver->td_end - maxackwindow(sender) - 1);
 
 		in_recv_win = !receiver->td_maxwin ||
 			      seq_after(end, sender->td_end - receiver->td_maxwin - 1);
+		if (!seq_ok && !o->no_rcvwnd_workaround && in_recv_win && ack_low &&
+		    end - sender->td_maxend + 1 <= receiver->td_maxwin && ack_ok &&
+		    !(sender->flags & CTWIN_F_BE_LIBERAL) && !o->be_liberal) {
+			/* cf97769c761a (rcvwnd-workaround) without ignore-delayed: td_end
+			 * follows the overshoot, the segment itself stays INVALID */
+			sender->td_end = end;
+			sender->flags |= CTWIN_F_DATA_UNACKNOWLEDGED;
+			return log_invalid(sender, o, r, CTWIN_INVALID, CTWIN_R_OVERSHOT,
+					   end - sender->td_maxend + 1);
+		}
 		if (!seq_ok)
 			return log_invalid(sender, o, r, CTWIN_INVALID, CTWIN_R_SEQ_OVER,
 					   sender->td_maxend + 1);

@@ -5,10 +5,14 @@
  * on the NAT node would have classified it.
  *
  * Modelled kernel: current mainline (read from the 6.x source of
- * net/netfilter/nf_conntrack_proto_tcp.c, as in 6.18). With before_6_1 set, the older
- * tcp_in_window: every window failure is INVALID (no "ignore overly delayed tcp packets",
- * F. Westphal, 2022, merged for 6.1) and an overshoot past the receiver's window is not
- * forgiven (no "work around exceeded receive window", 6.0/5.15.66).
+ * net/netfilter/nf_conntrack_proto_tcp.c, as in 6.18). The options name the behaviours a
+ * kernel lacks (behaviour.h): no_ignore_delayed, the tcp_in_window of kernels without
+ * 6e250dcbff1d "ignore overly delayed tcp packets" (v6.1; 5.10 as read at v5.10 and
+ * measured on Debian 5.10.223): one condition for the four bounds, every window failure
+ * INVALID (and a retransmitted SYN re-scales the window as on every SYN then);
+ * no_rcvwnd_workaround with it, a kernel without cf97769c761a "work around exceeded
+ * receive window" (v6.0, 5.19.9, 5.15.68): an overshoot past td_maxend does not move
+ * td_end (with it, it does, and the segment is still INVALID).
  *
  * Not modelled: the checksum check (captures carry offloaded, wrong checksums), NAT
  * sequence adjustment (nf_ct_seq_offset: only for helpers that resize payloads),
@@ -94,10 +98,11 @@ struct ctwin_conn {
 };
 
 struct ctwin_opts {
-	bool before_6_1;  /* model the kernel before 6.1 (see the top of this file) */
-	bool be_liberal;  /* nf_conntrack_tcp_be_liberal=1 */
-	bool no_pickup;	  /* nf_conntrack_tcp_loose=0 */
-	bool no_timeouts; /* never expire entries (captures with unreliable clocks) */
+	bool no_ignore_delayed;	   /* lacks 6e250dcbff1d (see the top of this file) */
+	bool no_rcvwnd_workaround; /* lacks cf97769c761a (read with no_ignore_delayed) */
+	bool be_liberal;	   /* nf_conntrack_tcp_be_liberal=1 */
+	bool no_pickup;		   /* nf_conntrack_tcp_loose=0 */
+	bool no_timeouts;	   /* never expire entries (captures with unreliable clocks) */
 };
 
 /* the parts of a segment conntrack reads */

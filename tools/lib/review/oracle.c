@@ -1,7 +1,11 @@
-/* The oracle file and its matching: first matching row wins, its kernel ranges picked for
- * the running kernel (the rules bench/matrix.expect's header states). */
+/* The oracle file and its matching: first matching row wins, its entries picked for the
+ * kernel by behaviour (+NAME/-NAME: probed, else the release fallback) or by release
+ * (<X.Y, >=X.Y) (the rules bench/matrix.expect's header states). */
 #include "oracle.h"
 #include "base/err.h"
+#include "behaviour.h"
+
+#include <stdbool.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,11 +153,38 @@ int oracle_version_ge(const char *a, const char *b)
 	return v[0] >= v[1];
 }
 
-int oracle_spec_eval(const char *spec, const char *kernel, char *out, size_t n, char **err)
+/* Whether range holds for the kernel: <X.Y, >=X.Y on the release; +NAME, -NAME on the
+ * behaviour NAME (behaviour.h: from the list, else the release). 1, 0, or -1 with *err;
+ * a behaviour range writes to note how its value was known. */
+static int range_holds(const char *range, const char *spec, const char *kernel,
+		       const char *behaviours, char *note, size_t nn, char **err)
+{
+	bool from_list;
+	int has;
+
+	if (!strncmp(range, ">=", 2))
+		return oracle_version_ge(kernel, range + 2);
+	if (range[0] == '<')
+		return !oracle_version_ge(kernel, range + 1);
+	if (range[0] != '+' && range[0] != '-')
+		return err_set(err, "bad kernel range '%s' in expectation '%s'", range, spec);
+	has = behaviour_has(behaviours, kernel, range + 1, &from_list, err);
+	if (has < 0)
+		return err_wrap(err, "expectation '%s'", spec);
+	if (note && nn)
+		snprintf(note, nn, "behaviour %s %s, %s", range + 1, has ? "present" : "absent",
+			 from_list ? "probed" : "from the release number (no probe: the fallback)");
+	return range[0] == '+' ? has : !has;
+}
+
+static int spec_eval(const char *spec, const char *kernel, const char *behaviours, char *out,
+		     size_t n, char *note, size_t nn, char **err)
 {
 	const char *p = spec;
 
 	out[0] = '\0';
+	if (note && nn)
+		note[0] = '\0';
 	while (*p) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
@@ -166,13 +197,9 @@ int oracle_spec_eval(const char *spec, const char *kernel, char *out, size_t n, 
 			return 0;
 		}
 		snprintf(range, sizeof(range), "%.*s", (int)(len - (size_t)(at + 1 - p)), at + 1);
-		if (!strncmp(range, ">=", 2))
-			holds = oracle_version_ge(kernel, range + 2);
-		else if (range[0] == '<')
-			holds = !oracle_version_ge(kernel, range + 1);
-		else
-			return err_set(err, "bad kernel range '%s' in expectation '%s'", range,
-				       spec);
+		holds = range_holds(range, spec, kernel, behaviours, note, nn, err);
+		if (holds < 0)
+			return -1;
 		if (holds) {
 			snprintf(out, n, "%.*s", (int)(at - p), p);
 			return 0;
@@ -180,6 +207,12 @@ int oracle_spec_eval(const char *spec, const char *kernel, char *out, size_t n, 
 		p += comma ? len + 1 : len;
 	}
 	return 0;
+}
+
+int oracle_spec_eval(const char *spec, const char *kernel, const char *behaviours, char *out,
+		     size_t n, char **err)
+{
+	return spec_eval(spec, kernel, behaviours, out, n, NULL, 0, err);
 }
 
 static int pat_match(const char *pat, const char *v)
@@ -201,10 +234,12 @@ static int pat_match(const char *pat, const char *v)
 }
 
 int oracle_expect(const struct oracle *o, const struct oracle_cell *cell, const char *kernel,
-		  char *expected, size_t elen, char *reason, size_t rlen, char **err)
+		  const char *behaviours, char *expected, size_t elen, char *reason, size_t rlen,
+		  char **err)
 {
 	const char *family = cell->family;
 	const char *v[5];
+	char note[160];
 
 	if (!strncmp(family, "ipv", 3))
 		family += 3;
@@ -223,10 +258,12 @@ int oracle_expect(const struct oracle *o, const struct oracle_cell *cell, const 
 			;
 		if (c < 5)
 			continue;
-		if (oracle_spec_eval(r->spec, kernel, expected, elen, err) < 0)
+		if (spec_eval(r->spec, kernel, behaviours, expected, elen, note, sizeof(note),
+			      err) < 0)
 			return -1;
 		if (expected[0])
-			snprintf(reason, rlen, "%s", r->reason);
+			snprintf(reason, rlen, "%s%s%s%s", r->reason, note[0] ? " [" : "", note,
+				 note[0] ? "]" : "");
 		else
 			snprintf(reason, rlen, "no kernel range of '%s' holds for %s", r->spec,
 				 kernel);

@@ -6,7 +6,8 @@
 #include <stddef.h>
 
 /* one row: five patterns (a value, alternatives joined by '|', or '*'), the expectation
- * (VERDICT or VERDICT@RANGE,...; RANGE is <X.Y or >=X.Y) and its reason */
+ * (VERDICT or VERDICT@RANGE,...; RANGE is +NAME or -NAME, a behaviour (behaviour.h)
+ * present or absent, or <X.Y or >=X.Y on the release) and its reason */
 struct oracle_row {
 	char *col[5]; /* trigger, workaround, topology, backend, family */
 	char *spec, *reason;
@@ -32,16 +33,22 @@ int oracle_parse(const char *text, const char *name, struct oracle *o, char **er
 
 void oracle_free(struct oracle *o);
 
-/* The expectation of the FIRST row whose patterns all match cell, on kernel (X.Y[...]):
- * *expected is its verdict ("" when no row matches or no range holds) and reason why
- * (the row's reason, or which of the two is missing), written to the buffers given.
- * 0, or -1 with *err for a malformed range in the matching row. */
+/* The expectation of the FIRST row whose patterns all match cell, on kernel (release
+ * X.Y[...]) with behaviours (a list, behaviour.h; NULL or "": none probed, the release
+ * decides): *expected is its verdict ("" when no row matches or no range holds) and
+ * reason why (the row's reason, with "[behaviour NAME present|absent, probed|from the
+ * release number ...]" when a behaviour decided; or which of the two is missing),
+ * written to the buffers given. 0, or -1 with *err for a malformed range in the
+ * matching row or a malformed behaviours list. */
 int oracle_expect(const struct oracle *o, const struct oracle_cell *cell, const char *kernel,
-		  char *expected, size_t elen, char *reason, size_t rlen, char **err);
+		  const char *behaviours, char *expected, size_t elen, char *reason, size_t rlen,
+		  char **err);
 
-/* The verdict spec expects on kernel, "" when no entry's range holds (written to out).
- * 0, or -1 with *err on a range that is neither <X.Y nor >=X.Y. */
-int oracle_spec_eval(const char *spec, const char *kernel, char *out, size_t n, char **err);
+/* The verdict spec expects on kernel with behaviours, "" when no entry's range holds
+ * (written to out). 0, or -1 with *err on a range that is none of +NAME, -NAME, <X.Y,
+ * >=X.Y, an unknown behaviour or a malformed list. */
+int oracle_spec_eval(const char *spec, const char *kernel, const char *behaviours, char *out,
+		     size_t n, char **err);
 
 /* a >= b for kernel versions X.Y[.Z...] (major and minor only; unparsable is 0.0) */
 int oracle_version_ge(const char *a, const char *b);

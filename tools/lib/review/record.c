@@ -250,9 +250,10 @@ static bool exists(const char *dir, const char *name)
 
 int record_build(const struct record_input *in, struct kv *rec, char **err)
 {
-	static const char *const coords[] = {"scenario", "workload", "topology",	"backend",
-					     "family",	 "trigger",  "workaround",	"kernel",
-					     "service",	 "prefix",   "reused_topology", "oracle"};
+	static const char *const coords[] = {
+	    "scenario", "workload",   "topology",	 "backend",    "family",
+	    "trigger",	"workaround", "kernel",		 "behaviours", "behaviours_source",
+	    "service",	"prefix",     "reused_topology", "oracle"};
 	const struct verdict_result *r = in->res;
 	static const struct kv none;
 	const struct kv *meta = in->meta ? in->meta : &none;
@@ -382,8 +383,8 @@ int record_expectation(const struct kv *meta, char *expected, size_t elen, char 
 		return 0;
 	if (oracle_load(oracle, &o, err) < 0)
 		return -1;
-	if (oracle_expect(&o, &c, record_get(meta, "kernel", ""), expected, elen, why, sizeof(why),
-			  err) < 0) {
+	if (oracle_expect(&o, &c, record_get(meta, "kernel", ""), kv_get(meta, "behaviours"),
+			  expected, elen, why, sizeof(why), err) < 0) {
 		oracle_free(&o);
 		return -1;
 	}
@@ -452,8 +453,9 @@ static void json_bool(FILE *f, int *first, const struct kv *rec, const char *key
 void record_json_fields(FILE *f, const struct kv *rec, int *first)
 {
 	static const char *const coords[] = {
-	    "scenario",	  "workload", "topology",	 "backend", "family", "trigger",
-	    "workaround", "expected", "expected_reason", "kernel",  "service"};
+	    "scenario",	  "workload",	       "topology", "backend",	      "family",
+	    "trigger",	  "workaround",	       "expected", "expected_reason", "kernel",
+	    "behaviours", "behaviours_source", "service"};
 
 	for (size_t i = 0; i < sizeof(coords) / sizeof(coords[0]); i++)
 		if (kv_get(rec, coords[i]))

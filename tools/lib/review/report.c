@@ -79,7 +79,11 @@ static const char *model_name(const struct analyse *a)
 {
 	const struct ctwin_opts *o = &analyse_options(a)->ct;
 
-	return o->before_6_1 ? "Linux < 6.1" : "Linux >= 6.1 (as 6.18)";
+	if (!o->no_ignore_delayed)
+		return "Linux with ignore-delayed, 6e250dcbff1d (>= 6.1, as 6.18)";
+	return o->no_rcvwnd_workaround
+		   ? "Linux without ignore-delayed or rcvwnd-workaround (as 5.10)"
+		   : "Linux without ignore-delayed, with rcvwnd-workaround (as 6.0, 5.15.68)";
 }
 
 static void seg_str(const struct review_flow *f, const struct review_row *r, char *buf, size_t n)
@@ -816,7 +820,11 @@ void report_json(FILE *out, const struct analyse *a, const struct report_opts *o
 	json_kv_str(out, &first, "result", analyse_result_name(analyse_result(a)));
 	fputs(", \"model\": {", out);
 	c = 1;
-	json_kv_str(out, &c, "kernel", m->before_6_1 ? "<6.1" : ">=6.1");
+	json_kv_str(out, &c, "kernel", m->no_ignore_delayed ? "<6.1" : ">=6.1");
+	json_kv_str(out, &c, "behaviours",
+		    !m->no_ignore_delayed     ? "ignore-delayed=1,rcvwnd-workaround=1"
+		    : m->no_rcvwnd_workaround ? "ignore-delayed=0,rcvwnd-workaround=0"
+					      : "ignore-delayed=0,rcvwnd-workaround=1");
 	json_bool(out, &c, "be_liberal", m->be_liberal);
 	json_bool(out, &c, "tcp_loose", !m->no_pickup);
 	json_bool(out, &c, "timeouts", !m->no_timeouts);
