@@ -402,13 +402,13 @@ static int ask(const struct oracle *o, const struct audit_node *n, const char *t
 
 	snprintf(fam, sizeof(fam), "%d", family);
 	if (n->kernel.release[0]) {
-		if (oracle_expect(o, &c, n->kernel.release, verdict, vlen, why, wlen, err) < 0)
+		if (oracle_expect(o, &c, n->kernel.release, NULL, verdict, vlen, why, wlen, err) < 0)
 			return -1;
 	} else {
 		char v2[32], w2[64];
 
-		if (oracle_expect(o, &c, "0.0", verdict, vlen, why, wlen, err) < 0 ||
-		    oracle_expect(o, &c, "999.0", v2, sizeof(v2), w2, sizeof(w2), err) < 0)
+		if (oracle_expect(o, &c, "0.0", NULL, verdict, vlen, why, wlen, err) < 0 ||
+		    oracle_expect(o, &c, "999.0", NULL, v2, sizeof(v2), w2, sizeof(w2), err) < 0)
 			return -1;
 		if (strcmp(verdict, v2)) {
 			snprintf(why, wlen,
