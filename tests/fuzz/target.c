@@ -1,129 +1,60 @@
-#include "entry.h"
-#include "review/analyse.h"
-#include "review/pcapfile.h"
-#include "base/pkt.h"
-#include "review/report.h"
-#include "review/svcmap.h"
+/* The registry of fuzz targets (target.h). */
+#include "target.h"
 
-#include <pcap/dlt.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2 276
-#endif
+static struct fuzz_target *head;
 
-static FILE *sink(void)
+void fuzz_target_add(struct fuzz_target *t)
+{
+	t->next = head;
+	head = t;
+}
+
+const struct fuzz_target *fuzz_targets(void)
+{
+	return head;
+}
+
+char *fuzz_str(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+
+	if (s) {
+		memcpy(s, data, size);
+		s[size] = '\0';
+	}
+	return s;
+}
+
+FILE *fuzz_sink(void)
 {
 	static FILE *null;
 
 	if (!null)
-		null = fopen("/dev/null", "w");
+		null = fopen("/dev/null", "we");
 	return null;
 }
 
-static void reports(const struct analyse *a)
+int fuzz_file(const uint8_t *data, size_t size, char *path, size_t n)
 {
-	struct report_opts ro = {.all_flows = true};
-	FILE *out = sink();
+	static int fd = -1;
+	size_t off = 0;
 
-	if (!out)
-		return;
-	report_text(out, a, &ro);
-	report_ladder(out, a);
-	report_svg(out, a);
-	report_json(out, a, &ro);
-}
+	if (fd < 0)
+		fd = memfd_create("fuzz-input", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, 0) < 0)
+		return -1;
+	while (off < size) {
+		ssize_t w = pwrite(fd, data + off, size - off, (off_t)off);
 
-static bool capture_magic(const uint8_t *d, size_t n)
-{
-	static const uint8_t magics[][4] = {{0xa1, 0xb2, 0xc3, 0xd4},
-					    {0xd4, 0xc3, 0xb2, 0xa1},
-					    {0xa1, 0xb2, 0x3c, 0x4d},
-					    {0x4d, 0x3c, 0xb2, 0xa1},
-					    {0x0a, 0x0d, 0x0d, 0x0a}};
-
-	for (size_t i = 0; n >= 4 && i < sizeof(magics) / sizeof(magics[0]); i++)
-		if (!memcmp(d, magics[i], 4))
-			return true;
-	return false;
-}
-
-int fuzz_review_one(const uint8_t *data, size_t size)
-{
-	static const int links[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW,
-				    DLT_NULL,	DLT_LOOP,      228 /* IPv4 */, 229 /* IPv6 */};
-	struct analyse_opts o = {.max_rows = 16};
-	struct svcmap svc = {0};
-	struct analyse *a;
-	char *err = NULL;
-
-	/* the bench's service and a second VIP with two backends: the NAT paths run */
-	svcmap_parse(&svc, "198.19.0.10:80=198.18.2.10:8080", NULL);
-	svcmap_parse(&svc, "10.96.0.10:80=10.2.0.20:8080,10.2.0.21:8080", NULL);
-	if (size && capture_magic(data, size)) {
-		struct pcapfile *r = pcapfile_open_mem(data, size, &err);
-
-		if (r) {
-			a = analyse_new(&o, &svc, NULL);
-			if (a && analyse_add_capture(a, "client.pcap", CAP_CLIENT, NULL) == 0 &&
-			    analyse_merge(a, &r, 1, NULL) == 0) {
-				analyse_finish(a);
-				reports(a);
-			}
-			analyse_free(a);
-			pcapfile_close(r);
-		}
-		free(err);
-		svcmap_free(&svc);
-		return 0;
+		if (w <= 0)
+			return -1;
+		off += (size_t)w;
 	}
-	if (size < 2) {
-		svcmap_free(&svc);
-		return 0;
-	}
-	{
-		int link = links[data[0] & 7];
-		unsigned ncaps = 1 + (data[1] & 3) % 3;
-		uint64_t ts = 1700000000000000ull;
-		size_t off = 2;
-
-		o.ct.before_6_1 = data[0] & 0x08;
-		o.ct.be_liberal = data[0] & 0x10;
-		o.ct.no_pickup = data[0] & 0x20;
-		o.ct.no_timeouts = data[0] & 0x40;
-		a = analyse_new(&o, (data[0] & 0x80) ? NULL : &svc, NULL);
-		for (unsigned c = 0; a && c < ncaps; c++)
-			analyse_add_capture(a, "cap", (enum cap_role)((data[1] >> (2 + 2 * c)) & 3),
-					    NULL);
-		for (unsigned i = 0; a && off + 2 <= size; i++) {
-			size_t len = (size_t)data[off] << 8 | data[off + 1];
-			uint8_t *frame;
-			struct ctr_pkt p;
-
-			off += 2;
-			if (len > size - off)
-				len = size - off;
-			/* a copy of exactly len bytes: ASan sees any read past the frame */
-			frame = malloc(len ? len : 1);
-			if (!frame)
-				break;
-			memcpy(frame, data + off, len);
-			off += len;
-			ts += (len & 0xff) * 997u; /* time moves, sometimes past the twin window */
-			if (pkt_decode(link, frame, len, &p, NULL) == PKT_TCP) {
-				p.ts_us = ts;
-				analyse_packet(a, (int)(i % ncaps), &p, NULL);
-			}
-			free(frame);
-		}
-		if (a) {
-			analyse_finish(a);
-			reports(a);
-		}
-		analyse_free(a);
-	}
-	svcmap_free(&svc);
+	snprintf(path, n, "/proc/self/fd/%d", fd);
 	return 0;
 }
