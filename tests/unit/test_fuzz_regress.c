@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* runs t over every file of tests/fuzz/KIND/NAME; how many */
 static unsigned replay_dir(const struct fuzz_target *t, const char *kind)
@@ -48,11 +49,14 @@ static unsigned replay_dir(const struct fuzz_target *t, const char *kind)
 static void replay(void)
 {
 	static const char *const want[] = {"review", "kv", "record", "oracle", "svcmap"};
-	unsigned targets = 0;
+	unsigned targets = 0, inputs = 0;
+	struct timespec t0, t1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (const struct fuzz_target *t = fuzz_targets(); t; t = t->next) {
 		unsigned seeds = replay_dir(t, "seed"), regress = replay_dir(t, "regress");
 
+		inputs += seeds + regress;
 		/* each target's corpus is there, not silently empty */
 		if (!seeds)
 			fprintf(stderr, "fuzz target %s: no seed in tests/fuzz/seed/%s\n", t->name,
@@ -62,6 +66,10 @@ static void replay(void)
 			CU_ASSERT_TRUE(regress >= 8);
 		targets++;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* what the replay adds to make unit and make check */
+	fprintf(stderr, "fuzz replay: %u targets, %u inputs, %.0f ms ", targets, inputs,
+		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	/* the targets of every parser family are linked in (a constructor not run would
 	 * silently replay nothing) */
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
