@@ -45,6 +45,11 @@ FILE *fuzz_sink(void);
  * the parsers that read a path: writes "/proc/self/fd/N" to path. 0, or -1. */
 int fuzz_file(const uint8_t *data, size_t size, char *path, size_t n);
 
+/* Whether this input also goes through the file: one size in eight. A file costs a write,
+ * an open and a fresh read buffer (5x the parse of a small input); the choice depends on
+ * the input alone, so a replay takes the same path. */
+#define FUZZ_VIA_FILE(size) (((size)&7) == 0)
+
 #define FUZZ_TARGET(NAME)                                                                          \
 	static int fuzz_one_##NAME(const uint8_t *data, size_t size);                              \
 	static struct fuzz_target fuzz_target_##NAME = {#NAME, fuzz_one_##NAME, NULL};             \
