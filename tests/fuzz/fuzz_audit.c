@@ -1,8 +1,9 @@
-/* libFuzzer target for ctreset-audit's dump parsers (make fuzz-audit): iptables-save and
+/* ctreset-audit's dump parsers (make fuzz FUZZ_TARGETS=audit): iptables-save and
  * nft list ruleset text, sysctl -a, uname -r, then the judgement of what they hold
  * against a small oracle. The first byte picks the file the rest is, and whether the
  * text is judged with the others empty (bits 4 and 5 both set: also judged); a bug shows as a
  * sanitizer report. */
+#include "target.h"
 #include "audit/audit.h"
 #include "audit/dump.h"
 #include "audit/rules.h"
@@ -11,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 /* rows enough to take every branch of the judgement: kernel ranges, a combination */
 static const char oracle_text[] =
     "seq-below\t*\t*\t*\t*\tclean@>=6.1,reset@<6.1\tkernel\n"
@@ -20,7 +19,7 @@ static const char oracle_text[] =
     "connect\t*\tasymmetric\t*\t*\tworks\tconnect\n"
     "*\t*\t*\t*\t*\treset\tthe rest\n";
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+FUZZ_TARGET(audit)
 {
 	static const enum dump_file files[] = {DUMP_IPT4,	 DUMP_IPT6,    DUMP_IPT4_LEGACY,
 					       DUMP_IPT6_LEGACY, DUMP_NFT_TXT, DUMP_SYSCTL,

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void parse_pairs(void)
 {
@@ -43,6 +44,24 @@ static void write_refuses_injection(void)
 	CU_ASSERT_STRING_EQUAL(buf, "k=v\n");
 }
 
+/* found by fuzz_kv (tests/fuzz/regress/kv/last-line-cr): a last line ending in '\r' without
+ * '\n' was read again forever, so kv_load hung on such a file. The alarm turns a hang
+ * back into a failed run. */
+static void last_line_cr(void)
+{
+	struct kv kv;
+
+	alarm(10);
+	CU_ASSERT_EQUAL_FATAL(kv_parse("a=b\r", &kv, NULL), 0);
+	CU_ASSERT_EQUAL(kv.n, 1);
+	CU_ASSERT_STRING_EQUAL(kv.pairs[0].value, "b");
+	kv_free(&kv);
+	CU_ASSERT_EQUAL_FATAL(kv_parse("k=\n\r", &kv, NULL), 0);
+	CU_ASSERT_EQUAL(kv.n, 1);
+	kv_free(&kv);
+	alarm(0);
+}
+
 void register_kv_tests(void)
 {
 	CU_pSuite s = suite_add("kv");
@@ -50,4 +69,5 @@ void register_kv_tests(void)
 	test_add(s, "parse pairs, comments, CRLF, last wins", parse_pairs);
 	test_add(s, "reject lines without a key", reject_bad_lines);
 	test_add(s, "writing refuses forged pairs", write_refuses_injection);
+	test_add(s, "a last line ending in CR without LF ends", last_line_cr);
 }

@@ -58,6 +58,12 @@ static void test_version(void)
 	CU_ASSERT_FALSE(oracle_version_ge("6.0.9", "6.1"));
 	CU_ASSERT_FALSE(oracle_version_ge("5.10", "6.1"));
 	CU_ASSERT_TRUE(oracle_version_ge("10.0", "9.99"));
+	/* found by fuzz_oracle (tests/fuzz/regress/oracle/): a 19-digit version overflowed a
+	 * long (UBSan: signed integer overflow); a minor of 5 digits spilled into the major */
+	CU_ASSERT_TRUE(oracle_version_ge("99999999999999999999.9", "6.1"));
+	CU_ASSERT_FALSE(oracle_version_ge("6.1", "99999999999999999999999.99999999999999999"));
+	CU_ASSERT_FALSE(oracle_version_ge("6.10000", "7.0"));
+	CU_ASSERT_TRUE(oracle_version_ge("7.0", "6.10000"));
 }
 
 static void test_spec(void)

@@ -32,6 +32,9 @@ int kv_parse(const char *text, struct kv *out, char **err)
 	while (*line) {
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		/* past the line and its '\n', taken before a '\r' comes off len: a last line
+		 * ending in '\r' without '\n' would otherwise be read again, forever */
+		size_t next = nl ? len + 1 : len;
 		const char *eq = memchr(line, '=', len);
 
 		lineno++;
@@ -48,7 +51,7 @@ int kv_parse(const char *text, struct kv *out, char **err)
 				return err_set(err, "out of memory");
 			}
 		}
-		line += nl ? (size_t)(nl - line) + 1 : len;
+		line += next;
 	}
 	return 0;
 }

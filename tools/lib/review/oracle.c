@@ -132,25 +132,36 @@ int oracle_load(const char *path, struct oracle *o, char **err)
 	return rc;
 }
 
+/* a run of digits as a number, saturating at VERSION_MAX (no kernel's version is longer: a
+ * longer one would overflow a long) */
+#define VERSION_MAX 999999L
+static long version_part(const char **p)
+{
+	long v = 0;
+
+	for (; **p >= '0' && **p <= '9'; (*p)++)
+		if (v < VERSION_MAX)
+			v = v * 10 + (**p - '0');
+	return v < VERSION_MAX ? v : VERSION_MAX;
+}
+
 int oracle_version_ge(const char *a, const char *b)
 {
-	long v[2] = {0, 0};
+	long v[2][2] = {{0, 0}, {0, 0}};
 	const char *s[2] = {a, b};
 
 	for (int i = 0; i < 2; i++) {
 		const char *p = s[i];
-		long maj = 0, min = 0;
 
 		if (*p < '0' || *p > '9')
 			continue;
-		while (*p >= '0' && *p <= '9')
-			maj = maj * 10 + (*p++ - '0');
-		if (*p == '.' && p[1] >= '0' && p[1] <= '9')
-			for (p++; *p >= '0' && *p <= '9';)
-				min = min * 10 + (*p++ - '0');
-		v[i] = maj * 10000 + min;
+		v[i][0] = version_part(&p);
+		if (*p == '.' && p[1] >= '0' && p[1] <= '9') {
+			p++;
+			v[i][1] = version_part(&p);
+		}
 	}
-	return v[0] >= v[1];
+	return v[0][0] > v[1][0] || (v[0][0] == v[1][0] && v[0][1] >= v[1][1]);
 }
 
 /* Whether range holds for the kernel: <X.Y, >=X.Y on the release; +NAME, -NAME on the
