@@ -402,7 +402,8 @@ static int ask(const struct oracle *o, const struct audit_node *n, const char *t
 
 	snprintf(fam, sizeof(fam), "%d", family);
 	if (n->kernel.release[0]) {
-		if (oracle_expect(o, &c, n->kernel.release, NULL, verdict, vlen, why, wlen, err) < 0)
+		if (oracle_expect(o, &c, n->kernel.release, NULL, verdict, vlen, why, wlen, err) <
+		    0)
 			return -1;
 	} else {
 		char v2[32], w2[64];
