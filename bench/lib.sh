@@ -408,7 +408,7 @@ ctr_run_scenario() (
 		# a client without an address of its own on the capture device (nflog)
 		[ "$CLIENT_CAPTURE_IF" = "$CLIENT_IF" ] || extra+=(--client-ip "$CLIENT_IP")
 		ctr_workload_client "$dir"
-		ctr_natural_opts "$trigger" "$workaround"
+		ctr_natural_opts "$trigger" "$workaround" "$dir" || rc=1
 		extra+=("${CTR_NATURAL_INJECT_OPTS[@]}")
 		# in the background, so that a signal reaches the trap at once; the client's
 		# stdout (curl's --write-out) is the injector's
