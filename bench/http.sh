@@ -297,7 +297,11 @@ ctr_http_client() {
 	CTR_CLIENT_CMD=("${CTR_CURL[@]}" --stderr "$1/curl.err" --write-out "$CTR_CURL_WRITE_OUT")
 	ctr_http_max_time
 	# a 4 MiB transfer through three whole-frame captures overflows the default 1 MiB ring
-	CTR_INJECT_OPTS=(--wait-command $(((REPLY + 2) * 1000)) --capture-buffer 4096)
+	# the flow is learned once curl acknowledged 64 KiB of it: the response's header is
+	# data too, and a flow learned from it alone (nginx's worker descheduled between its
+	# writev of the header and its first sendfile) could be reset before any of the body,
+	# nginx logging 0 bytes sent (test_http's "server.bytes=0", ~1 in 10 make check runs)
+	CTR_INJECT_OPTS=(--wait-command $(((REPLY + 2) * 1000)) --capture-buffer 4096 --learn-bytes 65536)
 }
 
 # ctr_http_records DIR: stops nginx, then writes client.kv (curl's outcome, the download's

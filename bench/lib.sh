@@ -421,7 +421,13 @@ ctr_run_scenario() (
 			"${CTR_CLIENT_CMD[@]}" >"$CTR_CLIENT_STDOUT" 2>>"$errf" &
 		inj_pid=$!
 		# exit 4: this machine cannot cause the trigger (e.g. no NFQUEUE): a skip, with its reason
-		wait "$inj_pid" || { [ $? = "$CTR_EXIT_SKIP" ] && sed -n 's/^skip=//p' "$dir/inject.kv" >"$dir/skip"; rc=1; }
+		wait "$inj_pid" || {
+			rc=$?
+			[ $rc = "$CTR_EXIT_SKIP" ] && sed -n 's/^skip=//p' "$dir/inject.kv" >"$dir/skip"
+			# killed (by a person, the OOM killer): said first, before what it left undone
+			((rc <= 128)) || echo "ctreset-inject was killed by signal $((rc - 128)) (SIG$(kill -l $((rc - 128)))) mid-cell: no record of the event" >>"$dir/error"
+			rc=1
+		}
 		inj_pid=
 	else
 		rc=1

@@ -161,6 +161,8 @@ static void write_all(FILE *f, const struct record *rec)
 	kvf(f, "trigger", "%s", trigger_info(rec->trigger)->name);
 	kvf(f, "injected", "%d", rec->out->injected);
 	kvf(f, "error", "%s", rec->error ? rec->error : "-");
+	if (rec->capture_error)
+		kvf(f, "capture_error", "%s", rec->capture_error);
 	if (rec->skip)
 		kvf(f, "skip", "%s", rec->skip);
 	kvf(f, "vip", "%s", endpoint_str(rec->vip, a));
