@@ -34,7 +34,7 @@ FUZZ_SRC := tests/fuzz/fuzz_review.c tests/fuzz/entry.c $(addprefix tools/lib/ba
 FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Itools/lib -Wall -Wextra -Werror -Wshadow \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all deps build-deps repro repro-http load matrix kernels check unit unit-san integration bench bench-review bench-scale soak fuzz \
+.PHONY: all deps build-deps repro repro-http check-readme load matrix kernels check unit unit-san integration bench bench-review bench-scale soak fuzz \
 	ref-pcaps clean help lint
 
 
@@ -56,6 +56,7 @@ help:
 	@echo "make kernels    bench/repro and a matrix slice on host, Debian 6.1 and 6.12 kernels in"
 	@echo "                qemu VMs: one table across kernels (bench/kernels; KERNELS_ARGS, root)"
 	@echo "make check      lint, unit tests, then the root integration tests on this kernel"
+	@echo "make check-readme  the README's heavy commands as written (tests/readme-commands; CI, root)"
 	@echo "make unit       unit tests only (no root needed); unit-san: under ASan+UBSan"
 	@echo "make bench      performance figures (root), bench/perf-review among them"
 	@echo "make bench-review  ctreset-review's throughput vs tcpdump and tshark (root)"
@@ -137,6 +138,12 @@ check: deps
 
 repro-http: deps all
 	bench/repro --workload http
+
+# the README's heavy commands as written (tests/readme-commands, class ci; the CI's second
+# target after make check, about 45 min here; CTR_README_CLASS=long: the longest ones)
+CTR_README_CLASS ?= ci
+check-readme: deps all
+	CTR_README_CLASS=$(CTR_README_CLASS) tests/integration/test_readme.sh
 
 load: deps all
 	bench/load
