@@ -54,7 +54,7 @@ FUZZ_LIB := $(FUZZ_OBJ)/libctreset.a
 FUZZ_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=16 \
 	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all deps build-deps repro repro-http load matrix kernels check unit unit-san integration bench bench-review bench-scale soak fuzz \
+.PHONY: all deps build-deps repro repro-http check-readme load matrix kernels check unit unit-san integration bench bench-review bench-scale soak fuzz \
 	ref-pcaps clean help lint
 
 
@@ -76,6 +76,7 @@ help:
 	@echo "make kernels    bench/repro and a matrix slice on host, Debian 6.1 and 6.12 kernels in"
 	@echo "                qemu VMs: one table across kernels (bench/kernels; KERNELS_ARGS, root)"
 	@echo "make check      lint, unit tests, then the root integration tests on this kernel"
+	@echo "make check-readme  the README's heavy commands as written (tests/readme-commands; CI, root)"
 	@echo "make unit       unit tests only (no root needed); unit-san: under ASan+UBSan"
 	@echo "make bench      performance figures (root), bench/perf-review among them"
 	@echo "make bench-review  ctreset-review's throughput vs tcpdump and tshark (root)"
@@ -171,6 +172,12 @@ check: deps
 
 repro-http: deps all
 	bench/repro --workload http
+
+# the README's heavy commands as written (tests/readme-commands, class ci; the CI's second
+# target after make check, about 45 min here; CTR_README_CLASS=long: the longest ones)
+CTR_README_CLASS ?= ci
+check-readme: deps all
+	CTR_README_CLASS=$(CTR_README_CLASS) tests/integration/test_readme.sh
 
 load: deps all
 	bench/load

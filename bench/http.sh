@@ -67,7 +67,7 @@ ctr_http_payload() {
 	read -r REPLY _ < <(sha256sum "$1") && echo "$REPLY" >"$1.sha256"
 }
 
-# ctr_nginx_start NS DIR LISTEN PAYLOAD: runs nginx in NS with a configuration written to
+# ctr_nginx_start NS DIR LISTEN PAYLOAD [RATE]: runs nginx in NS with a configuration written to
 # DIR/nginx.conf; everything it writes (pid, logs, temp files) stays under DIR, nothing
 # under /etc or /var is read or changed. nginx runs in the foreground (daemon off) as a
 # child of the calling shell, so that ctr_nginx_stop, called from that same shell, reaps
@@ -76,7 +76,7 @@ ctr_http_payload() {
 # Logs: DIR/access.log (one line per request, format below), DIR/error.log
 # (at level info: nginx logs a client's reset there, "(104: Connection reset by peer)").
 ctr_nginx_start() {
-	local ns=$1 dir=$2 listen=$3 payload=$4 pid
+	local ns=$1 dir=$2 listen=$3 payload=$4 rate=${5:-$CTR_HTTP_RATE} pid
 	mkdir -p "$dir/tmp" || return 1
 	rm -f "$dir/nginx.pid"
 	cat >"$dir/nginx.conf" <<NGINX || return 1
@@ -107,7 +107,7 @@ http {
 		listen $listen;
 		location = $CTR_HTTP_URL_PATH {
 			alias $payload;
-			limit_rate $CTR_HTTP_RATE;
+			limit_rate $rate;
 		}
 		location / { return 404; }
 	}
@@ -126,8 +126,17 @@ NGINX
 ctr_nginx_listening() {
 	local p
 	ctr_pid_running "$2" || return 0 # gone: the busywait ends, the caller checks
-	read -r p <"$1/nginx.pid" 2>/dev/null && [ "$p" = "$2" ]
+	{ read -r p <"$1/nginx.pid"; } 2>/dev/null && [ "$p" = "$2" ]
 }
+
+# ctr_nginx_worker DIR -> REPLY: the pid of nginx's worker (worker_processes 1), the
+# process that serves the download; 1 when it has not appeared within 2 s
+ctr_nginx_worker() {
+	local master
+	read -r master <"$1/master.pid" 2>/dev/null || return 1
+	ctr_busywait 2000 ctr_nginx_worker_of "$master"
+}
+ctr_nginx_worker_of() { REPLY=$(pgrep -P "$1" -x nginx) && [[ $REPLY =~ ^[0-9]+$ ]]; }
 
 # ctr_nginx_stop DIR: graceful stop (SIGQUIT lets running responses end, bounded by
 # worker_shutdown_timeout), then SIGTERM, then SIGKILL; returns once the master is gone
@@ -215,20 +224,68 @@ ctr_curl_args() {
 # --- one-shot: the pieces ctr_run_scenario calls for CTR_WORKLOAD=http --------------------
 
 # ctr_http_server_start DIR: the payload (CTR_HTTP_PAYLOAD, made in DIR if unset) and
-# nginx in the backend pod; meta.kv gets the payload's size and sha256
+# nginx in the backend pod; meta.kv gets the payload's size and sha256. A trigger whose
+# table row has a "body N" line (ctreset-inject --bench-args) is served a body N times the
+# payload, at N times the rate (the same duration), written into DIR and removed with the
+# download: delayed-retransmit releases its held segment once the backend has sent the
+# client's max window past it, and receive autotuning grows curl's to 2.9-4.8 MB
+# (measured), more than a 4 MiB body holds after the flow is learned.
 ctr_http_server_start() {
-	local dir=$1 payload=${CTR_HTTP_PAYLOAD:-}
+	local dir=$1 payload=${CTR_HTTP_PAYLOAD:-} times=1 rate where args trigger i
 	if [ -z "$payload" ]; then
 		payload=$dir/payload
 		ctr_http_payload "$payload" || { echo "cannot write the payload $payload" >>"$dir/error"; return 1; }
+	fi
+	trigger=$(sed -n 's/^trigger=//p' "$dir/meta.kv")
+	ctr_natural_load "$trigger"
+	while IFS=$'\t' read -r where args; do
+		[ "$where" != body ] || times=$args
+	done <<<"${CTR_NATURAL_BENCH[$trigger]:-}"
+	rate=$CTR_HTTP_RATE
+	if [ "$times" != 1 ]; then
+		for ((i = 0; i < times; i++)); do cat "$payload"; done >"$dir/body" &&
+			read -r REPLY _ < <(sha256sum "$dir/body") && echo "$REPLY" >"$dir/body.sha256" ||
+			{ echo "cannot write the body $dir/body" >>"$dir/error"; return 1; }
+		payload=$dir/body
+		ctr_size_bytes "$CTR_HTTP_RATE" && rate=$((REPLY * times))
 	fi
 	{
 		echo "payload=$payload"
 		echo "payload.bytes=$(stat -c %s "$payload")"
 		echo "payload.sha256=$(cat "$payload.sha256")"
-		echo "http.rate=$CTR_HTTP_RATE"
+		echo "http.rate=$rate"
 	} >>"$dir/meta.kv"
-	ctr_nginx_start "$NS_BACKEND" "$dir/nginx" "$BACKEND_IP:$TARGET_PORT" "$payload" 2>>"$dir/error"
+	ctr_nginx_start "$NS_BACKEND" "$dir/nginx" "$BACKEND_IP:$TARGET_PORT" "$payload" "$rate" 2>>"$dir/error"
+}
+
+# ctr_http_stall DIR MS WORKAROUND: idle-expiry under http (bench/natural.sh, the trigger
+# table's "stall" line). nginx cannot pause a response by itself the way the stream server
+# does (--pause-after/--pause), so the injector stops nginx's worker mid-response for MS
+# (SIGSTOP, then SIGCONT: a backend that stalls, as behind a slow upstream or in a long
+# pause of the application) and the flow idles; when it continues, its next segment is the
+# first packet after the idle, as in production when a server resumes a response. A client
+# that speaks first after an idle (a second request on a keep-alive connection) is not a
+# reset: its segment is picked up from the client's side, DNATed, and the reply NATed
+# (measured: curl, two requests 2.5 s apart on one connection, nodes' timeout 1 s: both
+# complete, nothing leaked). curl's TCP keepalive (1 s, to notice a reset) would be the
+# keepalive workaround: past the stall here unless that is the cell's workaround.
+# Appends to CTR_NATURAL_INJECT_OPTS; edits CTR_CLIENT_CMD and CTR_INJECT_OPTS (curl's
+# --keepalive-time and --max-time, the injector's --wait-command) for the longer download.
+ctr_http_stall() {
+	local ms=$2 ka=1 i extra
+	ctr_nginx_worker "$1/nginx" || { echo "nginx's worker not found" >>"$1/error"; return 1; }
+	CTR_NATURAL_INJECT_OPTS+=(--stall-pid "$REPLY" --stall "$ms")
+	[ "$3" = keepalive ] || ka=$((ms / 1000 + 2))
+	extra=$((ms / 1000 + 1 + ka))
+	for i in "${!CTR_CLIENT_CMD[@]}"; do
+		case ${CTR_CLIENT_CMD[i]} in
+		--keepalive-time) CTR_CLIENT_CMD[i + 1]=$ka ;;
+		--max-time) CTR_CLIENT_CMD[i + 1]=$((CTR_CLIENT_CMD[i + 1] + extra)) ;;
+		esac
+	done
+	for i in "${!CTR_INJECT_OPTS[@]}"; do
+		[ "${CTR_INJECT_OPTS[i]}" != --wait-command ] || CTR_INJECT_OPTS[i + 1]=$((CTR_INJECT_OPTS[i + 1] + extra * 1000))
+	done
 }
 
 # ctr_http_client DIR -> CTR_CLIENT_CMD, CTR_INJECT_OPTS: curl under the injector, which
@@ -240,7 +297,11 @@ ctr_http_client() {
 	CTR_CLIENT_CMD=("${CTR_CURL[@]}" --stderr "$1/curl.err" --write-out "$CTR_CURL_WRITE_OUT")
 	ctr_http_max_time
 	# a 4 MiB transfer through three whole-frame captures overflows the default 1 MiB ring
-	CTR_INJECT_OPTS=(--wait-command $(((REPLY + 2) * 1000)) --capture-buffer 4096)
+	# the flow is learned once curl acknowledged 64 KiB of it: the response's header is
+	# data too, and a flow learned from it alone (nginx's worker descheduled between its
+	# writev of the header and its first sendfile) could be reset before any of the body,
+	# nginx logging 0 bytes sent (test_http's "server.bytes=0", ~1 in 10 make check runs)
+	CTR_INJECT_OPTS=(--wait-command $(((REPLY + 2) * 1000)) --capture-buffer 4096 --learn-bytes 65536)
 }
 
 # ctr_http_records DIR: stops nginx, then writes client.kv (curl's outcome, the download's
@@ -265,6 +326,7 @@ ctr_http_records() {
 		[ "$sha" = "$want" ] && intact=1
 		rm -f "$dir/download"
 	fi
+	rm -f "$dir/body" # a cell's own longer body (its hash stays in meta.kv and body.sha256)
 	ctr_curl_end "$exit" "$error" "$intact"
 	{
 		echo "role=client"

@@ -415,7 +415,7 @@ ctr_run_scenario() (
 		# a client without an address of its own on the capture device (nflog)
 		[ "$CLIENT_CAPTURE_IF" = "$CLIENT_IF" ] || extra+=(--client-ip "$CLIENT_IP")
 		ctr_workload_client "$dir"
-		ctr_natural_opts "$trigger" "$workaround"
+		ctr_natural_opts "$trigger" "$workaround" "$dir" || rc=1
 		extra+=("${CTR_NATURAL_INJECT_OPTS[@]}")
 		# in the background, so that a signal reaches the trap at once; the client's
 		# stdout (curl's --write-out) is the injector's
@@ -428,7 +428,13 @@ ctr_run_scenario() (
 			"${CTR_CLIENT_CMD[@]}" >"$CTR_CLIENT_STDOUT" 2>>"$errf" &
 		inj_pid=$!
 		# exit 4: this machine cannot cause the trigger (e.g. no NFQUEUE): a skip, with its reason
-		wait "$inj_pid" || { [ $? = "$CTR_EXIT_SKIP" ] && sed -n 's/^skip=//p' "$dir/inject.kv" >"$dir/skip"; rc=1; }
+		wait "$inj_pid" || {
+			rc=$?
+			[ $rc = "$CTR_EXIT_SKIP" ] && sed -n 's/^skip=//p' "$dir/inject.kv" >"$dir/skip"
+			# killed (by a person, the OOM killer): said first, before what it left undone
+			((rc <= 128)) || echo "ctreset-inject was killed by signal $((rc - 128)) (SIG$(kill -l $((rc - 128)))) mid-cell: no record of the event" >>"$dir/error"
+			rc=1
+		}
 		inj_pid=
 	else
 		rc=1

@@ -22,6 +22,9 @@
 #                   0.7 s one, and the client's ACK made a new, DNATed entry first:
 #                   clean; past 1 s the keepalive workaround's first probe does the same)
 #   {stream_ms}     T + 6 s: how long the stream lasts (it outlasts the pause)
+#   {stall_ms}      {pause_ms} + 0.2 s: how long the http workload's nginx is stopped
+#                   (bench/http.sh: ctr_http_stall); the idle starts once its socket's
+#                   queue drained, a few ms after the stop
 #   {backend_node}  the backend's node namespace (node B; node A on same-node)
 #   keepalive       (a workaround) the client sets TCP keepalive, first probe after 1 s idle
 
@@ -47,12 +50,13 @@ ctr_natural_load() {
 	done
 }
 
-# ctr_natural_opts TRIGGER WORKAROUND: sets CTR_NATURAL_INJECT_OPTS (the injector's
+# ctr_natural_opts TRIGGER WORKAROUND DIR: sets CTR_NATURAL_INJECT_OPTS (the injector's
 # options, with --server-arg options that continue CTR_SERVER_OPTS) and appends to
-# CTR_CLIENT_CMD. The server and client lines are the stream workload's: the http
-# workload cannot pause nginx, its idle-expiry cell ends inconclusive (no idle gap seen).
+# CTR_CLIENT_CMD. The server and client lines are the stream workload's, the stall line
+# the http workload's (nginx stopped mid-response instead of the stream's pause). 1 when
+# the workload cannot be given what the trigger needs (DIR/error says why).
 ctr_natural_opts() {
-	local t=1 where args a gap
+	local t=1 where args a gap p
 	[ "$2" = keepalive ] && t=2
 	[ -z "${CTR_IDLE_TIMEOUT:-}" ] || t=$((10#$CTR_IDLE_TIMEOUT))
 	local -a words
@@ -61,7 +65,9 @@ ctr_natural_opts() {
 	while IFS=$'\t' read -r where args; do
 		[ -n "$where" ] || continue
 		args=${args//\{ct_timeout\}/$t}
-		args=${args//\{pause_ms\}/$((t * 1000 + 400 + 100 * (${CTR_TIME_SCALE:-1} - 1)))}
+		p=$((t * 1000 + 400 + 100 * (${CTR_TIME_SCALE:-1} - 1)))
+		args=${args//\{pause_ms\}/$p}
+		args=${args//\{stall_ms\}/$((p + 200))}
 		gap=$((300 + 100 * (${CTR_TIME_SCALE:-1} - 1)))
 		args=${args//\{gap_ms\}/$((gap > 800 ? 800 : gap))}
 		args=${args//\{stream_ms\}/$((t * 1000 + 6000))}
@@ -74,6 +80,8 @@ ctr_natural_opts() {
 			for a in "${words[@]}"; do CTR_NATURAL_INJECT_OPTS+=(--server-arg "$a"); done
 			;;
 		client) [ "$CTR_WORKLOAD" = stream ] && CTR_CLIENT_CMD+=("${words[@]}") ;;
+		stall) [ "$CTR_WORKLOAD" != http ] || ctr_http_stall "$3" "${words[0]}" "$2" || return 1 ;;
+		body) ;; # the http workload's, read when nginx starts (bench/http.sh)
 		*) ctr_die "$CTR_EXIT_FAIL" "ctreset-inject --bench-args $1: unknown place \"$where\"" ;;
 		esac
 	done <<<"${CTR_NATURAL_BENCH[$1]}"

@@ -87,6 +87,9 @@ struct opts {
 	unsigned ct_timeout_s; /* nf_conntrack_tcp_timeout_established on the nodes, 0: kept */
 	const char *hold_ns;   /* delayed-retransmit: the backend's node */
 	unsigned hold_ms;      /* delayed-retransmit: how long, 0: until the window moved on */
+	unsigned learn_bytes;  /* server bytes the client acknowledged before the flow is named */
+	pid_t stall_pid;       /* idle-expiry: the backend's program, stopped mid-response */
+	unsigned stall_ms;     /* for this long (SIGSTOP, then SIGCONT), 0: not stopped */
 	char **cmd;	       /* workload to run in the client namespace, NULL-terminated */
 };
 
@@ -106,6 +109,8 @@ struct run {
 	struct timings t;
 	struct ns_invalid invalid[MAX_STAT_NS];
 	unsigned flushed[MAX_STAT_NS], flush_left[MAX_STAT_NS];
+	uint64_t t_stall;	    /* --stall-pid: when it was stopped, 0: it is not */
+	char *cap_err;		    /* the first capture not written whole (a full disk) */
 	uint32_t inject_server_end; /* the backend's next seq when the event happened */
 	bool data_after;	    /* the backend sent new data (not the probe) since */
 };
@@ -176,6 +181,10 @@ static void usage(FILE *f)
 	    "                       at once, each one's stdout into OUT/after.NS (bounded: 3 s,\n"
 	    "                       then killed): the bench reads its rule counters so, with no\n"
 	    "                       process of its own a node\n"
+	    "  --learn-bytes N      the flow is learned only once the client acknowledged N\n"
+	    "                       bytes of the server's data (default: any): an HTTP\n"
+	    "                       response's header alone is data, and the event must land\n"
+	    "                       in the body (the http workload gives 65536)\n"
 	    "  --flow-timeout MS    bound for finding and learning the flow, from COMMAND's\n"
 	    "                       start (default 3000)\n"
 	    "  --settle MS          bound for the outcome after injection (default 1000)\n"
@@ -199,6 +208,13 @@ static void usage(FILE *f)
 	    "                       + 0.3 s (the workload pauses: ctreset-workload server\n"
 	    "                       --pause-after/--pause) and for the backend's next\n"
 	    "                       segment; a flow that never idles is an error\n"
+	    "  --stall-pid PID --stall MS\n"
+	    "                       idle-expiry with a server that cannot pause by itself\n"
+	    "                       (nginx: the http workload): once the flow is learned,\n"
+	    "                       PID (nginx's worker) is stopped (SIGSTOP) mid-response\n"
+	    "                       and continued (SIGCONT) after MS, always before the\n"
+	    "                       injector exits: a backend that stalls, as a slow upstream\n"
+	    "                       or a long pause of the application makes it\n"
 	    "  --hold-ns NS         delayed-retransmit: the backend's node namespace, where an\n"
 	    "                       NFQUEUE rule (nftables table inet ctreset-hold, or else\n"
 	    "                       iptables' NFQUEUE target in raw PREROUTING; before\n"
@@ -210,12 +226,14 @@ static void usage(FILE *f)
 	    "                       window to move on\n"
 	    "  --list-triggers      print one line per trigger and exit: name, kind (crafted,\n"
 	    "                       conntrack or natural) and summary, tab-separated\n"
-	    "  --bench-args NAME    print what the bench gives the injector and the stream\n"
-	    "                       workload for trigger NAME, one WHERE<TAB>ARGS line each\n"
-	    "                       (WHERE: inject, server or client; nothing for most), and\n"
+	    "  --bench-args NAME    print what the bench gives the injector and the workloads\n"
+	    "                       for trigger NAME, one WHERE<TAB>ARGS line each (WHERE:\n"
+	    "                       inject, server or client (the stream workload's), stall\n"
+	    "                       and body (the http workload's: --stall MS, a body N times\n"
+	    "                       the payload); nothing for most), and\n"
 	    "                       exit; ARGS may hold {ct_timeout}, {pause_ms}, {gap_ms},\n"
-	    "                       {stream_ms} and {backend_node} (bench/natural.sh fills\n"
-	    "                       them in)\n"
+	    "                       {stream_ms}, {stall_ms} and {backend_node}\n"
+	    "                       (bench/natural.sh fills them in)\n"
 	    "  -h, --help           this text\n"
 	    "exit: 0 injected, 1 could not find/learn/inject (inject.kv says why), 2 usage or a\n"
 	    "refused namespace (above), 4 this machine cannot (no root; NFQUEUE unavailable)\n");
@@ -287,6 +305,9 @@ static void parse(int argc, char **argv, struct opts *o)
 	    {"bench-args", required_argument, NULL, 0x104},
 	    {"hold-ns", required_argument, NULL, 0x105},
 	    {"hold", required_argument, NULL, 0x106},
+	    {"stall-pid", required_argument, NULL, 0x107},
+	    {"learn-bytes", required_argument, NULL, 0x109},
+	    {"stall", required_argument, NULL, 0x108},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -403,6 +424,17 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 0x106:
 			o->hold_ms = parse_ms(optarg, "--hold must be 1..60000");
 			break;
+		case 0x107:
+			o->stall_pid = (pid_t)parse_range(
+			    optarg, "--stall-pid must be a process id", 2, 4194304);
+			break;
+		case 0x109:
+			o->learn_bytes = parse_range(optarg, "--learn-bytes must be 1..1073741824",
+						     1, 1073741824);
+			break;
+		case 0x108:
+			o->stall_ms = parse_ms(optarg, "--stall must be 1..60000");
+			break;
 		case 0x103:
 			list_triggers();
 			exit(CTR_EXIT_PASS);
@@ -439,6 +471,11 @@ static void parse(int argc, char **argv, struct opts *o)
 	o->stat_ns[o->n_stat_ns++] = o->node_ns; /* always last */
 	if (o->trigger == TRIGGER_IDLE_EXPIRY && !o->ct_timeout_s)
 		o->ct_timeout_s = 2;
+	if (!o->stall_pid != !o->stall_ms || (o->stall_pid && o->trigger != TRIGGER_IDLE_EXPIRY)) {
+		fprintf(stderr, "ctreset-inject: --stall-pid and --stall go together, with "
+				"--trigger idle-expiry\n");
+		exit(CTR_EXIT_USAGE);
+	}
 	if (o->trigger == TRIGGER_DELAYED_RETRANSMIT && !o->hold_ns) {
 		fprintf(stderr, "ctreset-inject: delayed-retransmit needs --hold-ns (the backend's "
 				"node namespace)\n");
@@ -609,6 +646,7 @@ static int open_captures(struct run *r, char **err)
 		ifn[CAPTURE_AT_BACKEND + k] = o->backend_if;
 	}
 	r->find.vip = o->vip;
+	r->find.min_acked = o->learn_bytes;
 	r->find.n_backends = o->n_backends;
 	for (int i = 0; i < CAPTURE_AT_BACKEND + o->n_backends; i++) {
 		if (!ifn[i])
@@ -756,6 +794,17 @@ static int flush_tables(struct run *r, char **err)
 	return netns_set(r->home_fd, "home", err);
 }
 
+/* --stall-pid: the backend's program continued (at once when it was stopped), and how
+ * long it stood still recorded */
+static void stall_end(struct run *r)
+{
+	if (!r->t_stall)
+		return;
+	kill(r->o->stall_pid, SIGCONT);
+	r->nat.stalled_ms = now_ms() - r->t_stall;
+	r->t_stall = 0;
+}
+
 /* idle-expiry: nothing is done to the flow. Waits for the backend to send no data for the
  * nodes' established timeout plus 0.3 s (the client's last ACK, delayed 40 ms at most,
  * refreshed the entry: past that it is expired at its next lookup; the bench pauses the
@@ -769,8 +818,17 @@ static int wait_idle(struct run *r, char **err)
 	uint32_t end = f->server.end;
 	bool idled = false;
 
+	if (r->o->stall_pid) {
+		if (kill(r->o->stall_pid, SIGSTOP) < 0)
+			return err_errno(err, errno, "cannot stop the backend's program (pid %d)",
+					 (int)r->o->stall_pid);
+		r->t_stall = t_data;
+	}
 	while (!interrupted) {
 		uint64_t now = now_ms();
+
+		if (r->t_stall && now - r->t_stall >= r->o->stall_ms)
+			stall_end(r);
 
 		/* the resumed segment and the RST it causes may come in one read: resumed first */
 		if (f->server.end != end) {
@@ -1009,8 +1067,10 @@ static int inject(struct run *r, char **err)
 			return -1;
 		}
 		snprintf(r->out.explain, sizeof(r->out.explain),
-			 "nothing done to the flow: it idled %llu ms past the nodes' established "
+			 "nothing done to the flow%s: it idled %llu ms past the nodes' established "
 			 "timeout of %u s, then the backend's own next segment crossed the nodes",
+			 r->nat.stalled_ms ? " (the backend's program stood still mid-response)"
+					   : "",
 			 (unsigned long long)r->nat.idle_ms, r->o->ct_timeout_s);
 	} else if (r->o->trigger == TRIGGER_CT_ENTRY_LOST || r->o->trigger == TRIGGER_CT_FLUSH) {
 		if (lose_in_gap(r, err) < 0)
@@ -1103,6 +1163,7 @@ static int write_record(struct run *r, const char *error, char **err)
 	const struct record rec = {
 	    .trigger = o->trigger,
 	    .error = error,
+	    .capture_error = r->cap_err,
 	    .skip = r->skip ? error : NULL,
 	    .hold_ns = o->hold_ns,
 	    .vip = &o->vip,
@@ -1181,6 +1242,7 @@ int main(int argc, char **argv)
 			wait_command(&r);
 	}
 	netns_set(r.home_fd, "home", NULL);
+	stall_end(&r); /* after a failure or a signal: never leave the backend stopped */
 	hold_free(r.hold, r.home_fd, NULL); /* after a failure: a segment still held is dropped */
 	r.hold = NULL;
 	child_stop(&r.cmd, true, 1000);
@@ -1194,8 +1256,31 @@ int main(int argc, char **argv)
 		for (int n = 0; r.cap[i] && n < 100000; n++)
 			if (capture_dispatch(r.cap[i], on_segment, &r, NULL) <= 0)
 				break;
-	if (write_record(&r, rc < 0 ? err : NULL, &werr) < 0)
-		fprintf(stderr, "ctreset-inject: %s\n", werr);
+	/* a capture the disk did not take whole is no evidence: the run fails, and inject.kv
+	 * (if it can be written) says so, for the review to decide nothing on it */
+	for (int i = 0; i < MAX_CAPS; i++) {
+		char *cerr = NULL;
+
+		if (capture_flush(r.cap[i], &cerr) < 0 && !r.cap_err)
+			r.cap_err = cerr;
+		else
+			free(cerr);
+	}
+	if (r.cap_err && rc == 0) {
+		rc = -1;
+		err = strdup(r.cap_err);
+	}
+	if (write_record(&r, rc < 0 ? err : NULL, &werr) < 0) {
+		/* no record, no pass: the bench has nothing to judge */
+		if (rc == 0) {
+			rc = -1;
+			err = werr;
+			werr = NULL;
+		} else {
+			fprintf(stderr, "ctreset-inject: %s\n", werr);
+		}
+	}
+	free(r.cap_err);
 	for (int i = 0; i < MAX_CAPS; i++)
 		capture_close(r.cap[i]);
 	for (int k = 0; k < MAX_BACKENDS; k++)

@@ -202,6 +202,7 @@ static int load(struct evidence *ev, char **err)
 	ev->in.client_pcap = ev->client_pcap;
 	ev->in.backend_pcap = ev->backend_pcap;
 	ev->in.injected = !strcmp(get(&ev->inject, "injected", "0"), "1");
+	ev->in.capture_error = kv_get(&ev->inject, "capture_error");
 	v = kv_get(&ev->inject, "client");
 	if (v && endpoint_parse(v, &ev->in.client) < 0)
 		return err_set(err, "inject.kv: bad client '%s'", v);

@@ -6,6 +6,11 @@
 #
 # The kill points are deterministic: CTR_FAULT_AT=POINT makes the run stop itself there
 # (ctr_fault_point in tools/lib/sh/fault.sh) and the test then kills its whole process group.
+#
+# Faults with nothing lost: a full output disk (a 64 KiB tmpfs in a private mount
+# namespace), a capture the disk does not take whole, a node namespace deleted under a
+# running matrix, the injector killed mid-cell: each a clear error, no record claiming a
+# pass it could not write, the host as it was, and the next run reaps what is left.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
@@ -107,4 +112,148 @@ prefix=$(ctr_new_prefix)
 t_check "a complete hand-made topology survives the reaper" 4 "$(ctr_prefix_namespaces "$prefix" | wc -l)"
 "$CTR_TOP/topology/down" --prefix "$prefix"
 compare "after a hand-made topology and topology/down"
+
+# --- faults with nothing lost -----------------------------------------------------------------
+# drive PID: until the run PID ends (at most 180 s), continue each injector that stopped
+# itself at the armed point (CTR_FAULT_AT arms every cell's); 1 if it outlived the bound
+drive() {
+	local t0=$SECONDS p st
+	while alive "$1"; do
+		((SECONDS - t0 < 180)) || return 1
+		if [ -s "$out/fault" ]; then
+			read -r _ p <"$out/fault"
+			stopped() { { read -r st <"/proc/$p/stat"; } 2>/dev/null && [[ ${st##*) } == T* ]]; }
+			ctr_busywait 5000 stopped
+			rm -f "$out/fault"
+			kill -CONT "$p" 2>/dev/null
+		fi
+		ctr_sleep 0.05
+	done
+	wait "$1" 2>/dev/null
+}
+# the prefixes the cells under DIR ran on
+cell_prefixes() { cat "$1"/*/prefix "$1"/*/*/prefix 2>/dev/null | sort -u; }
+# after a fault: the run's namespaces and state gone once the next run reaped, the host
+# as it was. WHAT PREFIXES...
+after_fault() {
+	local what=$1 p left=
+	shift
+	"$CTR_TOP/bench/repro" --scenario seq-above --out "$out/next-runs" >"$out/next" 2>&1
+	t_check "$what: the next run passes" 0 $? "$(cat "$out/next")"
+	for p; do
+		[ -z "$(ctr_prefix_namespaces "$p")" ] && [ ! -e "$CTR_STATE/$p" ] || left+="$p "
+	done
+	t_check "$what: nothing of its topologies left after the next run" "" "$left" \
+		"$(ip netns list | grep -E "^(${left// /|}x)" || true)"
+	prefix=
+	compare "after $what and the next run"
+}
+
+# a full output disk: bench/repro stops with the kernel's error and exit 1; a cell it could
+# not write has no record, and every record that says pass has its cell written whole
+disk=$out/disk
+mkdir -p "$disk" "$out/disk-copy"
+# shellcheck disable=SC2016 # the inner shell's arguments
+unshare -m --propagation private bash -c 'mount -t tmpfs -o size=64k ctreset-test "$1" || exit 9
+	"$2/bench/repro" --scenario seq-above --scenario seq-above/kube-proxy-drop --out "$1/runs" >"$3/disk.log" 2>&1
+	echo $? >"$3/disk.rc"
+	cp -a "$1/runs/." "$3/disk-copy/"' _ "$disk" "$CTR_TOP" "$out"
+t_check "full disk: the tmpfs was private to the run" "" "$(findmnt -n "$disk" || true)"
+t_check "full disk: exit 1" 1 "$(cat "$out/disk.rc" 2>/dev/null)" "$(cat "$out/disk.log" 2>/dev/null)"
+t_check "full disk: the error says so" 1 "$(grep -c -m1 'No space left on device' "$out/disk.log")" "$(cat "$out/disk.log")"
+whole=0 unwritten=0 bad=
+for d in "$out"/disk-copy/*/*/; do
+	d=${d%/}
+	if ! grep -qx status=pass "$d/record.kv" 2>/dev/null; then
+		unwritten=$((unwritten + 1))
+		continue
+	fi
+	whole=$((whole + 1))
+	for f in inject.kv verdict.kv client.pcap node.pcap backend.pcap; do [ -s "$d/$f" ] || bad+="${d##*/}/$f empty; "; done
+	grep -qx 'error=-' "$d/inject.kv" || bad+="${d##*/}: injector error; "
+	! grep -q '^capture_error=' "$d/inject.kv" || bad+="${d##*/}: a capture not written whole; "
+done
+t_check "full disk: a cell could not be written (the disk did fill)" 1 "$((unwritten > 0))" "$(ls -R "$out/disk-copy")"
+t_check "full disk: every record that says pass has its cell written whole ($whole)" "" "$bad"
+t_check "full disk: the closing line is not PASS" 0 "$(grep -c '^PASS' "$out/disk.log")"
+mapfile -t pfx < <(cell_prefixes "$out"/disk-copy/*)
+after_fault "a full disk" "${pfx[@]}"
+
+# a capture the disk does not take whole: the injector fails (exit 1, inject.kv's
+# capture_error), and the review decides nothing on a cell that says so
+prefix=$(ctr_new_prefix)
+"$CTR_TOP/topology/up" --prefix "$prefix" --owner $$ >/dev/null
+ctr_load_topology "$prefix"
+cell=$out/full-capture
+mkdir -p "$cell"
+ln -s /dev/full "$cell/client.pcap"
+ip netns exec "$NS_BACKEND" "$CTR_BIN/ctreset-workload" server --listen "$BACKEND_EP" \
+	--result "$cell/server.kv" --daemon --pidfile "$cell/server.pid"
+"$CTR_BIN/ctreset-inject" --client-ns "$NS_CLIENT" --node-ns "$NS_DNAT_NODE" --backend-ns "$NS_BACKEND" \
+	--node-if "$DNAT_NODE_POD_IF" --vip "$VIP_EP" --trigger seq-above --out "$cell" -- \
+	"$CTR_BIN/ctreset-workload" client --connect "$VIP_EP" --result "$cell/client.kv" >"$out/inj.log" 2>&1
+t_check "a capture to a full device: the injector fails" 1 $? "$(cat "$out/inj.log")"
+t_check "...and inject.kv says which capture and why" \
+	"capture_error=capture client: writing $cell/client.pcap: No space left on device" \
+	"$(grep '^capture_error=' "$cell/inject.kv")"
+kill "$(cat "$cell/server.pid")" 2>/dev/null
+"$CTR_TOP/topology/down" --prefix "$prefix"
+# a whole cell of the full-disk run that passed, told its client capture was cut short
+good=$(grep -lx status=pass "$out"/disk-copy/*/*/record.kv | head -1)
+if [ -n "$good" ]; then
+	cp -a "${good%/record.kv}" "$out/cut"
+	echo "capture_error=capture client: writing client.pcap: No space left on device" >>"$out/cut/inject.kv"
+	"$CTR_BIN/ctreset-review" --verdict "$out/cut" --record "$out/cut/record.kv" >/dev/null 2>&1
+	t_check "a cell whose capture was cut short: no verdict, no pass" "observed=inconclusive status=fail" \
+		"$(grep -E '^(observed|status)=' "$out/cut/record.kv" | sort | tr '\n' ' ' | sed 's/ $//')"
+else
+	t_fail "no whole cell of the full-disk run to plant a cut capture in"
+fi
+prefix=
+compare "after a capture to a full device"
+
+# a node namespace deleted under a running matrix: every cell after it fails naming it, the
+# matrix exits 1, and nothing of its topology is left
+rm -f "$out/fault"
+CTR_KEEP_DIR=$out/keep CTR_FAULT_AT=inject.flow CTR_FAULT_FILE=$out/fault setsid "$CTR_TOP/bench/matrix" \
+	--trigger seq-above,ack-above,bad-flags --workaround none --topology cross-node --backend iptables-nft \
+	--family 4 --jobs 1 --out "$out/mruns" >"$out/m.log" 2>&1 &
+pid=$!
+if ctr_busywait 30000 test -s "$out/fault"; then
+	read -r _ ipid <"$out/fault"
+	gone=$(tr '\0' ' ' <"/proc/$ipid/cmdline" | grep -o -- '--stat-ns ctr-[0-9a-f]*-nodeB' | cut -d' ' -f2)
+	t_check "matrix: a node namespace to delete" 1 "$([ -n "$gone" ] && [ -e "/run/netns/$gone" ] && echo 1)"
+	ip netns del "$gone"
+	drive "$pid"
+	t_check "matrix with $gone deleted: ends, exit 1" 1 $? "$(tail -20 "$out/m.log")"
+	t_check "...the cells after it name the missing namespace" 1 \
+		"$(grep -c -m1 "namespace /run/netns/$gone: No such file or directory" "$out/m.log")" "$(tail -20 "$out/m.log")"
+	t_check "...no cell passed" 1 "$(grep -c '^matrix: 0 passed' "$out/m.log")" "$(tail -3 "$out/m.log")"
+	after_fault "a node namespace deleted under a matrix" "${gone%-nodeB}"
+else
+	t_fail "matrix: never reached inject.flow" "$(cat "$out/m.log")"
+	kill_group
+fi
+
+# the injector killed mid-cell: the cell fails saying so, the run goes on to its next cell
+rm -f "$out/fault"
+CTR_FAULT_AT=inject.flow CTR_FAULT_FILE=$out/fault setsid "$CTR_TOP/bench/repro" --scenario seq-above \
+	--scenario seq-above/kube-proxy-drop --out "$out/kruns" >"$out/k.log" 2>&1 &
+pid=$!
+if ctr_busywait 30000 test -s "$out/fault"; then
+	read -r _ ipid <"$out/fault"
+	rm -f "$out/fault"
+	kill -KILL "$ipid"
+	drive "$pid"
+	t_check "injector killed: the run ends, exit 1" 1 $? "$(cat "$out/k.log")"
+	t_check "...its cell says the injector was killed" 1 \
+		"$(grep -c -m1 '^error_line=ctreset-inject was killed by signal 9 (SIGKILL) mid-cell' "$out"/kruns/*/seq-above/record.kv)" \
+		"$(grep '^error_line' "$out"/kruns/*/seq-above/record.kv)"
+	t_check "...and the run went on to the next cell" 1 "$([ -s "$(echo "$out"/kruns/*/seq-above+kube-proxy-drop/record.kv)" ] && echo 1)"
+	mapfile -t pfx < <(cell_prefixes "$out"/kruns/*)
+	after_fault "the injector killed mid-cell" "${pfx[@]}"
+else
+	t_fail "repro: never reached inject.flow" "$(cat "$out/k.log")"
+	kill_group
+fi
 t_done

@@ -11,7 +11,17 @@ ctr_require_cmd jq
 ctr_http_require
 
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+# a failed run keeps its evidence (the runs' pcaps, records, nginx's logs, the table):
+# moved under CTR_KEEP_DIR (default pcaps/runs/), its path printed
+keep_on_failure() {
+	local keep=${CTR_KEEP_DIR:-$CTR_TOP/pcaps/runs}/test_http-${out##*.}
+	if [ "$T_FAILS" -gt 0 ] && mkdir -p "${keep%/*}" && mv "$out" "$keep"; then
+		echo "kept the failed run's artifacts in $keep"
+	else
+		rm -rf "$out"
+	fi
+}
+trap keep_on_failure EXIT
 # every file under /etc, /var and /run with its mtime and size (a listing, not find
 # -newer: this machine's clock and its files' mtimes need not agree), less the trees that
 # the package manager, the journal, postgres and other people's bench runs write

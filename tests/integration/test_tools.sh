@@ -93,7 +93,7 @@ while IFS=$'\t' read -r t _; do
 		--trigger "$t" --help >/dev/null 2>&1 || t_fail "--trigger $t refused"
 done <<<"$list"
 t_check "--bench-args idle-expiry: what the bench gives it" \
-	"inject	--ct-timeout {ct_timeout}|server	--pause-after 300 --pause {pause_ms} --timeout {stream_ms}|client	--timeout {stream_ms}" \
+	"inject	--ct-timeout {ct_timeout}|server	--pause-after 300 --pause {pause_ms} --timeout {stream_ms}|client	--timeout {stream_ms}|stall	{stall_ms}" \
 	"$("$B/ctreset-inject" --bench-args idle-expiry | paste -sd'|')"
 t_check "--bench-args seq-above: nothing" "" "$("$B/ctreset-inject" --bench-args seq-above)"
 "$B/ctreset-inject" --bench-args nonsense >/dev/null 2>&1

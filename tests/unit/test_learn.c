@@ -244,8 +244,11 @@ static void trigger_table(void)
 			CU_ASSERT_NOT_EQUAL(ti->kind, TRIGGER_CRAFTED);
 			for (const char *l = ti->bench; *l; l = strchr(l, '\n') + 1) {
 				CU_ASSERT_FATAL(strchr(l, '\n') != NULL);
+				/* stall and body: the http workload's (bench/http.sh) */
 				CU_ASSERT(!strncmp(l, "inject\t", 7) ||
-					  !strncmp(l, "server\t", 7) || !strncmp(l, "client\t", 7));
+					  !strncmp(l, "server\t", 7) ||
+					  !strncmp(l, "client\t", 7) || !strncmp(l, "stall\t", 6) ||
+					  !strncmp(l, "body\t", 5));
 			}
 		}
 	}

@@ -2,6 +2,7 @@
 #include "base/err.h"
 
 #include <pcap/pcap.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <errno.h>
 #include <string.h>
@@ -154,6 +155,17 @@ unsigned capture_dropped(const struct capture *c)
 	if (pcap_stats(c->pcap, &st) < 0)
 		return 0;
 	return st.ps_drop + st.ps_ifdrop;
+}
+
+int capture_flush(struct capture *c, char **err)
+{
+	if (!c || !c->dump)
+		return 0;
+	errno = 0;
+	if (pcap_dump_flush(c->dump) < 0 || ferror(pcap_dump_file(c->dump)))
+		return err_errno(err, errno ? errno : EIO, "capture %s: writing %s", c->label,
+				 c->path);
+	return 0;
 }
 
 void capture_close(struct capture *c)

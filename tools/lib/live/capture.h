@@ -48,4 +48,9 @@ unsigned capture_dropped(const struct capture *c);
 /* Flushes and closes file and capture. NULL is a no-op. */
 void capture_close(struct capture *c);
 
+/* Flushes what the capture wrote to its file: 0, or -1 with *err when the file could not
+ * be written whole (e.g. "No space left on device": the pcap is truncated, and no
+ * verdict may rest on it). */
+int capture_flush(struct capture *c, char **err);
+
 #endif

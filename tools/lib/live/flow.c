@@ -47,7 +47,8 @@ int flow_name(struct flow_find *ff, int node_fd, int home_fd, char **err)
 	for (int k = 0; k < ff->n_cand && rc == 0; k++) {
 		struct ct_flow f;
 
-		if (!learn_ready(&ff->cand[k], NULL))
+		if (!learn_ready(&ff->cand[k], NULL) ||
+		    ff->cand[k].client.ack - ff->cand[k].server.isn - 1 < ff->min_acked)
 			continue;
 		rc = ct_get_by_reply(&ff->cand[k].tuple, &f, err);
 		if (rc <= 0)

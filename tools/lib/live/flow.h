@@ -19,6 +19,10 @@ struct flow_find {
 	struct ctr_addr client_ip;
 	struct ctr_addr backend_ip[FLOW_MAX_BACKENDS];
 	int n_backends;
+	/* bytes of the server's data the client must have acknowledged before the flow is
+	 * named, 0: any (an HTTP response's header alone is data: the event must land in
+	 * the body) */
+	uint32_t min_acked;
 	/* handshakes seen at a backend, not yet named, and which backend saw each */
 	struct learn_flow cand[FLOW_MAX_CANDIDATES];
 	int cand_backend[FLOW_MAX_CANDIDATES];

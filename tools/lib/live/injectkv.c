@@ -62,8 +62,11 @@ static void write_event(FILE *f, const struct record *rec)
 		kvf(f, "natural.conntrack_flush.exit", "%d", nat->flush_status);
 		kvf(f, "natural.conntrack_flush.output", "%s", nat->flush_out);
 	}
-	if (rec->trigger == TRIGGER_IDLE_EXPIRY)
+	if (rec->trigger == TRIGGER_IDLE_EXPIRY) {
 		kvf(f, "natural.idle_ms", "%llu", (unsigned long long)nat->idle_ms);
+		if (nat->stalled_ms)
+			kvf(f, "natural.stalled_ms", "%llu", (unsigned long long)nat->stalled_ms);
+	}
 	if (rec->trigger == TRIGGER_DELAYED_RETRANSMIT && nat->held) {
 		kvf(f, "natural.held.ns", "%s", rec->hold_ns);
 		kvf(f, "natural.held.seq", "%u", nat->held_seq);
@@ -159,6 +162,8 @@ static void write_all(FILE *f, const struct record *rec)
 	kvf(f, "trigger", "%s", trigger_info(rec->trigger)->name);
 	kvf(f, "injected", "%d", rec->out->injected);
 	kvf(f, "error", "%s", rec->error ? rec->error : "-");
+	if (rec->capture_error)
+		kvf(f, "capture_error", "%s", rec->capture_error);
 	if (rec->skip)
 		kvf(f, "skip", "%s", rec->skip);
 	kvf(f, "vip", "%s", endpoint_str(rec->vip, a));

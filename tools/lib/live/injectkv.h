@@ -39,9 +39,10 @@ struct ns_invalid {
 /* everything inject.kv says, gathered from the run's parts (NULL/0: absent) */
 struct record {
 	enum trigger trigger;
-	const char *error;   /* why it failed, NULL: it did not */
-	const char *skip;    /* why it could not run here (also the error), NULL: it could */
-	const char *hold_ns; /* delayed-retransmit: where the segment was held */
+	const char *error;	   /* why it failed, NULL: it did not */
+	const char *capture_error; /* a capture not written whole (truncated), NULL: none */
+	const char *skip;	   /* why it could not run here (also the error), NULL: it could */
+	const char *hold_ns;	   /* delayed-retransmit: where the segment was held */
 	const struct ctr_endpoint *vip;
 	const struct flow_find *find;
 	const struct outcome *out;

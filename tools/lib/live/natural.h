@@ -20,8 +20,9 @@ struct natural {
 	/* ct-flush: conntrack -F's exit status and first line of output */
 	int flush_status;
 	char flush_out[160];
-	/* idle-expiry: the idle gap seen */
-	uint64_t idle_ms;
+	/* idle-expiry: the idle gap seen; how long the backend's program was stopped
+	 * (--stall-pid), 0: it was not */
+	uint64_t idle_ms, stalled_ms;
 	/* conntrack -E: its pid while it runs; afterwards the NEW entries of the flow picked
 	 * up from the backend's side (the first one's line) and re-made from the client's */
 	pid_t ev_pid;

@@ -34,7 +34,9 @@ static const struct trigger_info infos[TRIGGER_COUNT] = {
 			     "(--ct-timeout), then the backend sends",
 			     "inject\t--ct-timeout {ct_timeout}\n"
 			     "server\t--pause-after 300 --pause {pause_ms} --timeout {stream_ms}\n"
-			     "client\t--timeout {stream_ms}\n"},
+			     "client\t--timeout {stream_ms}\n"
+			     /* the http workload: nginx stopped mid-response that long */
+			     "stall\t{stall_ms}\n"},
     /* the segment is held where the backend's node receives it (NFQUEUE, before its
      * conntrack) until the flow's window has moved past it; every packet of the flow
      * waits for the injector's verdict meanwhile, and while it runs nft the captures
@@ -45,7 +47,11 @@ static const struct trigger_info infos[TRIGGER_COUNT] = {
 				    "inject\t--hold-ns {backend_node} --capture-buffer 8192\n"
 				    /* a chunk a millisecond: the window moves past the held
 				     * segment in ~0.1 s, not the 0.5 s of the default pace */
-				    "server\t--interval 1\n"},
+				    "server\t--interval 1\n"
+				    /* the http workload: a body 3 times the payload, at 3 times
+				     * the rate: the window must move curl's autotuned max window
+				     * (2.9-4.8 MB measured) past the held segment */
+				    "body\t3\n"},
 };
 
 static const char *const kind_names[] = {"crafted", "conntrack", "natural"};

@@ -110,6 +110,12 @@ static int decide(const struct verdict_input *in, struct verdict_result *out, ch
 		REASON("the injector did not send its event");
 		return 0;
 	}
+	if (in->capture_error) {
+		/* a truncated capture may lack exactly the leak or the RST */
+		REASON("a capture was not written whole (%s): no verdict rests on it",
+		       in->capture_error);
+		return 0;
+	}
 	if (pcapfile_foreach(in->client_pcap, scan_client, &s, NULL, err) < 0) {
 		REASON("client capture unreadable");
 		return err_wrap(err, "client capture");

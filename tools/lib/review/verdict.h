@@ -46,6 +46,8 @@ struct verdict_input {
 	enum client_end client_end;   /* from the client's record */
 	unsigned dropped;	      /* packets the captures lost (inject.kv): a clean
 					 verdict needs complete captures */
+	const char *capture_error;    /* a capture not written whole (inject.kv
+					 capture_error, e.g. a full disk), NULL: none */
 };
 
 struct verdict_result {

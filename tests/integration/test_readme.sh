@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Every command the README shows runs in a test as written (tests/readme-commands says
+# which test and why): the README's commands and the list must be the same set, each make
+# target listed as an alias must run the command the list says, and the commands of one
+# class run, each with its exit status checked. In make check: the class "check" and the
+# "hand" block; `make check-readme` runs CTR_README_CLASS=ci (the CI's second target),
+# CTR_README_CLASS=long the longest ones.
+set -uo pipefail
+. "${BASH_SOURCE[0]%/*}/lib.sh"
+t_require_root
+class=${CTR_README_CLASS:-check}
+case $class in check | ci | long) ;; *) ctr_die "$CTR_EXIT_USAGE" "CTR_README_CLASS=\"$class\" is wrong: check, ci or long" ;; esac
+list=$CTR_TOP/tests/readme-commands
+top=$CTR_TOP
+
+out=$(mktemp -d)
+runs=$top/pcaps/runs
+mkdir -p "$runs"
+entries() { find "$runs" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort; }
+entries >"$out/runs-before"
+# what the commands made, whatever happened: their runs (the failed ones are kept under
+# pcaps/runs/test_readme-*), the topologies they printed, the README's scratch files
+cleanup() {
+	local p d keep=
+	[ "$T_FAILS" -gt 0 ] && keep=$runs/test_readme-${out##*.}
+	[ -s "$out/prefixes" ] && while read -r p; do "$top/topology/down" --prefix "$p" >/dev/null 2>&1; done <"$out/prefixes"
+	while read -r d; do
+		[ -n "$d" ] || continue
+		if [ -n "$keep" ]; then mkdir -p "$keep" && mv "$runs/$d" "$keep/"; else rm -rf "${runs:?}/$d"; fi
+	done < <(entries | comm -13 "$out/runs-before" - | grep -v '^test_readme-')
+	rm -f /tmp/seq-above.svg
+	if [ -n "$keep" ]; then mv "$out" "$keep/test" && echo "kept the failed run's artifacts in $keep"; else rm -rf "$out"; fi
+}
+trap cleanup EXIT
+
+# --- the README's commands against the list ------------------------------------------------
+# every line of a ```sh block and of a 4-space indented block starting with a command
+# (continuations joined, comments dropped), every inline code span starting with "sudo "
+# or "make " (it may wrap a line)
+readme_commands() {
+	perl -e '
+	local $/; my $t = <STDIN>; my @out;
+	sub norm { my $c = shift; $c =~ s/\\\n\s*/ /g; $c =~ s/\s+#.*$//; $c =~ s/\s+/ /g; $c =~ s/^ | $//g; $c }
+	while ($t =~ /^```sh\n(.*?)^```/msg) {
+		(my $b = $1) =~ s/\\\n\s*/ /g;
+		for (split /\n/, $b) { my $c = norm($_); push @out, $c if length $c && $c !~ /^#/ }
+	}
+	my @l = split /\n/, $t; my $fence = 0;
+	for (my $i = 0; $i < @l; $i++) {
+		$fence = !$fence if $l[$i] =~ /^```/;
+		next if $fence || $l[$i] !~ m{^    (sudo|make|bench/|build/|topology/)};
+		my $c = $l[$i];
+		$c .= "\n" . $l[++$i] while $c =~ /\\$/ && $i + 1 < @l;
+		push @out, norm($c);
+	}
+	(my $prose = $t) =~ s/^```.*?^```//msg;
+	push @out, norm($1) while $prose =~ /`((?:sudo|make)\s[^`]*)`/g;
+	print "$_\n" for @out;' <"$top/README.md" | sort -u
+}
+# the list's rows: CLASS<TAB>STATUSES<TAB>COMMAND[<TAB>NOTE]
+rows() { grep -v '^#' "$list" | grep -v '^[[:space:]]*$'; }
+readme_commands >"$out/readme"
+rows | cut -f3 | sort -u >"$out/listed"
+t_check "the README's commands were found" 1 "$([ "$(wc -l <"$out/readme")" -ge 40 ] && echo 1)" "$(wc -l <"$out/readme") found"
+t_check "every README command is in tests/readme-commands" "" "$(comm -23 "$out/readme" "$out/listed")"
+t_check "every command of tests/readme-commands is in the README" "" "$(comm -13 "$out/readme" "$out/listed")"
+t_check "each command listed once" "" "$(rows | cut -f3 | sort | uniq -d)"
+t_check "every row has a known class and statuses" "" \
+	"$(rows | awk -F'\t' '$1 !~ /^(check|hand|ci|long|alias|manual)$/ || $2 !~ /^[0-9]+(,[0-9]+)*$/')"
+
+# --- aliases: the make target runs the command the list names --------------------------------
+while IFS=$'\t' read -r cls _ cmd note; do
+	[ "$cls" = alias ] || continue
+	target=${cmd#make }
+	ran=$(make -C "$top" -n -s "$target" 2>/dev/null | grep -vE '^(bench/deps|make|mkdir|cc |clang |ar )' | tail -1 | sed 's/[[:space:]]*$//')
+	t_check "alias: '$cmd' runs '$note'" "$note" "$ran"
+	grep -qxF "$note" "$out/listed" || grep -qF "$note" "$out/readme" ||
+		t_fail "alias: '$note' (what '$cmd' runs) is not itself a README command"
+done < <(rows)
+
+# --- running them ------------------------------------------------------------------------------
+# where a command mentioning bare capture files runs: a directory with the newest run's
+# seq-above captures as client.pcap, node.pcap, a.pcap (the client's), b.pcap (the
+# backend's), and build/
+scratch=$out/cwd
+mkdir -p "$scratch"
+ln -s "$top/build" "$scratch/build"
+run_id=
+# newest run this test made that has a seq-above cell
+find_run() {
+	local d
+	run_id=
+	# newest first
+	for d in $(find "$runs" -mindepth 1 -maxdepth 1 -name '[0-9]*T*' -printf '%T@ %f\n' | sort -rn | cut -d' ' -f2); do
+		grep -qxF "$d" "$out/runs-before" && continue
+		[ -s "$runs/$d/seq-above/client.pcap" ] && { run_id=$d; return 0; }
+	done
+	return 1
+}
+# run_one STATUSES COMMAND: as written, less "sudo "; placeholders filled in; its exit
+# status among STATUSES; the prefixes of the topologies it printed recorded for removal
+n=0
+run_one() {
+	local allowed=$1 cmd=$2 shown=$2 cwd=$top rc log
+	n=$((n + 1))
+	log=$out/cmd-$n.log
+	cmd=${cmd//sudo /}
+	if [[ $cmd == *'<run-id>'* ]]; then
+		find_run || { t_fail "'$shown': no run of make repro to name as <run-id>"; return; }
+		cmd=${cmd//<run-id>/$run_id}
+	fi
+	cmd=${cmd// DIR\'/ $out/dir-$n\'}
+	if [[ $cmd =~ (^|[[:space:]=])(client|node|a|b)\.pcap ]]; then
+		find_run || { t_fail "'$shown': no run of make repro for its captures"; return; }
+		cp "$runs/$run_id/seq-above/client.pcap" "$scratch/client.pcap"
+		cp "$runs/$run_id/seq-above/node.pcap" "$scratch/node.pcap"
+		cp "$runs/$run_id/seq-above/client.pcap" "$scratch/a.pcap"
+		cp "$runs/$run_id/seq-above/backend.pcap" "$scratch/b.pcap"
+		cwd=$scratch
+	fi
+	(cd "$cwd" && timeout "${CTR_README_TIMEOUT:-3600}" bash -c "$cmd") </dev/null >"$log" 2>&1
+	rc=$?
+	sed -n 's/^PREFIX=\(ctr-[0-9a-f]*\)$/\1/p' "$log" >>"$out/prefixes"
+	if [[ ,$allowed, == *,$rc,* ]]; then
+		t_pass "'$shown': exit $rc"
+	else
+		t_fail "'$shown': exit $rc, expected $allowed"
+		tail -n 15 "$log" | sed 's/^/  /'
+	fi
+}
+
+declare -A done_cmds=()
+while IFS=$'\t' read -r cls statuses cmd _; do
+	[ "$cls" = "$class" ] || continue
+	key=${cmd//sudo /}
+	[ -z "${done_cmds[$key]:-}" ] || { t_pass "'$cmd': the same as '${done_cmds[$key]}' run above"; continue; }
+	done_cmds[$key]=$cmd
+	run_one "$statuses" "$cmd"
+done < <(rows)
+
+# the "One scenario by hand" block, in order in one shell, its fixed prefix under a lock;
+# whatever it left (ctr-000001, /tmp/s) removed
+if [ "$class" = check ]; then
+	exec 9>"$CTR_STATE/readme-hand.lock"
+	if flock -w 900 9; then
+		"$top/topology/down" --prefix ctr-000001 >/dev/null 2>&1
+		rm -rf /tmp/s
+		script=$out/hand.sh
+		{
+			echo "cd $(printf '%q' "$top")"
+			k=0
+			while IFS=$'\t' read -r cls statuses cmd _; do
+				[ "$cls" = hand ] || continue
+				k=$((k + 1))
+				printf '( %s ) >%q 2>&1 </dev/null; echo "%s $?"\n' "${cmd//sudo /}" "$out/hand-$k.log" "$statuses"
+			done < <(rows)
+		} >"$script"
+		k=0
+		while read -r statuses rc; do
+			k=$((k + 1))
+			cmd=$(rows | awk -F'\t' '$1 == "hand"' | sed -n "${k}p" | cut -f3)
+			if [[ ,$statuses, == *,$rc,* ]]; then
+				t_pass "by hand, '$cmd': exit $rc"
+			else
+				t_fail "by hand, '$cmd': exit $rc, expected $statuses"
+				tail -n 15 "$out/hand-$k.log" | sed 's/^/  /'
+			fi
+		done < <(timeout 600 bash "$script")
+		t_check "by hand: every line ran" "$(rows | awk -F'\t' '$1 == "hand"' | wc -l)" "$k"
+		t_check "by hand: the verdict of seq-above is reset" 1 "$(grep -cE '^verdict: +reset ' "$out/hand-5.log")" "$(cat "$out/hand-5.log")"
+		"$top/topology/down" --prefix ctr-000001 >/dev/null 2>&1
+		t_check "by hand: its namespaces are gone" "" "$(ip netns list | grep -o '^ctr-000001-[a-zA-Z]*' || true)"
+		rm -rf /tmp/s
+		flock -u 9
+	else
+		t_fail "by hand: the lock $CTR_STATE/readme-hand.lock was held for 900 s"
+	fi
+fi
+for cls in ci long manual; do
+	[ "$cls" = "$class" ] && continue
+	echo "# not run here: $(rows | awk -F'\t' -v c="$cls" '$1 == c' | wc -l) $cls command(s) (tests/readme-commands)"
+done
+t_done
