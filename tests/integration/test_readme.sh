@@ -3,7 +3,7 @@
 # which test and why): the README's commands and the list must be the same set, each make
 # target listed as an alias must run the command the list says, and the commands of one
 # class run, each with its exit status checked. In make check: the class "check" and the
-# "hand" block; `make check-readme` runs CTR_README_CLASS=ci (the CI's second target),
+# "hand" block; `make check-readme` runs CTR_README_CLASS=ci (not in .ci/run yet),
 # CTR_README_CLASS=long the longest ones.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
