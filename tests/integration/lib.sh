@@ -120,6 +120,14 @@ t_host_compare() {
 	fi
 }
 
+# t_require_vm: what a test that boots bench/kernels' VMs needs, else it skips saying why
+t_require_vm() {
+	t_require_root
+	ctr_require_cmd jq
+	command -v qemu-system-x86_64 >/dev/null || ctr_skip "no qemu-system-x86_64 (sudo make deps installs qemu-system-x86)"
+	[ -x /bin/busybox ] || ctr_skip "no /bin/busybox (sudo make deps installs busybox-static)"
+}
+
 # t_vm_host_state DIR: what a bench/kernels run must leave as it was besides t_host_state:
 # mounts (other runs' /run/netns mounts come and go, so those are left out), /boot,
 # /lib/modules, the host's apt (sources, lists, package cache) and package database, and

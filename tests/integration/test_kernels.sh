@@ -11,10 +11,7 @@
 # and two kernel packages (~70 MB each) into the kernel cache (CTR_KERNELS_CACHE).
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
-t_require_root
-ctr_require_cmd jq
-command -v qemu-system-x86_64 >/dev/null || ctr_skip "no qemu-system-x86_64 (sudo make deps installs qemu-system-x86)"
-[ -x /bin/busybox ] || ctr_skip "no /bin/busybox (sudo make deps installs busybox-static)"
+t_require_vm
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

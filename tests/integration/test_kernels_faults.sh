@@ -17,10 +17,7 @@
 # the first time) under TCG.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
-t_require_root
-ctr_require_cmd jq
-command -v qemu-system-x86_64 >/dev/null || ctr_skip "no qemu-system-x86_64 (sudo make deps installs qemu-system-x86)"
-[ -x /bin/busybox ] || ctr_skip "no /bin/busybox (sudo make deps installs busybox-static)"
+t_require_vm
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
