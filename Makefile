@@ -73,7 +73,7 @@ help:
 	@echo "                downloads completed/reset and a plot (bench/load; about 80 s, root)"
 	@echo "make matrix     every trigger x workaround x topology x backend x family (root)"
 	@echo "bench/advise   (a script) which workaround stops which reset and what it breaks, one page (root)"
-	@echo "make kernels    bench/repro and a matrix slice on host, Debian 6.1 and 6.12 kernels in"
+	@echo "make kernels    bench/repro and a matrix slice on host, Debian 5.10, 6.1 and 6.12 kernels in"
 	@echo "                qemu VMs: one table across kernels (bench/kernels; KERNELS_ARGS, root)"
 	@echo "make check      lint, unit tests, then the root integration tests on this kernel"
 	@echo "make check-readme  the README's heavy commands as written (tests/readme-commands; CI, root)"
@@ -185,7 +185,7 @@ load: deps all
 bench: deps all
 	bench/perf
 	bench/perf-review
-	@echo "bench/kernels: boot to first command, bench/repro in a VM against natively, wall time (host, Debian 6.1, 6.12):"
+	@echo "bench/kernels: boot to first command, bench/repro in a VM against natively, wall time (host, Debian 5.10, 6.1, 6.12):"
 	bench/kernels $(KERNELS_ARGS)
 
 bench-review: all

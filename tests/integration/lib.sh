@@ -119,3 +119,30 @@ t_host_compare() {
 		while IFS= read -r line; do printf '  %s\n' "$line"; done <<<"$d"
 	fi
 }
+
+# t_require_vm: what a test that boots bench/kernels' VMs needs, else it skips saying why
+t_require_vm() {
+	t_require_root
+	ctr_require_cmd jq
+	command -v qemu-system-x86_64 >/dev/null || ctr_skip "no qemu-system-x86_64 (sudo make deps installs qemu-system-x86)"
+	[ -x /bin/busybox ] || ctr_skip "no /bin/busybox (sudo make deps installs busybox-static)"
+}
+
+# t_vm_host_state DIR: what a bench/kernels run must leave as it was besides t_host_state:
+# mounts (other runs' /run/netns mounts come and go, so those are left out), /boot,
+# /lib/modules, the host's apt (sources, lists, package cache) and package database, and
+# the qemu processes of the runs whose output is under DIR (other checkouts' VMs come and
+# go: only ours count)
+t_vm_host_state() {
+	echo "## mounts"
+	awk '$5 !~ "^/run/netns/" {print $5, $9}' /proc/self/mountinfo | sort
+	echo "## boot"
+	ls -la --time-style=+%s /boot 2>&1
+	echo "## modules"
+	ls -la --time-style=+%s /lib/modules 2>&1
+	echo "## apt and dpkg"
+	md5sum /etc/apt/sources.list /etc/apt/sources.list.d/* /var/lib/dpkg/status 2>&1
+	ls -la --time-style=+%s /var/lib/apt/lists /var/cache/apt /var/cache/apt/archives 2>&1
+	echo "## qemu of this test's bench/kernels"
+	pgrep -af 'qemu-system-x86_64 -name ctr-kernels-' | grep -F "$1/" || true
+}

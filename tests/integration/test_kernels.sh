@@ -1,63 +1,58 @@
 #!/usr/bin/env bash
-# bench/kernels on another kernel: Debian 6.1 booted in a qemu VM (KVM when it works, else
-# TCG) over the host's root, bench/repro inside, every verdict as bench/scenarios expects
-# for 6.1; then its faults: a VM over its time bound is inconclusive (never a pass) with
-# its console kept, a bench/kernels killed with SIGKILL leaves no qemu, bad specs are
-# usage errors and a kernel without veth is a SKIP. Around it all: the host's namespaces,
-# firewall, links, sysctls, mounts, /boot, /lib/modules and package database unchanged,
-# no qemu of ours left. The first run on a machine downloads one kernel package (~70 MB).
+# bench/kernels on other kernels: Debian 5.10 and 6.1 booted in qemu VMs side by side (KVM
+# when it works, else TCG) over the host's root, bench/repro inside each, every verdict as
+# the oracle (bench/matrix.expect) says for that kernel; then its faults: a VM over its time
+# bound is inconclusive (never a pass) with its console kept, a bench/kernels killed with
+# SIGKILL leaves no qemu, bad specs are usage errors, a kernel without veth is a SKIP, and
+# so is a Debian kernel whose package lists or package cannot be downloaded (the reason
+# said). Around it all: the host's namespaces, firewall, links, sysctls,
+# mounts, /boot, /lib/modules, apt sources, lists and package database unchanged, no qemu
+# of ours left. The first run on a machine fetches the lists of Debian's suites (~28 MB)
+# and two kernel packages (~70 MB each) into the kernel cache (CTR_KERNELS_CACHE).
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
-t_require_root
-ctr_require_cmd jq
-command -v qemu-system-x86_64 >/dev/null || ctr_skip "no qemu-system-x86_64 (sudo make deps installs qemu-system-x86)"
-[ -x /bin/busybox ] || ctr_skip "no /bin/busybox (sudo make deps installs busybox-static)"
+t_require_vm
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 K=$CTR_TOP/bench/kernels
 
-# what the VM runs must not touch: mounts (other runs' /run/netns mounts come and go, so
-# those are left out), /boot, /lib/modules, the package database, qemu processes
-host_extra() {
-	echo "## mounts"
-	awk '$5 !~ "^/run/netns/" {print $5, $9}' /proc/self/mountinfo | sort
-	echo "## boot"
-	ls -la --time-style=+%s /boot 2>&1
-	echo "## modules"
-	ls -la --time-style=+%s /lib/modules 2>&1
-	echo "## dpkg"
-	md5sum /var/lib/dpkg/status
-	# other runs' VMs (another checkout's bench/kernels) come and go: only ours count
-	echo "## qemu of this test's bench/kernels"
-	pgrep -af 'qemu-system-x86_64 -name ctr-kernels-' | grep -F "$out/" || true
-}
 t_host_state >"$out/before"
-host_extra >"$out/before.extra"
+t_vm_host_state "$out" >"$out/before.extra"
 
-# 1. Debian 6.1, bench/repro inside
-"$K" --kernel debian:6.1 --slice "" --out "$out/k" --timeout 600 >"$out/table" 2>"$out/log"
+# 1. Debian 5.10 and 6.1, bench/repro inside each
+"$K" --kernel debian:5.10 --kernel debian:6.1 --slice "" --out "$out/k" --timeout 600 >"$out/table" 2>"$out/log"
 rc=$?
-t_check "bench/kernels --kernel debian:6.1 exit status" 0 "$rc" "$(cat "$out/log" "$out/table")"
+t_check "bench/kernels --kernel debian:5.10 --kernel debian:6.1 exit status" 0 "$rc" "$(cat "$out/log" "$out/table")"
 accel=$(sed -n 's/^acceleration: \([a-z]*\) .*/\1/p' "$out/log")
 [[ $accel == kvm || $accel == tcg ]] && t_pass "acceleration said: $(grep '^acceleration:' "$out/log")" || t_fail "no acceleration line"
-j=$out/k/debian-6.1/repro.json
-rel=$(jq -r .kernel "$j" 2>/dev/null)
-[[ $rel == 6.1.* ]] && t_pass "bench/repro ran on the guest kernel ($rel)" || t_fail "bench/repro's kernel is '$rel', not 6.1.*"
-t_check "the guest command's status came back" 0 "$(cat "$out/k/debian-6.1/status" 2>/dev/null)"
-grep -q 'ctr-init: running' "$out/k/debian-6.1/console.log" 2>/dev/null && t_pass "console log kept" || t_fail "no console log"
-n=0
+# the scenarios bench/repro must judge: the rows of bench/scenarios, counted here on their own
+n_want=$(grep -cvE '^[[:space:]]*(#|$)' "$CTR_TOP/bench/scenarios")
+for series in 5.10 6.1; do
+	kd=$out/k/debian-$series j=$out/k/debian-$series/repro.json
+	rel=$(jq -r .kernel "$j" 2>/dev/null)
+	[[ $rel == "$series".* ]] && t_pass "bench/repro ran on the guest kernel ($rel)" || t_fail "bench/repro's kernel is '$rel', not $series.*"
+	t_check "$series: the guest command's status came back" 0 "$(cat "$kd/status" 2>/dev/null)"
+	grep -q 'ctr-init: running' "$kd/console.log" 2>/dev/null && t_pass "$series: console log kept" || t_fail "$series: no console log"
+	n=0
+	while IFS=$'\t' read -r name trigger workaround; do
+		want=$(ctr_oracle_ask "$series" <<<"$trigger $workaround cross-node iptables-nft 4" | cut -f1)
+		got=$(jq -r --arg s "$name" '.results[] | select(.scenario == $s) | .observed' "$j" 2>/dev/null)
+		t_check "$series: $name is $want (the oracle for $series)" "$want" "$got"
+		n=$((n + 1))
+	done < <(ctr_scenarios)
+	t_check "$series: scenarios judged (the rows of bench/scenarios)" "$n_want" "$n"
+	t_check "$series: bench/repro's results" "$n_want" "$(jq '.results | length' "$j" 2>/dev/null)"
+done
+# the table: one row per scenario, one column per kernel, each cell the oracle's verdict
+t_check "the table's rows" "$n_want" "$(grep -c '^repro ' "$out/table")" "$(cat "$out/table")"
 while IFS=$'\t' read -r name trigger workaround; do
-	want=$(ctr_oracle_ask 6.1 <<<"$trigger $workaround cross-node iptables-nft 4" | cut -f1)
-	got=$(jq -r --arg s "$name" '.results[] | select(.scenario == $s) | .observed' "$j" 2>/dev/null)
-	t_check "6.1: $name is $want (the oracle for 6.1)" "$want" "$got"
-	row=$(grep "^repro $name " "$out/table" | awk '{print $NF}')
-	t_check "6.1: the table's $name cell" "$want" "$row" "$(cat "$out/table")"
-	n=$((n + 1))
+	want=
+	for series in 5.10 6.1; do want+=" $(ctr_oracle_ask "$series" <<<"$trigger $workaround cross-node iptables-nft 4" | cut -f1)"; done
+	t_check "the table's $name row (5.10, 6.1)" "$want" "$(grep "^repro $name " "$out/table" | awk '{printf " %s", $(NF - 1); printf " %s", $NF}')"
 done < <(ctr_scenarios)
-[ $n -ge 4 ] && t_pass "$n scenarios judged" || t_fail "only $n scenarios"
-grep -q '^PASS: 1 kernel' "$out/table" && t_pass "summary PASS" || t_fail "no PASS summary"
-ls "$out"/k/debian-6.1/matrix-*.json >/dev/null 2>&1 && t_fail "--slice \"\" ran bench/matrix" || t_pass "--slice \"\": bench/repro only"
+grep -q '^PASS: 2 kernel' "$out/table" && t_pass "summary PASS" || t_fail "no PASS summary"
+ls "$out"/k/debian-*/matrix-*.json >/dev/null 2>&1 && t_fail "--slice \"\" ran bench/matrix" || t_pass "--slice \"\": bench/repro only"
 
 # 2. a VM over its bound: killed, inconclusive, exit 1, its console kept and printed
 "$K" --kernel debian:6.1 --slice "" --out "$out/t" --timeout 10 >"$out/t.table" 2>&1
@@ -66,16 +61,19 @@ grep -q 'INCONCLUSIVE: no result after --timeout 10 s' "$out/t.table" && t_pass 
 grep -q '^PASS' "$out/t.table" && t_fail "a timed-out run printed PASS" || t_pass "no PASS after a timeout"
 [ -e "$out/t/debian-6.1/console.log" ] && t_pass "console of the killed VM kept" || t_fail "no console of the killed VM"
 
-# 3. SIGKILL of bench/kernels mid-boot: its VM dies with it (PR_SET_PDEATHSIG)
-"$K" --kernel debian:6.1 --slice "" --out "$out/s" --timeout 300 >/dev/null 2>&1 &
+# 3. SIGKILL of bench/kernels mid-boot: its VM dies with it (PR_SET_PDEATHSIG). Before
+# qemu starts, bench/kernels probes KVM, looks the package up and may build an initramfs:
+# wait for the pidfile or for bench/kernels to end, within the run's own bound
+"$K" --kernel debian:6.1 --slice "" --out "$out/s" --timeout 300 >"$out/s.log" 2>&1 &
 kp=$!
-for _ in $(seq 1 100); do [ -s "$out/s/debian-6.1/qemu.pid" ] && break; sleep 0.2; done
+vm_or_end() { [ -s "$out/s/debian-6.1/qemu.pid" ] || ! kill -0 "$kp" 2>/dev/null; }
+ctr_busywait 300000 vm_or_end
 qp=$(cat "$out/s/debian-6.1/qemu.pid" 2>/dev/null)
-[ -n "$qp" ] && t_pass "VM started (qemu $qp)" || t_fail "no qemu pidfile within 20 s"
+[ -n "$qp" ] && t_pass "VM started (qemu $qp)" || t_fail "no qemu pidfile: bench/kernels ended or 300 s passed first" "$(cat "$out/s.log")"
 kill -KILL "$kp"
 wait "$kp" 2>/dev/null
-for _ in $(seq 1 25); do [ -n "$qp" ] && kill -0 "$qp" 2>/dev/null || break; sleep 0.2; done
-[ -n "$qp" ] && kill -0 "$qp" 2>/dev/null && { t_fail "qemu $qp still runs after SIGKILL of bench/kernels"; kill -KILL "$qp"; } || t_pass "no qemu left after SIGKILL"
+qemu_gone() { [ -z "$qp" ] || ! kill -0 "$qp" 2>/dev/null; }
+ctr_busywait 10000 qemu_gone && t_pass "no qemu left after SIGKILL" || { t_fail "qemu $qp still runs 10 s after SIGKILL of bench/kernels"; kill -KILL "$qp"; }
 
 # 4. bad input: usage errors before anything runs, a kernel without veth is a SKIP
 "$K" --kernel debian:six >"$out/e" 2>&1
@@ -97,15 +95,37 @@ printf 'kernel/fs/9p/9p.ko: kernel/net/9p/9pnet.ko\nkernel/net/9p/9pnet_virtio.k
 t_check "kernel without veth: exit 4 (SKIP)" 4 "$?" "$(cat "$out/e")"
 grep -q 'SKIP: kernel without veth' "$out/e" && t_pass "skip names veth" || t_fail "skip reason: $(cat "$out/e")"
 
+# Debian's suites through bench/kernels' own apt, in a cache of their own: the lists of
+# the six suites fetched there (the host's apt untouched: below); a series none of them
+# has is a usage error naming them
+dc=$out/cache-fresh
+CTR_KERNELS_CACHE=$dc "$K" --kernel debian:4.2 --out "$out/d0" >"$out/e" 2>&1
+t_check "debian:4.2: exit 2" 2 "$?" "$(cat "$out/e")"
+grep -q '^bench/kernels: debian:4.2: no linux-image-4.2.\*-amd64-unsigned package in bullseye, bullseye-security, bookworm, bookworm-security, trixie, trixie-security' "$out/e" &&
+	t_pass "debian:4.2 names the suites it searched" || t_fail "message" "$(cat "$out/e")"
+t_check "the private lists: one Packages file per suite" \
+	"bookworm bookworm-security bullseye bullseye-security trixie trixie-security" \
+	"$(for f in "$dc"/apt/lists/*_Packages; do f=${f##*_dists_}; echo "${f%%_*}"; done | sort | xargs)"
+# a Debian kernel whose package or package lists cannot be downloaded: a SKIP with the
+# reason (no proxy listens on port 9: every fetch fails)
+CTR_KERNELS_CACHE=$dc http_proxy=http://127.0.0.1:9 "$K" --kernel debian:6.1 --cmd true --out "$out/d1" >"$out/e" 2>&1
+t_check "a package that cannot be downloaded: exit 4 (SKIP)" 4 "$?" "$(cat "$out/e")"
+grep -q '^debian-6.1: SKIP: download of linux-image-6\.1\..*-amd64-unsigned failed: .*127.0.0.1' "$out/e" &&
+	t_pass "the skip says why: $(grep -m1 SKIP "$out/e" | cut -c1-160)" || t_fail "skip reason" "$(cat "$out/e")"
+CTR_KERNELS_CACHE=$out/cache-empty http_proxy=http://127.0.0.1:9 "$K" --kernel debian:6.1 --cmd true --out "$out/d2" >"$out/e" 2>&1
+t_check "no package lists to be had: exit 4 (SKIP)" 4 "$?" "$(cat "$out/e")"
+grep -q "^debian-6.1: SKIP: could not fetch Debian's package lists: .*127.0.0.1" "$out/e" &&
+	t_pass "the skip says why: $(grep -m1 SKIP "$out/e" | cut -c1-160)" || t_fail "skip reason" "$(cat "$out/e")"
+
 # the host as it was
 for _ in 1 2 3; do
 	t_host_state >"$out/after"
-	host_extra >"$out/after.extra"
+	t_vm_host_state "$out" >"$out/after.extra"
 	diff --unchanged-line-format= --old-line-format='-%L' --new-line-format='+%L' \
 		"$out/before" "$out/after" | grep -v '^[-+]ctr-' >"$out/diff"
 	diff "$out/before.extra" "$out/after.extra" >>"$out/diff"
 	[ -s "$out/diff" ] || break
 	sleep 1
 done
-[ -s "$out/diff" ] && t_fail "host state changed" "$(cat "$out/diff")" || t_pass "host state unchanged (namespaces, firewall, links, sysctls, mounts, /boot, /lib/modules, dpkg, qemu)"
+[ -s "$out/diff" ] && t_fail "host state changed" "$(cat "$out/diff")" || t_pass "host state unchanged (namespaces, firewall, links, sysctls, mounts, /boot, /lib/modules, apt, dpkg, qemu)"
 t_done
