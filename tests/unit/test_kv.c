@@ -1,3 +1,4 @@
+#include "base/file.h"
 #include "base/kv.h"
 #include "tests.h"
 
@@ -62,6 +63,35 @@ static void last_line_cr(void)
 	alarm(0);
 }
 
+/* the one reader of whole files (kv_load, oracle_load, the audit's dumps): a file past the
+ * bound is an error, never cut short (oracle_load used to stop at 4 MiB without a word) */
+static void file_read_bounds(void)
+{
+	char path[] = "/tmp/ctr-unit-file-XXXXXX", *text = NULL, *err = NULL;
+	int fd = mkstemp(path);
+	size_t n = 0;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(write(fd, "0123456789", 10), 10);
+	close(fd);
+	CU_ASSERT_EQUAL(file_read(path, 10, &text, &n, &err), 0);
+	CU_ASSERT_EQUAL(n, 10);
+	CU_ASSERT_STRING_EQUAL(text, "0123456789");
+	free(text);
+	CU_ASSERT_EQUAL(file_read(path, 9, &text, &n, &err), -1);
+	CU_ASSERT_PTR_NULL(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "larger than 9 bytes"));
+	free(err);
+	err = NULL;
+	unlink(path);
+	CU_ASSERT_EQUAL(file_read(path, 9, &text, &n, &err), 1);
+	CU_ASSERT_PTR_NULL(err);
+	CU_ASSERT_EQUAL(kv_load(path, &(struct kv){0}, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(err);
+	free(err);
+}
+
 void register_kv_tests(void)
 {
 	CU_pSuite s = suite_add("kv");
@@ -70,4 +100,5 @@ void register_kv_tests(void)
 	test_add(s, "reject lines without a key", reject_bad_lines);
 	test_add(s, "writing refuses forged pairs", write_refuses_injection);
 	test_add(s, "a last line ending in CR without LF ends", last_line_cr);
+	test_add(s, "whole files: past the bound an error, a missing one 1", file_read_bounds);
 }

@@ -2,6 +2,7 @@
  * namespace (fork, setns in the child, exec with stdout to the file). */
 #include "dump.h"
 #include "base/err.h"
+#include "base/file.h"
 #include "live/netns.h"
 
 #include <errno.h>
@@ -44,39 +45,16 @@ void dump_free(struct dump *d)
 
 static int read_file(const char *path, const char *name, char **out, char **err)
 {
-	FILE *f = fopen(path, "re");
-	char *text = NULL;
-	size_t n = 0, cap = 0, got;
+	size_t n;
+	int rc = file_read(path, DUMP_MAX_BYTES, out, &n, err);
 
-	*out = NULL;
-	if (!f)
-		return 1;
-	do {
-		if (n + 65536 + 1 > cap) {
-			char *t = realloc(text, cap = cap * 2 + 65536 + 1);
-
-			if (!t) {
-				free(text);
-				fclose(f);
-				return err_set(err, "out of memory");
-			}
-			text = t;
-		}
-		got = fread(text + n, 1, 65536, f);
-		n += got;
-	} while (got && n <= DUMP_MAX_BYTES);
-	fclose(f);
-	if (n > DUMP_MAX_BYTES) {
-		free(text);
-		return err_set(err, "%s: larger than %u MiB: not a rule dump", name,
-			       DUMP_MAX_BYTES >> 20);
-	}
-	text[n] = '\0';
-	if (strlen(text) != n) {
-		free(text);
+	if (rc != 0)
+		return rc;
+	if (strlen(*out) != n) {
+		free(*out);
+		*out = NULL;
 		return err_set(err, "%s: holds a NUL byte: not the text output of %s", name, name);
 	}
-	*out = text;
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "kv.h"
 #include "err.h"
+#include "file.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -58,38 +59,15 @@ int kv_parse(const char *text, struct kv *out, char **err)
 
 int kv_load(const char *path, struct kv *out, char **err)
 {
-	FILE *f = fopen(path, "re");
-	char *text = NULL;
-	size_t cap = 0, n = 0;
+	char *text;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!f)
-		return err_errno(err, errno, "%s", path);
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			char *t = realloc(text, cap = cap * 2 + 8192);
-
-			if (!t) {
-				free(text);
-				fclose(f);
-				return err_set(err, "out of memory");
-			}
-			text = t;
-		}
-		size_t got = fread(text + n, 1, 4096, f);
-
-		n += got;
-		if (got < 4096)
-			break;
-		if (n > (1u << 20)) {
-			free(text);
-			fclose(f);
-			return err_set(err, "%s: larger than 1 MiB", path);
-		}
-	}
-	fclose(f);
-	text[n] = '\0';
+	rc = file_read(path, 1u << 20, &text, NULL, err);
+	if (rc > 0)
+		return err_errno(err, ENOENT, "%s", path);
+	if (rc < 0)
+		return -1;
 	rc = kv_parse(text, out, err);
 	free(text);
 	if (rc < 0)

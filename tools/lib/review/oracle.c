@@ -3,6 +3,7 @@
  * (<X.Y, >=X.Y) (the rules bench/matrix.expect's header states). */
 #include "oracle.h"
 #include "base/err.h"
+#include "base/file.h"
 #include "behaviour.h"
 
 #include <stdbool.h>
@@ -102,31 +103,16 @@ int oracle_parse(const char *text, const char *name, struct oracle *o, char **er
 
 int oracle_load(const char *path, struct oracle *o, char **err)
 {
-	FILE *f = fopen(path, "re");
-	char *text = NULL;
-	size_t cap = 0, n = 0, got;
 	const char *base = strrchr(path, '/');
+	char *text;
 	int rc;
 
 	memset(o, 0, sizeof(*o));
-	if (!f)
-		return err_set(err, "%s: cannot read the oracle", path);
-	do {
-		if (n + 4096 + 1 > cap) {
-			char *t = realloc(text, cap = cap * 2 + 65536);
-
-			if (!t) {
-				free(text);
-				fclose(f);
-				return err_set(err, "out of memory");
-			}
-			text = t;
-		}
-		got = fread(text + n, 1, 4096, f);
-		n += got;
-	} while (got == 4096 && n < (4u << 20));
-	fclose(f);
-	text[n] = '\0';
+	rc = file_read(path, 4u << 20, &text, NULL, err);
+	if (rc > 0)
+		return err_set(err, "%s: cannot read the oracle: no such file", path);
+	if (rc < 0)
+		return err_wrap(err, "cannot read the oracle");
 	rc = oracle_parse(text, base ? base + 1 : path, o, err);
 	free(text);
 	return rc;
