@@ -7,6 +7,7 @@
 #include "base/pkt.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <linux/netfilter.h>
 #include <netlink/msg.h>
@@ -95,9 +96,19 @@ static int run_tool(int ns_fd, char *const argv[], const char *input, char *out,
 	}
 	close(in[0]);
 	close(res[1]);
-	/* a short write shows in nft's status */
-	if (pid > 0 && input && write(in[1], input, strlen(input)) < 0)
-		out[0] = 0;
+	/* a short write shows in nft's status. A program that could not be run has exited by
+	 * the time of the write, often: SIGPIPE, ignored around it in this process only (the
+	 * child keeps the default), would kill the injector (seen: a cell of test_natural whose
+	 * PATH has no nft, "killed by signal 13" instead of its skip) */
+	if (pid > 0 && input) {
+		struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+
+		sigemptyset(&ign.sa_mask);
+		sigaction(SIGPIPE, &ign, &old);
+		if (write(in[1], input, strlen(input)) < 0)
+			out[0] = 0;
+		sigaction(SIGPIPE, &old, NULL);
+	}
 	close(in[1]);
 	while (got < n - 1 && (r = read(res[0], out + got, n - 1 - got)) > 0)
 		got += (size_t)r;
