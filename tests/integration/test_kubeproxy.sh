@@ -9,7 +9,8 @@
 # --backend ipvs runs for real inside a Debian 6.1 VM (bench/kernels, about a minute under
 # TCG), every scenario of bench/scenarios (the natural ones too) clean as the oracle's IPVS
 # row expects, and ct-entry-lost's matrix cell clean there too. Host state unchanged around it all (t_host_compare: other runs' namespaces
-# judged by prefix, our own runs' must be gone).
+# judged by prefix, our own runs' must be gone). bench/kube-proxy-table natively: 16 rows, each
+# cell the verdict its run recorded.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
@@ -157,6 +158,31 @@ if command -v qemu-system-x86_64 >/dev/null && [ -x /bin/busybox ]; then
 else
 	t_fail "no qemu-system-x86_64 or busybox-static (sudo make deps): IPVS mode cannot run on this kernel"
 fi
+
+# bench/kube-proxy-table, natively: the README's exposure table, one row per release
+# profile and mode (16: 1.14 and 1.15 without nftables mode), each cell the verdict its
+# bench/matrix run recorded (EXPOSED reset, partly leak, no clean, skip), exit 0
+kt=$wd/kpt
+"$CTR_TOP/bench/kube-proxy-table" --out "$kt" >"$wd/kpt.txt" 2>&1
+t_check "bench/kube-proxy-table exits 0" 0 "$?" "$(tail -5 "$wd/kpt.txt")"
+rows=$(grep -E '^\| (1\.|current)' "$wd/kpt.txt")
+t_check "...16 rows: every release profile in each mode it had" 16 "$(grep -c . <<<"$rows")" "$rows"
+mism=
+while IFS='|' read -r _ rel mode a b c _; do
+	rel=$(xargs <<<"$rel") mode=$(xargs <<<"$mode")
+	v=${rel%% *} lib=
+	[[ $rel == *tcpBeLiberal=true ]] && lib=-liberal
+	j=$kt/kube-proxy-$v$lib-$mode.json
+	want=$(jq -r '[.results[] | select(.trigger == "seq-above", .trigger == "ack-above", .trigger == "ct-entry-lost")]
+		| sort_by(["seq-above", "ack-above", "ct-entry-lost"] as $o | .trigger as $t | $o | index($t))
+		| map(if .status == "skip" then "skip" else {reset: "EXPOSED", leak: "partly", clean: "no"}[.observed] // "?" end)
+		| join(" ")' "$j" 2>/dev/null)
+	got="$(xargs <<<"$a") $(xargs <<<"$b") $(xargs <<<"$c")"
+	[ "$want" = "$got" ] || mism+="$rel/$mode: table '$got', its run '$want' ($j); "
+done <<<"$rows"
+t_check "...each cell the verdict its run recorded" "" "$mism"
+t_check "...1.14 iptables is exposed to seq-above, 1.15 iptables is not (KUBE-FORWARD's DROP)" "EXPOSED no" \
+	"$(awk -F'|' '$2 ~ /^ 1\.14 $/ && $3 ~ /iptables-nft/ { a = $4 } $2 ~ /^ 1\.15 $/ && $3 ~ /iptables-nft/ { b = $4 } END { gsub(/ /, "", a); gsub(/ /, "", b); print a, b }' <<<"$rows")"
 
 # shellcheck disable=SC2046 # one prefix a word
 t_host_compare "around the test" "$wd/before" "${ours[@]}" $(find "$wd" -name prefix -exec cat {} + 2>/dev/null | sort -u)
