@@ -209,4 +209,4 @@ clean:
 
 .SECONDARY:
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f -not -path '$(BUILD)/kernels-cache/*' 2>/dev/null)
