@@ -199,6 +199,55 @@ SCALE_FLAGS ?=
 bench-scale: deps all
 	bench/scale $(SCALE_FLAGS)
 
+# --- install (issue 24): make install [PREFIX=/usr/local] [DESTDIR=], make uninstall, make deb.
+# PREFIX/lib/ctreset mirrors the checkout (bench/, topology/, tools/lib/sh/, the exit codes'
+# header, build/ctreset-*), so the scripts find each other by the same relative paths; the
+# data (the oracle, the scenarios, kube-proxy's release table) is in PREFIX/share/ctreset,
+# linked from where the scripts read it. PREFIX/bin/ctreset links to the command
+# (tools/ctreset). PREFIX/lib/ctreset/version holds VERSION: it marks the tree installed.
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+CTR_LIBDIR = $(PREFIX)/lib/ctreset
+CTR_SHAREDIR = $(PREFIX)/share/ctreset
+CTR_MAN := $(wildcard docs/man/*.8)
+# data: installed under share/, the lib tree's copies are links to it
+CTR_DATA := bench/matrix.expect bench/scenarios topology/kube-proxy-releases
+# bench/deps installs the checkout's build packages: not for an installed tree
+CTR_SCRIPTS = $(filter-out $(CTR_DATA) bench/deps,$(wildcard bench/* topology/*)) \
+	      $(wildcard tools/lib/sh/*.sh) tools/lib/base/exitcodes.h tools/ctreset
+
+.PHONY: install uninstall deb
+install: all
+	@set -e; L=$(DESTDIR)$(CTR_LIBDIR); S=$(DESTDIR)$(CTR_SHAREDIR); \
+	for f in $(CTR_SCRIPTS); do \
+		[ -f "$$f" ] || continue; \
+		m=0644; [ -x "$$f" ] && m=0755; \
+		install -D -m $$m "$$f" "$$L/$$f"; \
+	done; \
+	for t in $(TOOLS); do install -D -m 0755 $(BUILD)/$$t "$$L/build/$$t"; done; \
+	for f in $(CTR_DATA); do \
+		install -D -m 0644 "$$f" "$$S/$${f##*/}"; \
+		ln -sfn "../../../share/ctreset/$${f##*/}" "$$L/$$f"; \
+	done; \
+	printf '%s\n' '$(VERSION)' >"$$L/version"; \
+	install -d $(DESTDIR)$(PREFIX)/bin; \
+	ln -sfn ../lib/ctreset/tools/ctreset $(DESTDIR)$(PREFIX)/bin/ctreset; \
+	for m in $(CTR_MAN); do install -D -m 0644 "$$m" "$(DESTDIR)$(PREFIX)/share/man/man8/$${m##*/}"; done; \
+	install -D -m 0644 tools/ctreset-completion.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ctreset
+
+uninstall:
+	rm -rf $(DESTDIR)$(CTR_LIBDIR) $(DESTDIR)$(CTR_SHAREDIR)
+	rm -f $(DESTDIR)$(PREFIX)/bin/ctreset $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ctreset
+	rm -f $(CTR_MAN:docs/man/%=$(DESTDIR)$(PREFIX)/share/man/man8/%)
+
+# the Debian package, built from a copy of the tree (dpkg-buildpackage writes beside it):
+# $(BUILD)/deb/ctreset_VERSION_amd64.deb. Needs bench/deps --package.
+deb:
+	@bench/deps --package
+	tools/deb $(BUILD)/deb
+# --- end install
+
 # C against .clang-format, bash against ShellCheck (.shellcheckrc): clean, or it fails
 lint:
 	@bench/deps --lint
