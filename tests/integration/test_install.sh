@@ -43,7 +43,8 @@ if [ -z "${CTR_INSTALL_NS:-}" ]; then
 fi
 w=$CTR_INSTALL_NS
 trap - EXIT # the outer shell removes $w
-mkdir -p "$w/log" "$w/cwd" || exit 1
+# (readable by the user who runs ctreset as a user: mktemp made it root's only)
+chmod 755 "$w" && mkdir -p "$w/log" "$w/cwd" || exit 1
 
 # exercise LABEL OUT CTRESET MAN...: the commands a user runs, from the current directory,
 # each one's output in OUT/NAME and exit status in OUT/NAME.rc (bash, for a chroot too)
@@ -77,8 +78,8 @@ checks() { # LABEL OUT VERSION CWD
 	grep -q "artifacts in $4/ctreset-runs/" "$o/repro" && [ "$(wc -l <"$o/runs")" = 1 ] &&
 		t_pass "$l: ctreset repro's artifacts are in ./ctreset-runs/RUN-ID of the current directory" ||
 		t_fail "$l: artifacts: $(grep -m1 artifacts "$o/repro"); ./ctreset-runs: $(cat "$o/runs")"
-	grep -q '^verdict: *leak' "$o/review" && [ "$(cat "$o/review.rc")" = 0 ] &&
-		t_pass "$l: ctreset review of pcaps/ref/leak: verdict leak" ||
+	grep -q '^verdict: *leak' "$o/review" && [ "$(cat "$o/review.rc")" = "$CTR_EXIT_LEAK" ] &&
+		t_pass "$l: ctreset review of pcaps/ref/leak: verdict leak (exit $CTR_EXIT_LEAK)" ||
 		t_fail "$l: ctreset review: exit $(cat "$o/review.rc"), $(tail -3 "$o/review")"
 	grep -q 'SUBCOMMANDS' "$o/man" && grep -q 'ctreset-runs' "$o/man" && [ "$(cat "$o/man.rc")" = 0 ] &&
 		t_pass "$l: man ctreset" || t_fail "$l: man ctreset: exit $(cat "$o/man.rc"), $(head -3 "$o/man")"
