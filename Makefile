@@ -85,6 +85,9 @@ help:
 	@echo "make bench-scale 0/1k/5k/10k services per backend: load time, size, connect time, verdicts, plot (root)"
 	@echo "make soak       $(SOAK_PAIRS) control+workaround pairs: wrong/inconclusive counts, durations (root)"
 	@echo "make lint       clang-format and shellcheck over the tree: clean, or it fails"
+	@echo "make install    the ctreset command, scripts, programs, data, man page (PREFIX=/usr/local, DESTDIR)"
+	@echo "make uninstall  removes what make install installed (same PREFIX, DESTDIR)"
+	@echo "make deb        the Debian package: $(BUILD)/deb/ctreset_VERSION_amd64.deb (docs/install.md)"
 	@echo "make clean      remove $(BUILD)/"
 
 # installs the missing packages as root; otherwise names them and fails (in a few ms when

@@ -94,6 +94,8 @@ t0=$(ctr_now_ms)
 timeout "$limit" make -s -C "$CTR_TOP" install PREFIX="$p" >"$w/log/install" 2>&1
 t_check "make install PREFIX=$p (exit status)" 0 "$?" "$(tail -5 "$w/log/install")"
 t_check "no file of the installed tree names the checkout ($CTR_TOP)" "" "$(grep -rlI -- "$CTR_TOP" "$p")"
+t_check "every link of the installed tree points inside it" "" \
+	"$(find "$p" -type l | while read -r f; do t=$(readlink -f "$f"); [[ $t == "$p"/* && -e $t ]] || echo "$f -> $(readlink "$f")"; done)"
 mkdir -p "$w/out.prefix" && cp -r "$ref" "$w/out.prefix/ref"
 # the checkout hidden, in a mount namespace of its own
 (cd "$w/cwd" && timeout "$limit" unshare -m --propagation private bash -c \
