@@ -112,7 +112,7 @@ t0=$(ctr_now_ms)
 deb=${CTR_INSTALL_DEB:-}
 if [ -z "$deb" ]; then
 	"$CTR_TOP/bench/deps" --package >"$w/log/deps" 2>&1 || { t_fail "bench/deps --package: $(tail -3 "$w/log/deps")"; t_done; }
-	DEB_BUILD_OPTIONS=nocheck timeout "$limit" "$CTR_TOP/tools/deb" "$w/deb" >"$w/log/deb" 2>&1
+	DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" timeout "$limit" "$CTR_TOP/tools/deb" "$w/deb" >"$w/log/deb" 2>&1
 	t_check "tools/deb builds the package (exit status)" 0 "$?" "$(tail -10 "$w/log/deb")"
 	deb=$(ls "$w"/deb/ctreset_*_amd64.deb 2>/dev/null)
 	echo "# the package built in $((($(ctr_now_ms) - t0) / 1000)) s: ${deb##*/}, $(stat -c %s "$deb" 2>/dev/null) bytes"
