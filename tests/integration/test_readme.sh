@@ -103,9 +103,11 @@ run_one() {
 	fi
 }
 
+# CTR_README_ONLY=ERE: only the commands of the class matching it (a rerun of one)
 declare -A done_cmds=()
 while IFS=$'\t' read -r cls statuses cmd _; do
 	[ "$cls" = "$class" ] || continue
+	[ -z "${CTR_README_ONLY:-}" ] || [[ $cmd =~ $CTR_README_ONLY ]] || continue
 	key=${cmd//sudo /}
 	[ -z "${done_cmds[$key]:-}" ] || { t_pass "'$cmd': the same as '${done_cmds[$key]}' run above"; continue; }
 	done_cmds[$key]=$cmd
@@ -114,7 +116,7 @@ done < <(rows)
 
 # the "By hand" block, in order in one shell, its fixed prefix under a lock;
 # whatever it left (ctr-000001, /tmp/s) removed
-if [ "$class" = check ]; then
+if [ "$class" = check ] && [ -z "${CTR_README_ONLY:-}" ]; then
 	exec 9>"$CTR_STATE/readme-hand.lock"
 	if flock -w 900 9; then
 		"$top/topology/down" --prefix ctr-000001 >/dev/null 2>&1
