@@ -76,7 +76,7 @@ help:
 	@echo "make kernels    bench/repro and a matrix slice on host, Debian 5.10, 6.1 and 6.12 kernels in"
 	@echo "                qemu VMs: one table across kernels (bench/kernels; KERNELS_ARGS, root)"
 	@echo "make check      lint, unit tests, then the root integration tests on this kernel"
-	@echo "make check-readme  the README's heavy commands as written (tests/readme-commands; CI, root)"
+	@echo "make check-readme  the README's commands make check does not run, as written (tests/readme-commands; CI, root)"
 	@echo "make unit       unit tests only (no root needed); unit-san: under ASan+UBSan"
 	@echo "make bench      performance figures (root), bench/perf-review among them"
 	@echo "make bench-review  ctreset-review's throughput vs tcpdump and tshark (root)"
@@ -176,8 +176,8 @@ check: deps
 repro-http: deps all
 	bench/repro --workload http
 
-# the README's heavy commands as written (tests/readme-commands, class ci; the CI's second
-# target after make check, about 45 min here; CTR_README_CLASS=long: the longest ones)
+# the README's commands make check does not run, as written (tests/readme-commands, class
+# ci; .ci/run's second step after make check)
 CTR_README_CLASS ?= ci
 check-readme: deps all
 	CTR_README_CLASS=$(CTR_README_CLASS) tests/integration/test_readme.sh

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Every command the README shows runs in a test as written (tests/readme-commands says
-# which test and why): the README's commands and the list must be the same set, each make
-# target listed as an alias must run the command the list says, and the commands of one
-# class run, each with its exit status checked. In make check: the class "check" and the
-# "hand" block; `make check-readme` runs CTR_README_CLASS=ci (not in .ci/run yet),
-# CTR_README_CLASS=long the longest ones.
+# Every command the README shows runs in CI as written (tests/readme-commands says which
+# step and why): the README's commands and the list must be the same set, each make
+# target listed as an alias must run the command the list says, each "cirun" command must
+# be a line of .ci/run, and the commands of one class run, each with its exit status
+# checked. In make check: the class "check" and the "hand" block; `make check-readme`
+# (.ci/run's second step) runs CTR_README_CLASS=ci.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
 class=${CTR_README_CLASS:-check}
-case $class in check | ci | long) ;; *) ctr_die "$CTR_EXIT_USAGE" "CTR_README_CLASS=\"$class\" is wrong: check, ci or long" ;; esac
+case $class in check | ci) ;; *) ctr_die "$CTR_EXIT_USAGE" "CTR_README_CLASS=\"$class\" is wrong: check or ci" ;; esac
 list=$CTR_TOP/tests/readme-commands
 top=$CTR_TOP
 
@@ -28,7 +28,6 @@ cleanup() {
 		[ -n "$d" ] || continue
 		if [ -n "$keep" ]; then mkdir -p "$keep" && mv "$runs/$d" "$keep/"; else rm -rf "${runs:?}/$d"; fi
 	done < <(entries | comm -13 "$out/runs-before" - | grep -v '^test_readme-')
-	rm -f /tmp/seq-above.svg
 	if [ -n "$keep" ]; then mv "$out" "$keep/test" && echo "kept the failed run's artifacts in $keep"; else rm -rf "$out"; fi
 }
 trap cleanup EXIT
@@ -61,12 +60,29 @@ readme_commands() {
 rows() { grep -v '^#' "$list" | grep -v '^[[:space:]]*$'; }
 readme_commands >"$out/readme"
 rows | cut -f3 | sort -u >"$out/listed"
-t_check "the README's commands were found" 1 "$([ "$(wc -l <"$out/readme")" -ge 40 ] && echo 1)" "$(wc -l <"$out/readme") found"
+t_check "the README's commands were found" 1 "$([ "$(wc -l <"$out/readme")" -ge 15 ] && echo 1)" "$(wc -l <"$out/readme") found"
 t_check "every README command is in tests/readme-commands" "" "$(comm -23 "$out/readme" "$out/listed")"
 t_check "every command of tests/readme-commands is in the README" "" "$(comm -13 "$out/readme" "$out/listed")"
 t_check "each command listed once" "" "$(rows | cut -f3 | sort | uniq -d)"
 t_check "every row has a known class and statuses" "" \
-	"$(rows | awk -F'\t' '$1 !~ /^(check|hand|ci|long|alias|manual)$/ || $2 !~ /^[0-9]+(,[0-9]+)*$/')"
+	"$(rows | awk -F'\t' '$1 !~ /^(check|hand|ci|cirun|test|alias|manual)$/ || $2 !~ /^[0-9]+(,[0-9]+)*$/')"
+
+# --- cirun: the CI's own steps are lines of .ci/run ------------------------------------------
+while IFS=$'\t' read -r cls _ cmd _; do
+	[ "$cls" = cirun ] || continue
+	t_check "cirun: .ci/run runs '${cmd//sudo /}'" 1 "$(grep -cxF "${cmd//sudo /}" "$top/.ci/run")"
+done < <(rows)
+
+# --- test: another integration test runs the command (its note: that test's name, then how) ---
+while IFS=$'\t' read -r cls _ cmd note; do
+	[ "$cls" = test ] || continue
+	tname=${note%%:*} words=${cmd//sudo /}
+	# the command's words, in order, on one line of that test (its options may come between)
+	re=$(printf '%s\n' "$words" | sed 's/[][\.*^$/]/\\&/g; s/ \{1,\}/.*/g')
+	t_check "test: $tname runs '$words'" 1 \
+		"$(grep -q -- "$re" "$top/tests/integration/$tname.sh" 2>/dev/null && echo 1)" \
+		"no line of tests/integration/$tname.sh has the words '$words' in that order"
+done < <(rows)
 
 # --- aliases: the make target runs the command the list names --------------------------------
 while IFS=$'\t' read -r cls _ cmd note; do
@@ -79,68 +95,39 @@ while IFS=$'\t' read -r cls _ cmd note; do
 done < <(rows)
 
 # --- running them ------------------------------------------------------------------------------
-# where a command mentioning bare capture files runs: a directory with the newest run's
-# seq-above captures as client.pcap, node.pcap, a.pcap (the client's), b.pcap (the
-# backend's), and build/
-scratch=$out/cwd
-mkdir -p "$scratch"
-ln -s "$top/build" "$scratch/build"
-run_id=
-# newest run this test made that has a seq-above cell
-find_run() {
-	local d
-	run_id=
-	# newest first
-	for d in $(find "$runs" -mindepth 1 -maxdepth 1 -name '[0-9]*T*' -printf '%T@ %f\n' | sort -rn | cut -d' ' -f2); do
-		grep -qxF "$d" "$out/runs-before" && continue
-		[ -s "$runs/$d/seq-above/client.pcap" ] && { run_id=$d; return 0; }
-	done
-	return 1
-}
-# run_one STATUSES COMMAND: as written, less "sudo "; placeholders filled in; its exit
+# run_one STATUSES COMMAND: as written, less "sudo ", from the top of the tree; its exit
 # status among STATUSES; the prefixes of the topologies it printed recorded for removal
 n=0
 run_one() {
-	local allowed=$1 cmd=$2 shown=$2 cwd=$top rc log
+	local allowed=$1 cmd=$2 shown=$2 rc log t0=$SECONDS
 	n=$((n + 1))
 	log=$out/cmd-$n.log
 	cmd=${cmd//sudo /}
-	if [[ $cmd == *'<run-id>'* ]]; then
-		find_run || { t_fail "'$shown': no run of make repro to name as <run-id>"; return; }
-		cmd=${cmd//<run-id>/$run_id}
-	fi
-	cmd=${cmd// DIR\'/ $out/dir-$n\'}
-	if [[ $cmd =~ (^|[[:space:]=])(client|node|a|b)\.pcap ]]; then
-		find_run || { t_fail "'$shown': no run of make repro for its captures"; return; }
-		cp "$runs/$run_id/seq-above/client.pcap" "$scratch/client.pcap"
-		cp "$runs/$run_id/seq-above/node.pcap" "$scratch/node.pcap"
-		cp "$runs/$run_id/seq-above/client.pcap" "$scratch/a.pcap"
-		cp "$runs/$run_id/seq-above/backend.pcap" "$scratch/b.pcap"
-		cwd=$scratch
-	fi
-	(cd "$cwd" && timeout "${CTR_README_TIMEOUT:-3600}" bash -c "$cmd") </dev/null >"$log" 2>&1
+	(cd "$top" && timeout "${CTR_README_TIMEOUT:-3600}" bash -c "$cmd") </dev/null >"$log" 2>&1
 	rc=$?
 	sed -n 's/^PREFIX=\(ctr-[0-9a-f]*\)$/\1/p' "$log" >>"$out/prefixes"
 	if [[ ,$allowed, == *,$rc,* ]]; then
-		t_pass "'$shown': exit $rc"
+		t_pass "'$shown': exit $rc in $((SECONDS - t0)) s"
 	else
-		t_fail "'$shown': exit $rc, expected $allowed"
+		t_fail "'$shown': exit $rc in $((SECONDS - t0)) s, expected $allowed"
 		tail -n 15 "$log" | sed 's/^/  /'
 	fi
 }
 
+# CTR_README_ONLY=ERE: only the commands of the class matching it (a rerun of one)
 declare -A done_cmds=()
 while IFS=$'\t' read -r cls statuses cmd _; do
 	[ "$cls" = "$class" ] || continue
+	[ -z "${CTR_README_ONLY:-}" ] || [[ $cmd =~ $CTR_README_ONLY ]] || continue
 	key=${cmd//sudo /}
 	[ -z "${done_cmds[$key]:-}" ] || { t_pass "'$cmd': the same as '${done_cmds[$key]}' run above"; continue; }
 	done_cmds[$key]=$cmd
 	run_one "$statuses" "$cmd"
 done < <(rows)
 
-# the "One scenario by hand" block, in order in one shell, its fixed prefix under a lock;
+# the "By hand" block, in order in one shell, its fixed prefix under a lock;
 # whatever it left (ctr-000001, /tmp/s) removed
-if [ "$class" = check ]; then
+if [ "$class" = check ] && [ -z "${CTR_README_ONLY:-}" ]; then
 	exec 9>"$CTR_STATE/readme-hand.lock"
 	if flock -w 900 9; then
 		"$top/topology/down" --prefix ctr-000001 >/dev/null 2>&1
@@ -176,7 +163,7 @@ if [ "$class" = check ]; then
 		t_fail "by hand: the lock $CTR_STATE/readme-hand.lock was held for 900 s"
 	fi
 fi
-for cls in ci long manual; do
+for cls in ci manual; do
 	[ "$cls" = "$class" ] && continue
 	echo "# not run here: $(rows | awk -F'\t' -v c="$cls" '$1 == c' | wc -l) $cls command(s) (tests/readme-commands)"
 done
