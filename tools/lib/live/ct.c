@@ -206,6 +206,44 @@ static int ct_count(struct nl_sock *sk, unsigned *n, char **err)
 	return 0;
 }
 
+struct dump_ctx {
+	ct_dump_cb cb;
+	void *ctx;
+	int stop;
+};
+
+static void dump_one(struct nl_object *obj, void *arg)
+{
+	struct dump_ctx *d = arg;
+	struct nfnl_ct *ct = (struct nfnl_ct *)obj;
+	struct ct_flow f = {0};
+
+	if (d->stop || nfnl_ct_get_proto(ct) != IPPROTO_TCP || ct_tuple(ct, 0, &f.orig) < 0 ||
+	    ct_tuple(ct, 1, &f.reply) < 0)
+		return;
+	f.tcp_state = nfnl_ct_get_tcp_state(ct);
+	f.id = nfnl_ct_get_id(ct);
+	d->stop = d->cb(d->ctx, &f);
+}
+
+int ct_dump(ct_dump_cb cb, void *ctx, char **err)
+{
+	struct dump_ctx d = {.cb = cb, .ctx = ctx};
+	struct nl_cache *cache = NULL;
+	struct nl_sock *sk = nfnl_open(err);
+	int rc;
+
+	if (!sk)
+		return -1;
+	rc = nfnl_ct_alloc_cache(sk, &cache);
+	nl_socket_free(sk);
+	if (rc < 0)
+		return err_set(err, "dumping the conntrack table: %s", nl_geterror(rc));
+	nl_cache_foreach(cache, dump_one, &d);
+	nl_cache_free(cache);
+	return 0;
+}
+
 int ct_flush(unsigned *removed, unsigned *left, char **err)
 {
 	struct nl_sock *sk = nfnl_open(err);

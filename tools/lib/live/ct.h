@@ -34,6 +34,12 @@ int ct_flush(unsigned *removed, unsigned *left, char **err);
  * namespace: packets conntrack could not track or judged out of window. */
 int ct_invalid_count(uint64_t *out, char **err);
 
+/* Calls cb for every TCP entry of the current namespace's table (one dump over ctnetlink;
+ * it walks the table all namespaces share, so callers space their calls out). A non-zero
+ * return from cb stops the walk. 0, or -1 with *err. */
+typedef int (*ct_dump_cb)(void *ctx, const struct ct_flow *flow);
+int ct_dump(ct_dump_cb cb, void *ctx, char **err);
+
 const char *ct_state_name(uint8_t state);
 
 #endif
