@@ -854,23 +854,25 @@ static bool rst_answers(const struct review_row *l, const struct review_row *r)
 }
 
 const struct review_row *analyse_rst_answers(const struct review_flow *f,
-					     const struct review_row *rst)
+					     const struct review_row *rst, bool any)
 {
-	for (size_t i = f->nrows; i-- > 0;)
+	for (size_t i = f->nrows; !any && i-- > 0;)
 		if (f->rows[i].n < rst->n && rst_answers(&f->rows[i], rst))
 			return &f->rows[i];
 	for (unsigned age = 0; age < f->ring_n; age++) {
 		const struct review_row *e =
 		    &f->ring[(f->ring_head + FLOW_RING - 1 - age) % FLOW_RING];
+		struct review_row as_leak = {.notes = ROW_LEAK,
+					     .seq = e->seq,
+					     .ack = e->ack,
+					     .len = e->len,
+					     .flags = e->flags};
 
-		if (e->n < rst->n && (e->notes & (ROW_LEAK | ROW_PREDICTED) || e->pending) &&
-		    rst_answers(&(struct review_row){.notes = ROW_LEAK,
-						     .seq = e->seq,
-						     .ack = e->ack,
-						     .len = e->len,
-						     .flags = e->flags},
-				rst))
-			return e;
+		if (e->n >= rst->n)
+			continue;
+		if (any ? e->dir == 1 : (e->notes & (ROW_LEAK | ROW_PREDICTED) || e->pending))
+			if (rst_answers(&as_leak, rst))
+				return e;
 	}
 	return NULL;
 }

@@ -192,9 +192,10 @@ long analyse_evict(struct analyse *a, uint64_t now_us, uint64_t idle_us, size_t 
 
 /* The leaked segment the RST rst (a row of f, or a copy of one) answers by RFC 793's rule
  * (its seq is the leak's ack, or it acknowledges a leak without ACK), among f's kept rows
- * and recent segments; NULL when none. */
+ * and recent segments; NULL when none. any: the server's segment it answers, leaked or
+ * not (among the recent ones only). */
 const struct review_row *analyse_rst_answers(const struct review_flow *f,
-					     const struct review_row *rst);
+					     const struct review_row *rst, bool any);
 
 /* Declares that client's connection to vip is DNATed to backend (the node's conntrack
  * entry says so), before or after its first segments: a connection seen only past the

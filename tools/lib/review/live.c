@@ -150,6 +150,27 @@ static void model_str(const struct review_row *r, char *buf, size_t n)
 		 r->nat_skipped ? ": reverse NAT skipped" : "");
 }
 
+/* An RST seen past the NAT only: the server's segment it answers when the node's
+ * conntrack holds no DNAT entry of the connection any more, else NULL */
+static const struct review_row *lost_entry(struct live *l, const struct review_flow *f,
+					   const struct review_row *r)
+{
+	const struct review_row *ans = analyse_rst_answers(f, r, true);
+	struct ctr_tuple reply = {.src = f->backend, .dst = f->client};
+	struct ct_flow cf;
+	char *e = NULL;
+	int got;
+
+	if (!ans || !f->nat)
+		return NULL;
+	got = ns_in(l, &e) < 0 ? -1 : ct_get_by_reply(&reply, &cf, &e);
+	ns_out(l, NULL);
+	free(e);
+	if (got < 0 || (got == 1 && endpoint_eq(&cf.orig.dst, &f->server)))
+		return NULL;
+	return ans;
+}
+
 static void on_event(void *ctx, const struct review_flow *f, const struct review_row *r, int cap)
 {
 	struct live *l = ctx;
@@ -184,10 +205,13 @@ static void on_event(void *ctx, const struct review_flow *f, const struct review
 		    ts, iface, c, v, fl, r->seq, r->ack, r->len, b, model);
 	} else if ((r->notes & ROW_RST) && r->dir == 0) {
 		kind = "rst";
-		ans = analyse_rst_answers(f, r);
+		ans = analyse_rst_answers(f, r, false);
 		/* past the NAT, an RST is the client's own when it answers a reply the model
-		 * says skipped reverse NAT; any other is a DNATed one of the connection's */
-		if (!(r->notes & ROW_UNNAT) && !ans)
+		 * says skipped reverse NAT, or when the node has no DNAT entry for the
+		 * connection any more (deleted, flushed, expired: the backend's segment that
+		 * it answers opened a NEW one of its own, or none); any other is a DNATed one
+		 * of the connection's */
+		if (!(r->notes & ROW_UNNAT) && !ans && !(ans = lost_entry(l, f, r)))
 			return;
 		l->s->rsts++;
 		if (ans && !(ans->notes & ROW_LEAK)) {
