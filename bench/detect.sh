@@ -14,19 +14,15 @@ CTR_DETECT_PID=
 # ctr_detect_start DIR: the detector started, capturing when this returns (it writes its
 # metrics file once its captures are open; at most 5 s); one that failed to start leaves
 # its reason in DIR/detect.txt, read by ctr_detect_stop
+ctr_detect_started() { [ -e "$1" ] || ! kill -0 "$CTR_DETECT_PID" 2>/dev/null; }
 ctr_detect_start() {
-	local i
 	CTR_DETECT_PID=
 	[ "${CTR_DETECT:-0}" = 1 ] || return 0
 	rm -f "$1/detect.prom"
 	"$CTR_BIN/ctreset-review" --live "$DNAT_NODE_POD_IF" --netns "$NS_DNAT_NODE" \
 		--metrics "$1/detect.prom" --json-lines "$1/detect.jsonl" >"$1/detect.txt" 2>&1 &
 	CTR_DETECT_PID=$!
-	for ((i = 0; i < 250; i++)); do
-		[ -e "$1/detect.prom" ] && return 0
-		kill -0 "$CTR_DETECT_PID" 2>/dev/null || return 0
-		sleep 0.02
-	done
+	ctr_busywait 5000 ctr_detect_started "$1/detect.prom"
 	return 0
 }
 
