@@ -40,6 +40,16 @@ int ct_invalid_count(uint64_t *out, char **err);
 typedef int (*ct_dump_cb)(void *ctx, const struct ct_flow *flow);
 int ct_dump(ct_dump_cb cb, void *ctx, char **err);
 
+/* The same over sockets opened once, in the namespace current at ct_handle_open (a
+ * socket keeps its namespace): a process that watches a namespace need not enter it
+ * again. NULL with *err; ct_handle_close(NULL) is a no-op. */
+struct ct_handle;
+struct ct_handle *ct_handle_open(char **err);
+int ct_handle_get_by_reply(struct ct_handle *h, const struct ctr_tuple *reply, struct ct_flow *flow,
+			   char **err);
+int ct_handle_dump(struct ct_handle *h, ct_dump_cb cb, void *ctx, char **err);
+void ct_handle_close(struct ct_handle *h);
+
 const char *ct_state_name(uint8_t state);
 
 #endif

@@ -43,7 +43,8 @@ struct live {
 	bool refresh_wanted;
 	char *refresh_error; /* the last failed refresh's reason */
 	char ns_path[PATH_MAX];
-	int ns_fd, home_fd; /* the namespace watched and our own, -1 when not switching */
+	int ns_fd, home_fd;   /* the namespace watched and our own, -1 when not switching */
+	struct ct_handle *ct; /* its conntrack, opened in it */
 	dev_t ns_dev;
 	ino_t ns_ino;
 	int cur_cap; /* the capture whose segment is being fed */
@@ -86,14 +87,10 @@ size_t live_flow_bytes(void)
 
 /* --- the namespace ----------------------------------------------------------------------- */
 
-/* The process stays in its own namespace between its calls into the node's (sockets keep
- * the namespace they were made in): a runner that kills every process of the node's
- * namespace (the bench's reset between cells) does not count it as the node's. */
-static int ns_in(struct live *l, char **err)
-{
-	return l->ns_fd < 0 ? 0 : netns_set(l->ns_fd, l->o->netns, err);
-}
-
+/* The process enters the node's namespace only to open its sockets (captures and
+ * conntrack's, which keep it), then returns to its own: a runner that kills every process
+ * of the node's namespace (the bench's reset between cells) does not count it as the
+ * node's. */
 static int ns_out(struct live *l, char **err)
 {
 	return l->home_fd < 0 ? 0 : netns_set(l->home_fd, "(our own)", err);
@@ -117,8 +114,7 @@ static void refresh(struct live *l)
 
 	l->last_refresh_ms = mono_ms();
 	l->refresh_wanted = false;
-	if (ns_in(l, &err) < 0 || ct_dump(learn_one, l, &err) < 0 || ns_out(l, &err) < 0) {
-		ns_out(l, NULL);
+	if (ct_handle_dump(l->ct, learn_one, l, &err) < 0) {
 		l->s->refresh_errors++;
 		free(l->refresh_error);
 		l->refresh_error = err;
@@ -163,8 +159,7 @@ static const struct review_row *lost_entry(struct live *l, const struct review_f
 
 	if (!ans || !f->nat)
 		return NULL;
-	got = ns_in(l, &e) < 0 ? -1 : ct_get_by_reply(&reply, &cf, &e);
-	ns_out(l, NULL);
+	got = ct_handle_get_by_reply(l->ct, &reply, &cf, &e);
 	free(e);
 	if (got < 0 || (got == 1 && endpoint_eq(&cf.orig.dst, &f->server)))
 		return NULL;
@@ -364,10 +359,8 @@ static void on_segment(void *ctx, const struct capture *c, const struct ctr_pkt 
 		struct ctr_tuple reply = {.src = p->tuple.dst, .dst = p->tuple.src};
 		struct ct_flow cf;
 		char *e = NULL;
-		int got = ns_in(l, &e) < 0 ? -1 : ct_get_by_reply(&reply, &cf, &e);
+		int got = ct_handle_get_by_reply(l->ct, &reply, &cf, &e);
 
-		if (ns_out(l, &l->err) < 0)
-			return;
 		free(e);
 		if (got == 1 && !endpoint_eq(&cf.orig.dst, &cf.reply.src)) {
 			if (svcmap_add(l->svc, &cf.orig.dst, &cf.reply.src, false, &l->err) < 0 ||
@@ -547,7 +540,8 @@ int live_run(const struct live_opts *opts, struct live_summary *s, char **err)
 			goto out;
 		}
 	}
-	if (ns_out(&l, err) < 0)
+	l.ct = ct_handle_open(err);
+	if (!l.ct || ns_out(&l, err) < 0)
 		goto out;
 	if (o.json_lines && !(l.jl = fopen(o.json_lines, "we"))) {
 		err_errno(err, errno, "--json-lines %s", o.json_lines);
@@ -651,6 +645,7 @@ out:
 	if (l.jl)
 		fclose(l.jl);
 	analyse_free(l.a);
+	ct_handle_close(l.ct);
 	if (l.ns_fd >= 0)
 		close(l.ns_fd);
 	if (l.home_fd >= 0)
