@@ -22,7 +22,7 @@
 #define TICK_MS 1000
 /* a SYN to an address the map does not know asks for a refresh, at most this often: a
  * dump walks the conntrack table every namespace shares */
-#define SYN_REFRESH_MS 100
+#define SYN_REFRESH_MS 20
 /* headers only: Ethernet, two VLAN tags, IPv6 with extension headers, TCP with options */
 #define LIVE_SNAPLEN 256
 #define LIVE_BUFFER_KIB 4096
@@ -350,6 +350,8 @@ static void on_segment(void *ctx, const struct capture *c, const struct ctr_pkt 
 		return;
 	l->segs[l->cur_cap]++;
 	l->s->segments++;
+	if (l->refresh_wanted && mono_ms() - l->last_refresh_ms >= SYN_REFRESH_MS)
+		refresh(l);
 	if (l->learning && (p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN &&
 	    !svcmap_is_vip(l->svc, &p->tuple.dst)) {
 		/* past the NAT (the node's own uplink), a SYN already carries the backend's
@@ -574,6 +576,14 @@ int live_run(const struct live_opts *opts, struct live_summary *s, char **err)
 			break;
 		if (deadline && deadline - now < (uint64_t)timeout)
 			timeout = (int)(deadline - now);
+		/* a refresh asked for by a SYN: as soon as allowed, before the replies */
+		if (l.refresh_wanted) {
+			uint64_t since = now - l.last_refresh_ms;
+			int soon = since >= SYN_REFRESH_MS ? 0 : (int)(SYN_REFRESH_MS - since);
+
+			if (soon < timeout)
+				timeout = soon;
+		}
 		n = poll(pfd, o.nifaces, timeout);
 		if (n < 0 && errno != EINTR) {
 			err_errno(err, errno, "poll");
