@@ -12,6 +12,8 @@
 . "${BASH_SOURCE[0]%/*}/connect.sh"
 # shellcheck source=bench/audit.sh
 . "${BASH_SOURCE[0]%/*}/audit.sh"
+# shellcheck source=bench/detect.sh
+. "${BASH_SOURCE[0]%/*}/detect.sh"
 # shellcheck source=bench/behaviours.sh
 . "${BASH_SOURCE[0]%/*}/behaviours.sh"
 
@@ -352,6 +354,7 @@ ctr_run_scenario() (
 	echo "$prefix" >"$dir/prefix"
 	abort() {
 		[ -n "$inj_pid" ] && kill -TERM "$inj_pid" 2>/dev/null && wait "$inj_pid"
+		ctr_detect_abort
 		[ "$CTR_WORKLOAD" = http ] && ctr_nginx_stop "$dir/nginx"
 		[ -n "$reuse" ] || ctr_destroy_prefix "$prefix"
 		exit 130
@@ -417,6 +420,7 @@ ctr_run_scenario() (
 		ctr_workload_client "$dir"
 		ctr_natural_opts "$trigger" "$workaround" "$dir" || rc=1
 		extra+=("${CTR_NATURAL_INJECT_OPTS[@]}")
+		ctr_detect_start "$dir"
 		# in the background, so that a signal reaches the trap at once; the client's
 		# stdout (curl's --write-out) is the injector's
 		"$CTR_BIN/ctreset-inject" --client-ns "$NS_CLIENT" --node-ns "$NS_DNAT_NODE" \
@@ -436,6 +440,7 @@ ctr_run_scenario() (
 			rc=1
 		}
 		inj_pid=
+		ctr_detect_stop "$dir"
 	else
 		rc=1
 	fi

@@ -19,6 +19,7 @@
  * end. */
 #include "review/analyse.h"
 #include "review/behaviour.h"
+#include "review/live.h"
 #include "base/err.h"
 #include "review/oracle.h"
 #include "review/record.h"
@@ -65,6 +66,8 @@ static void usage(FILE *f)
 	    "       ctreset-review --oracle FILE [--kernel VERSION] [--behaviours LIST] <CELLS\n"
 	    "       ctreset-review --behaviours-of RELEASE [--behaviours LIST]\n"
 	    "       ctreset-review [options] CAPTURE|DIR...\n"
+	    "       ctreset-review --live IFACE[,IFACE...] [--netns NAME|PATH] [--duration S]\n"
+	    "                      [--json-lines FILE] [--metrics FILE] [--max-flows N] [-s ...]\n"
 	    "\n"
 	    "Decides a bench scenario's verdict from the artifacts in DIR (client.pcap,\n"
 	    "backend.pcap, node.pcap, inject.kv, server.kv, client.kv, meta.kv) and prints\n"
@@ -152,6 +155,20 @@ static void usage(FILE *f)
 	    "  --svg FILE     write the ladder as SVG (lanes client, node, backend)\n"
 	    "  --all-flows    list connections with nothing notable too\n"
 	    "  --max-rows N   segments kept per connection for the report (default 256)\n"
+	    "\n"
+	    "--live: the same analysis on live captures (TCP only) of a node's pod-facing\n"
+	    "interfaces, in its namespace (--netns /run/netns NAME or a path such as\n"
+	    "/proc/PID/ns/net); the services learned from its conntrack table (each DNATed\n"
+	    "entry: original destination = VIP, reply source = backend), refreshed each second,\n"
+	    "unless -s gives them; the model follows its be_liberal and tcp_loose sysctls and\n"
+	    "this kernel's release (or --behaviours). A line per un-NATed segment and per RST\n"
+	    "to a backend's own address as they happen; until --duration S or SIGINT/SIGTERM,\n"
+	    "then a summary with the kernel's drops (pcap_stats).\n"
+	    "  --json-lines FILE  each event as a JSON object, one a line\n"
+	    "  --metrics FILE  Prometheus text exposition (ctreset_unnated_segments_total,\n"
+	    "                 ctreset_resets_total, ctreset_kernel_drops_total...), replaced\n"
+	    "                 atomically each second (node_exporter's textfile collector)\n"
+	    "  --max-flows N  connections tracked at once (default 65536; idle 300 s: forgotten)\n"
 	    "exit: 0 nothing leaked, %d a leak (no reset), %d a reset by a leak's RST,\n"
 	    "      1 a capture unreadable, 2 usage\n",
 	    CTR_EXIT_LEAK, CTR_EXIT_RESET);
@@ -726,6 +743,12 @@ int main(int argc, char **argv)
 		OPT_SVG,
 		OPT_ALL_FLOWS,
 		OPT_MAX_ROWS,
+		OPT_LIVE,
+		OPT_NETNS,
+		OPT_DURATION,
+		OPT_JSON_LINES,
+		OPT_METRICS,
+		OPT_MAX_FLOWS,
 	};
 	static const struct option lo[] = {
 	    {"verdict", required_argument, NULL, 'v'},
@@ -746,10 +769,18 @@ int main(int argc, char **argv)
 	    {"svg", required_argument, NULL, OPT_SVG},
 	    {"all-flows", no_argument, NULL, OPT_ALL_FLOWS},
 	    {"max-rows", required_argument, NULL, OPT_MAX_ROWS},
+	    {"live", required_argument, NULL, OPT_LIVE},
+	    {"netns", required_argument, NULL, OPT_NETNS},
+	    {"duration", required_argument, NULL, OPT_DURATION},
+	    {"json-lines", required_argument, NULL, OPT_JSON_LINES},
+	    {"metrics", required_argument, NULL, OPT_METRICS},
+	    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	struct analysis_args args = {0};
+	struct live_opts live = {0};
+	bool live_opt = false;
 	struct evidence ev = {0};
 	enum format fmt = FMT_TEXT;
 	const char *json_out = NULL, *record_out = NULL, *render_fmt = NULL, *oracle = NULL;
@@ -844,6 +875,38 @@ int main(int argc, char **argv)
 			args.opts.max_rows = (unsigned)v;
 			analysis_opt = true;
 			break;
+		case OPT_LIVE:
+			if (live_parse_ifaces(&live, optarg, &err) < 0)
+				return bad_arg(optarg, err);
+			break;
+		case OPT_NETNS:
+			live.netns = optarg;
+			live_opt = true;
+			break;
+		case OPT_DURATION:
+			errno = 0;
+			live.duration_s = strtod(optarg, &end);
+			if (errno || *end || !*optarg || !(live.duration_s > 0) ||
+			    live.duration_s > 1e7)
+				return bad_arg(optarg, "--duration takes seconds, more than 0");
+			live_opt = true;
+			break;
+		case OPT_JSON_LINES:
+			live.json_lines = optarg;
+			live_opt = true;
+			break;
+		case OPT_METRICS:
+			live.metrics = optarg;
+			live_opt = true;
+			break;
+		case OPT_MAX_FLOWS:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || optarg[0] == '-' || v < 10 || v > 10000000)
+				return bad_arg(optarg, "--max-flows takes a number 10-10000000");
+			live.max_flows = (unsigned)v;
+			live_opt = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return CTR_EXIT_PASS;
@@ -854,6 +917,25 @@ int main(int argc, char **argv)
 				opt_refused(argc, argv));
 			return CTR_EXIT_USAGE;
 		}
+	}
+	if (live.nifaces || live_opt) {
+		struct utsname u;
+
+		if (!live.nifaces || oracle || kernel || ev.dir || render_fmt || record_out ||
+		    json_out || behaviours_of || args.ladder || args.svg || args.all_flows ||
+		    args.opts.max_rows || optind != argc)
+			return bad_arg(live.nifaces ? live.ifaces[0] : "--netns",
+				       "--live IFACE[,IFACE...] takes --netns, --duration, "
+				       "--json-lines, --metrics, --max-flows, -s and the model's "
+				       "options, nothing else");
+		if (model_behaviours(&args.opts.ct, args.behaviours,
+				     uname(&u) == 0 ? u.release : NULL, &err) < 0)
+			return bad_arg(args.behaviours, err);
+		live.ct = args.opts.ct;
+		live.svc = args.svc.n ? &args.svc : NULL;
+		c = live_cli(&live);
+		svcmap_free(&args.svc);
+		return c;
 	}
 	if (behaviours_of) {
 		if (oracle || kernel || ev.dir || render_fmt || record_out || json_out ||

@@ -435,6 +435,89 @@ static void verdict_agrees(void)
 	}
 }
 
+/* the live detector's hook: seq-above's client capture alone raises the leak, then the
+ * RST answering it, in that order and once each */
+struct events {
+	int n;
+	uint8_t notes[4];
+	const struct review_row *answers;
+	enum ctwin_rst_effect effect;
+};
+
+static void on_event(void *ctx, const struct review_flow *f, const struct review_row *r, int cap)
+{
+	struct events *e = ctx;
+
+	(void)cap;
+	if (e->n < 4)
+		e->notes[e->n] = r->notes & (ROW_LEAK | ROW_RST | ROW_UNNAT);
+	e->n++;
+	if (r->notes & ROW_RST) {
+		e->answers = analyse_rst_answers(f, r, false);
+		e->effect = r->effect;
+	}
+}
+
+static void live_events(void)
+{
+	struct events ev = {0};
+	struct analyse_opts o = {.event = on_event, .event_ctx = &ev};
+	struct run r;
+
+	analyse_run(&r, "bench/seq-above", "client:client.pcap", SVC, &o);
+	CU_ASSERT_EQUAL(ev.n, 2);
+	CU_ASSERT_EQUAL(ev.notes[0], ROW_LEAK);
+	CU_ASSERT_EQUAL(ev.notes[1], ROW_RST | ROW_UNNAT);
+	CU_ASSERT_PTR_NOT_NULL(ev.answers);
+	CU_ASSERT_EQUAL(ev.effect, CTWIN_RST_RESETS);
+	run_free(&r);
+	memset(&ev, 0, sizeof(ev));
+	analyse_run(&r, "bench/seq-below", "client:client.pcap", SVC, &o);
+	CU_ASSERT_EQUAL(ev.n, 0);
+	run_free(&r);
+}
+
+/* the live detector's bound: idle connections go, then the least recently active down to
+ * the cap; those left are found again (not duplicated), a forgotten one starts afresh */
+static void evict_bounded(void)
+{
+	struct analyse_opts o = {.max_rows = 8};
+	struct analyse *a = analyse_new(&o, NULL, NULL);
+	struct ctr_pkt p = {0};
+	char addr[32];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(analyse_add_capture(a, "x", CAP_UNKNOWN, NULL), 0);
+	endpoint_parse("10.0.0.2:80", &p.tuple.dst);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(addr, sizeof(addr), "10.0.%d.%d:40000", 1 + i / 250, 1 + i % 250);
+		endpoint_parse(addr, &p.tuple.src);
+		p.ts_us = 1000000 + (uint64_t)i * 1000; /* flow i last seen at 1 s + i ms */
+		p.flags = TCPF_SYN;
+		p.seq = (uint32_t)i;
+		CU_ASSERT_EQUAL(analyse_packet(a, 0, &p, NULL), 0);
+	}
+	CU_ASSERT_EQUAL(analyse_flow_count(a), 1000u);
+	/* idle: the first 100 (last seen before 1.1 s) */
+	CU_ASSERT_EQUAL(analyse_evict(a, 2000000, 900000, 0, NULL), 100);
+	CU_ASSERT_EQUAL(analyse_flow_count(a), 900u);
+	/* the cap: 500 left, the most recent */
+	CU_ASSERT_EQUAL(analyse_evict(a, 2000000, 10000000, 500, NULL), 400);
+	CU_ASSERT_EQUAL(analyse_flow_count(a), 500u);
+	for (size_t i = 0; i < analyse_flow_count(a); i++)
+		CU_ASSERT_TRUE(analyse_flow(a, i)->first_us >= 1000000 + 500 * 1000);
+	/* a kept one's next segment joins it; a forgotten one's makes a new connection */
+	endpoint_parse("10.0.4.250:40000", &p.tuple.src); /* flow 999 */
+	p.flags = TCPF_ACK;
+	p.ts_us = 3000000;
+	CU_ASSERT_EQUAL(analyse_packet(a, 0, &p, NULL), 0);
+	CU_ASSERT_EQUAL(analyse_flow_count(a), 500u);
+	endpoint_parse("10.0.1.1:40000", &p.tuple.src); /* flow 0 */
+	CU_ASSERT_EQUAL(analyse_packet(a, 0, &p, NULL), 0);
+	CU_ASSERT_EQUAL(analyse_flow_count(a), 501u);
+	analyse_free(a);
+}
+
 void register_analyse_tests(void)
 {
 	CU_pSuite s = suite_add("analyse");
@@ -455,4 +538,6 @@ void register_analyse_tests(void)
 	test_add(s, "malformed frames, a cut file, an empty one", broken_inputs);
 	test_add(s, "rows per connection stay bounded", bounded_rows);
 	test_add(s, "bench verdict from the analysis = verdict_decide's", verdict_agrees);
+	test_add(s, "live: the event hook raises the leak, then its RST", live_events);
+	test_add(s, "live: idle and over-the-cap connections forgotten", evict_bounded);
 }

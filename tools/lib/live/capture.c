@@ -51,7 +51,7 @@ struct capture *capture_open_opts(const char *label, const char *ifname, const c
 		return NULL;
 	}
 	c->label = strdup(label);
-	c->path = strdup(path);
+	c->path = path ? strdup(path) : NULL;
 	c->pcap = pcap_create(ifname, ebuf);
 	if (!c->pcap) {
 		err_set(err, "capture %s on %s: %s", label, ifname, ebuf);
@@ -97,8 +97,8 @@ struct capture *capture_open_opts(const char *label, const char *ifname, const c
 		goto fail;
 	}
 	c->linktype = pcap_datalink(c->pcap);
-	c->dump = pcap_dump_open(c->pcap, path);
-	if (!c->dump) {
+	c->dump = path ? pcap_dump_open(c->pcap, path) : NULL;
+	if (path && !c->dump) {
 		err_set(err, "capture %s: %s", label, pcap_geterr(c->pcap));
 		goto fail;
 	}
@@ -128,7 +128,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 	struct capture *c = (struct capture *)user;
 	struct ctr_pkt p;
 
-	pcap_dump((u_char *)c->dump, h, bytes);
+	if (c->dump)
+		pcap_dump((u_char *)c->dump, h, bytes);
 	if (c->cb && pkt_decode(c->linktype, bytes, h->caplen, &p, NULL) == PKT_TCP) {
 		p.ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 		c->cb(c->ctx, c, &p);

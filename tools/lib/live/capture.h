@@ -29,7 +29,8 @@ struct capture_opts {
 	const char *filter;  /* BPF expression (pcap-filter(7)), NULL for every packet */
 };
 
-/* capture_open with options; NULL opts is capture_open's defaults. */
+/* capture_open with options; NULL opts is capture_open's defaults. A NULL path writes no
+ * file (a detector that only reads). */
 struct capture *capture_open_opts(const char *label, const char *ifname, const char *path,
 				  const struct capture_opts *opts, char **err);
 

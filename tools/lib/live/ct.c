@@ -94,16 +94,14 @@ static int put_tuple_ip(struct nl_msg *msg, const struct ctr_tuple *t)
 	return 0;
 }
 
-int ct_get_by_reply(const struct ctr_tuple *reply, struct ct_flow *flow, char **err)
+static int get_on(struct nl_sock *sk, const struct ctr_tuple *reply, struct ct_flow *flow,
+		  char **err)
 {
 	struct get_ctx c = {.flow = flow};
-	struct nl_sock *sk = nfnl_open(err);
 	struct nl_msg *msg = NULL;
 	struct nlattr *tuple, *proto;
 	int rc;
 
-	if (!sk)
-		return -1;
 	memset(flow, 0, sizeof(*flow));
 	/* one request, one answer (the entry, or ENOENT): no ACK to read after it */
 	nl_socket_disable_auto_ack(sk);
@@ -137,6 +135,17 @@ int ct_get_by_reply(const struct ctr_tuple *reply, struct ct_flow *flow, char **
 		rc = c.found;
 out:
 	nlmsg_free(msg);
+	return rc;
+}
+
+int ct_get_by_reply(const struct ctr_tuple *reply, struct ct_flow *flow, char **err)
+{
+	struct nl_sock *sk = nfnl_open(err);
+	int rc;
+
+	if (!sk)
+		return -1;
+	rc = get_on(sk, reply, flow, err);
 	nl_socket_free(sk);
 	return rc;
 }
@@ -204,6 +213,93 @@ static int ct_count(struct nl_sock *sk, unsigned *n, char **err)
 	*n = (unsigned)nl_cache_nitems(cache);
 	nl_cache_free(cache);
 	return 0;
+}
+
+struct dump_ctx {
+	ct_dump_cb cb;
+	void *ctx;
+	int stop;
+};
+
+static void dump_one(struct nl_object *obj, void *arg)
+{
+	struct dump_ctx *d = arg;
+	struct nfnl_ct *ct = (struct nfnl_ct *)obj;
+	struct ct_flow f = {0};
+
+	if (d->stop || nfnl_ct_get_proto(ct) != IPPROTO_TCP || ct_tuple(ct, 0, &f.orig) < 0 ||
+	    ct_tuple(ct, 1, &f.reply) < 0)
+		return;
+	f.tcp_state = nfnl_ct_get_tcp_state(ct);
+	f.id = nfnl_ct_get_id(ct);
+	d->stop = d->cb(d->ctx, &f);
+}
+
+static int dump_on(struct nl_sock *sk, ct_dump_cb cb, void *ctx, char **err)
+{
+	struct dump_ctx d = {.cb = cb, .ctx = ctx};
+	struct nl_cache *cache = NULL;
+	int rc = nfnl_ct_alloc_cache(sk, &cache);
+
+	if (rc < 0)
+		return err_set(err, "dumping the conntrack table: %s", nl_geterror(rc));
+	nl_cache_foreach(cache, dump_one, &d);
+	nl_cache_free(cache);
+	return 0;
+}
+
+int ct_dump(ct_dump_cb cb, void *ctx, char **err)
+{
+	struct nl_sock *sk = nfnl_open(err);
+	int rc;
+
+	if (!sk)
+		return -1;
+	rc = dump_on(sk, cb, ctx, err);
+	nl_socket_free(sk);
+	return rc;
+}
+
+/* two sockets: a query's answer never lands among a dump's */
+struct ct_handle {
+	struct nl_sock *get, *dump;
+};
+
+struct ct_handle *ct_handle_open(char **err)
+{
+	struct ct_handle *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return err_set(err, "out of memory"), NULL;
+	h->get = nfnl_open(err);
+	h->dump = h->get ? nfnl_open(err) : NULL;
+	if (!h->dump) {
+		ct_handle_close(h);
+		return NULL;
+	}
+	return h;
+}
+
+int ct_handle_get_by_reply(struct ct_handle *h, const struct ctr_tuple *reply, struct ct_flow *flow,
+			   char **err)
+{
+	return get_on(h->get, reply, flow, err);
+}
+
+int ct_handle_dump(struct ct_handle *h, ct_dump_cb cb, void *ctx, char **err)
+{
+	return dump_on(h->dump, cb, ctx, err);
+}
+
+void ct_handle_close(struct ct_handle *h)
+{
+	if (!h)
+		return;
+	if (h->get)
+		nl_socket_free(h->get);
+	if (h->dump)
+		nl_socket_free(h->dump);
+	free(h);
 }
 
 int ct_flush(unsigned *removed, unsigned *left, char **err)

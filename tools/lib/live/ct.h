@@ -34,6 +34,22 @@ int ct_flush(unsigned *removed, unsigned *left, char **err);
  * namespace: packets conntrack could not track or judged out of window. */
 int ct_invalid_count(uint64_t *out, char **err);
 
+/* Calls cb for every TCP entry of the current namespace's table (one dump over ctnetlink;
+ * it walks the table all namespaces share, so callers space their calls out). A non-zero
+ * return from cb stops the walk. 0, or -1 with *err. */
+typedef int (*ct_dump_cb)(void *ctx, const struct ct_flow *flow);
+int ct_dump(ct_dump_cb cb, void *ctx, char **err);
+
+/* The same over sockets opened once, in the namespace current at ct_handle_open (a
+ * socket keeps its namespace): a process that watches a namespace need not enter it
+ * again. NULL with *err; ct_handle_close(NULL) is a no-op. */
+struct ct_handle;
+struct ct_handle *ct_handle_open(char **err);
+int ct_handle_get_by_reply(struct ct_handle *h, const struct ctr_tuple *reply, struct ct_flow *flow,
+			   char **err);
+int ct_handle_dump(struct ct_handle *h, ct_dump_cb cb, void *ctx, char **err);
+void ct_handle_close(struct ct_handle *h);
+
 const char *ct_state_name(uint8_t state);
 
 #endif

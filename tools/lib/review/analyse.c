@@ -528,12 +528,23 @@ static int keep(struct analyse *a, struct review_flow *f, struct review_row *e)
 	return 0;
 }
 
+static void raise_event(const struct analyse *a, const struct review_flow *f,
+			const struct review_row *e, int cap)
+{
+	if (a->o.event)
+		a->o.event(a->o.event_ctx, f, e, cap);
+}
+
 static int confirm_leak(struct analyse *a, struct review_flow *f, struct review_row *e, int cap)
 {
 	e->leaked_at |= 1u << cap;
 	if (!(e->notes & ROW_LEAK)) {
 		e->notes |= ROW_LEAK;
 		f->n_leak++;
+		if (keep(a, f, e) < 0)
+			return -1;
+		raise_event(a, f, e, cap);
+		return 0;
 	}
 	return keep(a, f, e);
 }
@@ -654,6 +665,7 @@ int analyse_packet(struct analyse *a, int cap, const struct ctr_pkt *p, char **e
 			if (!(e->notes & ROW_LEAK)) {
 				e->notes |= ROW_LEAK;
 				f->n_leak++;
+				raise_event(a, f, e, cap);
 			}
 		}
 		if (in_ring)
@@ -746,6 +758,14 @@ int analyse_packet(struct analyse *a, int cap, const struct ctr_pkt *p, char **e
 		    f->nat && dir == 1 &&
 		    (e->ct.verdict == CTWIN_INVALID || !f->ct.exists || f->ct.orig == 1);
 	}
+	if (a->o.predict && f->nat && !f->front_caps && side == SIDE_BACKEND && e->modelled &&
+	    ((dir == 1 && e->nat_skipped) || (dir == 0 && (p->flags & TCPF_RST)))) {
+		if (dir == 1)
+			e->notes |= ROW_PREDICTED;
+		if (keep(a, f, e) < 0)
+			return err_set(err, "out of memory");
+		raise_event(a, f, e, cap);
+	}
 	if (leak && side == SIDE_BOTH) {
 		e->pending |= bit;
 		f->npending++;
@@ -755,6 +775,8 @@ int analyse_packet(struct analyse *a, int cap, const struct ctr_pkt *p, char **e
 	if (e->notes) {
 		if (keep(a, f, e) < 0)
 			return err_set(err, "out of memory");
+		if ((e->notes & (ROW_RST | ROW_UNNAT)) == (ROW_RST | ROW_UNNAT))
+			raise_event(a, f, e, cap);
 	} else if (f->context_after) {
 		f->context_after--;
 		if (rows_push(a, f, e) < 0)
@@ -820,6 +842,41 @@ static int row_cmp(const void *x, const void *y)
 	return a->n < b->n ? -1 : a->n > b->n;
 }
 
+/* RFC 793: an RST answering a segment with ACK takes its ack as seq; one answering a
+ * segment without takes seq 0 and acknowledges it */
+static bool rst_answers(const struct review_row *l, const struct review_row *r)
+{
+	uint32_t end = l->seq + l->len + !!(l->flags & TCPF_SYN) + !!(l->flags & TCPF_FIN);
+
+	return (l->notes & (ROW_LEAK | ROW_PREDICTED)) &&
+	       (((l->flags & TCPF_ACK) && l->ack == r->seq) ||
+		(!(l->flags & TCPF_ACK) && (r->flags & TCPF_ACK) && r->ack == end));
+}
+
+const struct review_row *analyse_rst_answers(const struct review_flow *f,
+					     const struct review_row *rst, bool any)
+{
+	for (size_t i = f->nrows; !any && i-- > 0;)
+		if (f->rows[i].n < rst->n && rst_answers(&f->rows[i], rst))
+			return &f->rows[i];
+	for (unsigned age = 0; age < f->ring_n; age++) {
+		const struct review_row *e =
+		    &f->ring[(f->ring_head + FLOW_RING - 1 - age) % FLOW_RING];
+		struct review_row as_leak = {.notes = ROW_LEAK,
+					     .seq = e->seq,
+					     .ack = e->ack,
+					     .len = e->len,
+					     .flags = e->flags};
+
+		if (e->n >= rst->n)
+			continue;
+		if (any ? e->dir == 1 : (e->notes & (ROW_LEAK | ROW_PREDICTED) || e->pending))
+			if (rst_answers(&as_leak, rst))
+				return e;
+	}
+	return NULL;
+}
+
 static void finish_flow(struct analyse *a, struct review_flow *f)
 {
 	uint32_t client_side = 0, backend_side = 0;
@@ -848,15 +905,7 @@ static void finish_flow(struct analyse *a, struct review_flow *f)
 		if (!(r->notes & ROW_RST) || r->dir != 0)
 			continue;
 		for (size_t j = i; j-- > 0;) {
-			const struct review_row *l = &f->rows[j];
-			/* RFC 793: an RST answering a segment with ACK takes its ack as seq;
-			 * one answering a segment without takes seq 0 and acknowledges it */
-			uint32_t end =
-			    l->seq + l->len + !!(l->flags & TCPF_SYN) + !!(l->flags & TCPF_FIN);
-
-			if ((l->notes & ROW_LEAK) &&
-			    (((l->flags & TCPF_ACK) && l->ack == r->seq) ||
-			     (!(l->flags & TCPF_ACK) && (r->flags & TCPF_ACK) && r->ack == end))) {
+			if (rst_answers(&f->rows[j], r)) {
 				r->answers = (int)j;
 				break;
 			}
@@ -875,6 +924,142 @@ static void finish_flow(struct analyse *a, struct review_flow *f)
 		f->end = END_CLOSING;
 	else
 		f->end = END_OPEN;
+}
+
+int analyse_declare_nat(struct analyse *a, const struct ctr_endpoint *client,
+			const struct ctr_endpoint *vip, const struct ctr_endpoint *backend,
+			char **err)
+{
+	struct ctr_tuple t = {.src = *client, .dst = *backend}, canon = tuple_canonical(&t);
+	struct key *k = tab_find(a, &canon, tuple_hash(&canon));
+	struct review_flow *f;
+
+	if (k) {
+		f = flow_of_key(a, k);
+		if (f->nat || !endpoint_eq(&f->client, client))
+			return 0;
+		/* what it was seen on is past the NAT */
+		f->back_caps |= f->front_caps;
+		f->front_caps = 0;
+	} else {
+		canon = tuple_canonical(&(struct ctr_tuple){.src = *client, .dst = *vip});
+		if (tab_find(a, &canon, tuple_hash(&canon)))
+			return 0; /* seen from the client's side: the analysis joins them */
+		f = flow_new(a, client, vip);
+		if (!f)
+			return err_set(err, "out of memory");
+	}
+	if (flow_set_nat(a, f, vip, backend, false) < 0)
+		return err_set(err, "out of memory");
+	return 0;
+}
+
+int analyse_settle(struct analyse *a, uint64_t now_us, bool all, char **err)
+{
+	for (size_t i = 0; i < a->nflows; i++)
+		if (a->flows[i]->npending && settle_pending(a, a->flows[i], now_us, all) < 0)
+			return err_set(err, "out of memory");
+	return 0;
+}
+
+static int by_last_us(const void *x, const void *y, void *ctx)
+{
+	struct review_flow *const *flows = ctx;
+	uint64_t p = flows[*(const size_t *)x]->last_us, q = flows[*(const size_t *)y]->last_us;
+
+	return p < q ? -1 : p > q;
+}
+
+long analyse_evict(struct analyse *a, uint64_t now_us, uint64_t idle_us, size_t max_flows,
+		   char **err)
+{
+	uint64_t cutoff = now_us > idle_us ? now_us - idle_us : 0;
+	size_t n = a->nflows, kept = 0, over = max_flows && n > max_flows ? n - max_flows : 0;
+	size_t *order = NULL, *remap = NULL;
+	bool *gone = calloc(n ? n : 1, sizeof(*gone));
+	struct synrec *syns = NULL;
+	long evicted = 0;
+
+	remap = calloc(n ? n : 1, sizeof(*remap));
+	if (!gone || !remap)
+		goto oom;
+	for (size_t i = 0; i < n; i++)
+		if (a->flows[i]->last_us < cutoff)
+			gone[i] = true, evicted++;
+	if (over > (size_t)evicted) {
+		/* the least recently active first, whatever their age */
+		order = malloc(n * sizeof(*order));
+		if (!order)
+			goto oom;
+		for (size_t i = 0; i < n; i++)
+			order[i] = i;
+		qsort_r(order, n, sizeof(*order), by_last_us, a->flows);
+		for (size_t i = 0; i < n && (size_t)evicted < over; i++)
+			if (!gone[order[i]])
+				gone[order[i]] = true, evicted++;
+	}
+	if (!evicted)
+		goto done;
+	/* their events first, while nothing is freed */
+	for (size_t i = 0; i < n; i++)
+		if (gone[i] && a->flows[i]->npending && settle_pending(a, a->flows[i], 0, true) < 0)
+			goto oom;
+	syns = calloc(a->syns_size, sizeof(*syns));
+	if (!syns)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		struct review_flow *f = a->flows[i];
+
+		if (!gone[i]) {
+			remap[i] = kept;
+			a->flows[kept++] = f;
+			continue;
+		}
+		free(f->rows);
+		free(f);
+	}
+	a->nflows = kept;
+	/* the tables are rebuilt from the connections left: no tombstones */
+	memset(a->tab, 0, a->tab_size * sizeof(*a->tab));
+	a->tab_used = 0;
+	a->cache[0].f = a->cache[1].f = NULL;
+	for (size_t i = 0; i < kept; i++) {
+		struct review_flow *f = a->flows[i];
+
+		if (tab_put(a, &(struct ctr_tuple){.src = f->client, .dst = f->server}, i, false) <
+			0 ||
+		    (f->nat && tab_put(a, &(struct ctr_tuple){.src = f->client, .dst = f->backend},
+				       i, true) < 0)) {
+			free(syns);
+			goto oom;
+		}
+	}
+	for (size_t i = 0; i < a->syns_size; i++) {
+		struct synrec *s = &a->syns[i];
+		size_t j, mask = a->syns_size - 1;
+
+		if (!s->flow || gone[s->flow - 1])
+			continue;
+		for (j = syn_hash(&s->client, s->isn) & mask; syns[j].flow; j = (j + 1) & mask)
+			;
+		syns[j] = *s;
+		syns[j].flow = (uint32_t)remap[s->flow - 1] + 1;
+	}
+	free(a->syns);
+	a->syns = syns;
+	a->syns_used = 0;
+	for (size_t i = 0; i < a->syns_size; i++)
+		a->syns_used += a->syns[i].flow != 0;
+done:
+	free(order);
+	free(remap);
+	free(gone);
+	return evicted;
+oom:
+	free(order);
+	free(remap);
+	free(gone);
+	return err_set(err, "out of memory");
 }
 
 void analyse_finish(struct analyse *a)

@@ -28,18 +28,34 @@ enum cap_role { CAP_UNKNOWN, CAP_CLIENT, CAP_NODE, CAP_BACKEND };
 
 const char *cap_role_name(enum cap_role r);
 
+struct review_flow;
+struct review_row;
+
+/* A leak confirmed (a server -> client row given ROW_LEAK) or an RST first seen from the
+ * client to the backend's own address (ROW_RST | ROW_UNNAT), as it happens: the live
+ * detector's hook. r is valid during the call only. */
+typedef void (*analyse_event_cb)(void *ctx, const struct review_flow *f, const struct review_row *r,
+				 int cap);
+
 struct analyse_opts {
-	struct ctwin_opts ct; /* the kernel modelled */
-	unsigned max_rows;    /* segments kept per connection for the report (0: 256) */
+	struct ctwin_opts ct;	/* the kernel modelled */
+	unsigned max_rows;	/* segments kept per connection for the report (0: 256) */
+	analyse_event_cb event; /* NULL: none */
+	void *event_ctx;
+	/* a connection seen only past the NAT (a node's own uplink: a host-network client's
+	 * traffic leaves DNATed): the model's word that a reply skips reverse NAT marks it
+	 * ROW_PREDICTED and raises an event, as does the client's RST to the backend there */
+	bool predict;
 };
 
 /* Why a segment is in a connection's rows (0: context around one that is) */
-#define ROW_WINDOW 0x01	 /* conntrack's verdict: IGNORE or INVALID, or be_liberal forgave it */
-#define ROW_LEAK 0x02	 /* reached the client from the backend's own address */
-#define ROW_RST 0x04	 /* an RST */
-#define ROW_UNNAT 0x08	 /* the client sent it to the backend's own address */
-#define ROW_REOPEN 0x10	 /* opened a new conntrack entry after the old one expired or died */
-#define ROW_DROPPED 0x20 /* seen before the node but at no capture after it */
+#define ROW_WINDOW 0x01	   /* conntrack's verdict: IGNORE or INVALID, or be_liberal forgave it */
+#define ROW_LEAK 0x02	   /* reached the client from the backend's own address */
+#define ROW_RST 0x04	   /* an RST */
+#define ROW_UNNAT 0x08	   /* the client sent it to the backend's own address */
+#define ROW_REOPEN 0x10	   /* opened a new conntrack entry after the old one expired or died */
+#define ROW_DROPPED 0x20   /* seen before the node but at no capture after it */
+#define ROW_PREDICTED 0x40 /* only past the NAT: the model says reverse NAT skipped it */
 
 struct review_row {
 	uint64_t n;	/* ordinal of the segment in its connection (first sightings) */
@@ -161,6 +177,32 @@ const char *analyse_result_name(enum analyse_result r);
  * leaked segments, an RST from the client to the backend's own address, that RST in a
  * backend capture. injected and backend_end are the caller's, from the run's records. */
 void analyse_verdict_facts(const struct analyse *a, struct verdict_facts *f);
+
+/* Leaks awaiting a NATed twin (a capture spanning the NAT) whose TWIN_US has passed by
+ * now_us are settled as leaks (all: every one, at the end of a live capture), as the
+ * next segment of their flow would; events are raised for them. 0, or -1 with *err. */
+int analyse_settle(struct analyse *a, uint64_t now_us, bool all, char **err);
+
+/* Forgets connections (their pending leaks settled first): those idle since before
+ * now_us - idle_us, then the least recently active until at most max_flows remain (0: no
+ * cap). A forgotten connection seen again starts afresh, picked up mid-stream. Returns
+ * how many were forgotten, or -1 with *err (out of memory). */
+long analyse_evict(struct analyse *a, uint64_t now_us, uint64_t idle_us, size_t max_flows,
+		   char **err);
+
+/* The leaked segment the RST rst (a row of f, or a copy of one) answers by RFC 793's rule
+ * (its seq is the leak's ack, or it acknowledges a leak without ACK), among f's kept rows
+ * and recent segments; NULL when none. any: the server's segment it answers, leaked or
+ * not (among the recent ones only). */
+const struct review_row *analyse_rst_answers(const struct review_flow *f,
+					     const struct review_row *rst, bool any);
+
+/* Declares that client's connection to vip is DNATed to backend (the node's conntrack
+ * entry says so), before or after its first segments: a connection seen only past the
+ * NAT is then known as the VIP's. 0, or -1 with *err (out of memory). */
+int analyse_declare_nat(struct analyse *a, const struct ctr_endpoint *client,
+			const struct ctr_endpoint *vip, const struct ctr_endpoint *backend,
+			char **err);
 
 /* Whether a flow has anything to report (its rows hold more than context). */
 bool flow_notable(const struct review_flow *f);

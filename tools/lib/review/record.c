@@ -248,6 +248,22 @@ static bool exists(const char *dir, const char *name)
 	return access(path, F_OK) == 0;
 }
 
+/* bench --detect: what the live detector run beside the cell (ctreset-review --live on
+ * node A) says of it, as a verdict (its resets, else its un-NATed segments, else clean;
+ * "error" when it did not run to its end), or NULL when it did not run or the cell has no
+ * reset/leak/clean verdict to compare with */
+static const char *detect_says(const struct kv *meta, bool skip, const char *observed)
+{
+	const char *l = kv_get(meta, "detect.leaks"), *r = kv_get(meta, "detect.resets");
+
+	if (skip || !observed || (!l && !kv_get(meta, "detect.error")) ||
+	    (strcmp(observed, "reset") && strcmp(observed, "leak") && strcmp(observed, "clean")))
+		return NULL;
+	if (kv_get(meta, "detect.error") || !l || !r)
+		return "error";
+	return strtoul(r, NULL, 10) ? "reset" : strtoul(l, NULL, 10) ? "leak" : "clean";
+}
+
 int record_build(const struct record_input *in, struct kv *rec, char **err)
 {
 	static const char *const coords[] = {
@@ -260,7 +276,7 @@ int record_build(const struct record_input *in, struct kv *rec, char **err)
 	const struct kv *inject = in->inject ? in->inject : &none;
 	bool skip = exists(in->dir, "skip");
 	const char *observed = r ? verdict_name(r->verdict) : "inconclusive";
-	const char *status, *v;
+	const char *status, *v, *detect;
 	char buf[512];
 	int rc = 0;
 
@@ -271,6 +287,9 @@ int record_build(const struct record_input *in, struct kv *rec, char **err)
 		status = "pass";
 	else
 		status = "fail";
+	detect = detect_says(meta, skip, r ? observed : NULL);
+	if (detect && strcmp(detect, observed))
+		status = "fail"; /* the live detector beside the cell disagrees with its verdict */
 	rc |= add(rec, "dir", in->dir);
 	rc |= add(rec, "status", status);
 	for (size_t i = 0; i < sizeof(coords) / sizeof(coords[0]); i++) {
@@ -348,6 +367,9 @@ int record_build(const struct record_input *in, struct kv *rec, char **err)
 	rc |= add_prefixed(rec, inject, "invalid.", "invalid.");
 	rc |= add_prefixed(rec, meta, "drop.", "drop.");
 	rc |= add_prefixed(rec, meta, "nfacct.", "nfacct.");
+	rc |= add_prefixed(rec, meta, "detect.", "detect.");
+	if (detect)
+		rc |= add(rec, "detect.verdict", detect);
 	/* a connect cell's: counted by the runner, not the injector */
 	rc |= add_prefixed(rec, meta, "invalid.", "invalid.");
 	rc |= add_prefixed(rec, meta, "ct_state.", "ct_state.");
@@ -481,6 +503,8 @@ void record_json_fields(FILE *f, const struct kv *rec, int *first)
 	json_prefixed(f, first, "client", rec, "client.");
 	json_prefixed(f, first, "conntrack_invalid", rec, "invalid.");
 	json_prefixed(f, first, "drop_counter", rec, "drop.");
+	if (kv_get(rec, "detect.leaks") || kv_get(rec, "detect.error"))
+		json_prefixed(f, first, "detect", rec, "detect.");
 	if (kv_get(rec, "connect.client_bytes")) { /* a connect cell */
 		json_prefixed(f, first, "connect", rec, "connect.");
 		json_prefixed(f, first, "conntrack_state", rec, "ct_state.");
