@@ -118,6 +118,25 @@ t_check "a complete hand-made topology survives the reaper" 4 "$(ctr_prefix_name
 "$CTR_TOP/topology/down" --prefix "$prefix"
 compare "after a hand-made topology and topology/down"
 
+# a run that keeps its state elsewhere (a CTR_STATE of its own: a test's, another user's)
+# is not this state's to reap, nor ours its: each sees the other's namespaces without an
+# owner record, and neither reaper may take them (test_inputs' runs, whose state is the
+# test's own, once took every other live run's namespaces on the machine)
+mkdir -p "$out/private-state"
+prefix=$(ctr_new_prefix)
+"$CTR_TOP/topology/up" --prefix "$prefix" >/dev/null
+CTR_STATE=$out/private-state "$CTR_TOP/topology/reap" >/dev/null
+t_check "a reaper with a state directory of its own leaves another state's topology alone" 4 "$(ctr_prefix_namespaces "$prefix" | wc -l)"
+"$CTR_TOP/topology/down" --prefix "$prefix"
+prefix=$(ctr_new_prefix)
+CTR_STATE=$out/private-state "$CTR_TOP/topology/up" --prefix "$prefix" >/dev/null
+"$CTR_TOP/topology/reap" >/dev/null
+t_check "the shared reaper leaves a topology whose state is elsewhere alone" 4 "$(ctr_prefix_namespaces "$prefix" | wc -l)"
+CTR_STATE=$out/private-state "$CTR_TOP/topology/down" --prefix "$prefix"
+t_check "...and its own topology/down removes it, state too" "0 0" \
+	"$(ctr_prefix_namespaces "$prefix" | wc -l) $(find "$out/private-state" -mindepth 1 -name "ctr-*" | wc -l)"
+compare "after topologies with state of two directories and their reapers"
+
 # --- faults with nothing lost -----------------------------------------------------------------
 # drive PID: until the run PID ends (at most 180 s), continue each injector that stopped
 # itself at the armed point (CTR_FAULT_AT arms every cell's); 1 if it outlived the bound

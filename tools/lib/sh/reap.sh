@@ -40,10 +40,15 @@ ctr_claim() {
 	echo "$owner" >"$tmp/owner" && mv -T "$tmp" "$dir" || { rm -rf "$tmp"; return 1; }
 }
 
-# true when the run that made PREFIX is gone
+# true when the run that made PREFIX is gone. A prefix with no owner record here is not
+# this state directory's to judge: its namespaces belong to a run that keeps its state
+# elsewhere (CTR_STATE set otherwise: a test's own, another user's), alive as far as we
+# know, and only --all takes it. (Every run of ours claims its prefix, owner file in
+# place, before its first namespace, and its teardown removes the record last: a prefix
+# of ours is never seen with namespaces and without an owner.)
 ctr_prefix_dead() {
 	local owner pid start
-	{ read -r owner <"$CTR_STATE/$1/owner"; } 2>/dev/null || return 0
+	{ read -r owner <"$CTR_STATE/$1/owner"; } 2>/dev/null || return 1
 	[ "$owner" = manual ] && return 1
 	read -r pid start <<<"$owner"
 	[ -n "$pid" ] && ctr_pid_start "$pid" && [ "$REPLY" = "$start" ] && return 1
@@ -77,6 +82,11 @@ ctr_destroy_prefix() {
 		ip -force -batch - <<<"$batch" 2>/dev/null
 	fi
 	ctr_fault_point teardown.state
+	# the record goes only with the last namespace: one that would not go keeps its owner,
+	# for the next reaper (without it, nobody but --all would ever take it)
+	for f in /run/netns/"$1"-*; do
+		[ -e "$f" ] && return 1
+	done
 	rm -rf "${CTR_STATE:?}/$1"
 }
 
