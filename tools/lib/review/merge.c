@@ -469,7 +469,7 @@ int merge_load(char *const *dirs, size_t ndirs, struct merge *m, char **err)
 		if (ls[i].group < 0)
 			ls[i].group = (int)i;
 	}
-	for (size_t i = 0; i < nl && !e.len; i++) {
+	for (size_t i = 0; i < nl; i++) {
 		struct loaded **sel;
 		size_t n = 0;
 
