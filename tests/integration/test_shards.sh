@@ -62,6 +62,10 @@ t_check "each shard records its shard and the whole selection's hash" \
 	"1/3 2/3 3/3 $(sed -n 's/^selection_hash=//p' "$whole/run.kv")" \
 	"$(for i in 1 2 3; do sed -n 's/^shard=//p' "$out"/shards/shard-$i/*/run.kv; done | paste -sd' ') $(sed -n 's/^selection_hash=//p' "$out"/shards/shard-*/*/run.kv | sort -u)"
 
+t_check "each shard's report.json says its shard and the selection's hash" \
+	"1/3 2/3 3/3 $(sed -n 's/^selection_hash=//p' "$whole/run.kv")" \
+	"$(for i in 1 2 3; do jq -r .shard "$out"/shards/shard-$i/*/report.json; done | paste -sd' ') $(jq -r .selection_hash "$out"/shards/shard-*/*/report.json | sort -u)"
+
 # --- the merge equals the whole run, cell for cell ------------------------------------------
 cells() { jq -r '.results[] | [.cell, .status, .observed // "-", .expected // "-"] | @tsv' "$1"; }
 "$B/ctreset-review" --render json "$out/shards" >"$out/merged.json" 2>"$out/merge.err"

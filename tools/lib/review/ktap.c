@@ -184,6 +184,12 @@ int ktap_render(FILE *f, const struct run *runs, size_t n)
 	fputs("KTAP version 1\n", f);
 	if (n == 1) {
 		fprintf(f, "# ctreset bench/matrix on %s\n", get(&runs[0].info, "kernel", "?"));
+		if (*get(&runs[0].info, "shard", "") &&
+		    strcmp(get(&runs[0].info, "shard", ""), "1/1"))
+			fprintf(f, "# shard %s of selection %s (%s cells)\n",
+				get(&runs[0].info, "shard", ""),
+				get(&runs[0].info, "selection_hash", "?"),
+				get(&runs[0].info, "selection_cells", "?"));
 		groups(f, "", &runs[0], &all);
 	} else {
 		fprintf(f, "1..%zu\n", n);

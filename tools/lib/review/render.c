@@ -580,6 +580,13 @@ static void matrix_json(FILE *f, const struct run *run)
 	json_list(f, "topology", record_get(in, "dim.topology", ""), "", ", ");
 	json_list(f, "backend", record_get(in, "dim.backend", ""), "", ", ");
 	json_list(f, "family", record_get(in, "dim.family", ""), "ipv", "},\n");
+	/* the shard of the selection this run is (bench/matrix --shard; merge.h) */
+	if (*record_get(in, "shard", ""))
+		fprintf(f,
+			" \"shard\": \"%s\", \"selection_hash\": \"%s\", \"selection_cells\": "
+			"%ld,\n",
+			record_get(in, "shard", ""), record_get(in, "selection_hash", ""),
+			atol(record_get(in, "selection_cells", "0")));
 	fprintf(f,
 		" \"summary\": {\"cells\": %zu, \"pass\": %u, \"fail\": %u, \"skip\": %u},\n "
 		"\"results\": [",
