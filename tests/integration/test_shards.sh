@@ -39,6 +39,12 @@ t_check "JOB_COMPLETION_INDEX without CTR_SHARD_TOTAL: usage error naming it" "2
 "$M" "${S[@]}" --list --shard 4/3 >"$out/l-bad" 2>&1
 t_check "--shard 4/3: usage error" 2 $? "$(cat "$out/l-bad")"
 
+# an empty shard (4 groups, 8 shards): it records itself (its shard, the selection) and exits 0
+"$M" "${S[@]}" --shard 8/8 --out "$out/empty" >"$out/empty.log" 2>&1
+t_check "--shard 8/8 of 4 groups: exit 0, nothing run" "0 1" "$? $(grep -c 'nothing to run' "$out/empty.log")" "$(cat "$out/empty.log")"
+t_check "... its run.kv: shard 8/8, 16 selection lines, no cell" "8/8 16 0" \
+	"$(sed -n 's/^shard=//p' "$out"/empty/*/run.kv) $(grep -c '^selection=' "$out"/empty/*/run.kv) $(grep -c '^cell=' "$out"/empty/*/run.kv)"
+
 # --- the whole slice, and its 3 shards through GNU parallel ------------------------------
 "$M" "${S[@]}" --out "$out/whole" >"$out/whole.log" 2>&1
 t_check "the whole slice: exit 0" 0 $? "$(tail -20 "$out/whole.log")"
