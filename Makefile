@@ -19,7 +19,7 @@ LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LIBNET_LIBS)
 LIB_SRC := $(wildcard tools/lib/base/*.c tools/lib/live/*.c tools/lib/review/*.c tools/lib/audit/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libctreset.a
-TOOLS := ctreset-inject ctreset-workload ctreset-review ctreset-audit
+TOOLS := ctreset-inject ctreset-workload ctreset-review ctreset-audit ctreset-shard
 TOOL_BIN := $(TOOLS:%=$(BUILD)/%)
 
 UNIT_SRC := $(wildcard tests/unit/*.c) tests/fuzz/target.c $(wildcard tests/fuzz/fuzz_*.c)

@@ -7,6 +7,9 @@
  *   ctreset-review --render FORMAT RUN_DIR
  *                                  a bench run's reports, from its cells' records
  *                                  (render.h).
+ *   ctreset-review --render FORMAT DIR...
+ *                                  one report from many runs (shards, machines,
+ *                                  kernels), checked complete (merge.h).
  *   ctreset-review --oracle FILE   the expectation of each cell read on stdin (oracle.h).
  *   ctreset-review [options] CAPTURE|DIR...
  *                                  conntrack-aware analysis of any captures: which
@@ -24,6 +27,7 @@
 #include "review/oracle.h"
 #include "review/record.h"
 #include "review/render.h"
+#include "review/merge.h"
 #include "base/exitcodes.h"
 #include "base/json.h"
 #include "base/kv.h"
@@ -63,6 +67,7 @@ static void usage(FILE *f)
 	    "usage: ctreset-review --verdict DIR [--format text|kv|json] [--json-out FILE]\n"
 	    "                      [--record FILE]\n"
 	    "       ctreset-review --render FORMAT RUN_DIR\n"
+	    "       ctreset-review --render FORMAT DIR...\n"
 	    "       ctreset-review --oracle FILE [--kernel VERSION] [--behaviours LIST] <CELLS\n"
 	    "       ctreset-review --behaviours-of RELEASE [--behaviours LIST]\n"
 	    "       ctreset-review [options] CAPTURE|DIR...\n"
@@ -93,9 +98,15 @@ static void usage(FILE *f)
 	    "it lacks is taken from the release, and the reason says so).\n"
 	    "\n"
 	    "--render FORMAT RUN_DIR: the reports of a bench run, from RUN_DIR/run.kv and\n"
-	    "its cells' records: table, json, tap, junit, unexpected, failed, summary,\n"
+	    "its cells' records: table, json, tap, junit, ktap, unexpected, failed, summary,\n"
 	    "advise, advise-json (exit: summary and advise* 0 pass, 1 fail, 4 nothing could\n"
 	    "run; else 0, 1 unreadable).\n"
+	    "--render FORMAT DIR...: one report from the bench/matrix runs of several DIRs\n"
+	    "(each a run, or a directory with runs below it: the shards, machines, kernels of\n"
+	    "one grid): per kernel, the runs of each selection must be its shards 1..N, once\n"
+	    "each, from one split, holding every cell of it; else exit 1 naming the missing,\n"
+	    "duplicated or mismatched shards and the cells in no run. table and ktap: a section\n"
+	    "per kernel; the other formats: one list of every kernel's cells.\n"
 	    "\n"
 	    "--oracle FILE: reads cells (TRIGGER WORKAROUND TOPOLOGY BACKEND FAMILY, tab-\n"
 	    "separated) on stdin, prints EXPECTED<tab>REASON for each, the first matching\n"
@@ -485,7 +496,7 @@ static int run_render(const char *format, const char *run_dir)
 	int rc;
 
 	if (!render_known(format))
-		return bad_arg(format, "--render takes table, json, tap, junit, unexpected, "
+		return bad_arg(format, "--render takes table, json, tap, junit, ktap, unexpected, "
 				       "failed, summary, advise or advise-json");
 	if (run_load(run_dir, &run, &err) < 0)
 		die(CTR_EXIT_FAIL, err);
@@ -496,6 +507,36 @@ static int run_render(const char *format, const char *run_dir)
 		free(err);
 		return CTR_EXIT_USAGE;
 	}
+	if (fflush(stdout) != 0)
+		die(CTR_EXIT_FAIL, (err_errno(&err, errno, "stdout"), err));
+	return rc;
+}
+
+/* DIR is a run (DIR/run.kv), not a directory of runs */
+static bool run_is_dir(const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, RUN_FILE);
+	return access(path, F_OK) == 0;
+}
+
+/* --render FORMAT DIR...: the merge of several runs (merge.h) */
+static int run_merge(const char *format, char *const *dirs, size_t n)
+{
+	struct merge m;
+	char *err = NULL;
+	int rc;
+
+	if (!render_known(format))
+		return bad_arg(format, "--render takes table, json, tap, junit, ktap, unexpected, "
+				       "failed, summary, advise or advise-json");
+	if (merge_load(dirs, n, &m, &err) < 0)
+		die(CTR_EXIT_FAIL, err);
+	rc = merge_render(stdout, &m, format, &err);
+	merge_free(&m);
+	if (rc < 0)
+		die(CTR_EXIT_FAIL, err);
 	if (fflush(stdout) != 0)
 		die(CTR_EXIT_FAIL, (err_errno(&err, errno, "stdout"), err));
 	return rc;
@@ -954,10 +995,13 @@ int main(int argc, char **argv)
 		return run_oracle(oracle, kernel, args.behaviours);
 	}
 	if (render_fmt) {
-		if (ev.dir || record_out || json_out || analysis_opt || optind != argc - 1)
+		if (ev.dir || record_out || json_out || analysis_opt || optind >= argc)
 			return bad_arg(render_fmt,
-				       "--render FORMAT takes one RUN_DIR, nothing else");
-		return run_render(render_fmt, argv[optind]);
+				       "--render FORMAT takes RUN_DIR or DIR..., nothing else");
+		/* one run: its own report (a shard's too); else the merge */
+		if (optind == argc - 1 && run_is_dir(argv[optind]))
+			return run_render(render_fmt, argv[optind]);
+		return run_merge(render_fmt, argv + optind, (size_t)(argc - optind));
 	}
 	if (record_out && !ev.dir)
 		return bad_arg(record_out, "--record is for --verdict");

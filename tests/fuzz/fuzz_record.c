@@ -95,9 +95,9 @@ static void build(const uint8_t *flags, struct kv *kv, const char *oracle, struc
 
 FUZZ_TARGET(record)
 {
-	static const char *const formats[] = {"table",	 "json",       "tap",
-					      "junit",	 "unexpected", "failed",
-					      "summary", "advise",     "advise-json"};
+	static const char *const formats[] = {"table",	     "json",   "tap",	  "junit",
+					      "unexpected",  "failed", "summary", "advise",
+					      "advise-json", "ktap"};
 	struct kv kv[F_RECORDS + MAX_RECORDS] = {0};
 	const char *files[F_RECORDS + MAX_RECORDS] = {0};
 	char *text, *p;

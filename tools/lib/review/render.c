@@ -4,6 +4,7 @@
 #include "advise.h"
 #include "base/err.h"
 #include "base/json.h"
+#include "ktap.h"
 #include "record.h"
 
 #include <limits.h>
@@ -579,6 +580,13 @@ static void matrix_json(FILE *f, const struct run *run)
 	json_list(f, "topology", record_get(in, "dim.topology", ""), "", ", ");
 	json_list(f, "backend", record_get(in, "dim.backend", ""), "", ", ");
 	json_list(f, "family", record_get(in, "dim.family", ""), "ipv", "},\n");
+	/* the shard of the selection this run is (bench/matrix --shard; merge.h) */
+	if (*record_get(in, "shard", ""))
+		fprintf(f,
+			" \"shard\": \"%s\", \"selection_hash\": \"%s\", \"selection_cells\": "
+			"%ld,\n",
+			record_get(in, "shard", ""), record_get(in, "selection_hash", ""),
+			atol(record_get(in, "selection_cells", "0")));
 	fprintf(f,
 		" \"summary\": {\"cells\": %zu, \"pass\": %u, \"fail\": %u, \"skip\": %u},\n "
 		"\"results\": [",
@@ -638,9 +646,9 @@ static int matrix_summary(FILE *f, const struct run *run)
 
 int render_known(const char *format)
 {
-	static const char *const known[] = {"table",   "json",	     "tap",
-					    "junit",   "unexpected", "failed",
-					    "summary", "advise",     "advise-json"};
+	static const char *const known[] = {"table",	   "json",   "tap",	"junit",
+					    "unexpected",  "failed", "summary", "advise",
+					    "advise-json", "ktap"};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (!strcmp(format, known[i]))
@@ -667,6 +675,8 @@ int render(FILE *f, const struct run *run, const char *format, char **err)
 			repro_json(f, run);
 	} else if (!strcmp(format, "tap")) {
 		matrix_tap(f, run);
+	} else if (!strcmp(format, "ktap")) {
+		ktap_render(f, run, 1);
 	} else if (!strcmp(format, "junit")) {
 		matrix_junit(f, run);
 	} else if (!strcmp(format, "unexpected")) {
@@ -681,7 +691,7 @@ int render(FILE *f, const struct run *run, const char *format, char **err)
 		return matrix ? matrix_summary(f, run) : repro_summary(f, run);
 	} else {
 		return err_set(err,
-			       "--render takes table, json, tap, junit, unexpected, failed, "
+			       "--render takes table, json, tap, junit, ktap, unexpected, failed, "
 			       "summary, advise or advise-json, not '%s'",
 			       format);
 	}
