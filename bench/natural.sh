@@ -21,7 +21,10 @@
 #                   an exec there outlasted a 0.3 s pause, and twice in 1525 cells a
 #                   0.7 s one, and the client's ACK made a new, DNATed entry first:
 #                   clean; past 1 s the keepalive workaround's first probe does the same)
-#   {stream_ms}     T + 6 s: how long the stream lasts (it outlasts the pause)
+#   {stream_ms}     T + 6 s: how long the stream lasts (it outlasts the pause); 1 s more a
+#                   step of CTR_TIME_SCALE past 1 (a TCG VM, S 20: T + 25 s): on Debian
+#                   5.10 under TCG and load a stream of T + 6 s had sent 4 KB when its
+#                   pause ended, and its timeout's FIN was the "next segment" that leaked
 #   {stall_ms}      {pause_ms} + 0.2 s: how long the http workload's nginx is stopped
 #                   (bench/http.sh: ctr_http_stall); the idle starts once its socket's
 #                   queue drained, a few ms after the stop
@@ -70,7 +73,7 @@ ctr_natural_opts() {
 		args=${args//\{stall_ms\}/$((p + 200))}
 		gap=$((300 + 100 * (${CTR_TIME_SCALE:-1} - 1)))
 		args=${args//\{gap_ms\}/$((gap > 800 ? 800 : gap))}
-		args=${args//\{stream_ms\}/$((t * 1000 + 6000))}
+		args=${args//\{stream_ms\}/$((t * 1000 + 6000 + 1000 * (${CTR_TIME_SCALE:-1} - 1)))}
 		args=${args//\{backend_node\}/${NS_NODE_B:-$NS_NODE_A}}
 		read -ra words <<<"$args"
 		case $where in

@@ -45,13 +45,13 @@ static void update(struct learn_flow *f, struct learn_dir *me, const struct ctr_
 	if (win > me->ct_maxwin)
 		me->ct_maxwin = win;
 	if (p->flags & TCPF_ACK) {
-		uint32_t maxend = p->ack + (win ? win : 1);
+		uint32_t sack =
+		    p->sack_blocks && seq_after(p->sack_right, p->ack) ? p->sack_right : p->ack;
+		/* tcp_in_window: receiver->td_maxend = sack + win (+1 for a zero window) */
+		uint32_t maxend = sack + (win ? win : 1);
 
 		if (!me->ack_valid || seq_after(p->ack, me->ack))
 			me->ack = p->ack;
-		uint32_t sack =
-		    p->sack_blocks && seq_after(p->sack_right, p->ack) ? p->sack_right : p->ack;
-
 		if (!me->ack_valid || seq_after(maxend, me->maxend))
 			me->maxend = maxend;
 		if (!me->ack_valid || seq_after(sack, me->reached))

@@ -21,7 +21,7 @@ struct learn_dir {
 	bool ack_valid;
 	uint16_t win_raw; /* last raw window field */
 	uint32_t maxwin;  /* td_maxwin: largest window advertised, scaled */
-	uint32_t maxend;  /* the peer's td_maxend: highest ack + window advertised */
+	uint32_t maxend;  /* the peer's td_maxend: highest sack + window advertised */
 	/* conntrack's own td_maxwin: the largest win + (sack - ack) (tcp_in_window's swin:
 	 * a SACK block past a hole widens it), at least maxwin */
 	uint32_t ct_maxwin;

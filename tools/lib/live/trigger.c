@@ -14,8 +14,11 @@ static const struct trigger_info infos[TRIGGER_COUNT] = {
     [TRIGGER_ACK_ABOVE] = {"ack-above", TRIGGER_CRAFTED, "ack beyond what the client has sent"},
     [TRIGGER_ACK_BELOW] = {"ack-below", TRIGGER_CRAFTED, "ack far below the client's window"},
     [TRIGGER_BAD_FLAGS] = {"bad-flags", TRIGGER_CRAFTED, "SYN|FIN on the established flow"},
+    /* sent in a pause of the stream (as ct-flush), where the window end the injector
+     * learned is the nodes' conntrack's: the stream resumes when it was sent */
     [TRIGGER_SMALL_OVERSHOOT] = {"small-overshoot", TRIGGER_CRAFTED,
-				 "seq just past the window, within the receiver's max window"},
+				 "seq just past the window, within the receiver's max window",
+				 "server\t--pause-after 300 --pause {gap_ms} --resume-signal\n"},
     /* as ct-flush: the deletion lands in a pause of the stream */
     [TRIGGER_CT_ENTRY_LOST] = {"ct-entry-lost", TRIGGER_CONNTRACK,
 			       "the client node's conntrack entry is deleted mid-flow",
