@@ -69,6 +69,19 @@ live() { # NAME VERSION BACKEND WANT_MODE WANT_FORM WANT_SEQ_ABOVE WANT_ACK_ABOV
 	"$A" --from "$wd/$name.dump" --kv "$wd/$name.offline.kv" >/dev/null 2>&1
 	t_check "kube-proxy $2: --from its dump judges every cell as live" "" \
 		"$(diff "$wd/$name.kv" "$wd/$name.offline.kv")"
+	# both nft forms were dumped: the JSON read (said so); each alone judges as live
+	grep -q "nft-ruleset.json and nft-ruleset.txt both given: nft-ruleset.json read" "$wd/$name.txt" &&
+		t_pass "kube-proxy $2: both nft forms given, the report says the JSON was read" ||
+		t_fail "kube-proxy $2: both nft forms given, the report says the JSON was read: $(grep nft-ruleset "$wd/$name.txt")"
+	local only
+	for only in json txt; do
+		rm -rf "$wd/$name.$only"
+		cp -r "$wd/$name.dump" "$wd/$name.$only"
+		rm -f "$wd/$name.$only/nft-ruleset.$([ "$only" = json ] && echo txt || echo json)"
+		"$A" --from "$wd/$name.$only" --kv "$wd/$name.$only.kv" >"$wd/$name.$only.out" 2>&1
+		t_check "kube-proxy $2: --from its dump with only nft-ruleset.$only judges every cell as live" "" \
+			"$(diff "$wd/$name.kv" "$wd/$name.$only.kv")" "$(grep -i 'unknown\|nft-ruleset' "$wd/$name.$only.out" | head -3)"
+	done
 }
 live kp131 1.31 iptables-nft iptables drop-nfacct "clean" "clean"
 live kp133 1.33 nft nftables none "reset" "leak"
