@@ -27,7 +27,7 @@ FUZZ_TARGET(audit)
 					       DUMP_UNAME,	 DUMP_IPVS,    DUMP_LINK};
 	struct dump d;
 	struct audit_node node;
-	struct audit_options opt = {NULL, NULL, 0};
+	struct audit_options opt = {NULL, NULL, 0, NULL, NULL};
 	struct audit_result *res = NULL;
 	struct oracle o;
 	size_t nres = 0;

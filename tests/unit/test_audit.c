@@ -32,7 +32,8 @@ static int judge(const char *name, struct dump *given, const char *kernel, struc
 {
 	struct dump d;
 	struct oracle o;
-	struct audit_options opt = {kernel, top_file("topology/kube-proxy-releases"), 0};
+	struct audit_options opt = {kernel, top_file("topology/kube-proxy-releases"), 0, NULL,
+				    NULL};
 	char *err = NULL, dir[PATH_MAX];
 	int rc;
 

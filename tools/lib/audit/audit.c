@@ -370,7 +370,18 @@ nft_done:
 			    "uname.txt is not a kernel release (uname -r): the kernel is unknown");
 		}
 	}
-	if (n->kernel.release[0])
+	if (opt->probed) {
+		snprintf(n->kernel.behaviours, sizeof(n->kernel.behaviours), "%s",
+			 opt->behaviours ? opt->behaviours : "");
+		snprintf(n->kernel.probed, sizeof(n->kernel.probed), "%s", opt->probed);
+	}
+	if (n->kernel.probed[0])
+		assume(n,
+		       "the kernel's conntrack behaviours: --probe on the kernel ctreset-audit ran "
+		       "on, in namespaces of its own: %s; what it did not measure is assumed from "
+		       "the release %s",
+		       n->kernel.probed, n->kernel.release[0] ? n->kernel.release : "(unknown)");
+	else if (n->kernel.release[0])
 		assume(n,
 		       "the kernel's conntrack behaviours are assumed from its release %s "
 		       "(bench/matrix.expect's kernel ranges), not probed",
@@ -427,8 +438,9 @@ static int ask(const struct oracle *o, const struct audit_node *n, const char *t
 
 	snprintf(fam, sizeof(fam), "%d", family);
 	if (n->kernel.release[0]) {
-		if (oracle_expect(o, &c, n->kernel.release, NULL, verdict, vlen, why, wlen, err) <
-		    0)
+		if (oracle_expect(o, &c, n->kernel.release,
+				  n->kernel.behaviours[0] ? n->kernel.behaviours : NULL, verdict,
+				  vlen, why, wlen, err) < 0)
 			return -1;
 	} else {
 		char v2[32], w2[64];
