@@ -11,6 +11,7 @@
  * judgement). */
 #include "audit/audit.h"
 #include "audit/dump.h"
+#include "audit/probe.h"
 #include "base/err.h"
 #include "base/exitcodes.h"
 #include "base/json.h"
@@ -47,11 +48,17 @@ static void usage(FILE *f)
 	      "  --dump DIR         also keep what was read, as the files --from takes\n"
 	      "  --from DIR         judge a dump instead: iptables-save, ip6tables-save,\n"
 	      "                     iptables-legacy-save, ip6tables-legacy-save (each that\n"
-	      "                     command's output), nft-ruleset.txt (nft list ruleset;\n"
-	      "                     nft-ruleset.json is not read), sysctl.txt (sysctl -a),\n"
+	      "                     command's output), nft-ruleset.json (nft -j list ruleset;\n"
+	      "                     read first: an xt expression or a bad file, and\n"
+	      "                     nft-ruleset.txt, nft list ruleset, is read instead,\n"
+	      "                     said so), sysctl.txt (sysctl -a),\n"
 	      "                     uname.txt (uname -r), ipvsadm.txt (ipvsadm -Sn), ip-link.txt\n"
 	      "                     (ip -d link); any may be missing (said so)\n"
 	      "  --kernel X.Y       the kernel whose behaviours to assume (default: uname.txt)\n"
+	      "  --probe            measure them instead, on the kernel it runs on, with the\n"
+	      "                     bench's probe cells (bench/behaviours.sh) on a topology of\n"
+	      "                     their own in throwaway namespaces: never the node's rules or\n"
+	      "                     sysctls. Root; not with --from or --kernel\n"
 	      "  --keepalive S      the client pods send TCP keepalives every S s (default: none)\n"
 	      "  --json FILE        the report as JSON (per result: path, trigger, family,\n"
 	      "                     verdict, why, decided_by, workaround, advise)\n"
@@ -126,9 +133,12 @@ static void print_text(FILE *f, const char *label, const struct audit_node *n,
 	fprintf(f, "node: %s\n", label);
 	fprintf(f, "kernel: %s%s%s%s\n", n->kernel.release[0] ? n->kernel.release : "unknown",
 		n->kernel.source[0] ? " (" : "", n->kernel.source,
-		n->kernel.source[0]
-		    ? "): its conntrack behaviours assumed from this release, not probed"
-		    : "");
+		!n->kernel.source[0] ? ""
+		: n->kernel.probed[0]
+		    ? "): its conntrack behaviours probed (--probe), the rest from this release"
+		    : "): its conntrack behaviours assumed from this release, not probed");
+	if (n->kernel.probed[0])
+		fprintf(f, "probe: %s\n", n->kernel.probed);
 	if (n->unknown[0])
 		fprintf(f, "UNKNOWN: %s\n", n->unknown);
 	for (int i = 0; i < 2; i++) {
@@ -199,9 +209,15 @@ static int write_json(const char *path, const char *label, const char *source,
 
 		json_kv_str(f, &kf, "release", n->kernel.release[0] ? n->kernel.release : NULL);
 		json_kv_str(f, &kf, "from", n->kernel.source[0] ? n->kernel.source : NULL);
-		json_kv_str(
-		    f, &kf, "behaviours",
-		    "assumed from the release (bench/matrix.expect's kernel ranges), not probed");
+		if (n->kernel.probed[0]) {
+			json_kv_str(f, &kf, "behaviours", n->kernel.behaviours);
+			json_kv_str(f, &kf, "probed", n->kernel.probed);
+		} else {
+			json_kv_str(
+			    f, &kf, "behaviours",
+			    "assumed from the release (bench/matrix.expect's kernel ranges), "
+			    "not probed");
+		}
 	}
 	fputs("}, \"families\": [", f);
 	for (int i = 0; i < 2; i++) {
@@ -387,6 +403,7 @@ int main(int argc, char **argv)
 					     {"timeout", required_argument, NULL, 't'},
 					     {"agree", required_argument, NULL, 'a'},
 					     {"name", required_argument, NULL, 'N'},
+					     {"probe", no_argument, NULL, 'P'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	const char *netns = NULL, *from = NULL, *dump_dir = NULL, *json = NULL, *kvf = NULL;
@@ -395,6 +412,8 @@ int main(int argc, char **argv)
 	     tmp[] = "/tmp/ctreset-audit-XXXXXX";
 	struct audit_options opt = {0};
 	unsigned timeout_s = 30;
+	int probe = 0;
+	char behaviours[128], probed[512];
 	struct dump d;
 	struct audit_node node;
 	struct oracle o;
@@ -451,6 +470,9 @@ int main(int argc, char **argv)
 			else
 				timeout_s = (unsigned)v;
 			break;
+		case 'P':
+			probe = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return CTR_EXIT_PASS;
@@ -469,6 +491,20 @@ int main(int argc, char **argv)
 	if (from && (netns || dump_dir))
 		return bad_arg(from,
 			       "--from reads a dump: --netns and --dump are for a live namespace");
+	if (probe && (from || opt.kernel))
+		return bad_arg(from ? from : opt.kernel,
+			       "--probe measures the kernel ctreset-audit runs on: not with --from "
+			       "or --kernel");
+	if (probe) {
+		char lib[PATH_MAX];
+
+		top_path("bench/lib.sh", lib, sizeof(lib));
+		if (audit_probe(lib, behaviours, sizeof(behaviours), probed, sizeof(probed), &err) <
+		    0)
+			die(CTR_EXIT_FAIL, err);
+		opt.behaviours = behaviours;
+		opt.probed = probed;
+	}
 	if (opt.kernel && (opt.kernel[0] < '0' || opt.kernel[0] > '9' || !strchr(opt.kernel, '.')))
 		return bad_arg(opt.kernel, "--kernel takes a release X.Y[...]");
 	if (!oracle_file[0])

@@ -1,6 +1,7 @@
 /* ctreset-audit's dump parsers (make fuzz FUZZ_TARGETS=audit): iptables-save and
- * nft list ruleset text, sysctl -a, uname -r, then the judgement of what they hold
- * against a small oracle. The first byte picks the file the rest is, and whether the
+ * nft list ruleset text, nft -j list ruleset JSON, sysctl -a, uname -r, then the judgement
+ * of what they hold against a small oracle. The first byte picks the file the rest is
+ * (byte % 9; nft-ruleset.txt's 4 with bit 3 set, e.g. 0x0d, is nft-ruleset.json), and whether the
  * text is judged with the others empty (bits 4 and 5 both set: also judged); a bug shows as a
  * sanitizer report. */
 #include "target.h"
@@ -26,7 +27,7 @@ FUZZ_TARGET(audit)
 					       DUMP_UNAME,	 DUMP_IPVS,    DUMP_LINK};
 	struct dump d;
 	struct audit_node node;
-	struct audit_options opt = {NULL, NULL, 0};
+	struct audit_options opt = {NULL, NULL, 0, NULL, NULL};
 	struct audit_result *res = NULL;
 	struct oracle o;
 	size_t nres = 0;
@@ -40,10 +41,16 @@ FUZZ_TARGET(audit)
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
 	memset(&d, 0, sizeof(d));
-	d.text[files[data[0] % (sizeof(files) / sizeof(files[0]))]] = text;
-	if (data[0] & 0x80) /* the same text as every rule file at once */
+	{
+		enum dump_file f = files[data[0] % (sizeof(files) / sizeof(files[0]))];
+
+		d.text[f == DUMP_NFT_TXT && (data[0] & 0x08) ? DUMP_NFT_JSON : f] = text;
+	}
+	if (data[0] & 0x80) { /* the same text as every rule file at once */
 		for (int i = 0; i < 5; i++)
 			d.text[files[i]] = text;
+		d.text[DUMP_NFT_JSON] = text;
+	}
 	if (data[0] & 0x40)
 		opt.keepalive_s = 1;
 	/* the judgement (every path x trigger x family) only on one input in four: it is the

@@ -69,9 +69,46 @@ live() { # NAME VERSION BACKEND WANT_MODE WANT_FORM WANT_SEQ_ABOVE WANT_ACK_ABOV
 	"$A" --from "$wd/$name.dump" --kv "$wd/$name.offline.kv" >/dev/null 2>&1
 	t_check "kube-proxy $2: --from its dump judges every cell as live" "" \
 		"$(diff "$wd/$name.kv" "$wd/$name.offline.kv")"
+	# both nft forms were dumped: the JSON read (said so); each alone judges as live
+	grep -q "nft-ruleset.json and nft-ruleset.txt both given: nft-ruleset.json read" "$wd/$name.txt" &&
+		t_pass "kube-proxy $2: both nft forms given, the report says the JSON was read" ||
+		t_fail "kube-proxy $2: both nft forms given, the report says the JSON was read: $(grep nft-ruleset "$wd/$name.txt")"
+	local only
+	for only in json txt; do
+		rm -rf "$wd/$name.$only"
+		cp -r "$wd/$name.dump" "$wd/$name.$only"
+		rm -f "$wd/$name.$only/nft-ruleset.$([ "$only" = json ] && echo txt || echo json)"
+		"$A" --from "$wd/$name.$only" --kv "$wd/$name.$only.kv" >"$wd/$name.$only.out" 2>&1
+		t_check "kube-proxy $2: --from its dump with only nft-ruleset.$only judges every cell as live" "" \
+			"$(diff "$wd/$name.kv" "$wd/$name.$only.kv")" "$(grep -i 'unknown\|nft-ruleset' "$wd/$name.$only.out" | head -3)"
+	done
 }
 live kp131 1.31 iptables-nft iptables drop-nfacct "clean" "clean"
 live kp133 1.33 nft nftables none "reset" "leak"
+# --probe: the kernel's behaviours measured by the bench's probe cell on a topology of its
+# own; node A's rules and net.* sysctls (its namespace's; the global ones, fs.*, kernel.*,
+# move on their own) unchanged, the verdicts those of the release here
+if [ ${#prefixes[@]} -gt 1 ]; then
+	nodea=${prefixes[1]}-nodeA
+	node_state() { ip netns exec "$nodea" nft list ruleset; ip netns exec "$nodea" sysctl -a 2>/dev/null | grep '^net\.' | grep -v '^net.netfilter.nf_conntrack_count\|stable_secret'; }
+	node_state >"$wd/probe.before" 2>&1
+	probes_before=$(find /tmp -maxdepth 1 -name 'ctreset-audit-probe-*' | wc -l)
+	"$A" --netns "$nodea" --probe --json "$wd/probe.json" --kv "$wd/probe.kv" >"$wd/probe.txt" 2>&1
+	t_check "--probe on kube-proxy 1.33's node A" 0 "$?" "$(tail -5 "$wd/probe.txt")"
+	IFS=. read -r kmaj kmin _ </proc/sys/kernel/osrelease
+	want=ignore-delayed=0
+	[ "$kmaj" -gt 6 ] || { [ "$kmaj" = 6 ] && [ "${kmin%%[!0-9]*}" -ge 1 ]; } && want=ignore-delayed=1
+	t_check "--probe: ignore-delayed measured as the release $kmaj.$kmin has it" "$want" \
+		"$(jq -r '.kernel.behaviours' "$wd/probe.json")" "$(grep '^probe:' "$wd/probe.txt")"
+	grep -q "^probe: probed in [0-9]* ms" "$wd/probe.txt" && t_pass "--probe: the report says what was probed, how long" ||
+		t_fail "--probe: the report says what was probed, how long: $(grep -i probe "$wd/probe.txt" | head -3)"
+	t_check "--probe: every verdict the same as the release's" "" "$(diff "$wd/kp133.kv" "$wd/probe.kv")"
+	node_state >"$wd/probe.after" 2>&1
+	t_check "--probe: node A's rules and sysctls unchanged" "" "$(diff "$wd/probe.before" "$wd/probe.after")"
+	t_check "--probe: its temporary directory removed" "$probes_before" \
+		"$(find /tmp -maxdepth 1 -name 'ctreset-audit-probe-*' | wc -l)"
+fi
+bad 2 "--probe with --from is a usage error" "$A" --probe --from "$wd"
 # the namespace removed: what was a live node is an error now, named
 if [ ${#prefixes[@]} -gt 0 ]; then
 	"$CTR_TOP/topology/down" --prefix "${prefixes[0]}" >/dev/null 2>&1

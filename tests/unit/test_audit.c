@@ -32,7 +32,8 @@ static int judge(const char *name, struct dump *given, const char *kernel, struc
 {
 	struct dump d;
 	struct oracle o;
-	struct audit_options opt = {kernel, top_file("topology/kube-proxy-releases"), 0};
+	struct audit_options opt = {kernel, top_file("topology/kube-proxy-releases"), 0, NULL,
+				    NULL};
 	char *err = NULL, dir[PATH_MAX];
 	int rc;
 
@@ -340,6 +341,178 @@ static void nft_reachability(void)
 	free(err);
 }
 
+/* the same node's nft -j list ruleset and nft list ruleset (tests/unit/fixtures/audit/
+ * json-*: node A of topology/up, both taken from it one after the other) judged alone:
+ * the same verdicts, workaround, mode and form; both given: the JSON read, said so */
+static void json_and_text_agree(void)
+{
+	static const struct {
+		const char *dir, *workaround, *mode;
+	} cases[] = {
+	    {"json-kp129-nft", "nft-invalid-drop", "nftables"},
+	    {"json-kp133-nft", "none", "nftables"},
+	    {"json-calico", "calico-invalid-drop", "iptables"},
+	    {"json-input-ipt", "input-drop", "iptables"},
+	};
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct dump d, dj, dt;
+		struct judged jb, jj, jt;
+		char *err = NULL;
+
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%s/%s", top_file("tests/unit/fixtures/audit"),
+			 cases[c].dir);
+		CU_ASSERT_EQUAL_FATAL(dump_read(dir, &d, &err), 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(d.text[DUMP_NFT_JSON]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(d.text[DUMP_NFT_TXT]);
+		dj = d;
+		dj.text[DUMP_NFT_TXT] = NULL;
+		dt = d;
+		dt.text[DUMP_NFT_JSON] = NULL;
+		CU_ASSERT_EQUAL_FATAL(judge(NULL, &d, NULL, &jb), 0);
+		CU_ASSERT_EQUAL_FATAL(judge(NULL, &dj, NULL, &jj), 0);
+		CU_ASSERT_EQUAL_FATAL(judge(NULL, &dt, NULL, &jt), 0);
+		CU_ASSERT_STRING_EQUAL(jj.node.unknown, "");
+		CU_ASSERT_PTR_NOT_NULL(
+		    strstr(jb.node.assumed, "nft-ruleset.json read, nft-ruleset.txt not"));
+		CU_ASSERT_STRING_EQUAL(jj.node.fam[0].workaround, cases[c].workaround);
+		CU_ASSERT_STRING_EQUAL(jj.node.fam[0].mode, cases[c].mode);
+		for (int fi = 0; fi < 2; fi++) {
+			CU_ASSERT_STRING_EQUAL(jj.node.fam[fi].workaround,
+					       jt.node.fam[fi].workaround);
+			CU_ASSERT_STRING_EQUAL(jj.node.fam[fi].mode, jt.node.fam[fi].mode);
+			CU_ASSERT_STRING_EQUAL(jj.node.fam[fi].form, jt.node.fam[fi].form);
+		}
+		CU_ASSERT_EQUAL_FATAL(jj.n, jt.n);
+		CU_ASSERT(jj.n > 0);
+		for (size_t i = 0; i < jj.n; i++) {
+			CU_ASSERT_STRING_EQUAL(jj.r[i].trigger, jt.r[i].trigger);
+			CU_ASSERT_EQUAL(jj.r[i].family, jt.r[i].family);
+			CU_ASSERT_STRING_EQUAL(jj.r[i].verdict, jt.r[i].verdict);
+			CU_ASSERT_STRING_EQUAL(jj.r[i].verdict, jb.r[i].verdict);
+			CU_ASSERT_STRING_EQUAL(jj.r[i].workaround, jt.r[i].workaround);
+		}
+		free(jb.r);
+		free(jj.r);
+		free(jt.r);
+		dump_free(&d);
+	}
+}
+
+static void nft_json_reachability(void)
+{
+	struct rules_facts f;
+	char *err = NULL;
+	static const int skip[2] = {0, 0};
+	static const char text[] =
+	    "{\"nftables\": [{\"metainfo\": {\"version\": \"1.0.6\"}},"
+	    "{\"table\": {\"family\": \"inet\", \"name\": \"t\", \"handle\": 1}},"
+	    "{\"set\": {\"family\": \"inet\", \"name\": \"s\", \"table\": \"t\"}},"
+	    "{\"chain\": {\"family\": \"inet\", \"table\": \"t\", \"name\": \"base\", "
+	    "\"hook\": \"forward\", \"type\": \"filter\"}},"
+	    "{\"chain\": {\"family\": \"inet\", \"table\": \"t\", \"name\": \"deep\"}},"
+	    "{\"chain\": {\"family\": \"inet\", \"table\": \"t\", \"name\": \"lonely\"}},"
+	    "{\"chain\": {\"family\": \"inet\", \"table\": \"t\", \"name\": \"neg\"}},"
+	    "{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"base\", \"handle\": "
+	    "4, "
+	    "\"expr\": [{\"vmap\": {\"key\": {\"payload\": {\"field\": \"daddr\"}}, \"data\": "
+	    "{\"set\": [[\"1.1.1.1\", {\"jump\": {\"target\": \"deep\"}}], [\"2.2.2.2\", "
+	    "{\"accept\": null}]]}}}]}},"
+	    "{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"base\", \"handle\": "
+	    "9, "
+	    "\"expr\": [{\"match\": {\"op\": \"!=\", \"left\": {\"ct\": {\"key\": \"state\"}}, "
+	    "\"right\": \"invalid\"}}, {\"jump\": {\"target\": \"neg\"}}]}},"
+	    "{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"deep\", \"handle\": "
+	    "5, "
+	    "\"expr\": [{\"match\": {\"op\": \"in\", \"left\": {\"ct\": {\"key\": \"state\"}}, "
+	    "\"right\": {\"set\": [\"established\", \"invalid\"]}}}, {\"counter\": null}, "
+	    "{\"drop\": null}]}},"
+	    "{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"lonely\", "
+	    "\"handle\": 6, "
+	    "\"expr\": [{\"match\": {\"op\": \"in\", \"left\": {\"ct\": {\"key\": \"state\"}}, "
+	    "\"right\": \"invalid\"}}, {\"drop\": null}]}},"
+	    "{\"rule\": {\"family\": \"inet\", \"table\": \"t\", \"chain\": \"neg\", \"handle\": "
+	    "7, "
+	    "\"expr\": [{\"match\": {\"op\": \"!=\", \"left\": {\"ct\": {\"key\": \"state\"}}, "
+	    "\"right\": \"invalid\"}}, {\"drop\": null}]}}]}\n";
+
+	memset(&f, 0, sizeof(f));
+	CU_ASSERT_EQUAL_FATAL(rules_read_nft_json(text, "n", skip, &f, &err), 0);
+	/* deep, through a vmap's jump, in both families of the inet table; not lonely
+	 * (unreached), not neg (drops what is NOT invalid) */
+	CU_ASSERT_EQUAL(f.ndrops, 2u);
+	CU_ASSERT_EQUAL(f.drops[0].kind, DROP_NFT_FORWARD);
+	CU_ASSERT_EQUAL(f.drops[0].family, 4);
+	CU_ASSERT_EQUAL(f.drops[1].family, 6);
+	CU_ASSERT_STRING_EQUAL(f.drops[0].where, "n rule handle 5 of chain deep");
+}
+
+/* a bad nft-ruleset.json: alone, unknown with the reason; beside a good .txt, the text
+ * read instead and the reason in what was assumed */
+static void bad_nft_json(void)
+{
+	char deep[300];
+	struct dump fx;
+	char *err = NULL, *cut;
+	const char *bad[] = {
+	    "",
+	    "  \n",
+	    "{\"nftables\": [}",
+	    "{\"nftables\": [{\"table\": {\"family\": \"ip\", \"name\": \"x\"}}",
+	    "{\"foo\": 1}",
+	    "[1, 2]",
+	    "{\"nftables\": [{\"table\": {\"family\": \"ip\", \"name\": \"x\"}}]} trailing",
+	    "{\"nftables\": [{\"chain\": {\"family\": \"ip\", \"table\": \"x\", \"name\": "
+	    "\"c\"}}]}",
+	    "{\"nftables\": [{\"table\": {\"family\": \"ip\", \"name\": \"x\"}}, {\"rule\": "
+	    "{\"family\": \"ip\", \"table\": \"x\", \"chain\": \"nope\", \"expr\": []}}]}",
+	    "{\"nftables\": [{\"table\": {\"family\": \"ip\", \"name\": \"filter\"}}, {\"chain\": "
+	    "{\"family\": \"ip\", \"table\": \"filter\", \"name\": \"FORWARD\", \"hook\": "
+	    "\"forward\"}}, {\"rule\": {\"family\": \"ip\", \"table\": \"filter\", \"chain\": "
+	    "\"FORWARD\", \"handle\": 3, \"expr\": [{\"xt\": {\"type\": \"match\", \"name\": "
+	    "\"conntrack\"}}, {\"drop\": null}]}}]}",
+	    "{\"nftables\": [\"\\u12\"]}",
+	    "{\"nftables\": [\"tab\there\"]}",
+	    deep,
+	    NULL, /* the fixture cut in half */
+	};
+	size_t nbad = sizeof(bad) / sizeof(bad[0]);
+	char dir[PATH_MAX];
+
+	memset(deep, '[', sizeof(deep) - 1);
+	deep[sizeof(deep) - 1] = '\0';
+	snprintf(dir, sizeof(dir), "%s/json-kp129-nft", top_file("tests/unit/fixtures/audit"));
+	CU_ASSERT_EQUAL_FATAL(dump_read(dir, &fx, &err), 0);
+	cut = strdup(fx.text[DUMP_NFT_JSON]);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cut);
+	cut[strlen(cut) / 2] = '\0';
+	bad[nbad - 1] = cut;
+	for (size_t i = 0; i < nbad; i++) {
+		struct dump d = text_dump(NULL, NULL, NULL, "6.18\n");
+		struct judged j;
+
+		d.text[DUMP_NFT_JSON] = (char *)bad[i];
+		CU_ASSERT_EQUAL_FATAL(judge(NULL, &d, NULL, &j), 0);
+		if (!strstr(j.node.unknown, "nft-ruleset.json"))
+			fprintf(stderr, "bad json %zu: unknown is \"%s\"\n", i, j.node.unknown);
+		CU_ASSERT_PTR_NOT_NULL(strstr(j.node.unknown, "nft-ruleset.json"));
+		CU_ASSERT_STRING_EQUAL(verdict(&j, "cross-node", "seq-above", 4), "unknown");
+		free(j.r);
+		/* beside the node's text form: that is read, and the JSON's fault said */
+		d = fx;
+		d.text[DUMP_NFT_JSON] = (char *)bad[i];
+		CU_ASSERT_EQUAL_FATAL(judge(NULL, &d, NULL, &j), 0);
+		CU_ASSERT_STRING_EQUAL(j.node.unknown, "");
+		CU_ASSERT_PTR_NOT_NULL(strstr(j.node.assumed, "nft-ruleset.txt read instead"));
+		CU_ASSERT_STRING_EQUAL(j.node.fam[0].workaround, "nft-invalid-drop");
+		free(j.r);
+	}
+	free(cut);
+	dump_free(&fx);
+}
+
 void register_audit_tests(void)
 {
 	CU_pSuite s = suite_add("audit");
@@ -355,4 +528,7 @@ void register_audit_tests(void)
 	test_add(s, "truncated, foreign, garbled and empty dumps", bad_dumps_are_unknown);
 	test_add(s, "iptables: what FORWARD and INPUT reach", iptables_reachability);
 	test_add(s, "nft: hooks, vmaps, sets, inet", nft_reachability);
+	test_add(s, "nft -j: hooks, vmaps, sets, inet", nft_json_reachability);
+	test_add(s, "nft -j and nft list of the same node: the same verdicts", json_and_text_agree);
+	test_add(s, "nft -j: empty, truncated, garbled, foreign, xt", bad_nft_json);
 }

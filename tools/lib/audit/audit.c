@@ -283,6 +283,33 @@ int audit_node_read(const struct dump *d, const struct audit_options *opt, struc
 	}
 	for (int fi = 0; fi < 2; fi++)
 		skip_ipt[fi] = n->rules.ipt_nf_tables[fi];
+	if (d->text[DUMP_NFT_JSON]) { /* preferred: nft's own format, not its display */
+		struct rules_facts before = n->rules;
+		int rc = rules_read_nft_json(d->text[DUMP_NFT_JSON], "nft-ruleset.json", skip_ipt,
+					     &n->rules, &perr);
+
+		if (rc == 0 && d->text[DUMP_NFT_TXT])
+			assume(n, "nft-ruleset.json and nft-ruleset.txt both given: "
+				  "nft-ruleset.json read, nft-ruleset.txt not");
+		else if (rc == 0)
+			assume(n, "nft-ruleset.json read");
+		if (rc < 0) {
+			n->rules = before;
+			if (!d->text[DUMP_NFT_TXT]) {
+				snprintf(n->unknown, sizeof(n->unknown), "%s%s", perr,
+					 rc == -2 ? " (and no nft-ruleset.txt was given)" : "");
+				free(perr);
+				return 0;
+			}
+			assume(n,
+			       "nft-ruleset.json not used (%.400s): nft-ruleset.txt read instead",
+			       perr);
+			free(perr);
+			perr = NULL;
+		} else {
+			goto nft_done;
+		}
+	}
 	if (d->text[DUMP_NFT_TXT]) {
 		if (rules_read_nft(d->text[DUMP_NFT_TXT], "nft-ruleset.txt", skip_ipt, &n->rules,
 				   &perr) < 0) {
@@ -290,15 +317,13 @@ int audit_node_read(const struct dump *d, const struct audit_options *opt, struc
 			free(perr);
 			return 0;
 		}
-	} else if (d->text[DUMP_NFT_JSON] && d->text[DUMP_NFT_JSON][0]) {
-		snprintf(
-		    n->unknown, sizeof(n->unknown),
-		    "nft-ruleset.json is not read by this version (nft-ruleset.txt, the output "
-		    "of `nft list ruleset`, is): an nftables INVALID drop could be in it");
-		return 0;
-	} else {
-		assume(n, "nft-ruleset.txt: missing, taken as no nftables rules");
+		if (!d->text[DUMP_NFT_JSON])
+			assume(n, "nft-ruleset.txt read (no nft-ruleset.json)");
+	} else if (!d->text[DUMP_NFT_JSON]) {
+		assume(n, "nft-ruleset.json and nft-ruleset.txt: missing, taken as no nftables "
+			  "rules");
 	}
+nft_done:
 	if (d->text[DUMP_SYSCTL]) {
 		char bad[200];
 
@@ -345,7 +370,18 @@ int audit_node_read(const struct dump *d, const struct audit_options *opt, struc
 			    "uname.txt is not a kernel release (uname -r): the kernel is unknown");
 		}
 	}
-	if (n->kernel.release[0])
+	if (opt->probed) {
+		snprintf(n->kernel.behaviours, sizeof(n->kernel.behaviours), "%s",
+			 opt->behaviours ? opt->behaviours : "");
+		snprintf(n->kernel.probed, sizeof(n->kernel.probed), "%s", opt->probed);
+	}
+	if (n->kernel.probed[0])
+		assume(n,
+		       "the kernel's conntrack behaviours: --probe on the kernel ctreset-audit ran "
+		       "on, in namespaces of its own: %s; what it did not measure is assumed from "
+		       "the release %s",
+		       n->kernel.probed, n->kernel.release[0] ? n->kernel.release : "(unknown)");
+	else if (n->kernel.release[0])
 		assume(n,
 		       "the kernel's conntrack behaviours are assumed from its release %s "
 		       "(bench/matrix.expect's kernel ranges), not probed",
@@ -402,8 +438,9 @@ static int ask(const struct oracle *o, const struct audit_node *n, const char *t
 
 	snprintf(fam, sizeof(fam), "%d", family);
 	if (n->kernel.release[0]) {
-		if (oracle_expect(o, &c, n->kernel.release, NULL, verdict, vlen, why, wlen, err) <
-		    0)
+		if (oracle_expect(o, &c, n->kernel.release,
+				  n->kernel.behaviours[0] ? n->kernel.behaviours : NULL, verdict,
+				  vlen, why, wlen, err) < 0)
 			return -1;
 	} else {
 		char v2[32], w2[64];

@@ -15,8 +15,10 @@
 /* The kernel whose behaviours the oracle's ranges stand for. Today only "assumed from
  * its release" (uname.txt or --kernel); a probed behaviour set would be another source. */
 struct audit_kernel {
-	char release[64]; /* "" unknown */
-	char source[64];  /* "uname.txt", "--kernel" */
+	char release[64];     /* "" unknown */
+	char source[64];      /* "uname.txt", "--kernel" */
+	char behaviours[128]; /* measured by --probe ("ignore-delayed=1"); "" none */
+	char probed[512];     /* --probe's sentence: what it measured, or why nothing; "" not run */
 };
 
 #define AUDIT_MAX_PARTS 8
@@ -54,6 +56,8 @@ struct audit_options {
 	const char *kernel;	   /* --kernel X.Y: instead of uname.txt */
 	const char *releases_file; /* topology/kube-proxy-releases */
 	unsigned keepalive_s;
+	const char *behaviours; /* --probe's measurement (NULL or "": none) */
+	const char *probed;	/* --probe's sentence (NULL: not probed) */
 };
 
 /* Reads the dump into *node. Never fails on the dump's content: a file that is not what

@@ -4,6 +4,7 @@
  * hooks reach, and which INVALID DROP rules sit in them. */
 #include "rules.h"
 #include "base/err.h"
+#include "jsonin.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@ struct chain {
 struct pending_drop {
 	int nfacct;
 	unsigned line;
+	char at[80]; /* where, when not a line ("rule handle 16 of chain forward") */
 	char rule[256];
 };
 
@@ -122,6 +124,7 @@ static int chain_drop(struct table *t, struct chain *c, int nfacct, unsigned lin
 	d = &t->drops[t->ndrops];
 	d->nfacct = nfacct;
 	d->line = line;
+	d->at[0] = '\0';
 	snprintf(d->rule, sizeof(d->rule), "%.*s", (int)(len < 255 ? len : 255), rule);
 	c->drops[c->ndrops++] = (int)t->ndrops++;
 	return 0;
@@ -198,7 +201,10 @@ static int add_drop(struct rules_facts *f, enum rules_drop_kind kind, int family
 	r->kind = kind;
 	r->family = family;
 	r->nfacct = d->nfacct;
-	snprintf(r->where, sizeof(r->where), "%s line %u", name, d->line);
+	if (d->at[0])
+		snprintf(r->where, sizeof(r->where), "%s %s", name, d->at);
+	else
+		snprintf(r->where, sizeof(r->where), "%s line %u", name, d->line);
 	snprintf(r->rule, sizeof(r->rule), "%s", d->rule);
 	return 0;
 }
@@ -596,5 +602,259 @@ int rules_read_nft(const char *text, const char *name, const int skip_ipt[2], st
 				     : "a block");
 	free(stmt);
 	table_clear(&t);
+	return rc;
+}
+
+/* --- nft -j list ruleset --------------------------------------------------------------- */
+
+/* a table of the JSON ruleset: the same reading as the text's, tables looked up by
+ * family and name (the JSON lists tables, then sets, chains and rules naming theirs) */
+struct jtable {
+	struct table t;
+	char family[16];
+	int skip, services;
+};
+
+static struct jtable *jtable_find(struct jtable *ts, size_t n, const char *family, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(ts[i].family, family) && !strcmp(ts[i].t.name, name))
+			return &ts[i];
+	return NULL;
+}
+
+/* the jump and goto targets anywhere under node i (a verdict, or a vmap's), and whether
+ * an xt expression (iptables-nft's match or target nft cannot show) is there */
+static int json_walk(const struct jin_doc *doc, size_t i, struct chain *c, int *xt, unsigned depth)
+{
+	if (depth > JIN_MAX_DEPTH)
+		return 0;
+	for (size_t k = doc->n[i].child; k != JIN_NONE; k = doc->n[k].next) {
+		const char *key = doc->n[k].key;
+
+		if (key && !strcmp(key, "xt"))
+			*xt = 1;
+		if (key && (!strcmp(key, "jump") || !strcmp(key, "goto"))) {
+			const char *target = jin_get_str(doc, k, "target");
+
+			if (target && chain_jump(c, target) < 0)
+				return -1;
+		}
+		if (doc->n[k].type == JIN_OBJ || doc->n[k].type == JIN_ARR)
+			if (json_walk(doc, k, c, xt, depth + 1) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+/* whether a match's right side holds "invalid": a string, an array or {"set": [...]} */
+static int json_invalid(const struct jin_doc *doc, size_t r)
+{
+	if (r == JIN_NONE)
+		return 0;
+	if (doc->n[r].type == JIN_STR)
+		return has_invalid(doc->n[r].str);
+	if (doc->n[r].type == JIN_OBJ)
+		return json_invalid(doc, jin_get(doc, r, "set"));
+	if (doc->n[r].type == JIN_ARR)
+		for (size_t k = doc->n[r].child; k != JIN_NONE; k = doc->n[k].next)
+			if (doc->n[k].type == JIN_STR && has_invalid(doc->n[k].str))
+				return 1;
+	return 0;
+}
+
+/* one rule object: its chain's jumps, and an INVALID drop; 1 when it holds xt */
+static int json_rule(const struct jin_doc *doc, size_t r, struct table *t, struct chain *c,
+		     char **err)
+{
+	size_t expr = jin_get(doc, r, "expr"), h = jin_get(doc, r, "handle");
+	int invalid = 0, drop = 0, xt = 0;
+
+	if (expr == JIN_NONE || doc->n[expr].type != JIN_ARR)
+		return 0; /* a rule without statements decides nothing */
+	if (json_walk(doc, expr, c, &xt, 0) < 0)
+		return err_set(err, "out of memory");
+	for (size_t k = doc->n[expr].child; k != JIN_NONE; k = doc->n[k].next) {
+		size_t m = jin_get(doc, k, "match");
+
+		if (jin_get(doc, k, "drop") != JIN_NONE)
+			drop = 1;
+		if (m != JIN_NONE) {
+			const char *op = jin_get_str(doc, m, "op");
+			size_t ct = jin_get(doc, jin_get(doc, m, "left"), "ct");
+			const char *key = jin_get_str(doc, ct, "key");
+
+			if (key && !strcmp(key, "state") && !(op && !strcmp(op, "!=")) &&
+			    json_invalid(doc, jin_get(doc, m, "right")))
+				invalid = 1;
+		}
+	}
+	if (invalid && drop) {
+		struct pending_drop *d;
+
+		if (chain_drop(t, c, 0, 0, "ct state invalid drop", 21) < 0)
+			return err_set(err, "out of memory");
+		d = &t->drops[t->ndrops - 1];
+		if (h != JIN_NONE && doc->n[h].type == JIN_NUM)
+			snprintf(d->at, sizeof(d->at), "rule handle %.0f of chain %.40s",
+				 doc->n[h].num, c->name);
+		else
+			snprintf(d->at, sizeof(d->at), "a rule of chain %.60s", c->name);
+	}
+	return xt;
+}
+
+/* the string members family, table (or name) of an object, or an error naming item i */
+static int json_names(const struct jin_doc *doc, size_t o, const char *kind, size_t item,
+		      const char *name, const char **family, const char **table, char **err)
+{
+	*family = jin_get_str(doc, o, "family");
+	*table = jin_get_str(doc, o, !strcmp(kind, "table") ? "name" : "table");
+	if (!*family || !*table)
+		return err_set(err, "%s: item %zu: a %s without its family or table name", name,
+			       item, kind);
+	return 0;
+}
+
+int rules_read_nft_json(const char *text, const char *name, const int skip_ipt[2],
+			struct rules_facts *f, char **err)
+{
+	struct jin_doc doc;
+	struct jtable *ts = NULL;
+	size_t nt = 0, arr, item;
+	int rc = 0;
+
+	if (!text[strspn(text, " \t\r\n")])
+		return err_set(err,
+			       "%s: empty: not the output of nft -j list ruleset, which always "
+			       "holds its metainfo",
+			       name);
+	if (jin_parse(text, name, &doc, err) < 0)
+		return -1;
+	arr = jin_get(&doc, 0, "nftables");
+	if (arr == JIN_NONE || doc.n[arr].type != JIN_ARR) {
+		jin_free(&doc);
+		return err_set(err,
+			       "%s: not the output of nft -j list ruleset: no top-level "
+			       "\"nftables\" array",
+			       name);
+	}
+	/* three passes: tables, chains, rules (each names its table and chain) */
+	for (int pass = 0; pass < 3 && rc == 0; pass++) {
+		static const char *const kinds[] = {"table", "chain", "rule"};
+
+		item = 0;
+		for (size_t k = doc.n[arr].child; k != JIN_NONE && rc == 0;
+		     k = doc.n[k].next, item++) {
+			size_t o = jin_get(&doc, k, kinds[pass]);
+			const char *fam, *tname, *cname;
+			struct jtable *jt;
+			struct chain *c;
+
+			if (doc.n[k].type != JIN_OBJ) {
+				rc = err_set(err, "%s: item %zu: not an object", name, item);
+				break;
+			}
+			if (o == JIN_NONE)
+				continue; /* metainfo, set, map, element, flowtable, ... */
+			if (json_names(&doc, o, kinds[pass], item, name, &fam, &tname, err) < 0) {
+				rc = -1;
+				break;
+			}
+			jt = jtable_find(ts, nt, fam, tname);
+			if (pass == 0) {
+				struct jtable *n;
+				int fams;
+
+				if (jt)
+					continue;
+				if (!(n = realloc(ts, (nt + 1) * sizeof(*n)))) {
+					rc = err_set(err, "out of memory");
+					break;
+				}
+				ts = n;
+				jt = &ts[nt++];
+				memset(jt, 0, sizeof(*jt));
+				snprintf(jt->family, sizeof(jt->family), "%s", fam);
+				snprintf(jt->t.name, sizeof(jt->t.name), "%s", tname);
+				fams = !strcmp(fam, "ip")     ? 1
+				       : !strcmp(fam, "ip6")  ? 2
+				       : !strcmp(fam, "inet") ? 3
+							      : 0;
+				jt->t.families = fams;
+				jt->skip = !fams || (fams != 3 && iptables_table(jt->t.name) &&
+						     skip_ipt[fams - 1]);
+				if (fams && jt->skip)
+					f->nft_tables_skipped++;
+				continue;
+			}
+			if (!jt) {
+				rc = err_set(err,
+					     "%s: item %zu: a %s of table %s %s, which the ruleset "
+					     "never declared",
+					     name, item, kinds[pass], fam, tname);
+				break;
+			}
+			if (jt->skip)
+				continue;
+			if (pass == 1) {
+				const char *hook = jin_get_str(&doc, o, "hook");
+
+				if (!(cname = jin_get_str(&doc, o, "name"))) {
+					rc = err_set(err, "%s: item %zu: a chain without a name",
+						     name, item);
+					break;
+				}
+				if (chain_find(&jt->t, cname))
+					continue;
+				if (!(c = chain_add(&jt->t, cname, strlen(cname)))) {
+					rc = err_set(err, "out of memory");
+					break;
+				}
+				if (hook)
+					snprintf(c->hook, sizeof(c->hook), "%s", hook);
+				if (!strcmp(c->name, "services"))
+					jt->services = 1;
+				continue;
+			}
+			if (!(cname = jin_get_str(&doc, o, "chain")) ||
+			    !(c = chain_find(&jt->t, cname))) {
+				rc = err_set(err,
+					     "%s: item %zu: a rule of chain %s, which table %s %s "
+					     "never declared",
+					     name, item, cname ? cname : "(none)", fam, tname);
+				break;
+			}
+			rc = json_rule(&doc, o, &jt->t, c, err);
+			if (rc == 1) {
+				size_t h = jin_get(&doc, o, "handle");
+
+				rc = err_set(
+				    err,
+				    "%s: item %zu: rule handle %.0f of chain %s (table %s "
+				    "%s) holds an xt expression: an iptables-nft match or "
+				    "target nft's JSON does not spell out, so whether it "
+				    "drops INVALID packets cannot be told from the JSON "
+				    "(iptables-save, which reads iptables-nft's tables, was not "
+				    "given or does not say nf_tables)",
+				    name, item,
+				    h != JIN_NONE && doc.n[h].type == JIN_NUM ? doc.n[h].num : -1.0,
+				    cname, fam, tname);
+				rc = -2;
+			}
+		}
+	}
+	for (size_t i = 0; i < nt; i++) {
+		if (rc == 0 && !ts[i].skip) {
+			table_finish(&ts[i].t, name, 0, f);
+			for (int fi = 0; fi < 2; fi++)
+				if (ts[i].services && (ts[i].t.families & (1 << fi)) &&
+				    !strcmp(ts[i].t.name, "kube-proxy"))
+					snprintf(f->kp_nft[fi], sizeof(f->kp_nft[fi]), "%s", name);
+		}
+		table_clear(&ts[i].t);
+	}
+	free(ts);
+	jin_free(&doc);
 	return rc;
 }

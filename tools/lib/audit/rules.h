@@ -55,6 +55,15 @@ int rules_read_iptables(const char *text, const char *name, int family, int lega
 int rules_read_nft(const char *text, const char *name, const int skip_ipt[2], struct rules_facts *f,
 		   char **err);
 
+/* Reads `nft -j list ruleset` output into *f: the same facts as rules_read_nft (tables,
+ * chains with their hooks, jumps and gotos, verdict maps' included, `ct state invalid`
+ * matches with a drop), the same tables skipped. 0; -1 with *err (empty, not JSON,
+ * truncated, not nft's: no top-level "nftables" array, a chain or rule of a table never
+ * listed); -2 with *err when a table read holds an xt expression (iptables-nft's match or
+ * target, which nft's JSON leaves opaque): the text form or iptables-save must be read. */
+int rules_read_nft_json(const char *text, const char *name, const int skip_ipt[2],
+			struct rules_facts *f, char **err);
+
 /* The words the bench uses for a drop's kind ("KUBE-FORWARD INVALID DROP", ...). */
 const char *rules_drop_kind_name(enum rules_drop_kind k);
 
