@@ -73,7 +73,7 @@ grep -q '^connect  *broken !' "$work/w.txt" && t_pass "...and marks the cell 'br
 
 # 3. no record of the client (a client that writes none): inconclusive, a failure
 mkdir "$work/bin"
-ln -s "$CTR_BIN/ctreset-review" "$CTR_BIN/ctreset-inject" "$work/bin/"
+ln -s "$CTR_BIN/ctreset-review" "$CTR_BIN/ctreset-inject" "$CTR_BIN/ctreset-shard" "$work/bin/"
 # shellcheck disable=SC2016 # the wrapper's own $1 and $@, expanded when it runs
 printf '#!/bin/sh\n[ "$1" = client ] && exit 1\nexec "%s/ctreset-workload" "$@"\n' "$CTR_BIN" >"$work/bin/ctreset-workload"
 chmod 755 "$work/bin/ctreset-workload"

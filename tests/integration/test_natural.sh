@@ -125,7 +125,7 @@ t_check "ctreset-workload --keepalive 0: exit 2" 2 $? "$(cat "$work/bad.txt")"
 
 # 4. a flow that never idles (a server that ignores --pause) is inconclusive, not a pass
 mkdir "$work/bin"
-ln -s "$CTR_BIN/ctreset-review" "$CTR_BIN/ctreset-inject" "$work/bin/"
+ln -s "$CTR_BIN/ctreset-review" "$CTR_BIN/ctreset-inject" "$CTR_BIN/ctreset-shard" "$work/bin/"
 cat >"$work/bin/ctreset-workload" <<EOS
 #!/bin/bash
 a=()
@@ -185,7 +185,7 @@ done
 # nft or iptables (NFQUEUE unavailable: a skip with the reason). Each a wrapper in CTR_BIN.
 bad() { # NAME: a bin dir with links to the real tools
 	mkdir -p "$work/$1"
-	ln -sf "$CTR_BIN/ctreset-review" "$CTR_BIN/ctreset-inject" "$CTR_BIN/ctreset-workload" "$work/$1/"
+	ln -sf "$CTR_BIN/ctreset-review" "$CTR_BIN/ctreset-inject" "$CTR_BIN/ctreset-workload" "$CTR_BIN/ctreset-shard" "$work/$1/"
 	rm -f "$work/$1/$2"
 }
 cell() { # BIN-DIR NAME: one cross-node delayed-retransmit cell with that CTR_BIN
