@@ -80,12 +80,6 @@ static void usage(FILE *f)
 	      f);
 }
 
-static int bad_arg(const char *arg, const char *why)
-{
-	fprintf(stderr, "ctreset-audit: argument \"%s\" is wrong: %s\n", arg, why);
-	return CTR_EXIT_USAGE;
-}
-
 /* $CTR_TOP/REL, else REL beside the binary's build directory (build/ctreset-audit) */
 static void top_path(const char *rel, char *out, size_t n)
 {
@@ -464,7 +458,7 @@ int main(int argc, char **argv)
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (errno || *end || !*optarg || v < 1 || v > 86400)
-				return bad_arg(optarg, "takes a number of seconds, 1 to 86400");
+				return opt_bad(optarg, "takes a number of seconds, 1 to 86400");
 			if (c == 'K')
 				opt.keepalive_s = (unsigned)v;
 			else
@@ -477,22 +471,22 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return CTR_EXIT_PASS;
 		default:
-			return bad_arg(opt_refused(argc, argv),
+			return opt_bad(opt_refused(argc, argv),
 				       "unknown option or missing value (see --help)");
 		}
 	}
 	if (optind < argc)
-		return bad_arg(argv[optind], "no operand expected (see --help)");
+		return opt_bad(argv[optind], "no operand expected (see --help)");
 	if (agree) {
 		if (netns || from || dump_dir || json || kvf)
-			return bad_arg(agree, "--agree RUN_DIR takes only --name");
+			return opt_bad(agree, "--agree RUN_DIR takes only --name");
 		return run_agree(agree, name);
 	}
 	if (from && (netns || dump_dir))
-		return bad_arg(from,
+		return opt_bad(from,
 			       "--from reads a dump: --netns and --dump are for a live namespace");
 	if (probe && (from || opt.kernel))
-		return bad_arg(from ? from : opt.kernel,
+		return opt_bad(from ? from : opt.kernel,
 			       "--probe measures the kernel ctreset-audit runs on: not with --from "
 			       "or --kernel");
 	if (probe) {
@@ -506,7 +500,7 @@ int main(int argc, char **argv)
 		opt.probed = probed;
 	}
 	if (opt.kernel && (opt.kernel[0] < '0' || opt.kernel[0] > '9' || !strchr(opt.kernel, '.')))
-		return bad_arg(opt.kernel, "--kernel takes a release X.Y[...]");
+		return opt_bad(opt.kernel, "--kernel takes a release X.Y[...]");
 	if (!oracle_file[0])
 		top_path("bench/matrix.expect", oracle_file, sizeof(oracle_file));
 	if (!releases[0])

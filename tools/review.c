@@ -482,12 +482,6 @@ static int run_behaviours_of(const char *release, const char *list)
 	return fflush(stdout) == 0 ? CTR_EXIT_PASS : CTR_EXIT_FAIL;
 }
 
-static int bad_arg(const char *arg, const char *why)
-{
-	fprintf(stderr, "ctreset-review: argument \"%s\" is wrong: %s\n", arg, why);
-	return CTR_EXIT_USAGE;
-}
-
 /* --render FORMAT RUN_DIR */
 static int run_render(const char *format, const char *run_dir)
 {
@@ -496,7 +490,7 @@ static int run_render(const char *format, const char *run_dir)
 	int rc;
 
 	if (!render_known(format))
-		return bad_arg(format, "--render takes table, json, tap, junit, ktap, unexpected, "
+		return opt_bad(format, "--render takes table, json, tap, junit, ktap, unexpected, "
 				       "failed, summary, advise or advise-json");
 	if (run_load(run_dir, &run, &err) < 0)
 		die(CTR_EXIT_FAIL, err);
@@ -529,7 +523,7 @@ static int run_merge(const char *format, char *const *dirs, size_t n)
 	int rc;
 
 	if (!render_known(format))
-		return bad_arg(format, "--render takes table, json, tap, junit, ktap, unexpected, "
+		return opt_bad(format, "--render takes table, json, tap, junit, ktap, unexpected, "
 				       "failed, summary, advise or advise-json");
 	if (merge_load(dirs, n, &m, &err) < 0)
 		die(CTR_EXIT_FAIL, err);
@@ -870,7 +864,7 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			if (svcmap_parse(&args.svc, optarg, &err) < 0)
-				return bad_arg(optarg, err);
+				return opt_bad(optarg, err);
 			analysis_opt = true;
 			break;
 		case OPT_BEFORE_61:
@@ -878,7 +872,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_BEHAVIOURS:
 			if (behaviours_check(optarg, &err) < 0)
-				return bad_arg(optarg, err);
+				return opt_bad(optarg, err);
 			args.behaviours = optarg;
 			break;
 		case OPT_BEHAVIOURS_OF:
@@ -912,13 +906,13 @@ int main(int argc, char **argv)
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (errno || *end || !*optarg || optarg[0] == '-' || v < 1 || v > 1000000)
-				return bad_arg(optarg, "--max-rows takes a number 1-1000000");
+				return opt_bad(optarg, "--max-rows takes a number 1-1000000");
 			args.opts.max_rows = (unsigned)v;
 			analysis_opt = true;
 			break;
 		case OPT_LIVE:
 			if (live_parse_ifaces(&live, optarg, &err) < 0)
-				return bad_arg(optarg, err);
+				return opt_bad(optarg, err);
 			break;
 		case OPT_NETNS:
 			live.netns = optarg;
@@ -929,7 +923,7 @@ int main(int argc, char **argv)
 			live.duration_s = strtod(optarg, &end);
 			if (errno || *end || !*optarg || !(live.duration_s > 0) ||
 			    live.duration_s > 1e7)
-				return bad_arg(optarg, "--duration takes seconds, more than 0");
+				return opt_bad(optarg, "--duration takes seconds, more than 0");
 			live_opt = true;
 			break;
 		case OPT_JSON_LINES:
@@ -944,7 +938,7 @@ int main(int argc, char **argv)
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (errno || *end || !*optarg || optarg[0] == '-' || v < 10 || v > 10000000)
-				return bad_arg(optarg, "--max-flows takes a number 10-10000000");
+				return opt_bad(optarg, "--max-flows takes a number 10-10000000");
 			live.max_flows = (unsigned)v;
 			live_opt = true;
 			break;
@@ -965,13 +959,13 @@ int main(int argc, char **argv)
 		if (!live.nifaces || oracle || kernel || ev.dir || render_fmt || record_out ||
 		    json_out || behaviours_of || args.ladder || args.svg || args.all_flows ||
 		    args.opts.max_rows || optind != argc)
-			return bad_arg(live.nifaces ? live.ifaces[0] : "--netns",
+			return opt_bad(live.nifaces ? live.ifaces[0] : "--netns",
 				       "--live IFACE[,IFACE...] takes --netns, --duration, "
 				       "--json-lines, --metrics, --max-flows, -s and the model's "
 				       "options, nothing else");
 		if (model_behaviours(&args.opts.ct, args.behaviours,
 				     uname(&u) == 0 ? u.release : NULL, &err) < 0)
-			return bad_arg(args.behaviours, err);
+			return opt_bad(args.behaviours, err);
 		live.ct = args.opts.ct;
 		live.svc = args.svc.n ? &args.svc : NULL;
 		c = live_cli(&live);
@@ -981,7 +975,7 @@ int main(int argc, char **argv)
 	if (behaviours_of) {
 		if (oracle || kernel || ev.dir || render_fmt || record_out || json_out ||
 		    analysis_opt || optind != argc)
-			return bad_arg(
+			return opt_bad(
 			    behaviours_of,
 			    "--behaviours-of RELEASE [--behaviours LIST] takes nothing else");
 		return run_behaviours_of(behaviours_of, args.behaviours);
@@ -989,14 +983,14 @@ int main(int argc, char **argv)
 	if (oracle || kernel) {
 		if (!oracle || ev.dir || render_fmt || record_out || json_out || analysis_opt ||
 		    optind != argc)
-			return bad_arg(oracle ? oracle : kernel,
+			return opt_bad(oracle ? oracle : kernel,
 				       "--oracle FILE [--kernel VERSION] [--behaviours LIST] takes "
 				       "nothing else");
 		return run_oracle(oracle, kernel, args.behaviours);
 	}
 	if (render_fmt) {
 		if (ev.dir || record_out || json_out || analysis_opt || optind >= argc)
-			return bad_arg(render_fmt,
+			return opt_bad(render_fmt,
 				       "--render FORMAT takes RUN_DIR or DIR..., nothing else");
 		/* one run: its own report (a shard's too); else the merge */
 		if (optind == argc - 1 && run_is_dir(argv[optind]))
@@ -1004,18 +998,18 @@ int main(int argc, char **argv)
 		return run_merge(render_fmt, argv + optind, (size_t)(argc - optind));
 	}
 	if (record_out && !ev.dir)
-		return bad_arg(record_out, "--record is for --verdict");
+		return opt_bad(record_out, "--record is for --verdict");
 	if (!ev.dir) {
 		if (optind == argc) {
 			usage(stderr);
 			return CTR_EXIT_USAGE;
 		}
 		if (fmt == FMT_KV)
-			return bad_arg("kv",
+			return opt_bad("kv",
 				       "--format kv is for --verdict; the analysis writes text "
 				       "or json");
 		if (json_out)
-			return bad_arg(json_out, "--json-out is for --verdict");
+			return opt_bad(json_out, "--json-out is for --verdict");
 		args.fmt = fmt;
 		args.inputs = argv + optind;
 		args.ninputs = argc - optind;

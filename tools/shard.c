@@ -43,12 +43,6 @@ static void usage(FILE *f)
 	      f);
 }
 
-static int bad_arg(const char *arg, const char *why)
-{
-	fprintf(stderr, "ctreset-shard: argument \"%s\" is wrong: %s\n", arg, why);
-	return CTR_EXIT_USAGE;
-}
-
 struct groups {
 	char **line;   /* each line, split in place into ids */
 	char ***ids;   /* ids[g][k] */
@@ -217,19 +211,19 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return CTR_EXIT_PASS;
 		default:
-			return bad_arg(opt_refused(argc, argv),
+			return opt_bad(opt_refused(argc, argv),
 				       "unknown option or missing value (see --help)");
 		}
 	}
 	if (optind != argc)
-		return bad_arg(argv[optind], "no argument is taken (the groups come on stdin)");
+		return opt_bad(argv[optind], "no argument is taken (the groups come on stdin)");
 	if (resolve + do_plan != 1)
-		return bad_arg(argc > 1 ? argv[1] : "", "--resolve or --plan, one of them");
+		return opt_bad(argc > 1 ? argv[1] : "", "--resolve or --plan, one of them");
 	if (do_plan && !costs)
-		return bad_arg("--plan", "--plan needs --costs FILE");
+		return opt_bad("--plan", "--plan needs --costs FILE");
 	if (shard_resolve(shard, getenv("CTR_SHARD"), getenv("JOB_COMPLETION_INDEX"),
 			  getenv("CTR_SHARD_TOTAL"), &sp, &source, &err) < 0) {
-		int rc = bad_arg(shard ? shard : "environment", err);
+		int rc = opt_bad(shard ? shard : "environment", err);
 
 		free(err);
 		return rc;

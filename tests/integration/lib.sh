@@ -20,6 +20,21 @@ t_check() {
 	fi
 	return 0
 }
+# t_exit EXIT DESCRIPTION CMD...: runs CMD and checks its exit status; on a mismatch the
+# failure shows the first lines of what it printed (stderr first). What it printed stays
+# in $T_EXIT_OUT and $T_EXIT_ERR when the test names them (for further checks), else in
+# files removed at once.
+t_exit() {
+	local want=$1 what=$2 o=${T_EXIT_OUT:-} e=${T_EXIT_ERR:-} rc
+	shift 2
+	[ -n "$o" ] || o=$(mktemp)
+	[ -n "$e" ] || e=$(mktemp)
+	"$@" >"$o" 2>"$e"
+	rc=$?
+	t_check "$what" "$want" "$rc" "$(cat "$e" "$o" | head -5)"
+	[ -n "${T_EXIT_OUT:-}" ] || rm -f "$o"
+	[ -n "${T_EXIT_ERR:-}" ] || rm -f "$e"
+}
 t_done() {
 	if [ "$T_FAILS" -gt 0 ]; then exit "$CTR_EXIT_FAIL"; fi
 	if [ "$T_PASSES" -eq 0 ]; then

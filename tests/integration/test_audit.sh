@@ -20,27 +20,23 @@ cleanup() {
 	rm -rf "$wd"
 }
 trap cleanup EXIT
+# shellcheck disable=SC2034 # read by t_exit (lib.sh)
+T_EXIT_OUT=$wd/bad.out T_EXIT_ERR=$wd/bad.err
 A=$CTR_BIN/ctreset-audit UP=$CTR_TOP/topology/up
 t_host_state >"$wd/before"
 
 # 1. usage and bad input
-bad() { # EXIT DESCRIPTION ARGS...
-	local want=$1 what=$2
-	shift 2
-	"$@" >"$wd/bad.out" 2>"$wd/bad.err"
-	t_check "$what" "$want" "$?" "$(cat "$wd/bad.err" "$wd/bad.out" | head -5)"
-}
-bad 2 "--from with --netns is a usage error" "$A" --from "$wd" --netns x
-bad 2 "--kernel that is not a release is a usage error" "$A" --from "$wd" --kernel latest
-bad 2 "--keepalive 0 is a usage error" "$A" --from "$wd" --keepalive 0
-bad 2 "an unknown option is a usage error" "$A" --frobnicate
-bad 1 "a namespace that does not exist is an error" "$A" --netns ctr-000000-gone
+t_exit 2 "--from with --netns is a usage error" "$A" --from "$wd" --netns x
+t_exit 2 "--kernel that is not a release is a usage error" "$A" --from "$wd" --kernel latest
+t_exit 2 "--keepalive 0 is a usage error" "$A" --from "$wd" --keepalive 0
+t_exit 2 "an unknown option is a usage error" "$A" --frobnicate
+t_exit 1 "a namespace that does not exist is an error" "$A" --netns ctr-000000-gone
 grep -q "ctr-000000-gone" "$wd/bad.err" && t_pass "the error names the namespace" || t_fail "the error names the namespace: $(cat "$wd/bad.err")"
-bad 1 "--from a directory that does not exist is an error" "$A" --from "$wd/none"
+t_exit 1 "--from a directory that does not exist is an error" "$A" --from "$wd/none"
 mkdir -p "$wd/garbled"
 printf '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n' >"$wd/garbled/iptables-save"
 printf 'net.netfilter.nf_conntrack_tcp_be_liberal = 0\n' >"$wd/garbled/sysctl.txt"
-bad 1 "a truncated iptables-save: exit 1" "$A" --from "$wd/garbled"
+t_exit 1 "a truncated iptables-save: exit 1" "$A" --from "$wd/garbled"
 grep -q "unknown, because iptables-save: table filter has no COMMIT" "$wd/bad.out" &&
 	t_pass "a truncated dump: every verdict unknown, because it is truncated" ||
 	t_fail "a truncated dump: every verdict unknown, because it is truncated: $(head -20 "$wd/bad.out")"
@@ -108,11 +104,11 @@ if [ ${#prefixes[@]} -gt 1 ]; then
 	t_check "--probe: its temporary directory removed" "$probes_before" \
 		"$(find /tmp -maxdepth 1 -name 'ctreset-audit-probe-*' | wc -l)"
 fi
-bad 2 "--probe with --from is a usage error" "$A" --probe --from "$wd"
+t_exit 2 "--probe with --from is a usage error" "$A" --probe --from "$wd"
 # the namespace removed: what was a live node is an error now, named
 if [ ${#prefixes[@]} -gt 0 ]; then
 	"$CTR_TOP/topology/down" --prefix "${prefixes[0]}" >/dev/null 2>&1
-	bad 1 "a namespace removed since is an error" "$A" --netns "${prefixes[0]}-nodeA"
+	t_exit 1 "a namespace removed since is an error" "$A" --netns "${prefixes[0]}-nodeA"
 fi
 
 # 3. the bench proves the audit: a slice of the matrix, and of repro
@@ -140,8 +136,8 @@ fi
 t_check "bench/repro --audit on 2 scenarios" 0 "$?" "$(tail -8 "$wd/r.out")" "$(tail -3 "$wd/r.err")"
 grep -q "^audit audit: 2 cells measured, 2 agree" "$wd/r.out" && t_pass "repro: the audit predicted both" ||
 	t_fail "repro: the audit predicted both: $(grep '^audit\|^DISAGREE' "$wd/r.out")"
-bad 2 "bench/repro --audit --fresh is a usage error" "$CTR_TOP/bench/repro" --audit --fresh --list
-bad 2 "bench/matrix --audit --fresh is a usage error" "$M" --audit --fresh --list
+t_exit 2 "bench/repro --audit --fresh is a usage error" "$CTR_TOP/bench/repro" --audit --fresh --list
+t_exit 2 "bench/matrix --audit --fresh is a usage error" "$M" --audit --fresh --list
 
 for p in "${prefixes[@]}"; do "$CTR_TOP/topology/down" --prefix "$p" >/dev/null 2>&1; done
 prefixes=()

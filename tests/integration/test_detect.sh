@@ -21,22 +21,18 @@ cleanup() {
 	rm -rf "$wd"
 }
 trap cleanup EXIT
+# shellcheck disable=SC2034 # read by t_exit (lib.sh)
+T_EXIT_OUT=$wd/bad.out T_EXIT_ERR=$wd/bad.err
 R=$CTR_BIN/ctreset-review
 t_host_state >"$wd/before"
 
-bad() { # EXIT DESCRIPTION ARGS...
-	local want=$1 what=$2
-	shift 2
-	"$@" >"$wd/bad.out" 2>"$wd/bad.err"
-	t_check "$what" "$want" "$?" "$(cat "$wd/bad.err" "$wd/bad.out" | head -5)"
-}
 
 # 1. usage and bad input
-bad 2 "--live with --ladder is a usage error" "$R" --live eth0 --ladder
-bad 2 "--duration 0 is a usage error" "$R" --live eth0 --duration 0
-bad 2 "--netns without --live is a usage error" "$R" --netns x
-bad 2 "--max-flows 3 is a usage error" "$R" --live eth0 --max-flows 3
-bad 1 "a namespace that does not exist is an error" "$R" --live eth0 --netns ctr-000000-gone --duration 1
+t_exit 2 "--live with --ladder is a usage error" "$R" --live eth0 --ladder
+t_exit 2 "--duration 0 is a usage error" "$R" --live eth0 --duration 0
+t_exit 2 "--netns without --live is a usage error" "$R" --netns x
+t_exit 2 "--max-flows 3 is a usage error" "$R" --live eth0 --max-flows 3
+t_exit 1 "a namespace that does not exist is an error" "$R" --live eth0 --netns ctr-000000-gone --duration 1
 grep -q "ctr-000000-gone" "$wd/bad.err" && t_pass "the error names the namespace" ||
 	t_fail "the error names the namespace: $(cat "$wd/bad.err")"
 
@@ -85,7 +81,7 @@ t_check "topology/up" 0 "$?" "$(cat "$wd/up.err")"
 p=$(sed -n 's/^PREFIX=//p' "$wd/up")
 if [ -n "$p" ]; then
 	prefixes+=("$p")
-	bad 1 "an interface that does not exist is an error" "$R" --live nosuch0 --netns "$p-nodeA" --duration 1
+	t_exit 1 "an interface that does not exist is an error" "$R" --live nosuch0 --netns "$p-nodeA" --duration 1
 	grep -q "nosuch0" "$wd/bad.err" && t_pass "the error names the interface" ||
 		t_fail "the error names the interface: $(cat "$wd/bad.err")"
 	# start DESCRIPTION IFACE: the detector in the background, capturing when it returns

@@ -1,5 +1,8 @@
 #include "opt.h"
 
+#include "exitcodes.h"
+
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,4 +22,11 @@ const char *opt_refused(int argc, char *const argv[])
 		return shortopt;
 	}
 	return i >= 1 ? argv[i] : "?";
+}
+
+int opt_bad(const char *arg, const char *why)
+{
+	fprintf(stderr, "%s: argument \"%s\" is wrong: %s\n", program_invocation_short_name, arg,
+		why);
+	return CTR_EXIT_USAGE;
 }

@@ -6,4 +6,8 @@
  * prints nothing itself. Never NULL. */
 const char *opt_refused(int argc, char *const argv[]);
 
+/* Prints "<prog>: argument "ARG" is wrong: WHY" to stderr (prog: the program's own name)
+ * and returns CTR_EXIT_USAGE, for main()'s option checks. */
+int opt_bad(const char *arg, const char *why);
+
 #endif
