@@ -56,6 +56,27 @@ t_foreign_netns() {
 	# shellcheck disable=SC2034 # the calling test reads it
 	foreign=/proc/$holder/ns/net
 }
+# t_throwaway_root ROOT LOWER NAME: an overlay of LOWER (a lowerdir= list) at ROOT, its
+# upper and work layers beside ROOT, with /proc, /sys, /dev and a tmpfs /run and /tmp of its
+# own: a throwaway root to chroot into. The caller removes it (umount -R ROOT).
+t_throwaway_root() {
+	local r=$1 m=${1%/*}
+	mkdir -p "$m/upper" "$m/work" "$r" &&
+		mount -t overlay "$3" -o "lowerdir=$2,upperdir=$m/upper,workdir=$m/work" "$r" &&
+		mount -t proc proc "$r/proc" &&
+		mount --rbind /sys "$r/sys" && mount --make-rslave "$r/sys" &&
+		mount --rbind /dev "$r/dev" && mount --make-rslave "$r/dev" &&
+		mount -t tmpfs -o mode=755 "$3-run" "$r/run" && mkdir -p "$r/run/lock" &&
+		mount -t tmpfs "$3-tmp" "$r/tmp"
+}
+# t_in_root ROOT LIMIT SCRIPT: SCRIPT (bash) as root chrooted in ROOT with a clean
+# environment, bounded by LIMIT seconds (exit 124 past it)
+t_in_root() {
+	timeout -k 10 "$2" chroot "$1" /usr/bin/env -i \
+		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		LANG=C.UTF-8 CTR_FRESH_ROOT=1 DEBIAN_FRONTEND=noninteractive bash -c "$3"
+}
+
 t_require_root() { [ "$EUID" -eq 0 ] || ctr_skip "needs root (network namespaces, netfilter)"; }
 
 # The host state a run must leave as it found it: the root namespace's firewall (every

@@ -72,18 +72,10 @@ fresh_root() { # STAGE SCRIPT
 	local m=$w/mnt/$1 lower=/ r rc
 	[ "$1" = purge ] || lower=$w/mnt/purged:/
 	r=$m/root
-	mkdir -p "$m/upper" "$m/work" "$r" &&
-		mount -t overlay ctr-fresh -o "lowerdir=$lower,upperdir=$m/upper,workdir=$m/work" "$r" &&
-		mount -t proc proc "$r/proc" &&
-		mount --rbind /sys "$r/sys" && mount --make-rslave "$r/sys" &&
-		mount --rbind /dev "$r/dev" && mount --make-rslave "$r/dev" &&
-		mount -t tmpfs -o mode=755 ctr-fresh-run "$r/run" && mkdir -p "$r/run/lock" &&
-		mount -t tmpfs ctr-fresh-tmp "$r/tmp" &&
+	t_throwaway_root "$r" "$lower" ctr-fresh &&
 		mkdir -p "$r/src" && mount --bind -o ro "$w/src" "$r/src" || return 1
 	# its own /run (above): the runs inside make their namespaces and state there
-	timeout -k 10 "$limit" chroot "$r" /usr/bin/env -i \
-		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-		LANG=C.UTF-8 CTR_FRESH_ROOT=1 DEBIAN_FRONTEND=noninteractive bash -c "$2"
+	t_in_root "$r" "$limit" "$2"
 	rc=$?
 	umount -R "$r" || umount -R -l "$r"
 	# the purged root (its upper layer) becomes a lower layer of the next stages

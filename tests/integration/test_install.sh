@@ -130,21 +130,11 @@ if ! grep -qw overlay /proc/filesystems; then
 fi
 m=$w/root
 r=$m/root
-mkdir -p "$m/upper" "$m/work" "$r" &&
-	mount -t overlay ctr-install -o "lowerdir=/,upperdir=$m/upper,workdir=$m/work" "$r" &&
-	mount -t proc proc "$r/proc" &&
-	mount --rbind /sys "$r/sys" && mount --make-rslave "$r/sys" &&
-	mount --rbind /dev "$r/dev" && mount --make-rslave "$r/dev" &&
-	mount -t tmpfs -o mode=755 ctr-install-run "$r/run" && mkdir -p "$r/run/lock" &&
-	mount -t tmpfs ctr-install-tmp "$r/tmp" &&
+t_throwaway_root "$r" / ctr-install &&
 	mount -t tmpfs -o size=1m,mode=700 ctr-hide "$r$CTR_TOP" ||
 	{ t_fail "cannot make the throwaway root"; t_done; }
 mkdir -p "$r/tmp/pkg/out" && cp "$deb" "$r/tmp/pkg/" && cp -r "$ref" "$r/tmp/pkg/out/ref" || exit 1
-in_root() { # SCRIPT: bash as root in the throwaway root, from /
-	timeout -k 10 "$limit" chroot "$r" /usr/bin/env -i \
-		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-		LANG=C.UTF-8 CTR_FRESH_ROOT=1 DEBIAN_FRONTEND=noninteractive bash -c "cd / && $1"
-}
+in_root() { t_in_root "$r" "$limit" "cd / && $1"; } # SCRIPT: from /
 DEPS=(conntrack tcpdump libnet1)
 installed_of() { in_root "dpkg-query -W -f='\${db:Status-Abbrev}' ${DEPS[*]} 2>/dev/null | grep -o 'ii' | wc -l"; }
 in_root "timeout 120 apt-get update -qq >/dev/null 2>&1 || exit 4
