@@ -435,20 +435,24 @@ static enum side cap_side(const struct analyse *a, const struct review_flow *f, 
 	return fr ? SIDE_CLIENT : bk ? SIDE_BACKEND : SIDE_UNKNOWN;
 }
 
+/* A segment's identity across captures: seq, ack, length, window, IPv4 id, flags and
+ * direction, all of them equal (NAT rewrites none of them). sig is a cheap digest of
+ * them to reject most entries with one compare; same_segment() decides. */
 static uint32_t signature(const struct ctr_pkt *p, int dir)
 {
-	uint32_t v[6] = {p->seq,
-			 p->ack,
-			 p->payload_len,
-			 (uint32_t)p->win << 16 | p->ip_id,
-			 (uint32_t)p->flags << 8 | (uint32_t)dir,
-			 0};
-	uint32_t h = 2166136261u;
+	uint32_t h = p->seq * 0x9e3779b1u;
 
-	for (int i = 0; i < 5; i++)
-		for (int b = 0; b < 32; b += 8)
-			h = (h ^ ((v[i] >> b) & 0xff)) * 16777619u;
-	return h;
+	h ^= p->ack * 0x85ebca77u;
+	h ^= (p->payload_len + ((uint32_t)p->win << 16 | p->ip_id)) * 0xc2b2ae3du;
+	return h ^ ((uint32_t)p->flags << 8 | (uint32_t)dir);
+}
+
+static bool same_segment(const struct review_row *e, uint32_t sig, const struct ctr_pkt *p,
+			 int dir)
+{
+	return e->sig == sig && e->seq == p->seq && e->ack == p->ack &&
+	       e->len == p->payload_len && e->win == p->win && e->ip_id == p->ip_id &&
+	       e->flags == p->flags && e->dir == dir;
 }
 
 /* e->row: its index once kept, -1 not yet, ROW_REFUSED when the cap refused it (counted
@@ -569,12 +573,12 @@ static int settle_pending(struct analyse *a, struct review_flow *f, uint64_t now
 
 /* an earlier sighting of this segment: a ring entry or, further back, a kept row */
 static struct review_row *find_seen(struct review_flow *f, uint32_t sig, const struct ctr_pkt *p,
-				    int cap, bool back, bool *in_ring)
+				    int dir, int cap, bool back, bool *in_ring)
 {
 	for (unsigned age = 0; age < f->ring_n; age++) {
 		struct review_row *e = ring_at(f, age);
 
-		if (e->sig != sig || apart(p->ts_us, e->ts_us) > TWIN_US)
+		if (!same_segment(e, sig, p, dir) || apart(p->ts_us, e->ts_us) > TWIN_US)
 			continue;
 		/* in the same capture only a NAT twin or a copy with the same IPv4 id (the
 		 * other interface of a "-i any" capture) is the same packet */
@@ -586,7 +590,7 @@ static struct review_row *find_seen(struct review_flow *f, uint32_t sig, const s
 	for (size_t i = f->nrows, n = 0; i-- > 0 && n < RECENT_ROWS; n++) {
 		struct review_row *r = &f->rows[i];
 
-		if (r->sig == sig && apart(p->ts_us, r->ts_us) <= TWIN_US &&
+		if (same_segment(r, sig, p, dir) && apart(p->ts_us, r->ts_us) <= TWIN_US &&
 		    !(r->first_cap == cap && r->via_backend == back && !p->ip_id)) {
 			*in_ring = false;
 			return r;
@@ -642,7 +646,7 @@ int analyse_packet(struct analyse *a, int cap, const struct ctr_pkt *p, char **e
 	leak = f->nat && dir == 1 && back && (side == SIDE_CLIENT || side == SIDE_BOTH);
 	sig = signature(p, dir);
 
-	e = find_seen(f, sig, p, cap, back, &in_ring);
+	e = find_seen(f, sig, p, dir, cap, back, &in_ring);
 	if (e) {
 		e->seen |= bit;
 		if (f->nat && dir == 1 && !back) {

@@ -74,7 +74,7 @@ struct review_row {
 	uint32_t natted_at; /* captures that saw it (server -> client) from the VIP */
 	int answers;	    /* RST: the row of the leaked segment whose ack is its seq, else -1 */
 	enum ctwin_rst_effect effect; /* RST: what it does to the receiving socket */
-	uint32_t sig;		      /* identity across captures (seq, ack, flags, len, win, id) */
+	uint32_t sig;		      /* digest of its identity across captures (seq, ack, flags, len, win, id) */
 	uint8_t first_cap;
 	uint32_t pending; /* captures where it is a leak unless a NATed twin shows */
 	int row;	  /* index in rows (ring entries), -1 */
