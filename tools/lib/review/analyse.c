@@ -12,6 +12,16 @@
 #define CONTEXT_AFTER 3
 #define RECENT_ROWS 32
 
+/* endpoint_eq() without the call for IPv4, on every segment's lookup */
+static inline bool ep_same(const struct ctr_endpoint *a, const struct ctr_endpoint *b)
+{
+	if (a->port != b->port || a->addr.family != b->addr.family)
+		return false;
+	if (a->addr.family == AF_INET)
+		return a->addr.u.v4.s_addr == b->addr.u.v4.s_addr;
+	return endpoint_eq(a, b);
+}
+
 static uint64_t apart(uint64_t a, uint64_t b)
 {
 	return a > b ? a - b : b - a;
@@ -325,8 +335,8 @@ static struct review_flow *flow_lookup(struct analyse *a, int cap, const struct 
 	for (int i = 0; i < 2; i++) {
 		const struct ctr_tuple *t = &a->cache[i].t;
 
-		if (a->cache[i].f && ((endpoint_eq(&t->src, src) && endpoint_eq(&t->dst, dst)) ||
-				      (endpoint_eq(&t->src, dst) && endpoint_eq(&t->dst, src)))) {
+		if (a->cache[i].f && ((ep_same(&t->src, src) && ep_same(&t->dst, dst)) ||
+				      (ep_same(&t->src, dst) && ep_same(&t->dst, src)))) {
 			*back = a->cache[i].back;
 			return a->cache[i].f;
 		}
@@ -447,12 +457,10 @@ static uint32_t signature(const struct ctr_pkt *p, int dir)
 	return h ^ ((uint32_t)p->flags << 8 | (uint32_t)dir);
 }
 
-static bool same_segment(const struct review_row *e, uint32_t sig, const struct ctr_pkt *p,
-			 int dir)
+static bool same_segment(const struct review_row *e, uint32_t sig, const struct ctr_pkt *p, int dir)
 {
-	return e->sig == sig && e->seq == p->seq && e->ack == p->ack &&
-	       e->len == p->payload_len && e->win == p->win && e->ip_id == p->ip_id &&
-	       e->flags == p->flags && e->dir == dir;
+	return e->sig == sig && e->seq == p->seq && e->ack == p->ack && e->len == p->payload_len &&
+	       e->win == p->win && e->ip_id == p->ip_id && e->flags == p->flags && e->dir == dir;
 }
 
 /* e->row: its index once kept, -1 not yet, ROW_REFUSED when the cap refused it (counted
@@ -575,7 +583,14 @@ static int settle_pending(struct analyse *a, struct review_flow *f, uint64_t now
 static struct review_row *find_seen(struct review_flow *f, uint32_t sig, const struct ctr_pkt *p,
 				    int dir, int cap, bool back, bool *in_ring)
 {
-	for (unsigned age = 0; age < f->ring_n; age++) {
+	const uint32_t *rs = f->ring_sig;
+	/* most segments are first sightings: no ring entry's digest matches (8 compares
+	 * without a branch) */
+	bool any = (rs[0] == sig) | (rs[1] == sig) | (rs[2] == sig) | (rs[3] == sig) |
+		   (rs[4] == sig) | (rs[5] == sig) | (rs[6] == sig) | (rs[7] == sig);
+
+	_Static_assert(FLOW_RING == 8, "the digest scan above reads 8 entries");
+	for (unsigned age = 0; any && age < f->ring_n; age++) {
 		struct review_row *e = ring_at(f, age);
 
 		if (!same_segment(e, sig, p, dir) || apart(p->ts_us, e->ts_us) > TWIN_US)
@@ -625,7 +640,7 @@ int analyse_packet(struct analyse *a, int cap, const struct ctr_pkt *p, char **e
 	if (!f)
 		return err_set(err, "out of memory");
 	a->segments++;
-	dir = endpoint_eq(&p->tuple.src, &f->client) ? 0 : 1;
+	dir = ep_same(&p->tuple.src, &f->client) ? 0 : 1;
 	if (!f->first_us)
 		f->first_us = p->ts_us;
 	if (p->ts_us > f->last_us)
@@ -687,10 +702,10 @@ int analyse_packet(struct analyse *a, int cap, const struct ctr_pkt *p, char **e
 		f->npending--;
 	}
 	e = old;
-	memset(e, 0, sizeof(*e));
-	f->ring_head = (f->ring_head + 1) % FLOW_RING;
-	if (f->ring_n < FLOW_RING)
-		f->ring_n++;
+	/* every field set one by one, not a memset() first: gcc makes that (or a copy of a
+	 * blank row) a "rep stos", slow to start, once per segment */
+	_Static_assert(sizeof(struct review_row) == 104,
+		       "a field added to review_row: set it here");
 	e->n = ++f->uniq;
 	e->ts_us = p->ts_us;
 	e->seq = p->seq;
@@ -700,14 +715,24 @@ int analyse_packet(struct analyse *a, int cap, const struct ctr_pkt *p, char **e
 	e->ip_id = p->ip_id;
 	e->dir = (uint8_t)dir;
 	e->flags = p->flags;
+	e->notes = 0;
 	e->via_backend = back && f->nat;
+	e->modelled = false;
+	e->nat_skipped = false;
+	e->ct = (struct ctwin_result){0};
 	e->seen = bit;
+	e->leaked_at = 0;
+	e->natted_at = f->nat && dir == 1 && !back ? bit : 0;
+	e->answers = -1;
+	e->effect = CTWIN_RST_UNKNOWN;
 	e->sig = sig;
 	e->first_cap = (uint8_t)cap;
-	if (f->nat && dir == 1 && !back)
-		e->natted_at = bit;
-	e->answers = -1;
+	e->pending = 0;
 	e->row = -1;
+	f->ring_sig[f->ring_head] = sig;
+	f->ring_head = (f->ring_head + 1) % FLOW_RING;
+	if (f->ring_n < FLOW_RING)
+		f->ring_n++;
 	f->segs[dir]++;
 	f->bytes[dir] += p->payload_len;
 	if (dir == 0 && (p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN)

@@ -14,7 +14,7 @@
  * makes two fread() calls per record: with one large read() buffer and the records parsed
  * in place, reading costs what the copy from the page cache costs, and the analysis keeps
  * up with tcpdump on the same file. pcapng, and anything not classic pcap, go to libpcap. */
-#define RAW_BUF (4u << 20)	  /* read() buffer: bounded memory whatever the file's size */
+#define RAW_BUF (256u << 10)	  /* read() buffer: L2-sized, the records parsed while cached */
 #define RAW_MAX_CAPLEN (1u << 20) /* larger records are corrupt (libpcap: 256 KiB) */
 
 struct pcapfile {
