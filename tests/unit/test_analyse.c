@@ -518,6 +518,59 @@ static void evict_bounded(void)
 	analyse_free(a);
 }
 
+/* a copy of a segment is one with every field the same (seq, ack, length, window, IPv4
+ * id, flags): two segments whose fields differ but whose digest is the same (length 1 and
+ * id 5, length 2 and id 4) stay two; a copy found in the ring of recent ones up to its
+ * oldest entry; the same fields 300 ms later are a new segment */
+static void twins_exact(void)
+{
+	struct analyse *a = analyse_new(&(struct analyse_opts){0}, NULL, NULL);
+	const struct review_flow *f;
+	struct ctr_pkt p = {0};
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(analyse_add_capture(a, "x", CAP_UNKNOWN, NULL), 0);
+	endpoint_parse("10.0.0.1:40000", &p.tuple.src);
+	endpoint_parse("10.0.0.2:80", &p.tuple.dst);
+	p.flags = TCPF_ACK | TCPF_PSH;
+	p.seq = 1000;
+	p.ack = 2000;
+	p.win = 512;
+	p.ts_us = 1000000;
+	p.payload_len = 1;
+	p.ip_id = 5;
+	CU_ASSERT_EQUAL(analyse_packet(a, 0, &p, NULL), 0);
+	p.payload_len = 2;
+	p.ip_id = 4;
+	p.ts_us += 10;
+	CU_ASSERT_EQUAL(analyse_packet(a, 0, &p, NULL), 0);
+	f = analyse_flow(a, 0);
+	CU_ASSERT_EQUAL(analyse_flow_count(a), 1u);
+	CU_ASSERT_EQUAL(f->segs[0], 2u);
+	p.ts_us += 10; /* the same again (the other interface of "-i any"): a sighting */
+	CU_ASSERT_EQUAL(analyse_packet(a, 0, &p, NULL), 0);
+	CU_ASSERT_EQUAL(f->segs[0], 2u);
+	/* 8 more: the ring (8 entries) holds segments 3 to 10 */
+	for (int i = 3; i <= 10; i++) {
+		p.seq = 1000u + 100u * (unsigned)i;
+		p.ip_id = (uint16_t)(10 + i);
+		p.ts_us += 10;
+		CU_ASSERT_EQUAL(analyse_packet(a, 0, &p, NULL), 0);
+	}
+	CU_ASSERT_EQUAL(f->segs[0], 10u);
+	for (int i = 3; i <= 10; i++) { /* each found again, the oldest included */
+		p.seq = 1000u + 100u * (unsigned)i;
+		p.ip_id = (uint16_t)(10 + i);
+		p.ts_us += 10;
+		CU_ASSERT_EQUAL(analyse_packet(a, 0, &p, NULL), 0);
+	}
+	CU_ASSERT_EQUAL(f->segs[0], 10u);
+	p.ts_us += 300000; /* segment 10 again, 300 ms on: a retransmission, not a copy */
+	CU_ASSERT_EQUAL(analyse_packet(a, 0, &p, NULL), 0);
+	CU_ASSERT_EQUAL(f->segs[0], 11u);
+	analyse_free(a);
+}
+
 void register_analyse_tests(void)
 {
 	CU_pSuite s = suite_add("analyse");
@@ -540,4 +593,5 @@ void register_analyse_tests(void)
 	test_add(s, "bench verdict from the analysis = verdict_decide's", verdict_agrees);
 	test_add(s, "live: the event hook raises the leak, then its RST", live_events);
 	test_add(s, "live: idle and over-the-cap connections forgotten", evict_bounded);
+	test_add(s, "a copy is every field the same; found across the ring", twins_exact);
 }

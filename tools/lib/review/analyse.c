@@ -12,6 +12,16 @@
 #define CONTEXT_AFTER 3
 #define RECENT_ROWS 32
 
+/* endpoint_eq() without the call for IPv4, on every segment's lookup */
+static inline bool ep_same(const struct ctr_endpoint *a, const struct ctr_endpoint *b)
+{
+	if (a->port != b->port || a->addr.family != b->addr.family)
+		return false;
+	if (a->addr.family == AF_INET)
+		return a->addr.u.v4.s_addr == b->addr.u.v4.s_addr;
+	return endpoint_eq(a, b);
+}
+
 static uint64_t apart(uint64_t a, uint64_t b)
 {
 	return a > b ? a - b : b - a;
@@ -325,8 +335,8 @@ static struct review_flow *flow_lookup(struct analyse *a, int cap, const struct 
 	for (int i = 0; i < 2; i++) {
 		const struct ctr_tuple *t = &a->cache[i].t;
 
-		if (a->cache[i].f && ((endpoint_eq(&t->src, src) && endpoint_eq(&t->dst, dst)) ||
-				      (endpoint_eq(&t->src, dst) && endpoint_eq(&t->dst, src)))) {
+		if (a->cache[i].f && ((ep_same(&t->src, src) && ep_same(&t->dst, dst)) ||
+				      (ep_same(&t->src, dst) && ep_same(&t->dst, src)))) {
 			*back = a->cache[i].back;
 			return a->cache[i].f;
 		}
@@ -435,20 +445,22 @@ static enum side cap_side(const struct analyse *a, const struct review_flow *f, 
 	return fr ? SIDE_CLIENT : bk ? SIDE_BACKEND : SIDE_UNKNOWN;
 }
 
+/* A segment's identity across captures: seq, ack, length, window, IPv4 id, flags and
+ * direction, all of them equal (NAT rewrites none of them). sig is a cheap digest of
+ * them to reject most entries with one compare; same_segment() decides. */
 static uint32_t signature(const struct ctr_pkt *p, int dir)
 {
-	uint32_t v[6] = {p->seq,
-			 p->ack,
-			 p->payload_len,
-			 (uint32_t)p->win << 16 | p->ip_id,
-			 (uint32_t)p->flags << 8 | (uint32_t)dir,
-			 0};
-	uint32_t h = 2166136261u;
+	uint32_t h = p->seq * 0x9e3779b1u;
 
-	for (int i = 0; i < 5; i++)
-		for (int b = 0; b < 32; b += 8)
-			h = (h ^ ((v[i] >> b) & 0xff)) * 16777619u;
-	return h;
+	h ^= p->ack * 0x85ebca77u;
+	h ^= (p->payload_len + ((uint32_t)p->win << 16 | p->ip_id)) * 0xc2b2ae3du;
+	return h ^ ((uint32_t)p->flags << 8 | (uint32_t)dir);
+}
+
+static bool same_segment(const struct review_row *e, uint32_t sig, const struct ctr_pkt *p, int dir)
+{
+	return e->sig == sig && e->seq == p->seq && e->ack == p->ack && e->len == p->payload_len &&
+	       e->win == p->win && e->ip_id == p->ip_id && e->flags == p->flags && e->dir == dir;
 }
 
 /* e->row: its index once kept, -1 not yet, ROW_REFUSED when the cap refused it (counted
@@ -569,12 +581,19 @@ static int settle_pending(struct analyse *a, struct review_flow *f, uint64_t now
 
 /* an earlier sighting of this segment: a ring entry or, further back, a kept row */
 static struct review_row *find_seen(struct review_flow *f, uint32_t sig, const struct ctr_pkt *p,
-				    int cap, bool back, bool *in_ring)
+				    int dir, int cap, bool back, bool *in_ring)
 {
-	for (unsigned age = 0; age < f->ring_n; age++) {
+	const uint32_t *rs = f->ring_sig;
+	/* most segments are first sightings: no ring entry's digest matches (8 compares
+	 * without a branch) */
+	bool any = (rs[0] == sig) | (rs[1] == sig) | (rs[2] == sig) | (rs[3] == sig) |
+		   (rs[4] == sig) | (rs[5] == sig) | (rs[6] == sig) | (rs[7] == sig);
+
+	_Static_assert(FLOW_RING == 8, "the digest scan above reads 8 entries");
+	for (unsigned age = 0; any && age < f->ring_n; age++) {
 		struct review_row *e = ring_at(f, age);
 
-		if (e->sig != sig || apart(p->ts_us, e->ts_us) > TWIN_US)
+		if (!same_segment(e, sig, p, dir) || apart(p->ts_us, e->ts_us) > TWIN_US)
 			continue;
 		/* in the same capture only a NAT twin or a copy with the same IPv4 id (the
 		 * other interface of a "-i any" capture) is the same packet */
@@ -586,7 +605,7 @@ static struct review_row *find_seen(struct review_flow *f, uint32_t sig, const s
 	for (size_t i = f->nrows, n = 0; i-- > 0 && n < RECENT_ROWS; n++) {
 		struct review_row *r = &f->rows[i];
 
-		if (r->sig == sig && apart(p->ts_us, r->ts_us) <= TWIN_US &&
+		if (same_segment(r, sig, p, dir) && apart(p->ts_us, r->ts_us) <= TWIN_US &&
 		    !(r->first_cap == cap && r->via_backend == back && !p->ip_id)) {
 			*in_ring = false;
 			return r;
@@ -621,7 +640,7 @@ int analyse_packet(struct analyse *a, int cap, const struct ctr_pkt *p, char **e
 	if (!f)
 		return err_set(err, "out of memory");
 	a->segments++;
-	dir = endpoint_eq(&p->tuple.src, &f->client) ? 0 : 1;
+	dir = ep_same(&p->tuple.src, &f->client) ? 0 : 1;
 	if (!f->first_us)
 		f->first_us = p->ts_us;
 	if (p->ts_us > f->last_us)
@@ -642,7 +661,7 @@ int analyse_packet(struct analyse *a, int cap, const struct ctr_pkt *p, char **e
 	leak = f->nat && dir == 1 && back && (side == SIDE_CLIENT || side == SIDE_BOTH);
 	sig = signature(p, dir);
 
-	e = find_seen(f, sig, p, cap, back, &in_ring);
+	e = find_seen(f, sig, p, dir, cap, back, &in_ring);
 	if (e) {
 		e->seen |= bit;
 		if (f->nat && dir == 1 && !back) {
@@ -683,10 +702,10 @@ int analyse_packet(struct analyse *a, int cap, const struct ctr_pkt *p, char **e
 		f->npending--;
 	}
 	e = old;
-	memset(e, 0, sizeof(*e));
-	f->ring_head = (f->ring_head + 1) % FLOW_RING;
-	if (f->ring_n < FLOW_RING)
-		f->ring_n++;
+	/* every field set one by one, not a memset() first: gcc makes that (or a copy of a
+	 * blank row) a "rep stos", slow to start, once per segment */
+	_Static_assert(sizeof(struct review_row) == 104,
+		       "a field added to review_row: set it here");
 	e->n = ++f->uniq;
 	e->ts_us = p->ts_us;
 	e->seq = p->seq;
@@ -696,14 +715,24 @@ int analyse_packet(struct analyse *a, int cap, const struct ctr_pkt *p, char **e
 	e->ip_id = p->ip_id;
 	e->dir = (uint8_t)dir;
 	e->flags = p->flags;
+	e->notes = 0;
 	e->via_backend = back && f->nat;
+	e->modelled = false;
+	e->nat_skipped = false;
+	e->ct = (struct ctwin_result){0};
 	e->seen = bit;
+	e->leaked_at = 0;
+	e->natted_at = f->nat && dir == 1 && !back ? bit : 0;
+	e->answers = -1;
+	e->effect = CTWIN_RST_UNKNOWN;
 	e->sig = sig;
 	e->first_cap = (uint8_t)cap;
-	if (f->nat && dir == 1 && !back)
-		e->natted_at = bit;
-	e->answers = -1;
+	e->pending = 0;
 	e->row = -1;
+	f->ring_sig[f->ring_head] = sig;
+	f->ring_head = (f->ring_head + 1) % FLOW_RING;
+	if (f->ring_n < FLOW_RING)
+		f->ring_n++;
 	f->segs[dir]++;
 	f->bytes[dir] += p->payload_len;
 	if (dir == 0 && (p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN)

@@ -74,7 +74,7 @@ struct review_row {
 	uint32_t natted_at; /* captures that saw it (server -> client) from the VIP */
 	int answers;	    /* RST: the row of the leaked segment whose ack is its seq, else -1 */
 	enum ctwin_rst_effect effect; /* RST: what it does to the receiving socket */
-	uint32_t sig;		      /* identity across captures (seq, ack, flags, len, win, id) */
+	uint32_t sig;		      /* digest of seq, ack, flags, len, win, id, dir */
 	uint8_t first_cap;
 	uint32_t pending; /* captures where it is a leak unless a NATed twin shows */
 	int row;	  /* index in rows (ring entries), -1 */
@@ -116,6 +116,7 @@ struct review_flow {
 
 	/* bookkeeping while reading */
 	struct review_row ring[FLOW_RING]; /* recent first sightings */
+	uint32_t ring_sig[FLOW_RING];	   /* their sig, packed: one cache line to scan */
 	unsigned ring_head, ring_n;
 	int8_t feed[2];			/* the capture whose copies feed the model, per direction */
 	uint32_t front_caps, back_caps; /* captures that saw the client address VIP / backend */

@@ -30,6 +30,10 @@ struct pcapfile;
  * garbage header) or its link type is unsupported. */
 struct pcapfile *pcapfile_open(const char *path, char **err);
 
+/* The same, a classic pcap file read bytes at a time at most (0: the default, 256 KiB):
+ * for tests and fuzzing, to put record edges across reads. pcapng: as pcapfile_open. */
+struct pcapfile *pcapfile_open_read_size(const char *path, size_t bytes, char **err);
+
 /* The same over a capture held in memory (buf must outlive the reader). */
 struct pcapfile *pcapfile_open_mem(const void *buf, size_t len, char **err);
 
