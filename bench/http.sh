@@ -225,22 +225,23 @@ ctr_curl_args() {
 
 # ctr_http_server_start DIR: the payload (CTR_HTTP_PAYLOAD, made in DIR if unset) and
 # nginx in the backend pod; meta.kv gets the payload's size and sha256. A trigger whose
-# table row has a "body N" line (ctreset-inject --bench-args) is served a body N times the
+# bench arguments have a "body N" line (ctreset-inject --bench-args) is served a body N times the
 # payload, at N times the rate (the same duration), written into DIR and removed with the
 # download: delayed-retransmit releases its held segment once the backend has sent the
 # client's max window past it, and receive autotuning grows curl's to 2.9-4.8 MB
 # (measured), more than a 4 MiB body holds after the flow is learned.
 ctr_http_server_start() {
-	local dir=$1 payload=${CTR_HTTP_PAYLOAD:-} times=1 rate where args trigger i
+	local dir=$1 payload=${CTR_HTTP_PAYLOAD:-} times=1 rate where args trigger workaround i
 	if [ -z "$payload" ]; then
 		payload=$dir/payload
 		ctr_http_payload "$payload" || { echo "cannot write the payload $payload" >>"$dir/error"; return 1; }
 	fi
 	trigger=$(sed -n 's/^trigger=//p' "$dir/meta.kv")
-	ctr_natural_load "$trigger"
+	workaround=$(sed -n 's/^workaround=//p' "$dir/meta.kv")
+	ctr_natural_lines "$trigger" "$workaround"
 	while IFS=$'\t' read -r where args; do
 		[ "$where" != body ] || times=$args
-	done <<<"${CTR_NATURAL_BENCH[$trigger]:-}"
+	done <<<"$REPLY"
 	rate=$CTR_HTTP_RATE
 	if [ "$times" != 1 ]; then
 		for ((i = 0; i < times; i++)); do cat "$payload"; done >"$dir/body" &&
@@ -258,33 +259,31 @@ ctr_http_server_start() {
 	ctr_nginx_start "$NS_BACKEND" "$dir/nginx" "$BACKEND_IP:$TARGET_PORT" "$payload" "$rate" 2>>"$dir/error"
 }
 
-# ctr_http_stall DIR MS WORKAROUND: idle-expiry under http (bench/natural.sh, the trigger
-# table's "stall" line). nginx cannot pause a response by itself the way the stream server
-# does (--pause-after/--pause), so the injector stops nginx's worker mid-response for MS
-# (SIGSTOP, then SIGCONT: a backend that stalls, as behind a slow upstream or in a long
-# pause of the application) and the flow idles; when it continues, its next segment is the
-# first packet after the idle, as in production when a server resumes a response. A client
-# that speaks first after an idle (a second request on a keep-alive connection) is not a
-# reset: its segment is picked up from the client's side, DNATed, and the reply NATed
-# (measured: curl, two requests 2.5 s apart on one connection, nodes' timeout 1 s: both
-# complete, nothing leaked). curl's TCP keepalive (1 s, to notice a reset) would be the
-# keepalive workaround: past the stall here unless that is the cell's workaround.
-# Appends to CTR_NATURAL_INJECT_OPTS; edits CTR_CLIENT_CMD and CTR_INJECT_OPTS (curl's
-# --keepalive-time and --max-time, the injector's --wait-command) for the longer download.
+# ctr_http_stall DIR MS KEEPALIVE EXTRA: idle-expiry under http (the trigger's "stall"
+# line, ctreset-inject --bench-args: bench/triggers.sh). nginx cannot pause a response by
+# itself the way the stream server does (--pause-after/--pause), so the injector stops
+# nginx's worker mid-response for MS (SIGSTOP, then SIGCONT: a backend that stalls, as
+# behind a slow upstream or in a long pause of the application) and the flow idles; when it
+# continues, its next segment is the first packet after the idle, as in production when a
+# server resumes a response. A client that speaks first after an idle (a second request on
+# a keep-alive connection) is not a reset: its segment is picked up from the client's side,
+# DNATed, and the reply NATed (measured: curl, two requests 2.5 s apart on one connection,
+# nodes' timeout 1 s: both complete, nothing leaked). curl's TCP keepalive (to notice a
+# reset) is KEEPALIVE s (past the stall unless the cell's workaround is keepalive), and its
+# --max-time and the injector's --wait-command grow by EXTRA s: the injector computes both.
+# Appends to CTR_NATURAL_INJECT_OPTS; edits CTR_CLIENT_CMD and CTR_INJECT_OPTS.
 ctr_http_stall() {
-	local ms=$2 ka=1 i extra
+	local i
 	ctr_nginx_worker "$1/nginx" || { echo "nginx's worker not found" >>"$1/error"; return 1; }
-	CTR_NATURAL_INJECT_OPTS+=(--stall-pid "$REPLY" --stall "$ms")
-	[ "$3" = keepalive ] || ka=$((ms / 1000 + 2))
-	extra=$((ms / 1000 + 1 + ka))
+	CTR_NATURAL_INJECT_OPTS+=(--stall-pid "$REPLY" --stall "$2")
 	for i in "${!CTR_CLIENT_CMD[@]}"; do
 		case ${CTR_CLIENT_CMD[i]} in
-		--keepalive-time) CTR_CLIENT_CMD[i + 1]=$ka ;;
-		--max-time) CTR_CLIENT_CMD[i + 1]=$((CTR_CLIENT_CMD[i + 1] + extra)) ;;
+		--keepalive-time) CTR_CLIENT_CMD[i + 1]=$3 ;;
+		--max-time) CTR_CLIENT_CMD[i + 1]=$((CTR_CLIENT_CMD[i + 1] + $4)) ;;
 		esac
 	done
 	for i in "${!CTR_INJECT_OPTS[@]}"; do
-		[ "${CTR_INJECT_OPTS[i]}" != --wait-command ] || CTR_INJECT_OPTS[i + 1]=$((CTR_INJECT_OPTS[i + 1] + extra * 1000))
+		[ "${CTR_INJECT_OPTS[i]}" != --wait-command ] || CTR_INJECT_OPTS[i + 1]=$((CTR_INJECT_OPTS[i + 1] + $4 * 1000))
 	done
 }
 

@@ -6,8 +6,8 @@
 . "${BASH_SOURCE[0]%/*}/../topology/up" # its functions: ctr_topology_up calls ctr_up_main
 # shellcheck source=bench/http.sh
 . "${BASH_SOURCE[0]%/*}/http.sh"
-# shellcheck source=bench/natural.sh
-. "${BASH_SOURCE[0]%/*}/natural.sh"
+# shellcheck source=bench/triggers.sh
+. "${BASH_SOURCE[0]%/*}/triggers.sh"
 # shellcheck source=bench/connect.sh
 . "${BASH_SOURCE[0]%/*}/connect.sh"
 # shellcheck source=bench/audit.sh

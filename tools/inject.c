@@ -31,6 +31,7 @@
 #include "live/natural.h"
 #include "live/netns.h"
 #include "live/injectkv.h"
+#include "live/run.h"
 #include "live/trigger.h"
 
 #include <errno.h>
@@ -45,78 +46,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#define MAX_STAT_NS NATURAL_MAX_NS
-#define MAX_BACKENDS FLOW_MAX_BACKENDS
-#define MAX_RESET_NS 8
-#define MAX_SERVER_ARGS 32
-#define HOLD_QUEUE 7	   /* delayed-retransmit's NFQUEUE number (per namespace) */
-#define HOLD_EXTRA_MS 1000 /* without --hold: --flow-timeout + this for the window to move */
-#define HOLD_MARGIN 32768u /* bytes past conntrack's lower bound before the release */
-
-/* where the injector captures: the client, the node, then one per backend
- * (cap[CAPTURE_AT_BACKEND + k]). Not ctreset-review's enum cap_role (a file's role). */
-enum capture_point { CAPTURE_AT_CLIENT, CAPTURE_AT_NODE, CAPTURE_AT_BACKEND };
-#define MAX_CAPS (CAPTURE_AT_BACKEND + MAX_BACKENDS)
-
-struct opts {
-	const char *client_ns, *node_ns;
-	const char *backend_ns[MAX_BACKENDS];
-	int n_backends;
-	const char *client_if, *node_if, *backend_if;
-	const char *stat_ns[MAX_STAT_NS];
-	int n_stat_ns;
-	const char *flush_ns[MAX_STAT_NS];
-	int n_flush_ns;
-	const char *reset_ns[MAX_RESET_NS];
-	int n_reset_ns;
-	char *server_argv[MAX_SERVER_ARGS + 1]; /* run in the first backend namespace */
-	int n_server_args;
-	char *after_argv[MAX_SERVER_ARGS + 1]; /* run in every --stat-ns namespace at the end */
-	int n_after_args;
-	struct ctr_endpoint vip;
-	struct ctr_addr client_ip; /* family 0: the client interface's own address */
-	enum trigger trigger;
-	const char *out;
-	unsigned flow_timeout_ms, settle_ms, quiet_ms, buffer_kib;
-	unsigned wait_cmd_ms;  /* 0: stop the command once settled */
-	unsigned delay_ms;     /* follow the learned flow this long before injecting */
-	unsigned snaplen;      /* 0: the capture default (an MTU-sized frame) */
-	const char *filter;    /* BPF expression for every capture, NULL: none */
-	unsigned allow_ns;     /* enum netns_allow: where flushes and deletions may happen */
-	unsigned ct_timeout_s; /* nf_conntrack_tcp_timeout_established on the nodes, 0: kept */
-	const char *hold_ns;   /* delayed-retransmit: the backend's node */
-	unsigned hold_ms;      /* delayed-retransmit: how long, 0: until the window moved on */
-	unsigned learn_bytes;  /* server bytes the client acknowledged before the flow is named */
-	pid_t stall_pid;       /* idle-expiry: the backend's program, stopped mid-response */
-	unsigned stall_ms;     /* for this long (SIGSTOP, then SIGCONT), 0: not stopped */
-	char **cmd;	       /* workload to run in the client namespace, NULL-terminated */
-};
-
-/* one run: its namespaces, captures and raw sockets, and one part per concern */
-struct run {
-	const struct opts *o;
-	int home_fd, node_fd; /* namespace fds: where we started, the DNAT node */
-	struct capture *cap[MAX_CAPS];
-	struct craft *craft[MAX_BACKENDS]; /* a raw socket in each backend's namespace */
-	struct flow_find find;		   /* flow finding */
-	struct child cmd, srv;		   /* child supervision: the client command, the server */
-	unsigned reset_killed[MAX_RESET_NS];
-	struct natural nat; /* what a natural trigger did to the nodes */
-	struct hold *hold;  /* delayed-retransmit's queue, while it is there */
-	bool skip;	    /* the error is this machine's lack (exit 4), not a failure */
-	struct outcome out; /* the event and what the captures showed of it */
-	struct timings t;
-	struct ns_invalid invalid[MAX_STAT_NS];
-	unsigned flushed[MAX_STAT_NS], flush_left[MAX_STAT_NS];
-	uint64_t t_stall;	    /* --stall-pid: when it was stopped, 0: it is not */
-	char *cap_err;		    /* the first capture not written whole (a full disk) */
-	uint32_t inject_server_end; /* the backend's next seq when the event happened */
-	bool data_after;	    /* the backend sent new data (not the probe) since */
-	/* small-overshoot's segment went in a pause of the stream: the outcome waits for
-	 * the resumed data (see settle) */
-	bool sent_in_pause;
-};
 
 static volatile sig_atomic_t interrupted;
 
@@ -229,14 +158,23 @@ static void usage(FILE *f)
 	    "                       window to move on\n"
 	    "  --list-triggers      print one line per trigger and exit: name, kind (crafted,\n"
 	    "                       conntrack or natural) and summary, tab-separated\n"
-	    "  --bench-args NAME    print what the bench gives the injector and the workloads\n"
-	    "                       for trigger NAME, one WHERE<TAB>ARGS line each (WHERE:\n"
-	    "                       inject, server or client (the stream workload's), stall\n"
-	    "                       and body (the http workload's: --stall MS, a body N times\n"
-	    "                       the payload); nothing for most), and\n"
-	    "                       exit; ARGS may hold {ct_timeout}, {pause_ms}, {gap_ms},\n"
-	    "                       {stream_ms}, {stall_ms} and {backend_node}\n"
-	    "                       (bench/natural.sh fills them in)\n"
+	    "  --bench-args NAME[,NAME...]\n"
+	    "                       print what the bench gives the injector and the workloads\n"
+	    "                       for each trigger NAME, computed, and exit: one\n"
+	    "                       TRIGGER<TAB>WORKAROUND<TAB>WHERE<TAB>ARGS line each (WHERE:\n"
+	    "                       inject, options of ctreset-inject; server and client, of\n"
+	    "                       the stream workload's; stall (MS, curl's keepalive s, the\n"
+	    "                       s its bounds grow by) and body (N times the payload), of\n"
+	    "                       the http workload's); nothing for most. {backend_node} in\n"
+	    "                       ARGS is the backend's node namespace, the cell's to name.\n"
+	    "                       For the bench's run, given by:\n"
+	    "  --bench-timeout S    the nodes' established timeout (CTR_IDLE_TIMEOUT, 1..60;\n"
+	    "                       default 1 s, 2 s with keepalive)\n"
+	    "  --bench-scale N      the slow machine's factor (CTR_TIME_SCALE, 1..99; default 1)\n"
+	    "  --bench-workaround W[,W...]\n"
+	    "                       the cells' workarounds, one set of lines each (default none)\n"
+	    "  --bench-workload stream|http\n"
+	    "                       the workload (default stream)\n"
 	    "  -h, --help           this text\n"
 	    "exit: 0 injected, 1 could not find/learn/inject (inject.kv says why), 2 usage or a\n"
 	    "refused namespace (above), 4 this machine cannot (no root; NFQUEUE unavailable)\n");
@@ -275,7 +213,36 @@ static unsigned parse_ms(const char *s, const char *what)
 	return parse_range(s, what, 1, 60000);
 }
 
-static void parse(int argc, char **argv, struct opts *o)
+/* what the trigger's row says of the options: the established timeout it sets by default,
+ * the options it takes and needs */
+static void check_trigger_options(struct inject_opts *o)
+{
+	const struct trigger_info *ti = trigger_info(o->trigger);
+	char takers[256] = "";
+	size_t n = 0;
+
+	if (!o->ct_timeout_s)
+		o->ct_timeout_s = ti->default_ct_timeout_s;
+	if (!o->stall_pid != !o->stall_ms ||
+	    (o->stall_pid && !(ti->options & TRIGGER_TAKES_STALL))) {
+		for (int t = 0; t < TRIGGER_COUNT; t++)
+			if (trigger_info(t)->options & TRIGGER_TAKES_STALL && n < sizeof(takers))
+				n += (size_t)snprintf(takers + n, sizeof(takers) - n, "%s%s",
+						      n ? " or " : "", trigger_info(t)->name);
+		fprintf(stderr,
+			"ctreset-inject: --stall-pid and --stall go together, with --trigger %s\n",
+			takers);
+		exit(CTR_EXIT_USAGE);
+	}
+	if (ti->options & TRIGGER_NEEDS_HOLD_NS && !o->hold_ns) {
+		fprintf(stderr,
+			"ctreset-inject: %s needs --hold-ns (the backend's node namespace)\n",
+			ti->name);
+		exit(CTR_EXIT_USAGE);
+	}
+}
+
+static void parse(int argc, char **argv, struct inject_opts *o)
 {
 	static const struct option lo[] = {
 	    {"client-ns", required_argument, NULL, 'C'},
@@ -311,17 +278,24 @@ static void parse(int argc, char **argv, struct opts *o)
 	    {"stall-pid", required_argument, NULL, 0x107},
 	    {"learn-bytes", required_argument, NULL, 0x109},
 	    {"stall", required_argument, NULL, 0x108},
+	    {"bench-timeout", required_argument, NULL, 0x10a},
+	    {"bench-scale", required_argument, NULL, 0x10b},
+	    {"bench-workaround", required_argument, NULL, 0x10c},
+	    {"bench-workload", required_argument, NULL, 0x10d},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	int c, t;
+	const char *bench_names = NULL, *bench_workarounds = "none";
+	struct trigger_bench_in bench = {.time_scale = 1};
+	char *err = NULL;
 
-	*o = (struct opts){.client_if = "eth0",
-			   .backend_if = "eth0",
-			   .trigger = TRIGGER_SEQ_ABOVE,
-			   .flow_timeout_ms = 3000,
-			   .settle_ms = 1000,
-			   .quiet_ms = 30};
+	*o = (struct inject_opts){.client_if = "eth0",
+				  .backend_if = "eth0",
+				  .trigger = TRIGGER_SEQ_ABOVE,
+				  .flow_timeout_ms = 3000,
+				  .settle_ms = 1000,
+				  .quiet_ms = 30};
 	opterr = 0; /* a refused option is reported in one line below */
 	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (c) {
@@ -442,12 +416,25 @@ static void parse(int argc, char **argv, struct opts *o)
 			list_triggers();
 			exit(CTR_EXIT_PASS);
 		case 0x104:
-			t = trigger_parse(optarg);
-			if (t < 0)
-				bad_arg(optarg, "unknown trigger (see --list-triggers)");
-			if (trigger_info(t)->bench)
-				fputs(trigger_info(t)->bench, stdout);
-			exit(CTR_EXIT_PASS);
+			bench_names = optarg;
+			break;
+		case 0x10a:
+			bench.idle_timeout_s = parse_range(
+			    optarg, "--bench-timeout (CTR_IDLE_TIMEOUT) takes 1 to 60 (seconds)", 1,
+			    60);
+			break;
+		case 0x10b:
+			bench.time_scale = parse_range(
+			    optarg, "--bench-scale (CTR_TIME_SCALE) takes 1 to 99", 1, 99);
+			break;
+		case 0x10c:
+			bench_workarounds = optarg;
+			break;
+		case 0x10d:
+			if (strcmp(optarg, "stream") && strcmp(optarg, "http"))
+				bad_arg(optarg, "--bench-workload takes stream or http");
+			bench.http = !strcmp(optarg, "http");
+			break;
 		case 'h':
 			/* the text is over a pipe buffer's worth of stdio: "--help | grep -q" must
 			 * not die of SIGPIPE after grep found its line (bench/load checks a
@@ -463,6 +450,11 @@ static void parse(int argc, char **argv, struct opts *o)
 			exit(CTR_EXIT_USAGE);
 		}
 	}
+	if (bench_names) {
+		if (trigger_bench_print(stdout, bench_names, bench_workarounds, &bench, &err) < 0)
+			bad_arg(bench_names, err);
+		exit(CTR_EXIT_PASS);
+	}
 	if (!o->client_ns || !o->node_ns || !o->n_backends || !o->vip.addr.family || !o->out) {
 		fprintf(stderr, "ctreset-inject: --client-ns, --node-ns, --backend-ns, --vip and "
 				"--out are required (see --help)\n");
@@ -472,25 +464,15 @@ static void parse(int argc, char **argv, struct opts *o)
 		bad_arg(addr_str(&o->client_ip, (char[CTR_ADDRSTRLEN]){0}),
 			"--client-ip and --vip must be of one family");
 	o->stat_ns[o->n_stat_ns++] = o->node_ns; /* always last */
-	if (o->trigger == TRIGGER_IDLE_EXPIRY && !o->ct_timeout_s)
-		o->ct_timeout_s = 2;
-	if (!o->stall_pid != !o->stall_ms || (o->stall_pid && o->trigger != TRIGGER_IDLE_EXPIRY)) {
-		fprintf(stderr, "ctreset-inject: --stall-pid and --stall go together, with "
-				"--trigger idle-expiry\n");
-		exit(CTR_EXIT_USAGE);
-	}
-	if (o->trigger == TRIGGER_DELAYED_RETRANSMIT && !o->hold_ns) {
-		fprintf(stderr, "ctreset-inject: delayed-retransmit needs --hold-ns (the backend's "
-				"node namespace)\n");
-		exit(CTR_EXIT_USAGE);
-	}
+	check_trigger_options(o);
 	o->cmd = optind < argc ? argv + optind : NULL;
 }
 
 /* refuses (exit 2, before anything is changed) a flush or a deletion in a namespace no
  * ctreset run created, or in PID 1's, unless --allow-foreign-netns/--allow-host-netns */
-static void check_namespaces(const struct opts *o)
+static void check_namespaces(const struct inject_opts *o)
 {
+	const struct trigger_info *ti = trigger_info(o->trigger);
 	char *err = NULL;
 
 	for (int i = 0; i < o->n_flush_ns; i++)
@@ -501,16 +483,9 @@ static void check_namespaces(const struct opts *o)
 		if (netns_check_owned(o->reset_ns[i], "kill every process (--reset-ns) in",
 				      o->allow_ns, &err) < 0)
 			die(CTR_EXIT_USAGE, err);
-	if (o->trigger == TRIGGER_CT_ENTRY_LOST &&
-	    netns_check_owned(o->node_ns, "delete a conntrack entry (ct-entry-lost) in",
-			      o->allow_ns, &err) < 0)
-		die(CTR_EXIT_USAGE, err);
-	if (o->trigger == TRIGGER_CT_FLUSH &&
-	    netns_check_owned(o->node_ns, "run conntrack -F (ct-flush) in", o->allow_ns, &err) < 0)
-		die(CTR_EXIT_USAGE, err);
-	if (o->trigger == TRIGGER_DELAYED_RETRANSMIT &&
-	    netns_check_owned(o->hold_ns, "hold a segment with NFQUEUE (delayed-retransmit) in",
-			      o->allow_ns, &err) < 0)
+	if (ti->acts_in != TRIGGER_ACTS_NOWHERE &&
+	    netns_check_owned(ti->acts_in == TRIGGER_ACTS_IN_NODE ? o->node_ns : o->hold_ns,
+			      ti->acts, o->allow_ns, &err) < 0)
 		die(CTR_EXIT_USAGE, err);
 	for (int i = 0; o->ct_timeout_s && i < o->n_stat_ns; i++)
 		if (netns_check_owned(o->stat_ns[i], "write a conntrack timeout (--ct-timeout) in",
@@ -538,14 +513,14 @@ static void fault_point(const char *name)
 
 /* --- outcome bookkeeping ---------------------------------------------------------------- */
 
-static bool is_probe(const struct run *r, const struct ctr_pkt *p)
+static bool is_probe(const struct inject_run *r, const struct ctr_pkt *p)
 {
-	return r->out.injected && trigger_info(r->o->trigger)->kind == TRIGGER_CRAFTED &&
+	return r->out.injected && trigger_info(r->o->trigger)->place &&
 	       p->seq == r->out.probe.seq && p->payload_len == r->out.probe.payload_len &&
 	       p->flags == r->out.probe.flags;
 }
 
-static void see_client(struct run *r, const struct ctr_pkt *p)
+static void see_client(struct inject_run *r, const struct ctr_pkt *p)
 {
 	const struct ctr_tuple *rt = &r->find.ct.reply; /* backend -> client */
 
@@ -569,7 +544,7 @@ static void see_client(struct run *r, const struct ctr_pkt *p)
 	}
 }
 
-static void see_backend(struct run *r, int k, const struct ctr_pkt *p)
+static void see_backend(struct inject_run *r, int k, const struct ctr_pkt *p)
 {
 	if (!flow_see_backend(&r->find, k, p) || !r->out.injected)
 		return;
@@ -588,7 +563,7 @@ static void see_backend(struct run *r, int k, const struct ctr_pkt *p)
 
 static void on_segment(void *ctx, const struct capture *c, const struct ctr_pkt *p)
 {
-	struct run *r = ctx;
+	struct inject_run *r = ctx;
 
 	if (c == r->cap[CAPTURE_AT_CLIENT]) {
 		see_client(r, p);
@@ -602,7 +577,7 @@ static void on_segment(void *ctx, const struct capture *c, const struct ctr_pkt 
 /* polls every capture once for up to wait_ms */
 static int pump(void *ctx, int wait_ms, char **err)
 {
-	struct run *r = ctx;
+	struct inject_run *r = ctx;
 	struct pollfd pfd[MAX_CAPS + 1];
 	int map[MAX_CAPS], n = 0;
 
@@ -637,9 +612,9 @@ static void cap_name(int i, char *buf, size_t n)
 		snprintf(buf, n, "backend%d", i - CAPTURE_AT_BACKEND);
 }
 
-static int open_captures(struct run *r, char **err)
+static int open_captures(struct inject_run *r, char **err)
 {
-	const struct opts *o = r->o;
+	const struct inject_opts *o = r->o;
 	const char *ns[MAX_CAPS] = {o->client_ns, o->node_ns};
 	const char *ifn[MAX_CAPS] = {o->client_if, o->node_if};
 	char path[PATH_MAX], name[32];
@@ -688,7 +663,7 @@ static int open_captures(struct run *r, char **err)
 	return netns_set(r->home_fd, "home", err);
 }
 
-static void read_invalid(struct run *r, bool after)
+static void read_invalid(struct inject_run *r, bool after)
 {
 	for (int i = 0; i < r->o->n_stat_ns; i++) {
 		struct ns_invalid *n = &r->invalid[i];
@@ -703,7 +678,7 @@ static void read_invalid(struct run *r, bool after)
 }
 
 /* the client workload, in the client namespace once the captures are live */
-static int start_command(struct run *r, char **err)
+static int start_command(struct inject_run *r, char **err)
 {
 	if (!r->o->cmd)
 		return 0;
@@ -713,7 +688,7 @@ static int start_command(struct run *r, char **err)
 /* --after-arg: the command in every --stat-ns namespace at once, its stdout into
  * OUT/after.NS; bounded. A namespace whose command could not run leaves its file empty
  * (the bench then reads "no counter"). */
-static void run_after(const struct opts *o)
+static void run_after(const struct inject_opts *o)
 {
 	pid_t pids[MAX_STAT_NS] = {0};
 	uint64_t deadline = now_ms() + 3000;
@@ -762,7 +737,7 @@ static void run_after(const struct opts *o)
 
 /* --server-arg: the backend's server, in the first backend namespace; returns once it
  * wrote its ready line on fd 3 */
-static int start_server(struct run *r, char **err)
+static int start_server(struct inject_run *r, char **err)
 {
 	int rc;
 
@@ -779,7 +754,7 @@ static int start_server(struct run *r, char **err)
 
 /* empties the --flush-ct namespaces' conntrack tables; an entry a straggler of an earlier
  * run recreates at once is flushed again, a bounded number of times */
-static int flush_tables(struct run *r, char **err)
+static int flush_tables(struct inject_run *r, char **err)
 {
 	for (int i = 0; i < r->o->n_flush_ns; i++) {
 		unsigned removed = 0;
@@ -797,354 +772,12 @@ static int flush_tables(struct run *r, char **err)
 	return netns_set(r->home_fd, "home", err);
 }
 
-/* --stall-pid: the backend's program continued (at once when it was stopped), and how
- * long it stood still recorded */
-static void stall_end(struct run *r)
+/* the trigger's inject step (its row's cause), then what every event shares: the flow's
+ * state then, and the time the outcome is measured from */
+static int inject(struct inject_run *r, char **err)
 {
-	if (!r->t_stall)
-		return;
-	kill(r->o->stall_pid, SIGCONT);
-	r->nat.stalled_ms = now_ms() - r->t_stall;
-	r->t_stall = 0;
-}
-
-/* idle-expiry: nothing is done to the flow. Waits for the backend to send no data for the
- * nodes' established timeout plus 0.3 s (the client's last ACK, delayed 40 ms at most,
- * refreshed the entry: past that it is expired at its next lookup; the bench pauses the
- * stream 0.4 s longer than the timeout), then for its next data segment: that is the
- * event. Bounded; a flow that never idles or closes first is an error, never a pass. */
-static int wait_idle(struct run *r, char **err)
-{
-	const struct learn_flow *f = r->find.flow;
-	const uint64_t need = (uint64_t)r->o->ct_timeout_s * 1000 + 300;
-	uint64_t t_data = now_ms(), deadline = t_data + 2 * need + 5000;
-	uint32_t end = f->server.end;
-	bool idled = false;
-
-	if (r->o->stall_pid) {
-		if (kill(r->o->stall_pid, SIGSTOP) < 0)
-			return err_errno(err, errno, "cannot stop the backend's program (pid %d)",
-					 (int)r->o->stall_pid);
-		r->t_stall = t_data;
-	}
-	while (!interrupted) {
-		uint64_t now = now_ms();
-
-		if (r->t_stall && now - r->t_stall >= r->o->stall_ms)
-			stall_end(r);
-
-		/* the resumed segment and the RST it causes may come in one read: resumed first */
-		if (f->server.end != end) {
-			if (idled) {
-				r->nat.idle_ms = now - t_data;
-				return 0;
-			}
-			end = f->server.end;
-			t_data = now;
-		} else if (now - t_data >= need) {
-			idled = true;
-		}
-		if (f->server.closed || f->client.closed)
-			return err_set(err, "the flow closed before it %s",
-				       idled ? "resumed" : "idled");
-		if (now >= deadline)
-			return err_set(
-			    err,
-			    idled ? "the backend sent nothing after idling (bound %llu ms)"
-				  : "the flow never idled for %llu ms (the workload must "
-				    "pause: ctreset-workload server --pause-after/--pause)",
-			    (unsigned long long)(idled ? 2 * need + 5000 : need));
-		if (pump(r, 5, err) < 0)
-			return -1;
-	}
-	return err_set(err, "interrupted");
-}
-
-/* ct-flush and ct-entry-lost, now: conntrack -F (the real tool) empties the node's table,
- * or the flow's entry is deleted; what was done is how_lost()'s */
-static const char *how_lost(const struct run *r)
-{
-	return r->o->trigger == TRIGGER_CT_FLUSH ? "conntrack -F emptied the node's table"
-						 : "deleted the node's conntrack entry";
-}
-static int lose_now(struct run *r, char **err)
-{
-	int rc;
-
-	if (r->o->trigger == TRIGGER_CT_FLUSH)
-		return natural_conntrack_flush(&r->nat, r->node_fd, r->o->node_ns, err);
-	if (netns_set(r->node_fd, r->o->node_ns, err) < 0)
+	if (trigger_info(r->o->trigger)->cause(r, err) < 0)
 		return -1;
-	rc = ct_delete(&r->find.ct, err);
-	netns_set(r->home_fd, "home", NULL);
-	return rc;
-}
-
-/* the injector's server was started with --resume-signal (ctreset-workload): SIGUSR1 ends
- * its pause (to any other program it could be fatal) */
-static bool server_resumes(struct run *r)
-{
-	if (r->srv.pid <= 0 || child_reaped(&r->srv))
-		return false;
-	for (int i = 0; i < r->o->n_server_args; i++)
-		if (!strcmp(r->o->server_argv[i], "--resume-signal"))
-			return true;
-	return false;
-}
-
-/* ct-entry-lost and ct-flush on a stream that never pauses (lose_in_gap): the node's
- * entry goes right after a fresh ACK of all data, the backend keeps sending */
-static int lose_entry(struct run *r, char **err)
-{
-	const struct learn_flow *f = r->find.flow;
-	uint32_t ack0 = f->client.ack;
-	uint64_t until = now_ms() + 200;
-	bool timed = false;
-
-	/* Delete right after a fresh client ACK covering all the backend sent has crossed
-	 * the node (the backend's capture holds it): the next packet through the node is
-	 * then the backend's next, paced segment. Deleted between a backend segment and
-	 * the client's ACK of it, that ACK (to the VIP) would start a new, DNATed entry
-	 * first and nothing would leak: a race, not the event. */
-	while (!interrupted && now_ms() < until) {
-		if (f->client.ack != ack0 && f->client.ack == f->server.end) {
-			timed = true;
-			break;
-		}
-		if (pump(r, 1, err) < 0)
-			return -1;
-	}
-	snprintf(r->out.explain, sizeof(r->out.explain),
-		 "the stream never paused: %s %s; the backend keeps sending", how_lost(r),
-		 timed ? "right after the client acknowledged all data"
-		       : "(no fresh client ACK within 200 ms)");
-	return lose_now(r, err);
-}
-
-/* Waits for a pause of the stream (the triggers' --pause-after/--pause): the client has
- * acknowledged all the backend sent and nothing came from the backend, nor a new window
- * from the client, for 60 ms (past a delayed ACK; half of --quiet when that is longer: a
- * slow guest stalls the 5 ms pace longer than 60 ms, and a stall taken for the pause acted
- * with the stream still going). Then the flow's state as the captures have it is the
- * nodes' conntrack's too: nothing is in flight. *paused false: none within --settle (nginx,
- * the http workload, cannot pause). */
-static int wait_pause(struct run *r, bool *paused, char **err)
-{
-	const struct learn_flow *f = r->find.flow;
-	uint64_t until = now_ms() + r->o->settle_ms, t_data = now_ms();
-	uint32_t end = f->server.end, maxend = f->client.maxend;
-	const uint64_t gap = r->o->quiet_ms / 2 > 60 ? r->o->quiet_ms / 2 : 60;
-
-	*paused = false;
-	while (!interrupted) {
-		uint64_t now = now_ms();
-
-		if (f->server.end != end || f->client.maxend != maxend) {
-			end = f->server.end;
-			maxend = f->client.maxend;
-			t_data = now;
-		} else if (now - t_data >= gap && f->client.ack == f->server.end) {
-			/* what the captures hold but this process has not read yet (it was
-			 * descheduled: under TCG a stall of 0.8 s was taken for the pause, and
-			 * two segments and the client's ACK of them, unread, moved the window
-			 * the probe was placed against) */
-			if (pump(r, 0, err) < 0)
-				return -1;
-			if (f->server.end == end && f->client.maxend == maxend) {
-				*paused = true;
-				return 0;
-			}
-			continue;
-		}
-		if (f->server.closed || f->client.closed)
-			return err_set(err, "the flow closed before it paused");
-		if (now >= until)
-			return 0;
-		if (pump(r, 2, err) < 0)
-			return -1;
-	}
-	return err_set(err, "interrupted");
-}
-
-/* ct-flush and ct-entry-lost: the entry must go while nothing is in flight, so that the
- * next packet through the node is the backend's. Between two segments 5 ms apart it
- * raced, on a loaded machine (conntrack -F's exec, or the injector descheduled), the
- * client's ACK of the next segment, which then started a new, DNATed entry first: cells
- * of both were taken for clean. The entry goes in a pause (wait_pause), and the next
- * packet is the backend's resumed segment. A flow that does not pause within --settle
- * loses it as before: right after a fresh ACK of all data, the race said in explain. */
-static int lose_in_gap(struct run *r, char **err)
-{
-	bool paused, signal;
-
-	if (wait_pause(r, &paused, err) < 0)
-		return -1;
-	if (!paused)
-		return lose_entry(r, err);
-	signal = server_resumes(r);
-	snprintf(r->out.explain, sizeof(r->out.explain),
-		 "%s in a pause of the stream, the client having acknowledged all "
-		 "data; the backend resumes%s",
-		 how_lost(r), signal ? ", told at once (SIGUSR1)" : "");
-	if (lose_now(r, err) < 0)
-		return -1;
-	/* the pause ends now rather than at its bound: the next packet through the node is
-	 * still the backend's, however long the loss took */
-	if (signal)
-		kill(r->srv.pid, SIGUSR1);
-	return 0;
-}
-
-/* small-overshoot: its segment starts one byte past the client's window end (td_maxend,
- * the highest sack + window of the client's ACKs) as the nodes' conntrack has it. Learned
- * from the backend's capture while the stream moves, that end lags the nodes' by the
- * client's ACKs still on their way to the backend: on Debian 5.10 under TCG the "overshoot"
- * landed inside the window (the client SACKed it) and the cell came out clean where the
- * kernel resets. Sent in a pause of the stream (wait_pause), the learned end is the
- * nodes'; the stream resumes at once after. No pause within --settle: sent as before, and
- * explain says the window may have moved. */
-static int send_in_gap(struct run *r, char **err)
-{
-	bool paused;
-	size_t n;
-
-	if (wait_pause(r, &paused, err) < 0)
-		return -1;
-	trigger_probe(r->o->trigger, r->find.flow, &r->out.probe, r->out.explain,
-		      sizeof(r->out.explain));
-	n = strlen(r->out.explain);
-	snprintf(r->out.explain + n, sizeof(r->out.explain) - n, "; %s",
-		 paused ? "sent in a pause of the stream, the client having acknowledged all data"
-			: "the stream never paused: the client's window may have moved past the "
-			  "segment before it reached the nodes");
-	if (craft_send(r->craft[r->find.bk], &r->out.probe, err) < 0)
-		return -1;
-	r->sent_in_pause = paused;
-	if (paused && server_resumes(r))
-		kill(r->srv.pid, SIGUSR1);
-	return 0;
-}
-
-/* delayed-retransmit: nothing crafted. The flow's next backend data segment is held in
- * the backend's node (NFQUEUE, before its conntrack); the client misses it and the backend
- * retransmits it (SACK/fast retransmit), the flow goes on, and once the backend has sent
- * more than the client's max window past it (--hold: after that long) the held copy is
- * released: a real retransmission, below the window conntrack tracks. Bounded; no segment
- * held, or a flow that ends while it is held, is an error, never a pass. */
-static int delay_segment(struct run *r, char **err)
-{
-	const struct opts *o = r->o;
-	const struct learn_flow *f = r->find.flow;
-	struct hold_seg seg;
-	uint64_t t0;
-	bool unavailable;
-	int64_t past = 0;
-
-	r->hold = hold_new(o->hold_ns, r->home_fd, &f->tuple, HOLD_QUEUE, &unavailable, err);
-	if (!r->hold) {
-		r->skip = unavailable;
-		return -1;
-	}
-	for (t0 = now_ms(); !hold_held(r->hold, &seg);) {
-		if (interrupted)
-			return err_set(err, "interrupted");
-		if (f->server.closed || f->client.closed)
-			return err_set(err,
-				       "no segment held: the flow ended before the backend sent "
-				       "one more through %s",
-				       o->hold_ns);
-		if (now_ms() - t0 >= o->flow_timeout_ms)
-			return err_set(err,
-				       "no segment held: the backend sent no data through %s "
-				       "within %u ms",
-				       o->hold_ns, o->flow_timeout_ms);
-		if (pump(r, 2, err) < 0)
-			return -1;
-	}
-	r->nat.held = true;
-	r->nat.held_seq = seg.seq;
-	r->nat.held_ack = seg.ack;
-	r->nat.held_len = seg.len;
-	for (;;) {
-		uint64_t waited = now_ms() - seg.t_held;
-
-		/* conntrack's lower bound for the backend's segments: its td_end minus the
-		 * client's td_maxwin; how far the held segment's end is below it. Both as the
-		 * client's node has them for sure: td_end at least the backend data the
-		 * client acknowledged or SACKed (it crossed that node), not the backend's
-		 * own next seq (under TCG tens of KB of it were still in flight: Debian
-		 * 5.10's conntrack let the copy pass, NATed); td_maxwin with the SACK span
-		 * conntrack adds (swin = win + sack - ack), not the bare window */
-		past = seq_diff(seg.seq + seg.len, f->client.reached - f->client.ct_maxwin);
-		if (o->hold_ms ? waited >= o->hold_ms : past >= (int64_t)HOLD_MARGIN)
-			break;
-		if (interrupted)
-			return err_set(err, "interrupted");
-		if (f->server.closed || f->client.closed)
-			return err_set(err,
-				       "the flow ended while the segment was held (%llu ms%s): "
-				       "the delay is longer than the flow",
-				       (unsigned long long)waited, o->hold_ms ? " of --hold" : "");
-		if (!o->hold_ms && waited >= o->flow_timeout_ms + HOLD_EXTRA_MS)
-			return err_set(err,
-				       "the window did not move past the held segment within %u ms "
-				       "(the client received up to %u, conntrack's max window of "
-				       "the client %u, the segment ends at %u)",
-				       o->flow_timeout_ms + HOLD_EXTRA_MS, f->client.reached,
-				       f->client.ct_maxwin, seg.seq + seg.len);
-		if (pump(r, 2, err) < 0)
-			return -1;
-	}
-	r->nat.hold_ms = now_ms() - seg.t_held;
-	r->nat.release_server_end = f->server.end;
-	r->nat.release_client_maxwin = f->client.ct_maxwin;
-	r->nat.release_client_reached = f->client.reached;
-	r->nat.below_window = past >= 0;
-	snprintf(r->out.explain, sizeof(r->out.explain),
-		 "nothing crafted: the backend's segment seq %u len %u was held %llu ms in %s "
-		 "and released when the client had received up to %u (the backend's next seq "
-		 "%u) and conntrack's max window of the client was %u: %s",
-		 seg.seq, seg.len, (unsigned long long)r->nat.hold_ms, o->hold_ns,
-		 f->client.reached, f->server.end, f->client.ct_maxwin,
-		 past >= 0 ? "its end is below conntrack's lower bound (already ACKed data)"
-			   : "its end is still within the window");
-	if (hold_release(r->hold, err) < 0)
-		return -1;
-	/* the rule goes at once: the rest of the flow does not pay the detour */
-	return hold_free(r->hold, r->home_fd, err) == 0 ? (r->hold = NULL, 0)
-							: (r->hold = NULL, -1);
-}
-
-static int inject(struct run *r, char **err)
-{
-	if (r->o->trigger == TRIGGER_IDLE_EXPIRY) {
-		/* what the resumed segment causes is seen while waiting for it */
-		r->out.injected = true;
-		if (wait_idle(r, err) < 0) {
-			r->out.injected = false;
-			return -1;
-		}
-		snprintf(r->out.explain, sizeof(r->out.explain),
-			 "nothing done to the flow%s: it idled %llu ms past the nodes' established "
-			 "timeout of %u s, then the backend's own next segment crossed the nodes",
-			 r->nat.stalled_ms ? " (the backend's program stood still mid-response)"
-					   : "",
-			 (unsigned long long)r->nat.idle_ms, r->o->ct_timeout_s);
-	} else if (r->o->trigger == TRIGGER_CT_ENTRY_LOST || r->o->trigger == TRIGGER_CT_FLUSH) {
-		if (lose_in_gap(r, err) < 0)
-			return -1;
-	} else if (r->o->trigger == TRIGGER_DELAYED_RETRANSMIT) {
-		if (delay_segment(r, err) < 0)
-			return -1;
-	} else if (r->o->trigger == TRIGGER_SMALL_OVERSHOOT) {
-		if (send_in_gap(r, err) < 0)
-			return -1;
-	} else {
-		trigger_probe(r->o->trigger, r->find.flow, &r->out.probe, r->out.explain,
-			      sizeof(r->out.explain));
-		if (craft_send(r->craft[r->find.bk], &r->out.probe, err) < 0)
-			return -1;
-	}
 	r->out.learned = *r->find.flow;
 	r->out.injected = true;
 	r->t.inject = r->t.last_event = now_ms();
@@ -1155,15 +788,15 @@ static int inject(struct run *r, char **err)
 /* Waits until the captures show the outcome: the RST reached the backend, the probe (or
  * delayed-retransmit's released copy) came through NATed, or nothing new for --quiet after
  * the probe left (dropped on the way). */
-static int settle(struct run *r, char **err)
+static int settle(struct inject_run *r, char **err)
 {
 	const struct trigger_info *ti = trigger_info(r->o->trigger);
 	uint64_t deadline = r->t.inject + r->o->settle_ms;
 	const uint64_t grace = 5; /* trailing packets of the same burst */
-	/* a natural trigger has no probe to see arrive NATed: give the backend's next
-	 * segments time to show whether they leak */
+	/* at least the row's: a natural trigger has no probe to see arrive NATed, its
+	 * quiet gives the backend's next segments time to show whether they leak */
 	const uint64_t quiet =
-	    ti->kind == TRIGGER_NATURAL && r->o->quiet_ms < 200 ? 200 : r->o->quiet_ms;
+	    r->o->quiet_ms < ti->quiet_min_ms ? ti->quiet_min_ms : r->o->quiet_ms;
 
 	while (!interrupted) {
 		uint64_t now = now_ms();
@@ -1201,7 +834,7 @@ static int settle(struct run *r, char **err)
 		 * (bench/matrix --audit on 6.18: small-overshoot/tcp-loose-0, once in 150) */
 		if (now - r->t.last_event >= quiet &&
 		    ((r->out.probe_left && (!r->sent_in_pause || r->data_after)) ||
-		     (ti->kind != TRIGGER_CRAFTED && r->data_after))) {
+		     (ti->settles_on_data && r->data_after))) {
 			r->out.settled_by = "quiet";
 			return 0;
 		}
@@ -1212,7 +845,7 @@ static int settle(struct run *r, char **err)
 }
 
 /* --wait-command: lets the command end by itself, the captures still recording */
-static void wait_command(struct run *r)
+static void wait_command(struct inject_run *r)
 {
 	uint64_t until = now_ms() + r->o->wait_cmd_ms;
 
@@ -1223,9 +856,9 @@ static void wait_command(struct run *r)
 			return;
 }
 
-static int write_record(struct run *r, const char *error, char **err)
+static int write_record(struct inject_run *r, const char *error, char **err)
 {
-	const struct opts *o = r->o;
+	const struct inject_opts *o = r->o;
 	const struct record rec = {
 	    .trigger = o->trigger,
 	    .error = error,
@@ -1262,8 +895,8 @@ static int write_record(struct run *r, const char *error, char **err)
 int main(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
-	struct opts o;
-	struct run r = {.o = &o, .node_fd = -1};
+	struct inject_opts o;
+	struct inject_run r = {.o = &o, .pump = pump, .interrupted = &interrupted, .node_fd = -1};
 	const struct trigger_info *ti;
 	char *err = NULL, *werr = NULL;
 	int rc = -1;
@@ -1288,8 +921,7 @@ int main(int argc, char **argv)
 	    natural_set_timeouts(&r.nat, o.stat_ns, o.n_stat_ns, o.ct_timeout_s, r.home_fd, &err) ==
 		0 &&
 	    (r.t.reset = now_ms(), open_captures(&r, &err) == 0) &&
-	    (ti->kind != TRIGGER_NATURAL ||
-	     (natural_events_start(&r.nat, o.out, r.node_fd, o.node_ns), 1)) &&
+	    (!ti->ct_events || (natural_events_start(&r.nat, o.out, r.node_fd, o.node_ns), 1)) &&
 	    (r.t.ready = now_ms(), start_server(&r, &err) == 0) &&
 	    (!o.n_server_args || (fault_point("scenario.server"), 1)) &&
 	    start_command(&r, &err) == 0 &&
@@ -1308,9 +940,10 @@ int main(int argc, char **argv)
 			wait_command(&r);
 	}
 	netns_set(r.home_fd, "home", NULL);
-	stall_end(&r); /* after a failure or a signal: never leave the backend stopped */
-	hold_free(r.hold, r.home_fd, NULL); /* after a failure: a segment still held is dropped */
-	r.hold = NULL;
+	/* after a failure or a signal too: nothing the trigger did is left (the backend
+	 * stopped, a segment held) */
+	if (ti->cleanup)
+		ti->cleanup(&r);
 	child_stop(&r.cmd, true, 1000);
 	natural_events_stop(&r.nat, o.out, r.find.flow ? &r.find.ct : NULL, &o.vip);
 	natural_restore_timeouts(&r.nat, o.stat_ns, o.n_stat_ns, r.home_fd);

@@ -92,10 +92,17 @@ while IFS=$'\t' read -r t _; do
 	"$B/ctreset-inject" --client-ns a --node-ns b --backend-ns c --vip 198.19.0.10:80 --out /tmp/x \
 		--trigger "$t" --help >/dev/null 2>&1 || t_fail "--trigger $t refused"
 done <<<"$list"
-t_check "--bench-args idle-expiry: what the bench gives it" \
-	"inject	--ct-timeout {ct_timeout}|server	--pause-after 300 --pause {pause_ms} --timeout {stream_ms}|client	--timeout {stream_ms}|stall	{stall_ms}" \
+# the values themselves: tests/unit/test_trigger.c; here the command line's way to them
+t_check "--bench-args idle-expiry: what the bench gives it, computed" \
+	"idle-expiry	none	inject	--ct-timeout 1|idle-expiry	none	server	--pause-after 300 --pause 1400 --timeout 7000|idle-expiry	none	client	--timeout 7000" \
 	"$("$B/ctreset-inject" --bench-args idle-expiry | paste -sd'|')"
+t_check "--bench-args idle-expiry, http, keepalive, scale 20, timeout 3: the stall" \
+	"idle-expiry	keepalive	inject	--ct-timeout 3|idle-expiry	keepalive	stall	5500 1 7" \
+	"$("$B/ctreset-inject" --bench-args idle-expiry --bench-workload http --bench-workaround keepalive \
+		--bench-scale 20 --bench-timeout 3 | paste -sd'|')"
 t_check "--bench-args seq-above: nothing" "" "$("$B/ctreset-inject" --bench-args seq-above)"
+"$B/ctreset-inject" --bench-args seq-above --bench-timeout 61 >/dev/null 2>&1
+t_check "--bench-timeout 61: exit 2" 2 $?
 "$B/ctreset-inject" --bench-args nonsense >/dev/null 2>&1
 t_check "--bench-args of an unknown trigger: exit 2" 2 $?
 t_done

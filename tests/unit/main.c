@@ -115,6 +115,7 @@ int main(void)
 	register_pkt_tests();
 	register_craft_tests();
 	register_learn_tests();
+	register_trigger_tests();
 	register_kv_tests();
 	register_verdict_tests();
 	register_ctwin_tests();

@@ -16,6 +16,7 @@ void register_seq_tests(void);
 void register_pkt_tests(void);
 void register_craft_tests(void);
 void register_learn_tests(void);
+void register_trigger_tests(void);
 void register_kv_tests(void);
 void register_verdict_tests(void);
 void register_ctwin_tests(void);

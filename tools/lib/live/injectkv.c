@@ -9,9 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static void kvf(FILE *f, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void kvf(FILE *f, const char *key, const char *fmt, ...)
+void record_kv(FILE *f, const char *key, const char *fmt, ...)
 {
 	char v[512];
 	va_list ap;
@@ -29,61 +27,35 @@ static void write_flow(FILE *f, const struct record *rec)
 	const struct learn_dir *s = &lf->server, *c = &lf->client;
 	char a[CTR_EPSTRLEN];
 
-	kvf(f, "client", "%s", endpoint_str(&ff->ct.orig.src, a));
-	kvf(f, "backend", "%s", endpoint_str(&ff->ct.reply.src, a));
-	kvf(f, "conntrack.id", "%u", ff->ct.id);
-	kvf(f, "conntrack.state", "%s", ct_state_name(ff->ct.tcp_state));
-	kvf(f, "learned.server_next_seq", "%u", s->end);
-	kvf(f, "learned.server_wscale", "%d", s->wscale);
-	kvf(f, "learned.client_next_seq", "%u", c->end);
-	kvf(f, "learned.client_ack", "%u", c->ack);
-	kvf(f, "learned.client_window_end", "%u", c->maxend);
-	kvf(f, "learned.client_max_window", "%u", c->maxwin);
-	kvf(f, "learned.client_wscale", "%d", c->wscale);
-	kvf(f, "learned.server_data_segments", "%u", s->data_segments);
+	record_kv(f, "client", "%s", endpoint_str(&ff->ct.orig.src, a));
+	record_kv(f, "backend", "%s", endpoint_str(&ff->ct.reply.src, a));
+	record_kv(f, "conntrack.id", "%u", ff->ct.id);
+	record_kv(f, "conntrack.state", "%s", ct_state_name(ff->ct.tcp_state));
+	record_kv(f, "learned.server_next_seq", "%u", s->end);
+	record_kv(f, "learned.server_wscale", "%d", s->wscale);
+	record_kv(f, "learned.client_next_seq", "%u", c->end);
+	record_kv(f, "learned.client_ack", "%u", c->ack);
+	record_kv(f, "learned.client_window_end", "%u", c->maxend);
+	record_kv(f, "learned.client_max_window", "%u", c->maxwin);
+	record_kv(f, "learned.client_wscale", "%d", c->wscale);
+	record_kv(f, "learned.server_data_segments", "%u", s->data_segments);
 }
 
-/* what the trigger did: its segment, or the natural trigger's account */
+/* what the trigger did: its explanation, its own evidence (its row's), and with conntrack
+ * -E the entries made after it */
 static void write_event(FILE *f, const struct record *rec)
 {
 	const struct trigger_info *ti = trigger_info(rec->trigger);
-	const struct outcome *out = rec->out;
 	const struct natural *nat = rec->nat;
-	char fl[10];
 
-	kvf(f, "probe.explain", "%s", out->explain);
-	if (ti->kind == TRIGGER_CRAFTED) {
-		kvf(f, "probe.seq", "%u", out->probe.seq);
-		kvf(f, "probe.ack", "%u", out->probe.ack);
-		kvf(f, "probe.flags", "%s", pkt_flags_str(out->probe.flags, fl));
-		kvf(f, "probe.len", "%u", out->probe.payload_len);
-	}
-	if (rec->trigger == TRIGGER_CT_FLUSH) {
-		kvf(f, "natural.conntrack_flush.exit", "%d", nat->flush_status);
-		kvf(f, "natural.conntrack_flush.output", "%s", nat->flush_out);
-	}
-	if (rec->trigger == TRIGGER_IDLE_EXPIRY) {
-		kvf(f, "natural.idle_ms", "%llu", (unsigned long long)nat->idle_ms);
-		if (nat->stalled_ms)
-			kvf(f, "natural.stalled_ms", "%llu", (unsigned long long)nat->stalled_ms);
-	}
-	if (rec->trigger == TRIGGER_DELAYED_RETRANSMIT && nat->held) {
-		kvf(f, "natural.held.ns", "%s", rec->hold_ns);
-		kvf(f, "natural.held.seq", "%u", nat->held_seq);
-		kvf(f, "natural.held.ack", "%u", nat->held_ack);
-		kvf(f, "natural.held.len", "%u", nat->held_len);
-		kvf(f, "natural.held.delay_ms", "%llu", (unsigned long long)nat->hold_ms);
-		kvf(f, "natural.held.release_server_next_seq", "%u", nat->release_server_end);
-		kvf(f, "natural.held.release_client_max_window", "%u", nat->release_client_maxwin);
-		kvf(f, "natural.held.release_client_reached", "%u", nat->release_client_reached);
-		kvf(f, "natural.held.below_window", "%d", nat->below_window);
-		kvf(f, "natural.held.natted_at_client", "%u", nat->held_at_client);
-	}
-	if (ti->kind == TRIGGER_NATURAL) {
-		kvf(f, "natural.ct_new_from_backend", "%u", nat->ct_pickup);
+	record_kv(f, "probe.explain", "%s", rec->out->explain);
+	if (ti->evidence)
+		ti->evidence(f, rec);
+	if (ti->ct_events) {
+		record_kv(f, "natural.ct_new_from_backend", "%u", nat->ct_pickup);
 		if (nat->ct_pickup)
-			kvf(f, "natural.ct_new_from_backend.event", "%s", nat->pickup_line);
-		kvf(f, "natural.ct_new_from_client", "%u", nat->ct_renat);
+			record_kv(f, "natural.ct_new_from_backend.event", "%s", nat->pickup_line);
+		record_kv(f, "natural.ct_new_from_client", "%u", nat->ct_renat);
 	}
 }
 
@@ -92,17 +64,17 @@ static void write_outcome(FILE *f, const struct record *rec)
 	const struct outcome *out = rec->out;
 	const struct timings *t = rec->t;
 
-	kvf(f, "outcome.settled_by", "%s", out->settled_by ? out->settled_by : "-");
-	kvf(f, "outcome.probe_left_backend", "%d", out->probe_left);
-	kvf(f, "outcome.probe_natted_at_client", "%d", out->probe_natted);
-	kvf(f, "outcome.leaked_at_client", "%u", out->leaks);
-	kvf(f, "outcome.client_rst", "%d", out->client_rst);
-	kvf(f, "outcome.rst_at_backend", "%d", out->rst_at_backend);
-	kvf(f, "time.reset_ms", "%llu", (unsigned long long)(t->reset - t->start));
-	kvf(f, "time.captures_ms", "%llu", (unsigned long long)(t->ready - t->start));
-	kvf(f, "time.flow_ms", "%llu", (unsigned long long)(t->flow - t->start));
-	kvf(f, "time.inject_ms", "%llu", (unsigned long long)(t->inject - t->start));
-	kvf(f, "time.settled_ms", "%llu", (unsigned long long)(t->settled - t->start));
+	record_kv(f, "outcome.settled_by", "%s", out->settled_by ? out->settled_by : "-");
+	record_kv(f, "outcome.probe_left_backend", "%d", out->probe_left);
+	record_kv(f, "outcome.probe_natted_at_client", "%d", out->probe_natted);
+	record_kv(f, "outcome.leaked_at_client", "%u", out->leaks);
+	record_kv(f, "outcome.client_rst", "%d", out->client_rst);
+	record_kv(f, "outcome.rst_at_backend", "%d", out->rst_at_backend);
+	record_kv(f, "time.reset_ms", "%llu", (unsigned long long)(t->reset - t->start));
+	record_kv(f, "time.captures_ms", "%llu", (unsigned long long)(t->ready - t->start));
+	record_kv(f, "time.flow_ms", "%llu", (unsigned long long)(t->flow - t->start));
+	record_kv(f, "time.inject_ms", "%llu", (unsigned long long)(t->inject - t->start));
+	record_kv(f, "time.settled_ms", "%llu", (unsigned long long)(t->settled - t->start));
 }
 
 static void write_child(FILE *f, const char *name, const struct child *c)
@@ -111,9 +83,9 @@ static void write_child(FILE *f, const char *name, const struct child *c)
 
 	child_exit_str(c, v, sizeof(v));
 	snprintf(key, sizeof(key), "%s.exit", name);
-	kvf(f, key, "%s", v);
+	record_kv(f, key, "%s", v);
 	snprintf(key, sizeof(key), "%s.stopped", name);
-	kvf(f, key, "%d", c->stopped);
+	record_kv(f, key, "%d", c->stopped);
 }
 
 static void write_capture(FILE *f, const char *name, const struct capture *c)
@@ -123,9 +95,9 @@ static void write_capture(FILE *f, const char *name, const struct capture *c)
 	if (!c)
 		return;
 	snprintf(key, sizeof(key), "capture.%s", name);
-	kvf(f, key, "%s", capture_path(c));
+	record_kv(f, key, "%s", capture_path(c));
 	snprintf(key, sizeof(key), "capture.%s.dropped", name);
-	kvf(f, key, "%u", capture_dropped(c));
+	record_kv(f, key, "%u", capture_dropped(c));
 }
 
 /* cpus: the CPUs the injector, and the workload it starts, may run on, as a list ("1",
@@ -152,21 +124,21 @@ static void write_cpus(FILE *f)
 			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%d", n ? "," : "", c);
 		c = e;
 	}
-	kvf(f, "cpus", "%s", list);
+	record_kv(f, "cpus", "%s", list);
 }
 
 static void write_all(FILE *f, const struct record *rec)
 {
 	char a[CTR_EPSTRLEN], key[300];
 
-	kvf(f, "trigger", "%s", trigger_info(rec->trigger)->name);
-	kvf(f, "injected", "%d", rec->out->injected);
-	kvf(f, "error", "%s", rec->error ? rec->error : "-");
+	record_kv(f, "trigger", "%s", trigger_info(rec->trigger)->name);
+	record_kv(f, "injected", "%d", rec->out->injected);
+	record_kv(f, "error", "%s", rec->error ? rec->error : "-");
 	if (rec->capture_error)
-		kvf(f, "capture_error", "%s", rec->capture_error);
+		record_kv(f, "capture_error", "%s", rec->capture_error);
 	if (rec->skip)
-		kvf(f, "skip", "%s", rec->skip);
-	kvf(f, "vip", "%s", endpoint_str(rec->vip, a));
+		record_kv(f, "skip", "%s", rec->skip);
+	record_kv(f, "vip", "%s", endpoint_str(rec->vip, a));
 	write_cpus(f);
 	if (rec->find->flow)
 		write_flow(f, rec);
@@ -179,26 +151,27 @@ static void write_all(FILE *f, const struct record *rec)
 
 		snprintf(key, sizeof(key), "invalid.%s", n->ns);
 		if (n->ok)
-			kvf(f, key, "%llu", (unsigned long long)(n->after - n->before));
+			record_kv(f, key, "%llu", (unsigned long long)(n->after - n->before));
 		else
-			kvf(f, key, "unknown");
+			record_kv(f, key, "unknown");
 	}
 	if (rec->n_backends > 1)
-		kvf(f, "backend.ns", "%s", rec->find->flow ? rec->backend_ns[rec->find->bk] : "-");
+		record_kv(f, "backend.ns", "%s",
+			  rec->find->flow ? rec->backend_ns[rec->find->bk] : "-");
 	for (int i = 0; i < rec->n_reset_ns; i++) {
 		snprintf(key, sizeof(key), "reset_killed.%s", rec->reset_ns[i]);
-		kvf(f, key, "%u", rec->reset_killed[i]);
+		record_kv(f, key, "%u", rec->reset_killed[i]);
 	}
 	if (rec->srv && rec->srv->pid > 0) {
 		write_child(f, "server", rec->srv);
-		kvf(f, "time.server_ms", "%llu",
-		    (unsigned long long)(rec->t->server - rec->t->start));
+		record_kv(f, "time.server_ms", "%llu",
+			  (unsigned long long)(rec->t->server - rec->t->start));
 	}
 	for (int i = 0; i < rec->n_flush_ns; i++) {
 		snprintf(key, sizeof(key), "ct_flushed.%s", rec->flush_ns[i]);
-		kvf(f, key, "%u", rec->flushed[i]);
+		record_kv(f, key, "%u", rec->flushed[i]);
 		snprintf(key, sizeof(key), "ct_left.%s", rec->flush_ns[i]);
-		kvf(f, key, "%u", rec->flush_left[i]);
+		record_kv(f, key, "%u", rec->flush_left[i]);
 	}
 	/* the flow's backend is "backend" whichever file it is (ctreset-review reads it) */
 	write_capture(f, "client", rec->cap_client);
@@ -207,8 +180,8 @@ static void write_all(FILE *f, const struct record *rec)
 	if (rec->cmd && rec->cmd->pid > 0) {
 		write_child(f, "command", rec->cmd);
 		if (rec->cmd->exited && rec->cmd->t_end)
-			kvf(f, "time.command_ms", "%llu",
-			    (unsigned long long)(rec->cmd->t_end - rec->t->start));
+			record_kv(f, "time.command_ms", "%llu",
+				  (unsigned long long)(rec->cmd->t_end - rec->t->start));
 	}
 }
 

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* what the event was and what the settle phase saw of it */
 struct outcome {
@@ -61,6 +62,10 @@ struct record {
 	int n_flush_ns;
 	const struct capture *cap_client, *cap_node, *cap_backend;
 };
+
+/* One key=value line of inject.kv, the value formatted (at most 511 bytes). */
+void record_kv(FILE *f, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Writes DIR/inject.kv (through a temporary file and a rename). 0, or -1 with *err. */
 int record_write(const char *dir, const struct record *rec, char **err);

@@ -1,60 +1,24 @@
-/* The trigger table (one row per trigger: name, kind, summary, what the bench gives it) and
- * where each crafted trigger places its segment against the learned window. */
+/* The trigger table: one pointer per enum trigger value to the trigger's row, which lives
+ * in the trigger's own file (trig_*.c: its operations beside it); the lookups, the crafted
+ * segment's common start, and the bench arguments' values, computed once for all rows. */
 #include "trigger.h"
-#include "base/seq.h"
+#include "trig.h"
+#include "base/err.h"
 
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-static const struct trigger_info infos[TRIGGER_COUNT] = {
-    [TRIGGER_SEQ_ABOVE] = {"seq-above", TRIGGER_CRAFTED,
-			   "seq beyond the client's window (SEQ over upper bound)"},
-    [TRIGGER_SEQ_BELOW] = {"seq-below", TRIGGER_CRAFTED,
-			   "the Kubernetes e2e packet: seq = client's ack - 100000"},
-    [TRIGGER_ACK_ABOVE] = {"ack-above", TRIGGER_CRAFTED, "ack beyond what the client has sent"},
-    [TRIGGER_ACK_BELOW] = {"ack-below", TRIGGER_CRAFTED, "ack far below the client's window"},
-    [TRIGGER_BAD_FLAGS] = {"bad-flags", TRIGGER_CRAFTED, "SYN|FIN on the established flow"},
-    /* sent in a pause of the stream (as ct-flush), where the window end the injector
-     * learned is the nodes' conntrack's: the stream resumes when it was sent */
-    [TRIGGER_SMALL_OVERSHOOT] = {"small-overshoot", TRIGGER_CRAFTED,
-				 "seq just past the window, within the receiver's max window",
-				 "server\t--pause-after 300 --pause {gap_ms} --resume-signal\n"},
-    /* as ct-flush: the deletion lands in a pause of the stream */
-    [TRIGGER_CT_ENTRY_LOST] = {"ct-entry-lost", TRIGGER_CONNTRACK,
-			       "the client node's conntrack entry is deleted mid-flow",
-			       "server\t--pause-after 300 --pause {gap_ms} --resume-signal\n"},
-    /* the stream pauses after 300 ms until the injector, the flush done, tells it to
-     * resume (at most {gap_ms}): the flush lands in a gap where nothing is in flight,
-     * whatever an exec of conntrack costs on a loaded machine */
-    [TRIGGER_CT_FLUSH] = {"ct-flush", TRIGGER_NATURAL,
-			  "natural: `conntrack -F` (conntrack-tools) empties the client node's "
-			  "table mid-flow",
-			  "server\t--pause-after 300 --pause {gap_ms} --resume-signal\n"},
-    /* the stream pauses longer than the timeout after 300 ms, and must outlast the pause
-     * (a later --timeout wins) */
-    [TRIGGER_IDLE_EXPIRY] = {"idle-expiry", TRIGGER_NATURAL,
-			     "natural: the flow idles past the nodes' established timeout "
-			     "(--ct-timeout), then the backend sends",
-			     "inject\t--ct-timeout {ct_timeout}\n"
-			     "server\t--pause-after 300 --pause {pause_ms} --timeout {stream_ms}\n"
-			     "client\t--timeout {stream_ms}\n"
-			     /* the http workload: nginx stopped mid-response that long */
-			     "stall\t{stall_ms}\n"},
-    /* the segment is held where the backend's node receives it (NFQUEUE, before its
-     * conntrack) until the flow's window has moved past it; every packet of the flow
-     * waits for the injector's verdict meanwhile, and while it runs nft the captures
-     * are not read: 8 MiB rings (a TCG guest dropped ~150 frames a capture with 1 MiB) */
-    [TRIGGER_DELAYED_RETRANSMIT] = {"delayed-retransmit", TRIGGER_NATURAL,
-				    "natural: one backend segment held in the backend's node "
-				    "(NFQUEUE) until the window moved on, then released",
-				    "inject\t--hold-ns {backend_node} --capture-buffer 8192\n"
-				    /* a chunk a millisecond: the window moves past the held
-				     * segment in ~0.1 s, not the 0.5 s of the default pace */
-				    "server\t--interval 1\n"
-				    /* the http workload: a body 3 times the payload, at 3 times
-				     * the rate: the window must move curl's autotuned max window
-				     * (2.9-4.8 MB measured) past the held segment */
-				    "body\t3\n"},
+static const struct trigger_info *const infos[TRIGGER_COUNT] = {
+    [TRIGGER_SEQ_ABOVE] = &trig_seq_above,
+    [TRIGGER_SEQ_BELOW] = &trig_seq_below,
+    [TRIGGER_ACK_ABOVE] = &trig_ack_above,
+    [TRIGGER_ACK_BELOW] = &trig_ack_below,
+    [TRIGGER_BAD_FLAGS] = &trig_bad_flags,
+    [TRIGGER_SMALL_OVERSHOOT] = &trig_small_overshoot,
+    [TRIGGER_CT_ENTRY_LOST] = &trig_ct_entry_lost,
+    [TRIGGER_CT_FLUSH] = &trig_ct_flush,
+    [TRIGGER_IDLE_EXPIRY] = &trig_idle_expiry,
+    [TRIGGER_DELAYED_RETRANSMIT] = &trig_delayed_retransmit,
 };
 
 static const char *const kind_names[] = {"crafted", "conntrack", "natural"};
@@ -66,13 +30,13 @@ const char *trigger_kind_name(enum trigger_kind k)
 
 const struct trigger_info *trigger_info(enum trigger t)
 {
-	return (unsigned)t < TRIGGER_COUNT ? &infos[t] : NULL;
+	return (unsigned)t < TRIGGER_COUNT ? infos[t] : NULL;
 }
 
 int trigger_parse(const char *name)
 {
 	for (int i = 0; i < TRIGGER_COUNT; i++)
-		if (!strcmp(name, infos[i].name))
+		if (!strcmp(name, infos[i]->name))
 			return i;
 	return -1;
 }
@@ -87,72 +51,117 @@ static const char probe_payload[] = "ctreset probe\n";
 int trigger_probe(enum trigger t, const struct learn_flow *f, struct craft_segment *seg,
 		  char *explain, size_t n)
 {
-	/* conntrack judges the server's segments against the client's window: the upper
-	 * bound is the client's td_maxend (ack + window), and since "work around exceeded
-	 * receive window" an overshoot up to the client's td_maxwin is still accepted */
-	const struct learn_dir *s = &f->server, *c = &f->client;
+	const struct trigger_info *ti = trigger_info(t);
 
-	if (infos[t].kind != TRIGGER_CRAFTED)
+	if (!ti || !ti->place)
 		return -1;
+	/* what a row does not place is exact: the server's next seq, the client's next seq
+	 * acknowledged, the server's own window */
 	memset(seg, 0, sizeof(*seg));
 	seg->tuple = f->tuple;
-	seg->seq = s->end;
-	seg->ack = c->end;
+	seg->seq = f->server.end;
+	seg->ack = f->client.end;
 	seg->flags = TCPF_PSH | TCPF_ACK;
-	seg->win = s->win_raw;
+	seg->win = f->server.win_raw;
 	seg->payload = (const uint8_t *)probe_payload;
 	seg->payload_len = sizeof(probe_payload) - 1;
-	switch (t) {
-	case TRIGGER_SEQ_ABOVE:
-		/* past maxend by more than maxwin (the overshoot conntrack tolerates), plus the
-		 * largest window the client can ever advertise (65535 << its scale): receive
-		 * autotuning grows the window during a bulk download between learning and
-		 * injection, and the segment must stay out of it */
-		{
-			uint32_t growth = win_scaled(65535, learn_scale(f, c));
-
-			seg->seq = c->maxend + c->maxwin + growth;
-			snprintf(explain, n,
-				 "seq %u = client window end %u + client max window %u + largest "
-				 "window it can advertise %u; ack %u exact",
-				 seg->seq, c->maxend, c->maxwin, growth, seg->ack);
-		}
-		break;
-	case TRIGGER_SEQ_BELOW:
-		seg->seq = c->ack - TRIGGER_E2E_BELOW;
-		snprintf(explain, n,
-			 "seq %u = client's ack %u - %u (e2e boom packet); ack %u exact", seg->seq,
-			 c->ack, TRIGGER_E2E_BELOW, seg->ack);
-		break;
-	case TRIGGER_ACK_ABOVE:
-		seg->ack = c->end + 2 * trigger_maxackwindow(s);
-		snprintf(explain, n,
-			 "ack %u = client's next seq %u + 2 x MAXACKWINDOW %u; seq %u exact",
-			 seg->ack, c->end, trigger_maxackwindow(s), seg->seq);
-		break;
-	case TRIGGER_ACK_BELOW:
-		seg->ack = c->end - 2 * trigger_maxackwindow(s);
-		snprintf(explain, n,
-			 "ack %u = client's next seq %u - 2 x MAXACKWINDOW %u; seq %u exact",
-			 seg->ack, c->end, trigger_maxackwindow(s), seg->seq);
-		break;
-	case TRIGGER_BAD_FLAGS:
-		seg->flags = TCPF_SYN | TCPF_FIN;
-		snprintf(explain, n, "flags SYN|FIN, seq %u ack %u exact", seg->seq, seg->ack);
-		break;
-	case TRIGGER_SMALL_OVERSHOOT:
-		/* tcp_in_window tests only where a segment *starts*: seq <= td_maxend is in
-		 * window whatever its end, so the overshoot rule ("%u bytes more than
-		 * expected") is reached only by a segment starting past td_maxend; it is
-		 * accepted while end - td_maxend + 1 <= the receiver's td_maxwin */
-		seg->seq = c->maxend + 1;
-		snprintf(explain, n,
-			 "seq %u = client window end %u + 1, overshoot %u bytes <= client max "
-			 "window %u; ack %u exact",
-			 seg->seq, c->maxend, seg->payload_len + 2, c->maxwin, seg->ack);
-		break;
-	default:
-		return -1;
-	}
+	ti->place(f, seg, explain, n);
 	return 0;
+}
+
+void trigger_bench_values(const struct trigger_bench_in *in, struct trigger_bench *b)
+{
+	const unsigned steps = in->time_scale > 1 ? in->time_scale - 1 : 0;
+	const bool keepalive = in->workaround && !strcmp(in->workaround, "keepalive");
+	unsigned gap;
+
+	b->in = in;
+	/* T: CTR_IDLE_TIMEOUT s, else 1 s, and 2 s in the keepalive workaround's cells (its
+	 * first probe comes after 1 s idle, TCP_KEEPIDLE's least, and must come before the
+	 * entry expires) */
+	b->ct_timeout_s = in->idle_timeout_s ? in->idle_timeout_s : keepalive ? 2 : 1;
+	/* T + 0.4 s: past the expiry of the entry that the client's last (delayed, <= 40 ms)
+	 * ACK refreshed; an expired entry is gone at its next lookup, so nothing longer is
+	 * needed. A slow machine (CTR_TIME_SCALE S) adds 0.1 s a step of S past 1 (a TCG VM,
+	 * S 20: T + 2.3 s), within the injector's bound (2 x (T + 0.3) + 5 s, wait_idle) and
+	 * the stream's length */
+	b->pause_ms = b->ct_timeout_s * 1000 + 400 + 100 * steps;
+	/* 0.3 s: the bound of ct-flush's and ct-entry-lost's pause of the stream, the entry
+	 * lost in it (conntrack -F's exec included); the injector ends the pause as soon as
+	 * the entry is gone (the server's --resume-signal), so the bound counts only when the
+	 * loss is slower: 0.1 s more a step of S past 1, at most 0.8 s (a TCG VM: an exec
+	 * there outlasted a 0.3 s pause, and twice in 1525 cells a 0.7 s one, and the client's
+	 * ACK made a new, DNATed entry first: clean; past 1 s the keepalive workaround's first
+	 * probe does the same) */
+	gap = 300 + 100 * steps;
+	b->gap_ms = gap > 800 ? 800 : gap;
+	/* T + 6 s: the stream outlasts the pause; 1 s more a step of S past 1 (a TCG VM, S 20:
+	 * T + 25 s): on Debian 5.10 under TCG and load a stream of T + 6 s had sent 4 KB when
+	 * its pause ended, and its timeout's FIN was the "next segment" that leaked */
+	b->stream_ms = b->ct_timeout_s * 1000 + 6000 + 1000 * steps;
+	/* the pause + 0.2 s: how long the http workload's nginx is stopped; the idle starts
+	 * once its socket's queue drained, a few ms after the stop */
+	b->stall_ms = b->pause_ms + 200;
+	/* curl under a stall: its TCP keepalive (to notice a reset) past the stall, 1 s in
+	 * the keepalive workaround's cells (that is the workaround); its --max-time and the
+	 * injector's --wait-command longer by the stall, 1 s, and the keepalive */
+	b->curl_keepalive_s = keepalive ? 1 : b->stall_ms / 1000 + 2;
+	b->http_extra_s = b->stall_ms / 1000 + 1 + b->curl_keepalive_s;
+}
+
+/* one trigger and workaround: the row's lines, then the workaround's (keepalive: the
+ * stream client sets TCP keepalive, its first probe after 1 s idle), each prefixed */
+static void bench_one(FILE *f, const struct trigger_info *ti, const struct trigger_bench_in *in)
+{
+	struct trigger_bench b;
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return;
+	trigger_bench_values(in, &b);
+	if (ti->bench)
+		ti->bench(m, &b);
+	if (!in->http && !strcmp(in->workaround, "keepalive"))
+		fputs("client\t--keepalive 1\n", m);
+	fclose(m);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		fprintf(f, "%s\t%s\t%s\n", ti->name, in->workaround, line);
+	free(buf);
+}
+
+int trigger_bench_print(FILE *f, const char *names, const char *workarounds,
+			const struct trigger_bench_in *in, char **err)
+{
+	char *ns = strdup(names), *ws = strdup(workarounds), *n, *w, *s1 = NULL, *s2;
+	int rc = 0;
+
+	if (!ns || !ws) {
+		free(ns);
+		free(ws);
+		return err_set(err, "out of memory");
+	}
+	for (n = strtok_r(ns, ",", &s1); n && !rc; n = strtok_r(NULL, ",", &s1)) {
+		int t = trigger_parse(n);
+		char *wcopy = strdup(ws);
+
+		if (t < 0) {
+			rc = err_set(err, "%s: unknown trigger (see --list-triggers)", n);
+		} else if (!wcopy) {
+			rc = err_set(err, "out of memory");
+		} else {
+			s2 = NULL;
+			for (w = strtok_r(wcopy, ",", &s2); w; w = strtok_r(NULL, ",", &s2)) {
+				struct trigger_bench_in one = *in;
+
+				one.workaround = w;
+				bench_one(f, infos[t], &one);
+			}
+		}
+		free(wcopy);
+	}
+	free(ns);
+	free(ws);
+	return rc;
 }
