@@ -347,7 +347,8 @@ static int write_metrics(struct live *l, char **err)
  * knows one backend of would be taken for that backend's, and a reply leaked by another
  * backend not learned yet missed (seen under bench/load: two backends, the second
  * learned a refresh after its first connection). A backend none of them is: a refresh
- * (at most every SYN_REFRESH_MS), then once more. 1 declared, 0 not found, -1 l->err. */
+ * (at most every SYN_REFRESH_MS), then once more. 1 declared, 0 not found, -1 l->err.
+ * Guarded by test_load (bench/load --detect: two backends, a detector per node). */
 static int bind_backend(struct live *l, const struct ctr_pkt *p)
 {
 	for (int pass = 0; pass < 2; pass++) {
