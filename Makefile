@@ -190,6 +190,8 @@ bench: deps all
 	bench/perf-review
 	@echo "bench/kernels: boot to first command, bench/repro in a VM against natively, wall time (host, Debian 5.10, 6.1, 6.12):"
 	bench/kernels $(KERNELS_ARGS)
+	@echo "bench/audit-agreement: ctreset-audit, live and from its dumps, against every configuration of the matrix:"
+	bench/audit-agreement
 
 bench-review: all
 	bench/perf-review

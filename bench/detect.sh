@@ -12,17 +12,30 @@
 CTR_DETECT_PID=
 
 # ctr_detect_start DIR: the detector started, capturing when this returns (it writes its
-# metrics file once its captures are open; at most 5 s); one that failed to start leaves
-# its reason in DIR/detect.txt, read by ctr_detect_stop
+# metrics file once its captures are open); DIR/meta.kv gets detect.start_ms, how long
+# that took. One that failed to start leaves its reason in DIR/detect.txt, read by
+# ctr_detect_stop; one not capturing within CTR_DETECT_START_MS (default 30000: under a
+# load of 20-30 on 2 cores a start can take seconds) is stopped, and the cell records
+# detect.error (compared as an error, never as a miss: the cell's SYN would have passed
+# unseen)
 ctr_detect_started() { [ -e "$1" ] || ! kill -0 "$CTR_DETECT_PID" 2>/dev/null; }
 ctr_detect_start() {
+	local t0
 	CTR_DETECT_PID=
 	[ "${CTR_DETECT:-0}" = 1 ] || return 0
 	rm -f "$1/detect.prom"
+	ctr_now
+	t0=$REPLY
 	"$CTR_BIN/ctreset-review" --live "$DNAT_NODE_POD_IF" --netns "$NS_DNAT_NODE" \
 		--metrics "$1/detect.prom" --json-lines "$1/detect.jsonl" >"$1/detect.txt" 2>&1 &
 	CTR_DETECT_PID=$!
-	ctr_busywait 5000 ctr_detect_started "$1/detect.prom"
+	if ! ctr_busywait "${CTR_DETECT_START_MS:-30000}" ctr_detect_started "$1/detect.prom"; then
+		ctr_detect_abort
+		echo "detect.error=not capturing after ${CTR_DETECT_START_MS:-30000} ms" >>"$1/meta.kv"
+		return 0
+	fi
+	ctr_now
+	echo "detect.start_ms=$((REPLY - t0))" >>"$1/meta.kv"
 	return 0
 }
 

@@ -116,12 +116,32 @@ M=$CTR_TOP/bench/matrix
 "$M" --audit --topology cross-node --backend iptables-nft --family 4 --workaround none,kube-proxy-drop \
 	--trigger seq-above,ack-above,ct-entry-lost --out "$wd/m" >"$wd/m.out" 2>"$wd/m.err"
 t_check "bench/matrix --audit on 6 cells" 0 "$?" "$(tail -8 "$wd/m.out")" "$(tail -3 "$wd/m.err")"
-for n in audit audit-offline; do
+for n in audit audit-offline audit-offline-json audit-offline-txt; do
 	grep -q "^audit $n: 6 cells measured, 6 agree, 0 disagree" "$wd/m.out" &&
 		t_pass "matrix: the $n predicted all 6 cells" || t_fail "matrix: the $n predicted all 6 cells: $(grep '^audit\|^DISAGREE' "$wd/m.out")"
 done
+for n in audit-offline audit-offline-json audit-offline-txt; do
+	grep -q "^audit $n same as live: 2 of 2 nodes" "$wd/m.out" &&
+		t_pass "matrix: the $n of both nodes is the live audit, whole" || t_fail "matrix: the $n of both nodes is the live audit: $(grep '^audit\|^DIFFER' "$wd/m.out")"
+done
 run=$(find "$wd/m" -mindepth 1 -maxdepth 1 -type d | head -1)
-if [ -n "$run" ] && [ -f "$run/cross-node-iptables-nft-ipv4/none.audit.kv" ]; then
+g=$run/cross-node-iptables-nft-ipv4
+if [ -n "$run" ] && [ -f "$g/none.audit.kv" ] && [ -f "$g/kube-proxy-drop.dump/iptables-save" ]; then
+	# the offline audits judged again from the dumps (bench/audit-agreement --rejudge):
+	# as the run's, then with kube-proxy-drop's dump missing its INVALID drop (as a
+	# support bundle cut short might): every offline audit of that node differs from the
+	# live one and disagrees with the cells
+	"$CTR_TOP/bench/audit-agreement" --rejudge "$run" >"$wd/rejudge.out" 2>&1
+	t_check "audit-agreement --rejudge: every dump judged as live" 0 "$?" "$(cat "$wd/rejudge.out")"
+	grep -q "^total: 2 configurations, 6 cells, 6 measured; agree: live 6, dump 6, json 6, txt 6; 2 of 2 dumps judged as live" "$wd/rejudge.out" &&
+		t_pass "audit-agreement --rejudge counts them" || t_fail "audit-agreement --rejudge counts them: $(cat "$wd/rejudge.out")"
+	sed -i '/INVALID.*-j DROP/d' "$g/kube-proxy-drop.dump/iptables-save"
+	"$CTR_TOP/bench/audit-agreement" --rejudge "$run" >"$wd/rejudge2.out" 2>&1
+	t_check "audit-agreement --rejudge fails on a dump judged otherwise than live" 1 "$?" "$(cat "$wd/rejudge2.out")"
+	grep -q "DIFFER cross-node-iptables-nft-ipv4/kube-proxy-drop.audit.kv" "$wd/rejudge2.out" &&
+		grep -q "^total: 2 configurations, 6 cells, 6 measured; agree: live 6, dump 4, json 4, txt 4; 1 of 2 dumps judged as live" "$wd/rejudge2.out" &&
+		t_pass "audit-agreement --rejudge names the node and counts the cells" ||
+		t_fail "audit-agreement --rejudge names the node and counts the cells: $(cat "$wd/rejudge2.out")"
 	# a planted disagreement: the audit of workaround none says seq-above is clean
 	sed -i 's/^verdict.cross-node.ipv4.seq-above=.*/verdict.cross-node.ipv4.seq-above=clean/' \
 		"$run/cross-node-iptables-nft-ipv4/none.audit.kv"

@@ -53,6 +53,15 @@ t_check "seq-below: observed, detect.leaks, detect.resets, detect.verdict, statu
 t_check "seq-above: its line names the leak and the reset, as they happened" 2 \
 	"$(grep -cE '^[0-9T:.-]+Z (leak  veth-pod client .* from the backend .* itself, not the VIP; conntrack: INVALID|rst   veth-pod client .* answering the un-NATed segment; seq is the receiver.s next expected: it resets)' "$run/seq-above/detect.txt")" \
 	"$(cat "$run/seq-above/detect.txt")"
+t_check "seq-above: how long the detector took to start capturing is recorded" 1 \
+	"$([[ $(sed -n 's/^detect.start_ms=//p' "$run/seq-above/meta.kv") =~ ^[0-9]+$ ]] && echo 1)"
+# a detector not capturing in time (CTR_DETECT_START_MS=0): the cell records an error and
+# fails, never a miss
+CTR_DETECT_START_MS=0 "$CTR_TOP/bench/repro" --detect --scenario seq-above --out "$wd/late" >"$wd/late.out" 2>&1
+t_check "a detector not capturing in time fails the cell" 1 "$?" "$(tail -8 "$wd/late.out")"
+late=$(find "$wd/late" -mindepth 1 -maxdepth 1 -type d | head -1)
+t_check "... its record says error, its meta.kv why" "error|detect.error=not capturing after 0 ms" \
+	"$(sed -n 's/^detect.verdict=//p' "$late/seq-above/record.kv")|$(grep '^detect.error=' "$late/seq-above/meta.kv")"
 t_check "the JSON report: a detect object per result with leaks and resets" "1 1|0 0" \
 	"$(jq -r '[.results[] | "\(.detect.leaks) \(.detect.resets)"] | join("|")' "$wd/r.json" 2>&1)"
 t_check "seq-above's JSON lines: a leak, then an RST that resets" "leak false|rst true" \

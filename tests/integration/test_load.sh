@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/load, short: curl loops against nginx on two backends, with injections. With no
 # workaround the injected downloads are reset (curl 56, nginx 104, matched by 4-tuple)
-# and no other; with be-liberal every download completes intact. Everything is torn down.
+# and no other; with be-liberal every download completes intact. --detect: the live
+# detector on both nodes flags exactly the connections curl saw reset, drops nothing, and
+# flags nothing under be-liberal. Everything is torn down.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
@@ -10,7 +12,7 @@ ctr_require_cmd xmllint
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-"$CTR_TOP/bench/load" --duration 6 --clients 2 --same-node 1 --workaround none --workaround be-liberal \
+"$CTR_TOP/bench/load" --detect --duration 6 --clients 2 --same-node 1 --workaround none --workaround be-liberal \
 	--out "$out" >"$out/report" 2>&1
 rc=$?
 t_check "bench/load exit status" 0 "$rc" "$(cat "$out/report")"
@@ -34,7 +36,16 @@ t_check "be-liberal: injections landed" 1 "$((${lib[injected]:-0} > 0))" "$state
 t_check "be-liberal: nothing leaked" 0 "${lib[leaks]:-x}" "$state"
 t_check "be-liberal: no reset" "0 0" "${lib[reset]:-x} ${lib[nginx_reset]:-x}" "$state"
 t_check "be-liberal: every download complete and intact" "${lib[attempted]:-x}" "${lib[complete]:-}" "$state"
-t_check "the report has a row per workaround" 2 "$(grep -cE '^(none|be-liberal) ' "$run/report.txt")"
+t_check "the report has a row per workaround, and one per workaround of the detector" 4 "$(grep -cE '^(none|be-liberal) ' "$run/report.txt")"
+t_check "none: the detector flagged reset the connections nginx saw reset, no other" \
+	"${none[nginx_reset]:-x} ${none[nginx_reset]:-x} 0 0" \
+	"${none[nginx_reset_flows]:-} ${none[detect_reset_flows]:-} ${none[detect_missed]:-} ${none[detect_false]:-}" "$state"
+t_check "none: the detector flagged un-NATed the connections the injector saw leak" \
+	"0 0 ${none[injector_leak_flows]:-x}" "${none[detect_leak_missed]:-} ${none[detect_leak_false]:-} ${none[detect_leak_flows]:-}" "$state"
+t_check "the detectors ran on both nodes to their end, with no kernel drop" "0 0 0 0" \
+	"${none[detect_drops]:-x} ${none[detect_errors]:-x} ${lib[detect_drops]:-x} ${lib[detect_errors]:-x}" "$state"
+t_check "the detectors read segments" "1 1" "$((${none[detect_segments]:-0} > 0)) $((${lib[detect_segments]:-0} > 0))"
+t_check "be-liberal: the detector flagged nothing" "0 0" "${lib[detect_reset_flows]:-x} ${lib[detect_leak_flows]:-x}" "$state"
 if command -v gnuplot >/dev/null 2>&1; then
 	t_check "the plot is written (svg, png)" "1 1" "$([ -s "$run/resets.svg" ] && echo 1) $([ -s "$run/resets.png" ] && echo 1)"
 	t_check "the SVG plot is well-formed (xmllint)" "0 svg" \

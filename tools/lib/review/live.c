@@ -341,6 +341,45 @@ static int write_metrics(struct live *l, char **err)
 
 /* --- the loop --------------------------------------------------------------------------- */
 
+/* A SYN to a VIP, before the NAT: the backend its conntrack entry chose, looked up by the
+ * reply it expects from each backend the map knows of the VIP (hash lookups, no dump),
+ * declared to the analysis before the SYN is. Without it a connection to a VIP the map
+ * knows one backend of would be taken for that backend's, and a reply leaked by another
+ * backend not learned yet missed (seen under bench/load: two backends, the second
+ * learned a refresh after its first connection). A backend none of them is: a refresh
+ * (at most every SYN_REFRESH_MS), then once more. 1 declared, 0 not found, -1 l->err.
+ * Guarded by test_load (bench/load --detect: two backends, a detector per node). */
+static int bind_backend(struct live *l, const struct ctr_pkt *p)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < l->svc->n; i++) {
+			const struct svcmap_entry *m = &l->svc->v[i];
+			struct ctr_tuple reply = {.src = m->backend, .dst = p->tuple.src};
+			struct ct_flow cf;
+			char *e = NULL;
+
+			if (!endpoint_eq(&m->vip, &p->tuple.dst))
+				continue;
+			if (ct_handle_get_by_reply(l->ct, &reply, &cf, &e) != 1) {
+				free(e);
+				continue;
+			}
+			if (!endpoint_eq(&cf.orig.src, &p->tuple.src) ||
+			    !endpoint_eq(&cf.orig.dst, &p->tuple.dst))
+				continue;
+			return analyse_declare_nat(l->a, &p->tuple.src, &p->tuple.dst, &m->backend,
+						   &l->err) < 0
+				   ? -1
+				   : 1;
+		}
+		if (pass || mono_ms() - l->last_refresh_ms < SYN_REFRESH_MS)
+			break;
+		refresh(l);
+	}
+	l->refresh_wanted = true;
+	return 0;
+}
+
 static void on_segment(void *ctx, const struct capture *c, const struct ctr_pkt *p)
 {
 	struct live *l = ctx;
@@ -353,7 +392,10 @@ static void on_segment(void *ctx, const struct capture *c, const struct ctr_pkt 
 	if (l->refresh_wanted && mono_ms() - l->last_refresh_ms >= SYN_REFRESH_MS)
 		refresh(l);
 	if (l->learning && (p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN &&
-	    !svcmap_is_vip(l->svc, &p->tuple.dst)) {
+	    svcmap_is_vip(l->svc, &p->tuple.dst)) {
+		if (bind_backend(l, p) < 0)
+			return;
+	} else if (l->learning && (p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN) {
 		/* past the NAT (the node's own uplink), a SYN already carries the backend's
 		 * address: its conntrack entry, looked up by the reply it expects (a hash
 		 * lookup, no dump), says which VIP it was for. The entry exists once the SYN
