@@ -291,6 +291,41 @@ static void trigger_table(void)
 	CU_ASSERT_EQUAL(trigger_info(TRIGGER_COUNT), NULL);
 }
 
+/* The idle on the wire: the longest quiet of the whole flow (no segment either way) that a
+ * side's segment moving its end forward ended, by the captures' times (idle-expiry's wait
+ * reads it: conntrack's entry was untouched that long); a retransmission does not end it,
+ * the other side's ACK starts it anew, and the reader zeroes it */
+static void idle_on_the_wire(void)
+{
+	struct learn_flow f;
+	struct ctr_pkt p;
+	const uint32_t s = 0xffffff9cu + 1025;
+
+	feed(&f);
+	f.server.gap_us = 0;
+	p = seg(true, s, 1001, TCPF_PSH | TCPF_ACK, 64, 100, -1);
+	p.ts_us = 5000000;
+	learn_segment(&f, &p);
+	p = seg(false, 1001, s + 100, TCPF_ACK, 510, 0, -1); /* the client's ACK, 40 ms on */
+	p.ts_us = 5040000;
+	learn_segment(&f, &p);
+	CU_ASSERT_EQUAL(f.last_us, 5040000u);
+	p = seg(true, s, 1001, TCPF_PSH | TCPF_ACK, 64, 100, -1); /* a retransmission */
+	p.ts_us = 5500000;
+	learn_segment(&f, &p);
+	CU_ASSERT_EQUAL(f.server.gap_us, 0u);
+	p = seg(true, s + 100, 1001, TCPF_PSH | TCPF_ACK, 64, 100, -1); /* resumed */
+	p.ts_us = 6900000;
+	learn_segment(&f, &p);
+	CU_ASSERT_EQUAL(f.server.gap_us, 1400000u); /* since the retransmission */
+	p = seg(true, s + 200, 1001, TCPF_PSH | TCPF_ACK, 64, 100, -1); /* the stream again */
+	p.ts_us = 6901000;
+	learn_segment(&f, &p);
+	CU_ASSERT_EQUAL(f.server.gap_us, 1400000u);
+	CU_ASSERT_EQUAL(f.last_us, 6901000u);
+	CU_ASSERT_EQUAL(f.client.gap_us, 0u);
+}
+
 void register_learn_tests(void)
 {
 	CU_pSuite s = suite_add("learn+trigger");
@@ -307,4 +342,5 @@ void register_learn_tests(void)
 	test_add(s, "the trigger table: kinds, probes, bench lines", trigger_table);
 	test_add(s, "a client that sends first (HTTP request)", client_sends_first);
 	test_add(s, "FIN or RST closes a direction", closed_by_fin_or_rst);
+	test_add(s, "the idle between a side's data segments, on the wire", idle_on_the_wire);
 }

@@ -29,8 +29,14 @@ static void update(struct learn_flow *f, struct learn_dir *me, const struct ctr_
 		me->wscale = p->wscale;
 		me->isn = p->seq;
 	}
-	if (!me->seen || seq_after(end, me->end))
+	if (!me->seen || seq_after(end, me->end)) {
+		if (me->seen && f->last_us && p->ts_us > f->last_us &&
+		    p->ts_us - f->last_us > me->gap_us)
+			me->gap_us = p->ts_us - f->last_us;
 		me->end = end;
+	}
+	if (p->ts_us > f->last_us)
+		f->last_us = p->ts_us;
 	if (p->payload_len)
 		me->data_segments++;
 	if (p->flags & (TCPF_FIN | TCPF_RST))

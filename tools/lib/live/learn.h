@@ -28,12 +28,19 @@ struct learn_dir {
 	/* the highest of its acks and SACK right edges: the peer's data it has received */
 	uint32_t reached;
 	unsigned data_segments;
+	/* the longest quiet of the whole flow (no segment either way, by the captures' times)
+	 * that a segment of this side moving end forward ended, since gap_us was last zeroed
+	 * (by its reader): conntrack's entry is refreshed by every segment of the flow, so this
+	 * is how long the entry went untouched before this side's data came back, measured on
+	 * the wire whenever the reader gets to the segments */
+	uint64_t gap_us;
 	bool closed; /* it sent FIN or RST: no window is left to place a segment in */
 };
 
 struct learn_flow {
 	struct ctr_tuple tuple; /* server -> client direction (the backend's reply) */
 	struct learn_dir server, client;
+	uint64_t last_us; /* capture time of the flow's last segment, either way (0: none) */
 };
 
 /* Starts tracking the connection whose server-side direction is server_to_client. */

@@ -24,16 +24,25 @@ static void stall_end(struct inject_run *r)
 /* Waits for the backend to send no data for the nodes' established timeout plus 0.3 s (the
  * client's last ACK, delayed 40 ms at most, refreshed the entry: past that it is expired at
  * its next lookup; the bench pauses the stream 0.4 s longer than the timeout), then for its
- * next data segment: that is the event. Bounded; a flow that never idles or closes first
- * is an error, never a pass. */
+ * next data segment: that is the event. The idle is also measured on the wire: the
+ * captures' times of the flow's last segment either way (the entry's last refresh) and the
+ * backend's next data; past the timeout by 20 ms (two jiffies at HZ=100; the backend's
+ * capture sees the refreshing segment after node A and the resumed one before it, so the
+ * quiet at node A is never shorter) the entry was expired when that data crossed node A.
+ * By the clock alone, a reader late by more than the 0.1 s between the pause and the
+ * bound, or a backend program starved for a second mid-stream (load 8-12: a 1046 ms quiet,
+ * the entry expired, the reset followed) made the cell inconclusive. Bounded; a flow that
+ * never idles or closes first is an error, never a pass. */
 static int wait_idle(struct inject_run *r, char **err)
 {
-	const struct learn_flow *f = r->find.flow;
+	struct learn_flow *f = r->find.flow;
 	const uint64_t need = (uint64_t)r->o->ct_timeout_s * 1000 + 300;
+	const uint64_t wire_us = ((uint64_t)r->o->ct_timeout_s * 1000 + 20) * 1000;
 	uint64_t t_data = now_ms(), deadline = t_data + 2 * need + 5000;
 	uint32_t end = f->server.end;
 	bool idled = false;
 
+	f->server.gap_us = 0;
 	if (r->o->stall_pid) {
 		if (kill(r->o->stall_pid, SIGSTOP) < 0)
 			return err_errno(err, errno, "cannot stop the backend's program (pid %d)",
@@ -47,9 +56,15 @@ static int wait_idle(struct inject_run *r, char **err)
 			stall_end(r);
 
 		/* the resumed segment and the RST it causes may come in one read: resumed first */
+		if (f->server.gap_us >= wire_us)
+			idled = true;
 		if (f->server.end != end) {
 			if (idled) {
-				r->nat.idle_ms = now - t_data;
+				/* the wire's figure when it has one: the clock's is late by the
+				 * reader's delay */
+				r->nat.idle_ms = f->server.gap_us >= wire_us
+						     ? f->server.gap_us / 1000
+						     : now - t_data;
 				return 0;
 			}
 			end = f->server.end;
