@@ -12,24 +12,59 @@
 # period) and a group runs its cells one after another, so a fixed number of groups
 # either leaves the CPU idle while they all wait or overloads it. With --jobs auto (the
 # default) at least CTR_SCHED_FLOOR groups run (default three per CPU: what a fixed
-# --jobs was before, measured as where 2 cores stop being idle on average), and another
-# starts whenever the machine's CPU (/proc/stat, every CPU's busy time) was at least
-# CTR_SCHED_IDLE_PCT percent idle (default 20) over the last CTR_SCHED_SAMPLE_MS (default
-# 300 ms), up to the cap (--max-jobs, default eight per CPU, at most 32: each group is a
-# topology of five namespaces and a dozen processes). A group that starts is given a
-# sample's time to show its load before the next is decided. The machine is shared: load
-# the matrix did not make also keeps it from growing, never from its floor.
+# --jobs was before, measured as where 2 cores stop being idle on average), and every
+# CTR_SCHED_SAMPLE_MS (default 300 ms) another starts when either
+#   - fewer than the floor are busy: a group whose cell is of a waiting trigger (its
+#     cost in the table at least CTR_SCHED_WAIT_PCT percent of cell.default, default 125:
+#     idle-expiry, ct-flush, ct-entry-lost, delayed-retransmit, connect) does not count,
+#     so the waits of several groups overlap whatever else loads the machine (each group
+#     says its cell in a file of the run's .sched/ as the cell starts), or
+#   - the machine's CPU (/proc/stat, every CPU's busy time) was at least
+#     CTR_SCHED_IDLE_PCT percent idle (default 20) over the last sample,
+# up to the cap (--max-jobs, default eight per CPU, at most 32: each group is a topology
+# of five namespaces and a dozen processes). A group that starts is given a sample's time
+# to show its load before the next is decided.
 
-# ctr_sched_costs: the cost table into CTR_SCHED_COST (KEY -> ms)
-declare -gA CTR_SCHED_COST=()
+# ctr_sched_costs: the cost table into CTR_SCHED_COST (KEY -> ms), and the waiting
+# triggers into CTR_SCHED_WAITING (TRIGGER -> 1)
+declare -gA CTR_SCHED_COST=() CTR_SCHED_WAITING=()
 ctr_sched_costs() {
 	local k v
-	CTR_SCHED_COST=([group]=600 [cell.default]=1200)
+	CTR_SCHED_COST=([group]=600 [cell.default]=1200) CTR_SCHED_WAITING=()
 	[ -r "${CTR_SHARD_COSTS:-}" ] || return 0
 	while IFS='=' read -r k v; do
 		[[ $k =~ ^(group|cell\.[A-Za-z0-9_+.-]+)$ && $v =~ ^[0-9]+$ ]] && CTR_SCHED_COST[$k]=$v
 	done <"$CTR_SHARD_COSTS"
+	local pct=${CTR_SCHED_WAIT_PCT:-125} dflt=${CTR_SCHED_COST[cell.default]}
+	for k in "${!CTR_SCHED_COST[@]}"; do
+		[[ $k == cell.* && $k != cell.default ]] || continue
+		v=${CTR_SCHED_COST[$k]}
+		[ $((v * 100)) -lt $((dflt * pct)) ] || CTR_SCHED_WAITING[${k#cell.}]=1
+	done
 	return 0
+}
+
+# ctr_sched_dir RUN_DIR: where the groups say what they run (RUN_DIR/.sched/SLOT)
+CTR_SCHED_DIR=
+ctr_sched_dir() {
+	CTR_SCHED_DIR=$1/.sched
+	mkdir -p "$CTR_SCHED_DIR"
+}
+# ctr_sched_state WHAT: in a group (CTR_SCHED_SLOT set by the runner), what it runs now:
+# a cell's trigger, or setup (its topology built or switched)
+ctr_sched_state() {
+	[ -z "${CTR_SCHED_SLOT:-}" ] || [ -z "$CTR_SCHED_DIR" ] || echo "$1" >"$CTR_SCHED_DIR/$CTR_SCHED_SLOT"
+}
+# ctr_sched_busy SLOT... -> REPLY: how many of those groups are busy: not in a cell of a
+# waiting trigger (a group that said nothing yet is building its topology: busy)
+ctr_sched_busy() {
+	local slot state n=0
+	for slot; do
+		state=
+		[ -r "$CTR_SCHED_DIR/$slot" ] && read -r state <"$CTR_SCHED_DIR/$slot"
+		[ -n "${CTR_SCHED_WAITING[${state:-setup}]:-}" ] || n=$((n + 1))
+	done
+	REPLY=$n
 }
 
 # ctr_sched_cost GROUP [FRESH] -> REPLY: a group's cost in ms ("TOPOLOGY BACKEND FAMILY
