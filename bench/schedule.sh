@@ -14,11 +14,16 @@
 # default) at least CTR_SCHED_FLOOR groups run (default three per CPU: what a fixed
 # --jobs was before, measured as where 2 cores stop being idle on average), and every
 # CTR_SCHED_SAMPLE_MS (default 300 ms) another starts when either
-#   - fewer than the floor are busy: a group whose cell is of a waiting trigger (its
-#     cost in the table at least CTR_SCHED_WAIT_PCT percent of cell.default, default 125:
-#     idle-expiry, ct-flush, ct-entry-lost, delayed-retransmit, connect) does not count,
-#     so the waits of several groups overlap whatever else loads the machine (each group
-#     says its cell in a file of the run's .sched/ as the cell starts), or
+#   - fewer than the floor are busy and the machine is not overloaded: a group whose
+#     cell is of a waiting trigger (its cost in the table at least CTR_SCHED_WAIT_PCT
+#     percent of cell.default, default 125: idle-expiry, ct-flush, ct-entry-lost,
+#     delayed-retransmit, connect) does not count, so the waits of several groups
+#     overlap (each group says its cell in a file of the run's .sched/ as the cell
+#     starts); overloaded: more processes runnable (/proc/stat procs_running) than
+#     CTR_SCHED_RUNQ_MAX (default three per CPU). Past that the cells' own timing
+#     stretches: a full matrix that grew to 16 groups at load 20-43 (others' benches, and
+#     a second matrix) had 4 delayed-retransmit cells whose flow ended while its segment
+#     was held, against 0 or 1 unexpected cell in runs at a floor of 6; or
 #   - the machine's CPU (/proc/stat, every CPU's busy time) was at least
 #     CTR_SCHED_IDLE_PCT percent idle (default 20) over the last sample,
 # up to the cap (--max-jobs, default eight per CPU, at most 32: each group is a topology
@@ -105,11 +110,16 @@ ctr_sched_order() {
 }
 
 # ctr_sched_idle -> REPLY: the percentage of the machine's CPU time that was idle (idle
-# and iowait) since the previous call (its first call: since boot), from /proc/stat
-CTR_SCHED_LAST=
+# and iowait) since the previous call (its first call: since boot), from /proc/stat;
+# CTR_SCHED_RUNQ: the processes runnable now (its procs_running)
+CTR_SCHED_LAST= CTR_SCHED_RUNQ=0
 ctr_sched_idle() {
-	local _c u n s i w q sq st total idle lt li
-	read -r _c u n s i w q sq st _ </proc/stat
+	local _c u n s i w q sq st total idle lt li k v
+	{
+		read -r _c u n s i w q sq st _
+		# shellcheck disable=SC2034 # read by bench/matrix
+		while read -r k v _; do [ "$k" != procs_running ] || { CTR_SCHED_RUNQ=$v; break; }; done
+	} </proc/stat
 	total=$((u + n + s + i + w + q + sq + st)) idle=$((i + w))
 	REPLY=0
 	if [ -n "$CTR_SCHED_LAST" ]; then

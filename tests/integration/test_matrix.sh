@@ -172,7 +172,7 @@ t_check "reset: no namespace of the matrix left behind" "" "$(for d in $(jq -r '
 t_check "schedule: no unexpected cell" 0 $? "$(sed -n '/UNEXPECTED/,$p' "$out/s.txt" | head -30)"
 sd=$out/s/$(jq -r .run_id "$out/s.json")
 t_check "schedule: dearest first (the log: cost, topology)" "4780 asymmetric,2856 cross-node" \
-	"$(awk -F'\t' '{split($5, g, " "); printf "%s%s %s", sep, $4, g[1]; sep = ","}' "$sd/schedule.log")" "$(cat "$sd/schedule.log")"
+	"$(awk -F'\t' '{split($6, g, " "); printf "%s%s %s", sep, $5, g[1]; sep = ","}' "$sd/schedule.log")" "$(cat "$sd/schedule.log")"
 t_check "schedule: --max-jobs 1, one group at once by the log" "1 1" "$(cut -f2 "$sd/schedule.log" | paste -sd' ')"
 span() { # GLOB FILE: the earliest and latest mtime of FILE in the cells of GLOB
 	find "$sd/$1"/*/ -maxdepth 1 -name "$2" -printf '%T@\n' | sort -n | sed -n '1p;$p' | paste -sd' '
