@@ -181,4 +181,19 @@ read -r _ a_end < <(span asymmetric-iptables-nft-ipv4 record.kv)
 read -r c_start _ < <(span cross-node-iptables-nft-ipv4 prefix)
 t_check "schedule: the asymmetric group's cells all ended before cross-node's began" 1 \
 	"$(awk -v a="${a_end:-9e18}" -v c="${c_start:-0}" 'BEGIN {print (a <= c) ? 1 : 0}')" "asymmetric ended $a_end, cross-node began $c_start"
+# --jobs auto's busy count: a group in a cell of a waiting trigger (priced at 125% of
+# cell.default or more in the cost table) is not busy; one in a cheaper cell, building its
+# topology, or that said nothing yet is
+# shellcheck source=bench/schedule.sh
+. "$CTR_TOP/bench/schedule.sh"
+CTR_SHARD_COSTS=$CTR_TOP/bench/shard-costs
+ctr_sched_costs
+t_check "schedule: the waiting triggers of the cost table" "connect ct-entry-lost ct-flush delayed-retransmit idle-expiry" \
+	"$(printf '%s\n' "${!CTR_SCHED_WAITING[@]}" | sort | paste -sd' ')"
+ctr_sched_dir "$out/busy"
+for st in 0:idle-expiry 1:seq-above 2:setup 3:ct-flush 4:connect; do
+	CTR_SCHED_SLOT=${st%%:*} ctr_sched_state "${st#*:}"
+done
+ctr_sched_busy 0 1 2 3 4 5
+t_check "schedule: busy: seq-above, setup and the slot that said nothing (not idle-expiry, ct-flush, connect)" 3 "$REPLY"
 t_done
