@@ -186,6 +186,7 @@ t_check "schedule: the asymmetric group's cells all ended before cross-node's be
 # topology, or that said nothing yet is
 # shellcheck source=bench/schedule.sh
 . "$CTR_TOP/bench/schedule.sh"
+# shellcheck disable=SC2034 # ctr_sched_costs reads it
 CTR_SHARD_COSTS=$CTR_TOP/bench/shard-costs
 ctr_sched_costs
 t_check "schedule: the waiting triggers of the cost table" "connect ct-entry-lost ct-flush delayed-retransmit idle-expiry" \
