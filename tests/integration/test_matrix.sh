@@ -7,7 +7,8 @@
 # `make matrix`): zero unexpected
 # cells, TAP that prove accepts, JUnit XML that xmllint parses, a JSON report with every
 # cell, each cell's record and the reports rendered again from them the same; the kube-proxy-drop cell on the nft backend is a SKIP with its reason; and cells on
-# a reused, reset topology decide as cells on fresh ones (the reset leaves nothing behind).
+# a reused, reset topology decide as cells on fresh ones (the reset leaves nothing behind);
+# the groups start dearest first, never more at once than --max-jobs.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
@@ -159,4 +160,41 @@ t_check "reset: every node table empty before each reused cell" 0 "$left"
 [ "$flushed" -gt 0 ] && t_pass "reset: the earlier cells' entries were there and were removed ($flushed)" ||
 	t_fail "reset: no earlier entry was flushed: the test proves nothing"
 t_check "reset: no namespace of the matrix left behind" "" "$(for d in $(jq -r '.results[].dir' "$out/reuse.json"); do ctr_prefix_namespaces "$(cat "$d/prefix")"; done)"
+
+# 4. the schedule (bench/schedule.sh): the groups start dearest first by the cost table
+# (the asymmetric topology's two connect cells, 600 + 2 x 2090 ms, before cross-node's two
+# seq-above cells, 600 + 2 x 1128 ms, though the selection lists cross-node first), and
+# --jobs auto never runs more groups at once than --max-jobs: with 1, the first group's
+# last cell ended before the second group's first cell started (each cell's prefix file
+# is written as it starts, its record.kv as it ends)
+"$M" --jobs auto --max-jobs 1 --topology cross-node,asymmetric --trigger seq-above,connect \
+	--workaround none,kube-proxy-drop --backend iptables-nft --family 4 --out "$out/s" --json "$out/s.json" >"$out/s.txt" 2>&1
+t_check "schedule: no unexpected cell" 0 $? "$(sed -n '/UNEXPECTED/,$p' "$out/s.txt" | head -30)"
+sd=$out/s/$(jq -r .run_id "$out/s.json")
+t_check "schedule: dearest first (the log: cost, topology)" "4780 asymmetric,2856 cross-node" \
+	"$(awk -F'\t' '{split($6, g, " "); printf "%s%s %s", sep, $5, g[1]; sep = ","}' "$sd/schedule.log")" "$(cat "$sd/schedule.log")"
+t_check "schedule: --max-jobs 1, one group at once by the log" "1 1" "$(cut -f2 "$sd/schedule.log" | paste -sd' ')"
+span() { # GLOB FILE: the earliest and latest mtime of FILE in the cells of GLOB
+	find "$sd/$1"/*/ -maxdepth 1 -name "$2" -printf '%T@\n' | sort -n | sed -n '1p;$p' | paste -sd' '
+}
+read -r _ a_end < <(span asymmetric-iptables-nft-ipv4 record.kv)
+read -r c_start _ < <(span cross-node-iptables-nft-ipv4 prefix)
+t_check "schedule: the asymmetric group's cells all ended before cross-node's began" 1 \
+	"$(awk -v a="${a_end:-9e18}" -v c="${c_start:-0}" 'BEGIN {print (a <= c) ? 1 : 0}')" "asymmetric ended $a_end, cross-node began $c_start"
+# --jobs auto's busy count: a group in a cell of a waiting trigger (priced at 125% of
+# cell.default or more in the cost table) is not busy; one in a cheaper cell, building its
+# topology, or that said nothing yet is
+# shellcheck source=bench/schedule.sh
+. "$CTR_TOP/bench/schedule.sh"
+# shellcheck disable=SC2034 # ctr_sched_costs reads it
+CTR_SHARD_COSTS=$CTR_TOP/bench/shard-costs
+ctr_sched_costs
+t_check "schedule: the waiting triggers of the cost table" "connect ct-entry-lost ct-flush delayed-retransmit idle-expiry" \
+	"$(printf '%s\n' "${!CTR_SCHED_WAITING[@]}" | sort | paste -sd' ')"
+ctr_sched_dir "$out/busy"
+for st in 0:idle-expiry 1:seq-above 2:setup 3:ct-flush 4:connect; do
+	CTR_SCHED_SLOT=${st%%:*} ctr_sched_state "${st#*:}"
+done
+ctr_sched_busy 0 1 2 3 4 5
+t_check "schedule: busy: seq-above, setup and the slot that said nothing (not idle-expiry, ct-flush, connect)" 3 "$REPLY"
 t_done
