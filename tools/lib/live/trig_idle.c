@@ -56,15 +56,14 @@ static int wait_idle(struct inject_run *r, char **err)
 			stall_end(r);
 
 		/* the resumed segment and the RST it causes may come in one read: resumed first */
-		if (f->server.gap_us >= wire_us)
-			idled = true;
+		bool on_wire = f->server.gap_us >= wire_us;
+
+		idled = idled || on_wire;
 		if (f->server.end != end) {
 			if (idled) {
 				/* the wire's figure when it has one: the clock's is late by the
 				 * reader's delay */
-				r->nat.idle_ms = f->server.gap_us >= wire_us
-						     ? f->server.gap_us / 1000
-						     : now - t_data;
+				r->nat.idle_ms = on_wire ? f->server.gap_us / 1000 : now - t_data;
 				return 0;
 			}
 			end = f->server.end;
