@@ -22,6 +22,7 @@
  * end. */
 #include "review/analyse.h"
 #include "review/behaviour.h"
+#include "review/cell.h"
 #include "review/live.h"
 #include "base/err.h"
 #include "review/oracle.h"
@@ -45,20 +46,6 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-
-enum format { FMT_TEXT, FMT_KV, FMT_JSON };
-
-struct evidence {
-	const char *dir;
-	struct kv meta, inject, server, client;
-	struct verdict_input in;
-	struct verdict_result res;
-	struct connect_facts connect; /* a connect cell's (meta.kv trigger=connect) */
-	bool is_connect;
-	char client_pcap[PATH_MAX], backend_pcap[PATH_MAX], node_pcap[PATH_MAX];
-	char expected[64], expected_reason[4096]; /* from meta.kv or the oracle it names */
-	bool has_expected;
-};
 
 static void usage(FILE *f)
 {
@@ -183,238 +170,6 @@ static void usage(FILE *f)
 	    "exit: 0 nothing leaked, %d a leak (no reset), %d a reset by a leak's RST,\n"
 	    "      1 a capture unreadable, 2 usage\n",
 	    CTR_EXIT_LEAK, CTR_EXIT_RESET);
-}
-
-static const char *get(const struct kv *kv, const char *k, const char *dflt)
-{
-	const char *v = kv_get(kv, k);
-
-	return v ? v : dflt;
-}
-
-static int load(struct evidence *ev, char **err)
-{
-	char path[PATH_MAX];
-	const char *v;
-
-	snprintf(path, sizeof(path), "%s/meta.kv", ev->dir);
-	if (kv_load(path, &ev->meta, NULL) < 0)
-		memset(&ev->meta, 0, sizeof(ev->meta)); /* optional: a bare injector run */
-	snprintf(path, sizeof(path), "%s/server.kv", ev->dir);
-	if (kv_load(path, &ev->server, NULL) < 0)
-		memset(&ev->server, 0, sizeof(ev->server));
-	snprintf(path, sizeof(path), "%s/client.kv", ev->dir);
-	if (kv_load(path, &ev->client, NULL) < 0)
-		memset(&ev->client, 0, sizeof(ev->client));
-	if (record_expectation(&ev->meta, ev->expected, sizeof(ev->expected), ev->expected_reason,
-			       sizeof(ev->expected_reason), err) < 0)
-		return -1;
-	ev->has_expected = kv_get(&ev->meta, "expected") || kv_get(&ev->meta, "oracle");
-	ev->in.client_end = client_end_parse(kv_get(&ev->client, "end"));
-	snprintf(ev->client_pcap, sizeof(ev->client_pcap), "%s/client.pcap", ev->dir);
-	snprintf(ev->node_pcap, sizeof(ev->node_pcap), "%s/node.pcap", ev->dir);
-	/* a connect cell: nothing injected, no inject.kv */
-	ev->is_connect = !strcmp(get(&ev->meta, "trigger", ""), "connect");
-	if (ev->is_connect) {
-		snprintf(ev->backend_pcap, sizeof(ev->backend_pcap), "%s/backend.pcap", ev->dir);
-		return 0;
-	}
-	snprintf(path, sizeof(path), "%s/inject.kv", ev->dir);
-	if (kv_load(path, &ev->inject, err) < 0)
-		return -1;
-	/* with several backends the injector names the flow's backend's capture */
-	v = kv_get(&ev->inject, "capture.backend");
-	v = v && strrchr(v, '/') ? strrchr(v, '/') + 1 : "backend.pcap";
-	snprintf(ev->backend_pcap, sizeof(ev->backend_pcap), "%s/%s", ev->dir, v);
-
-	ev->in.client_pcap = ev->client_pcap;
-	ev->in.backend_pcap = ev->backend_pcap;
-	ev->in.injected = !strcmp(get(&ev->inject, "injected", "0"), "1");
-	ev->in.capture_error = kv_get(&ev->inject, "capture_error");
-	v = kv_get(&ev->inject, "client");
-	if (v && endpoint_parse(v, &ev->in.client) < 0)
-		return err_set(err, "inject.kv: bad client '%s'", v);
-	v = kv_get(&ev->inject, "backend");
-	if (v && endpoint_parse(v, &ev->in.backend) < 0)
-		return err_set(err, "inject.kv: bad backend '%s'", v);
-	for (size_t i = 0; i < ev->inject.n; i++) {
-		const char *k = ev->inject.pairs[i].key;
-		size_t kl = strlen(k);
-
-		if (!strncmp(k, "capture.", 8) && kl > 8 && !strcmp(k + kl - 8, ".dropped"))
-			ev->in.dropped += (unsigned)strtoul(ev->inject.pairs[i].value, NULL, 10);
-	}
-	v = get(&ev->server, "end", "");
-	if (!strcmp(v, "reset"))
-		ev->in.backend_end = BACKEND_END_RESET;
-	else if (!strcmp(v, "stopped") || !strcmp(v, "closed") || !strcmp(v, "timeout"))
-		ev->in.backend_end = BACKEND_END_ALIVE;
-	else
-		ev->in.backend_end = BACKEND_END_UNKNOWN;
-	return 0;
-}
-
-static void print_text(const struct evidence *ev)
-{
-	const struct verdict_result *r = &ev->res;
-	const char *expected = ev->has_expected ? ev->expected : NULL;
-	char buf[256];
-
-	printf("verdict:  %s (%s)\n", verdict_name(r->verdict), r->reason);
-	if (strcmp(get(&ev->inject, "error", "-"), "-"))
-		printf("error:    %s\n", get(&ev->inject, "error", "-"));
-	if (expected)
-		printf("expected: %s%s\n", expected,
-		       strcmp(expected, verdict_name(r->verdict)) ? "  <-- MISMATCH" : "");
-	if (ev->is_connect)
-		printf("event:    connect: nothing injected: a legitimate connection\n"
-		       "counts:   SYN-ACK at the client %u; client ACKs at node A %u, at the "
-		       "backend %u\n",
-		       ev->connect.synack_at_client, ev->connect.acks_at_node,
-		       ev->connect.acks_at_backend);
-	else
-		printf("event:    %s: %s\n", get(&ev->inject, "trigger", "?"),
-		       get(&ev->inject, "probe.explain", get(&ev->inject, "error", "-")));
-	if (r->leaked_packets) {
-		record_seg_str(&r->first_leak, buf, sizeof(buf));
-		printf("leak:     %s (%u segment%s from the backend's own address)\n", buf,
-		       r->leaked_packets, r->leaked_packets == 1 ? "" : "s");
-	}
-	if (r->client_rst) {
-		record_seg_str(&r->first_rst, buf, sizeof(buf));
-		printf("rst:      %s%s; reached the backend: %s\n", buf,
-		       r->leaked_packets && r->first_rst.seq == r->first_leak.ack
-			   ? " (seq = the leaked segment's ack)"
-			   : "",
-		       r->rst_at_backend ? "yes" : "no");
-	}
-	printf("backend:  end=%s errno=%s (%s) after %s bytes\n", get(&ev->server, "end", "?"),
-	       get(&ev->server, "errno", "?"), get(&ev->server, "error", "?"),
-	       get(&ev->server, "bytes", "?"));
-	if (kv_get(&ev->server, "log"))
-		printf("          %s: %s\n", get(&ev->server, "program", "server"),
-		       kv_get(&ev->server, "log"));
-	if (ev->client.n) {
-		printf("client:   end=%s", get(&ev->client, "end", "?"));
-		if (kv_get(&ev->client, "exit"))
-			printf(" exit=%s", kv_get(&ev->client, "exit"));
-		printf(" (%s) after %s bytes", get(&ev->client, "error", "-"),
-		       get(&ev->client, "bytes", "?"));
-		if (kv_get(&ev->client, "intact"))
-			printf(", sha256 %s", !strcmp(kv_get(&ev->client, "intact"), "1")
-						  ? "matches the payload's"
-						  : "differs from the payload's");
-		putchar('\n');
-	}
-	for (size_t i = 0; i < ev->inject.n; i++)
-		if (!strncmp(ev->inject.pairs[i].key, "invalid.", 8))
-			printf("conntrack invalid +%s in %s\n", ev->inject.pairs[i].value,
-			       ev->inject.pairs[i].key + 8);
-	for (size_t i = 0; i < ev->meta.n; i++)
-		if (!strncmp(ev->meta.pairs[i].key, "drop.", 5))
-			printf("INVALID DROP rule counter %s in %s\n", ev->meta.pairs[i].value,
-			       ev->meta.pairs[i].key + 5);
-}
-
-static void print_kv(const struct evidence *ev)
-{
-	const struct verdict_result *r = &ev->res;
-	char buf[256];
-
-	printf("observed=%s\nreason=%s\nerror=%s\nleaked_packets=%u\nclient_rst=%d\nrst_at_backend="
-	       "%d\n"
-	       "backend_reset=%d\nclient_end=%s\n",
-	       verdict_name(r->verdict), r->reason, get(&ev->inject, "error", "-"),
-	       r->leaked_packets, r->client_rst, r->rst_at_backend, r->backend_reset,
-	       client_end_name(r->client_end));
-	if (r->leaked_packets) {
-		record_seg_str(&r->first_leak, buf, sizeof(buf));
-		printf("leak=%s\n", buf);
-	}
-	if (r->client_rst) {
-		record_seg_str(&r->first_rst, buf, sizeof(buf));
-		printf("rst=%s\n", buf);
-	}
-}
-
-/* the cell's record from what load() and the decision found (res NULL: none) */
-static int build_record(const struct evidence *ev, const struct verdict_result *res, struct kv *rec,
-			char **err)
-{
-	struct record_input in = {
-	    .dir = ev->dir,
-	    .meta = &ev->meta,
-	    .inject = &ev->inject,
-	    .server = &ev->server,
-	    .client = &ev->client,
-	    .res = res,
-	    .expected = ev->has_expected ? ev->expected : NULL,
-	    .expected_reason = ev->has_expected ? ev->expected_reason : NULL,
-	    .pcaps = {ev->client_pcap, ev->node_pcap, ev->backend_pcap},
-	    .connect = ev->is_connect && res ? &ev->connect : NULL,
-	};
-
-	return record_build(&in, rec, err);
-}
-
-static bool file_there(const char *p)
-{
-	return access(p, F_OK) == 0;
-}
-
-/* a connect cell's verdict: its captures counted for the client's flow (client.kv's
- * local and peer), judged with the client's record */
-static int decide_connect(struct evidence *ev, char **err)
-{
-	struct connect_facts *f = &ev->connect;
-	const char *l = kv_get(&ev->client, "local"), *p = kv_get(&ev->client, "peer");
-	struct ctr_endpoint c, b;
-
-	memset(f, 0, sizeof(*f));
-	memset(&ev->res, 0, sizeof(ev->res));
-	ev->res.client_end = ev->in.client_end;
-	f->client_bytes = strtoull(get(&ev->client, "bytes", "0"), NULL, 10);
-	for (size_t i = 0; i < ev->meta.n; i++) {
-		const char *k = ev->meta.pairs[i].key;
-		size_t kl = strlen(k);
-
-		if (!strncmp(k, "capture.", 8) && kl > 8 && !strcmp(k + kl - 8, ".dropped"))
-			f->dropped += (unsigned)strtoul(ev->meta.pairs[i].value, NULL, 10);
-	}
-	/* no flow without the client's addresses: "no record of the client's connection" */
-	f->client_record = l && p && endpoint_parse(l, &c) == 0 && endpoint_parse(p, &b) == 0;
-	if (f->client_record &&
-	    connect_count(ev->client_pcap, file_there(ev->node_pcap) ? ev->node_pcap : NULL,
-			  file_there(ev->backend_pcap) ? ev->backend_pcap : NULL, &c, &b, f,
-			  err) < 0) {
-		snprintf(ev->res.reason, sizeof(ev->res.reason), "a capture is unreadable");
-		return -1;
-	}
-	verdict_judge_connect(f, &ev->res);
-	return 0;
-}
-
-/* the review's JSON: the record's fields as one object */
-static void print_json(const struct kv *rec)
-{
-	int first = 1;
-
-	putchar('{');
-	record_json_fields(stdout, rec, &first);
-	puts("}");
-}
-
-/* --record for a cell the review cannot decide: skipped, or failed before its verdict */
-static int record_undecided(struct evidence *ev, const char *record_out, char **err)
-{
-	struct kv rec;
-	int rc;
-
-	if (build_record(ev, NULL, &rec, err) < 0)
-		return -1;
-	rc = record_save(record_out, &rec, err);
-	kv_free(&rec);
-	return rc;
 }
 
 /* --oracle FILE: EXPECTED<tab>REASON for each cell on stdin */
@@ -542,7 +297,7 @@ struct analysis_args {
 	struct analyse_opts opts;
 	const char *behaviours; /* --behaviours (or --kernel-before-6.1), else NULL */
 	struct svcmap svc;
-	enum format fmt;
+	enum review_cell_format fmt;
 	bool ladder, all_flows;
 	const char *svg;
 	char **inputs;
@@ -625,7 +380,7 @@ static int run_analysis(struct analysis_args *args)
 	struct input *in = calloc((size_t)args->ninputs * 3 + 1, sizeof(*in));
 	struct pcapfile *readers[ANALYSE_MAX_CAPS] = {0};
 	struct report_opts ro = {.all_flows = args->all_flows};
-	struct evidence ev = {0};
+	struct cell_evidence ev = {0};
 	struct verdict_result vres;
 	struct analyse *a = NULL;
 	const char *run_dir = NULL;
@@ -708,9 +463,8 @@ static int run_analysis(struct analysis_args *args)
 	if (run_dir && *run_dir) {
 		char path[PATH_MAX];
 
-		ev.dir = run_dir;
 		snprintf(path, sizeof(path), "%s/inject.kv", run_dir);
-		if (exists(path) && load(&ev, &err) == 0) {
+		if (exists(path) && cell_evidence_load(&ev, run_dir, &err) == 0) {
 			struct verdict_facts facts = {.injected = ev.in.injected,
 						      .backend_end = ev.in.backend_end,
 						      .client_end = ev.in.client_end,
@@ -729,7 +483,7 @@ static int run_analysis(struct analysis_args *args)
 		free(err);
 		err = NULL;
 	}
-	if (args->fmt == FMT_JSON) {
+	if (args->fmt == REVIEW_CELL_JSON) {
 		report_json(stdout, a, &ro);
 	} else {
 		report_text(stdout, a, &ro);
@@ -758,9 +512,7 @@ static int run_analysis(struct analysis_args *args)
 	if (ro.verdict && ro.verdict->verdict == VERDICT_RESET)
 		rc = CTR_EXIT_RESET;
 	analyse_free(a);
-	kv_free(&ev.meta);
-	kv_free(&ev.inject);
-	kv_free(&ev.server);
+	cell_evidence_free(&ev);
 	free(in);
 	return rc;
 }
@@ -816,11 +568,10 @@ int main(int argc, char **argv)
 	struct analysis_args args = {0};
 	struct live_opts live = {0};
 	bool live_opt = false;
-	struct evidence ev = {0};
-	enum format fmt = FMT_TEXT;
+	const char *dir = NULL;
+	enum review_cell_format fmt = REVIEW_CELL_TEXT;
 	const char *json_out = NULL, *record_out = NULL, *render_fmt = NULL, *oracle = NULL;
 	const char *kernel = NULL, *behaviours_of = NULL;
-	struct kv rec;
 	bool analysis_opt = false;
 	char *err = NULL, *end;
 	unsigned long v;
@@ -830,15 +581,15 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "hs:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'v':
-			ev.dir = optarg;
+			dir = optarg;
 			break;
 		case 'f':
 			if (!strcmp(optarg, "text"))
-				fmt = FMT_TEXT;
+				fmt = REVIEW_CELL_TEXT;
 			else if (!strcmp(optarg, "kv"))
-				fmt = FMT_KV;
+				fmt = REVIEW_CELL_KV;
 			else if (!strcmp(optarg, "json"))
-				fmt = FMT_JSON;
+				fmt = REVIEW_CELL_JSON;
 			else {
 				fprintf(stderr,
 					"ctreset-review: argument \"%s\" is wrong: --format "
@@ -956,7 +707,7 @@ int main(int argc, char **argv)
 	if (live.nifaces || live_opt) {
 		struct utsname u;
 
-		if (!live.nifaces || oracle || kernel || ev.dir || render_fmt || record_out ||
+		if (!live.nifaces || oracle || kernel || dir || render_fmt || record_out ||
 		    json_out || behaviours_of || args.ladder || args.svg || args.all_flows ||
 		    args.opts.max_rows || optind != argc)
 			return opt_bad(live.nifaces ? live.ifaces[0] : "--netns",
@@ -973,7 +724,7 @@ int main(int argc, char **argv)
 		return c;
 	}
 	if (behaviours_of) {
-		if (oracle || kernel || ev.dir || render_fmt || record_out || json_out ||
+		if (oracle || kernel || dir || render_fmt || record_out || json_out ||
 		    analysis_opt || optind != argc)
 			return opt_bad(
 			    behaviours_of,
@@ -981,7 +732,7 @@ int main(int argc, char **argv)
 		return run_behaviours_of(behaviours_of, args.behaviours);
 	}
 	if (oracle || kernel) {
-		if (!oracle || ev.dir || render_fmt || record_out || json_out || analysis_opt ||
+		if (!oracle || dir || render_fmt || record_out || json_out || analysis_opt ||
 		    optind != argc)
 			return opt_bad(oracle ? oracle : kernel,
 				       "--oracle FILE [--kernel VERSION] [--behaviours LIST] takes "
@@ -989,7 +740,7 @@ int main(int argc, char **argv)
 		return run_oracle(oracle, kernel, args.behaviours);
 	}
 	if (render_fmt) {
-		if (ev.dir || record_out || json_out || analysis_opt || optind >= argc)
+		if (dir || record_out || json_out || analysis_opt || optind >= argc)
 			return opt_bad(render_fmt,
 				       "--render FORMAT takes RUN_DIR or DIR..., nothing else");
 		/* one run: its own report (a shard's too); else the merge */
@@ -997,14 +748,14 @@ int main(int argc, char **argv)
 			return run_render(render_fmt, argv[optind]);
 		return run_merge(render_fmt, argv + optind, (size_t)(argc - optind));
 	}
-	if (record_out && !ev.dir)
+	if (record_out && !dir)
 		return opt_bad(record_out, "--record is for --verdict");
-	if (!ev.dir) {
+	if (!dir) {
 		if (optind == argc) {
 			usage(stderr);
 			return CTR_EXIT_USAGE;
 		}
-		if (fmt == FMT_KV)
+		if (fmt == REVIEW_CELL_KV)
 			return opt_bad("kv",
 				       "--format kv is for --verdict; the analysis writes text "
 				       "or json");
@@ -1017,54 +768,17 @@ int main(int argc, char **argv)
 		svcmap_free(&args.svc);
 		return c;
 	}
-	if (optind != argc || analysis_opt || (json_out && !ev.dir)) {
+	if (optind != argc || analysis_opt || (json_out && !dir)) {
 		fprintf(stderr, "ctreset-review: %s (see --help)\n",
 			optind != argc ? "unexpected argument with --verdict"
 				       : "analysis options do not go with --verdict");
 		return CTR_EXIT_USAGE;
 	}
-	if (record_out) {
-		char path[PATH_MAX];
-
-		/* a skipped cell has nothing to decide: its record says why, nothing else */
-		snprintf(path, sizeof(path), "%s/skip", ev.dir);
-		if (access(path, F_OK) == 0) {
-			if (load(&ev, &err) < 0) {
-				free(err);
-				err = NULL;
-			}
-			if (record_undecided(&ev, record_out, &err) < 0)
-				die(CTR_EXIT_FAIL, err);
-			return CTR_EXIT_PASS;
-		}
-	}
-	if (load(&ev, &err) < 0 || (ev.is_connect ? decide_connect(&ev, &err)
-						  : verdict_decide(&ev.in, &ev.res, &err)) < 0) {
-		char *rerr = NULL;
-
-		if (record_out && record_undecided(&ev, record_out, &rerr) < 0) {
-			fprintf(stderr, "ctreset-review: %s\n", rerr);
-			free(rerr);
-		}
+	if (review_cell(
+		dir,
+		&(struct review_cell_out){
+		    .format = fmt, .out = stdout, .json_path = json_out, .record_path = record_out},
+		&err) < 0)
 		die(CTR_EXIT_FAIL, err);
-	}
-	if (build_record(&ev, &ev.res, &rec, &err) < 0)
-		die(CTR_EXIT_FAIL, err);
-	if (fmt == FMT_TEXT)
-		print_text(&ev);
-	else if (fmt == FMT_KV)
-		print_kv(&ev);
-	else
-		print_json(&rec);
-	if (json_out && (fflush(stdout) != 0 || !freopen(json_out, "we", stdout) ||
-			 (print_json(&rec), fflush(stdout) != 0)))
-		die(CTR_EXIT_FAIL, (err_errno(&err, errno, "%s", json_out), err));
-	if (record_out && record_save(record_out, &rec, &err) < 0)
-		die(CTR_EXIT_FAIL, err);
-	kv_free(&rec);
-	kv_free(&ev.meta);
-	kv_free(&ev.inject);
-	kv_free(&ev.server);
-	kv_free(&ev.client);
 	return CTR_EXIT_PASS;
 }
