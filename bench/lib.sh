@@ -114,26 +114,30 @@ ctr_oracle_ask() { "$CTR_BIN/ctreset-review" --oracle "$CTR_ORACLE" --kernel "$1
 # lines (key=value) appended (bench/matrix --kube-proxy: oracle.workaround, oracle.note,
 # kube_proxy.*)
 ctr_cell_meta() {
-	{
-		echo "scenario=$2"
-		echo "workload=$CTR_WORKLOAD"
-		echo "topology=${CTR_TOPOLOGY:-cross-node}"
-		echo "backend=${CTR_BACKEND:-iptables-nft}"
-		echo "family=ipv${CTR_FAMILY:-4}"
-		echo "trigger=$3"
-		echo "workaround=$4"
-		if [ $# -ge 5 ]; then
-			echo "expected=$5"
-			echo "expected_reason=$6"
-		else
-			echo "oracle=$CTR_ORACLE"
-		fi
-		echo "kernel=$CTR_KERNEL"
-		echo "behaviours=${CTR_BEHAVIOURS:-}"
-		echo "behaviours_source=${CTR_BEHAVIOURS_SOURCE:-not probed: the release number decides}"
-		[ -z "${CTR_CELL_META:-}" ] || printf '%s\n' "$CTR_CELL_META"
-	} >"$1/meta.kv"
+	ctr_cell_meta_lines "$@"
+	ctr_cell_meta_write "$1"
 }
+# ctr_cell_meta_lines DIR NAME TRIGGER WORKAROUND [EXPECTED REASON] -> CTR_META_LINES:
+# those lines, not written (the injector writes them with its own: --meta), no fork
+ctr_cell_meta_lines() {
+	local rest=${CTR_CELL_META:-}
+	CTR_META_LINES=("scenario=$2" "workload=$CTR_WORKLOAD" "topology=${CTR_TOPOLOGY:-cross-node}"
+		"backend=${CTR_BACKEND:-iptables-nft}" "family=ipv${CTR_FAMILY:-4}" "trigger=$3"
+		"workaround=$4")
+	if [ $# -ge 5 ]; then
+		CTR_META_LINES+=("expected=$5" "expected_reason=$6")
+	else
+		CTR_META_LINES+=("oracle=$CTR_ORACLE")
+	fi
+	CTR_META_LINES+=("kernel=$CTR_KERNEL" "behaviours=${CTR_BEHAVIOURS:-}"
+		"behaviours_source=${CTR_BEHAVIOURS_SOURCE:-not probed: the release number decides}")
+	while [ -n "$rest" ]; do
+		CTR_META_LINES+=("${rest%%$'\n'*}")
+		[[ $rest == *$'\n'* ]] && rest=${rest#*$'\n'} || rest=
+	done
+}
+# ctr_cell_meta_write DIR: CTR_META_LINES into DIR/meta.kv (replaced)
+ctr_cell_meta_write() { printf '%s\n' "${CTR_META_LINES[@]}" >"$1/meta.kv"; }
 
 # ctr_cell_record DIR: the record of a cell that did not run (DIR/skip or DIR/error says
 # why), for the reports: ctreset-review writes it, as it does for the cells that ran
@@ -244,6 +248,8 @@ ctr_cell_topology_up() {
 		sed 's/^[^:]*: //' "$1/error" >"$1/skip"
 		rm -f "$1/error"
 	fi
+	# (a cell whose meta.kv the injector was to write has its coordinates all the same)
+	[ -e "$1/meta.kv" ] || ctr_cell_meta_write "$1"
 	ctr_cell_record "$1"
 	return $up
 }
@@ -344,8 +350,25 @@ ctr_run_scenario() (
 	[ -n "$reuse" ] || keep=${CTR_KEEP_TOPOLOGY:-}
 	inj_pid= rc=0
 	[ -d "$dir" ] || mkdir -p "$dir" || exit 1
-	ctr_now; t0=$REPLY
-	ctr_cell_meta "$@"
+	t0_us=${EPOCHREALTIME/[.,]/} t0=$((t0_us / 1000))
+	# one hand-over: the injector writes meta.kv once (the lines given with --meta and
+	# its own) and reviews the cell in-process (--review): for the stream workload on a
+	# topology left up after the cell (nothing of the cell's is left to do after the
+	# injector), without the detector or a kube-proxy release's nfacct counters. Else
+	# meta.kv is written here and the review runs after: http's records, the detector's
+	# counts, the nfacct reads and a topology's teardown come after the injector. A cell
+	# the injector leaves no record.kv of (killed, refused) is finished here the same way.
+	oneshot= flushed=0
+	[ "$CTR_WORKLOAD" = stream ] && [ "${CTR_DETECT:-0}" != 1 ] && [ -n "$reuse$keep" ] && oneshot=1
+	ctr_cell_meta_lines "$@"
+	meta_flush() { # the lines not yet in DIR/meta.kv (the first: the file replaced)
+		local i
+		for ((i = flushed; i < ${#CTR_META_LINES[@]}; i++)); do
+			printf '%s\n' "${CTR_META_LINES[i]}"
+		done >>"$dir/meta.kv"
+		flushed=${#CTR_META_LINES[@]}
+	}
+	[ -n "$oneshot" ] || { rm -f "$dir/meta.kv"; meta_flush; }
 	if [ -n "$reuse" ]; then
 		prefix=$reuse
 	else
@@ -360,7 +383,43 @@ ctr_run_scenario() (
 		exit 130
 	}
 	trap abort TERM INT
-	reset_opts=() errf=$dir/error
+	# the cell finished here: after the injector, its facts into meta.kv, the review
+	ctr_run_scenario_finish() {
+		# a one-shot injector that left no record: meta.kv whole from here
+		[ "$flushed" != 0 ] || { rm -f "$dir/meta.kv"; meta_flush; }
+		ctr_now; t_inject=$REPLY
+		ctr_workload_finish "$dir"
+		# the workaround rule's counters say which node stopped the segment (and, on a
+		# topology a next cell runs on, what they read before it)
+		[ -z "$reuse$keep" ] || : >"$counters"
+		# shellcheck disable=SC2086
+		ctr_workaround_counters_from "$dir" $NS_NODES
+		for ns in $NS_NODES; do
+			[ -z "$reuse$keep" ] || echo "$ns=${CTR_COUNTERS[$ns]}" >>"$counters"
+			ctr_drop_delta "$ns" "${wa_before[$ns]}" "${CTR_COUNTERS[$ns]}"
+		done >>"$dir/meta.kv"
+		for ns in "${!acct_before[@]}"; do
+			ctr_nfacct_counter "$ns"
+			[ "$REPLY" = - ] || [ "${acct_before[$ns]}" = - ] || echo "nfacct.$ns=$((REPLY - acct_before[$ns]))"
+		done >>"$dir/meta.kv"
+		ctr_now; t_end=$REPLY
+		[ -n "$reuse$keep" ] || ctr_destroy_prefix "$prefix" 2>>"$dir/error"
+		ctr_now; t1=$REPLY
+		{
+			echo "time.setup_ms=$((t_setup - t0))"
+			echo "time.inject_ms=$((t_inject - t_setup))"
+			echo "time.collect_ms=$((t_end - t_inject))"
+			echo "time.teardown_ms=$((t1 - t_end))"
+			echo "duration_ms=$((t1 - t0))"
+		} >>"$dir/meta.kv"
+		# one review, every record: the verdict's kv and json, and the cell's record (none has
+		# time.verdict_ms: it is written after)
+		"$CTR_BIN/ctreset-review" --verdict "$dir" --format kv --json-out "$dir/result.json" \
+			--record "$dir/record.kv" >"$dir/verdict.kv" 2>>"$errf" || rc=1
+		ctr_now
+		echo "time.verdict_ms=$((REPLY - t1))" >>"$dir/meta.kv"
+	}
+	reset_opts=() errf=$dir/error done_by_injector=
 	if [ -n "$reuse" ]; then
 		# what the injector and the review say on stderr goes to a scratch file of the
 		# topology, copied into DIR/error only when not empty: no empty file to rm a cell
@@ -380,11 +439,11 @@ ctr_run_scenario() (
 		ctr_load_topology "$prefix"
 	fi
 	ctr_now; t_setup=$REPLY
-	{
-		echo "service=$SERVICE"
-		echo "prefix=$prefix"
-		[ -n "$reuse" ] && echo reused_topology=1 || echo reused_topology=0
-	} >>"$dir/meta.kv"
+	reused=0
+	[ -z "$reuse" ] || reused=1
+	CTR_META_LINES+=("service=$SERVICE" "prefix=$prefix" "reused_topology=$reused")
+	[ -z "${KUBE_PROXY:-}" ] || oneshot=
+	[ -n "$oneshot" ] || meta_flush
 	# the workaround's rule counters, before: the evidence is what moved. On a reused
 	# topology, what the previous cell read after its injection (nothing ran since but
 	# its own end and this reset: two execs a node fewer); on a topology no cell ran on
@@ -420,6 +479,15 @@ ctr_run_scenario() (
 		ctr_workload_client "$dir"
 		ctr_natural_opts "$trigger" "$workaround" "$dir" || rc=1
 		extra+=("${CTR_NATURAL_INJECT_OPTS[@]}")
+		if [ -n "$oneshot" ]; then
+			extra+=(--review --t0-us "$t0_us" --count-state "$counters")
+			for a in "${CTR_META_LINES[@]}"; do extra+=(--meta "$a"); done
+			case $CTR_COUNTER_PARSE in
+			ctr_ipt_counter_parse) extra+=(--count-parse "ipt:$CTR_COUNTER_WHERE") ;;
+			ctr_nft_counter_parse) extra+=(--count-parse nft) ;;
+			esac
+			for ns in $NS_NODES; do extra+=(--count-before "$ns=${wa_before[$ns]}"); done
+		fi
 		ctr_detect_start "$dir"
 		# in the background, so that a signal reaches the trap at once; the client's
 		# stdout (curl's --write-out) is the injector's
@@ -431,50 +499,25 @@ ctr_run_scenario() (
 			--quiet $((30 * ${CTR_TIME_SCALE:-1})) -- \
 			"${CTR_CLIENT_CMD[@]}" >"$CTR_CLIENT_STDOUT" 2>>"$errf" &
 		inj_pid=$!
-		# exit 4: this machine cannot cause the trigger (e.g. no NFQUEUE): a skip, with its reason
-		wait "$inj_pid" || {
-			rc=$?
-			[ $rc = "$CTR_EXIT_SKIP" ] && sed -n 's/^skip=//p' "$dir/inject.kv" >"$dir/skip"
-			# killed (by a person, the OOM killer): said first, before what it left undone
-			((rc <= 128)) || echo "ctreset-inject was killed by signal $((rc - 128)) (SIG$(kill -l $((rc - 128)))) mid-cell: no record of the event" >>"$dir/error"
-			rc=1
-		}
+		wait "$inj_pid"
+		inj_rc=$?
 		inj_pid=
+		# the injector finished the cell (its record.kv is there): nothing of it is left
+		[ -z "$oneshot" ] || [ ! -e "$dir/record.kv" ] || done_by_injector=1
+		if [ $inj_rc != 0 ]; then
+			rc=1
+			# exit 4: this machine cannot cause the trigger (e.g. no NFQUEUE): a skip,
+			# with its reason
+			[ -n "$done_by_injector" ] || [ $inj_rc != "$CTR_EXIT_SKIP" ] ||
+				sed -n 's/^skip=//p' "$dir/inject.kv" >"$dir/skip"
+			# killed (by a person, the OOM killer): said first, before what it left undone
+			((inj_rc <= 128)) || echo "ctreset-inject was killed by signal $((inj_rc - 128)) (SIG$(kill -l $((inj_rc - 128)))) mid-cell: no record of the event" >>"$dir/error"
+		fi
 		ctr_detect_stop "$dir"
 	else
 		rc=1
 	fi
-	ctr_now; t_inject=$REPLY
-	ctr_workload_finish "$dir"
-	# the workaround rule's counters say which node stopped the segment (and, on a
-	# topology a next cell runs on, what they read before it)
-	[ -z "$reuse$keep" ] || : >"$counters"
-	# shellcheck disable=SC2086
-	ctr_workaround_counters_from "$dir" $NS_NODES
-	for ns in $NS_NODES; do
-		[ -z "$reuse$keep" ] || echo "$ns=${CTR_COUNTERS[$ns]}" >>"$counters"
-		ctr_drop_delta "$ns" "${wa_before[$ns]}" "${CTR_COUNTERS[$ns]}"
-	done >>"$dir/meta.kv"
-	for ns in "${!acct_before[@]}"; do
-		ctr_nfacct_counter "$ns"
-		[ "$REPLY" = - ] || [ "${acct_before[$ns]}" = - ] || echo "nfacct.$ns=$((REPLY - acct_before[$ns]))"
-	done >>"$dir/meta.kv"
-	ctr_now; t_end=$REPLY
-	[ -n "$reuse$keep" ] || ctr_destroy_prefix "$prefix" 2>>"$dir/error"
-	ctr_now; t1=$REPLY
-	{
-		echo "time.setup_ms=$((t_setup - t0))"
-		echo "time.inject_ms=$((t_inject - t_setup))"
-		echo "time.collect_ms=$((t_end - t_inject))"
-		echo "time.teardown_ms=$((t1 - t_end))"
-		echo "duration_ms=$((t1 - t0))"
-	} >>"$dir/meta.kv"
-	# one review, every record: the verdict's kv and json, and the cell's record (none has
-	# time.verdict_ms: it is written after)
-	"$CTR_BIN/ctreset-review" --verdict "$dir" --format kv --json-out "$dir/result.json" \
-		--record "$dir/record.kv" >"$dir/verdict.kv" 2>>"$errf" || rc=1
-	ctr_now
-	echo "time.verdict_ms=$((REPLY - t1))" >>"$dir/meta.kv"
+	[ -n "$done_by_injector" ] || ctr_run_scenario_finish
 	[ ! -e "$dir/client.out" ] || [ -s "$dir/client.out" ] || rm -f "$dir/client.out"
 	if [ "$errf" != "$dir/error" ] && [ -s "$errf" ]; then
 		IFS= read -r -d '' line <"$errf"

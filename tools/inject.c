@@ -21,7 +21,9 @@
 #include "base/exitcodes.h"
 #include "base/opt.h"
 #include "base/seq.h"
+#include "live/aftercount.h"
 #include "live/capture.h"
+#include "live/cellmeta.h"
 #include "live/child.h"
 #include "live/craft.h"
 #include "live/ct.h"
@@ -33,6 +35,7 @@
 #include "live/injectkv.h"
 #include "live/run.h"
 #include "live/trigger.h"
+#include "review/cell.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +51,13 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t interrupted;
+
+/* --review: the cell's meta.kv written once at the end, and its review in-process */
+static struct {
+	bool review;
+	struct cellmeta meta;
+	struct aftercount count;
+} cell;
 
 static void on_signal(int sig)
 {
@@ -156,6 +166,27 @@ static void usage(FILE *f)
 	    "  --hold MS            release it after MS instead (a flow that ends first is an\n"
 	    "                       error); without it, at most --flow-timeout + 1 s for the\n"
 	    "                       window to move on\n"
+	    "  --review             a bench cell, finished here: at the end, OUT/meta.kv is\n"
+	    "                       written once (the --meta lines, the facts of the run:\n"
+	    "                       drop.NS counts, then time.*_ms and duration_ms from\n"
+	    "                       --t0-us), then the cell is reviewed in-process as\n"
+	    "                       `ctreset-review --verdict OUT --format kv --json-out\n"
+	    "                       OUT/result.json --record OUT/record.kv` would (its stdout\n"
+	    "                       into OUT/verdict.kv),\n"
+	    "                       and time.verdict_ms appended. A skip also leaves OUT/skip;\n"
+	    "                       a --server-arg server that left no OUT/server.kv, \"server\n"
+	    "                       left no record\" in OUT/error. Exit status as without it\n"
+	    "                       (1 also when the review failed)\n"
+	    "  --meta KEY=VALUE     a line of the cell's meta.kv (repeatable, in order)\n"
+	    "  --t0-us N            the cell's start, microseconds since the epoch (bash's\n"
+	    "                       EPOCHREALTIME without its dot)\n"
+	    "  --count-parse ipt:CHAIN|nft\n"
+	    "  --count-before NS=N|NS=-\n"
+	    "  --count-state FILE   the workaround rule's counter, read from OUT/after.NS (what\n"
+	    "                       --after-arg's save or listing left): a drop.NS=AFTER-BEFORE\n"
+	    "                       line for each --count-before node (AFTER alone when BEFORE\n"
+	    "                       is -, none when the rule is not there), and NS=AFTER lines\n"
+	    "                       into FILE (the next cell's BEFORE)\n"
 	    "  --list-triggers      print one line per trigger and exit: name, kind (crafted,\n"
 	    "                       conntrack or natural) and summary, tab-separated\n"
 	    "  --bench-args NAME[,NAME...]\n"
@@ -282,6 +313,12 @@ static void parse(int argc, char **argv, struct inject_opts *o)
 	    {"bench-scale", required_argument, NULL, 0x10b},
 	    {"bench-workaround", required_argument, NULL, 0x10c},
 	    {"bench-workload", required_argument, NULL, 0x10d},
+	    {"review", no_argument, NULL, 0x130},
+	    {"meta", required_argument, NULL, 0x131},
+	    {"t0-us", required_argument, NULL, 0x132},
+	    {"count-parse", required_argument, NULL, 0x133},
+	    {"count-before", required_argument, NULL, 0x134},
+	    {"count-state", required_argument, NULL, 0x135},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -434,6 +471,33 @@ static void parse(int argc, char **argv, struct inject_opts *o)
 			if (strcmp(optarg, "stream") && strcmp(optarg, "http"))
 				bad_arg(optarg, "--bench-workload takes stream or http");
 			bench.http = !strcmp(optarg, "http");
+			break;
+		case 0x130:
+			cell.review = true;
+			break;
+		case 0x131:
+			if (cellmeta_give(&cell.meta, optarg, &err) < 0)
+				bad_arg(optarg, err);
+			break;
+		case 0x132: {
+			char *end;
+
+			errno = 0;
+			cell.meta.t0_ms = strtoull(optarg, &end, 10) / 1000;
+			if (errno || *end || !*optarg || optarg[0] == '-')
+				bad_arg(optarg, "--t0-us takes microseconds since the epoch");
+			break;
+		}
+		case 0x133:
+			if (aftercount_parse_spec(&cell.count, optarg, &err) < 0)
+				bad_arg(optarg, err);
+			break;
+		case 0x134:
+			if (aftercount_add_before(&cell.count, optarg, &err) < 0)
+				bad_arg(optarg, err);
+			break;
+		case 0x135:
+			cell.count.state = optarg;
 			break;
 		case 'h':
 			/* the text is over a pipe buffer's worth of stdio: "--help | grep -q" must
@@ -891,6 +955,85 @@ static int write_record(struct inject_run *r, const char *error, char **err)
 	return record_write(o->out, &rec, err);
 }
 
+/* appends LINE and a newline to OUT/NAME */
+static void append_line(const char *out, const char *name, const char *line)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", out, name);
+	f = fopen(path, "ae");
+	if (!f)
+		return;
+	fprintf(f, "%s\n", line);
+	fclose(f);
+}
+
+/* --review: the cell finished here, as bench/lib.sh's ctr_run_scenario finished it after
+ * the injector (and still does when the injector leaves no record.kv): the skip or the
+ * missing server record said, the counters read, meta.kv written once, the review, then
+ * time.verdict_ms. rc and err: the run's (rc < 0: failed). Returns the exit status. */
+static int finish_cell(const struct inject_opts *o, bool skip, int rc, const char *err,
+		       uint64_t start)
+{
+	struct cellmeta_times t = {.start = start, .inject = cellmeta_now_ms()};
+	char vpath[PATH_MAX], jpath[PATH_MAX], rpath[PATH_MAX], *cerr = NULL;
+	int code = rc < 0 ? (skip ? CTR_EXIT_SKIP : CTR_EXIT_FAIL) : CTR_EXIT_PASS;
+	FILE *vf;
+
+	/* the injector's own failure first: its words came before the review's */
+	if (rc < 0)
+		fprintf(stderr, "ctreset-inject: %s\n", err ? err : "out of memory");
+	if (skip) {
+		snprintf(vpath, sizeof(vpath), "%s/skip", o->out);
+		remove(vpath);
+		append_line(o->out, "skip", err ? err : "-");
+	}
+	snprintf(vpath, sizeof(vpath), "%s/server.kv", o->out);
+	if (o->n_server_args && access(vpath, F_OK) != 0)
+		append_line(o->out, "error", "server left no record");
+	if (aftercount_collect(&cell.count, o->out, &cell.meta, &cerr) < 0) {
+		fprintf(stderr, "ctreset-inject: %s\n", cerr);
+		free(cerr);
+		cerr = NULL;
+	}
+	t.end = cellmeta_now_ms();
+	if (cellmeta_write(&cell.meta, o->out, &t, &cerr) < 0) {
+		/* no meta.kv, no review: the bench finds no record.kv and does both itself */
+		fprintf(stderr, "ctreset-inject: %s\n", cerr);
+		free(cerr);
+		return code == CTR_EXIT_PASS ? CTR_EXIT_FAIL : code;
+	}
+	snprintf(vpath, sizeof(vpath), "%s/verdict.kv", o->out);
+	snprintf(jpath, sizeof(jpath), "%s/result.json", o->out);
+	snprintf(rpath, sizeof(rpath), "%s/record.kv", o->out);
+	vf = fopen(vpath, "we");
+	if (!vf)
+		err_errno(&cerr, errno, "%s", vpath);
+	/* its message as the review's own program wrote it (the cell's error file is the
+	 * same whichever ran it) */
+	if (!vf || review_cell(o->out,
+			       &(struct review_cell_out){.format = REVIEW_CELL_KV,
+							 .out = vf,
+							 .json_path = jpath,
+							 .record_path = rpath},
+			       &cerr) < 0) {
+		fprintf(stderr, "ctreset-review: %s\n", cerr ? cerr : "out of memory");
+		free(cerr);
+		cerr = NULL;
+		if (code == CTR_EXIT_PASS)
+			code = CTR_EXIT_FAIL;
+	}
+	if (vf)
+		fclose(vf);
+	if (cellmeta_append(o->out, "time.verdict_ms", cellmeta_now_ms() - t.end, &cerr) < 0) {
+		fprintf(stderr, "ctreset-inject: %s\n", cerr);
+		free(cerr);
+	}
+	cellmeta_free(&cell.meta);
+	return code;
+}
+
 /* the sequence: reset, flush, captures, server, command, flow, event, outcome, record */
 int main(int argc, char **argv)
 {
@@ -900,6 +1043,7 @@ int main(int argc, char **argv)
 	const struct trigger_info *ti;
 	char *err = NULL, *werr = NULL;
 	int rc = -1;
+	uint64_t start = cellmeta_now_ms();
 
 	parse(argc, argv, &o);
 	ti = trigger_info(o.trigger);
@@ -984,6 +1128,12 @@ int main(int argc, char **argv)
 		capture_close(r.cap[i]);
 	for (int k = 0; k < MAX_BACKENDS; k++)
 		craft_free(r.craft[k]);
+	if (cell.review) {
+		rc = finish_cell(&o, r.skip, rc, err, start);
+		free(err);
+		free(werr);
+		return rc;
+	}
 	if (rc < 0)
 		die(r.skip ? CTR_EXIT_SKIP : CTR_EXIT_FAIL, err);
 	free(werr);
