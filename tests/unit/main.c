@@ -117,6 +117,7 @@ int main(void)
 	register_learn_tests();
 	register_trigger_tests();
 	register_kv_tests();
+	register_cellmeta_tests();
 	register_verdict_tests();
 	register_ctwin_tests();
 	register_svcmap_tests();
