@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # The workaround table: every workaround a topology can come up with, each entry with what
 # it lays on every node, how it is reverted, which counter proves it acted, and what it
-# needs. topology/up lays them out, topology/workaround applies the live ones, the runners
-# read the counters (ctr_workaround_counter_spec: the injector's --count); `topology/workaround --list` prints them.
+# needs. topology/up lays them out, topology/workaround applies the live ones, the
+# injector reads the counters (ctr_workaround_counter_spec: its --count);
+# `topology/workaround --list` prints them.
 #
 # Fields (FIELD=VALUE; a field given twice keeps both values, in order):
 #   summary   one line (the third argument)
@@ -193,8 +194,9 @@ ctr_workaround_live_cmd() {
 # ctr_workaround_switch PREFIX TO: the loaded topology (ctr_load_topology PREFIX) changed
 # from its workaround (WORKAROUND) to TO, on every node at once: the old one reverted,
 # the new one applied (ctr_workaround_live_cmd), its topology.env and WORKAROUND saying
-# TO (the next cell's injector reads the rule counters before it acts). Status 1, nothing changed, when either is not live or the topology is a
-# kube-proxy release's; 2 when a node refused (the topology is then unfit: remove it).
+# TO (the next cell's injector reads the rule counters before it acts). Status 1, nothing
+# changed, when either is not live or the topology is a kube-proxy release's; 2 when a
+# node refused (the topology is then unfit: remove it).
 ctr_workaround_switch() {
 	local prefix=$1 to=$2 cmd ns pids=() p rc=0 env
 	[ "$WORKAROUND" != "$to" ] || return 0
