@@ -307,23 +307,25 @@ ctr_shared_end() {
 	CTR_SHARED=
 }
 
-# ctr_drop_delta NS BEFORE AFTER: a cell's meta.kv line for the workaround rule's counter
-# in NS: drop.NS=AFTER-BEFORE (AFTER alone when there was no reading before), nothing when
-# the rule is not there ("-")
+# ctr_drop_delta NS BEFORE AFTER: a meta.kv line for the workaround rule's counter in NS
+# (bench/connect.sh's; a cell's injector writes its own: --count): drop.NS=AFTER-BEFORE
+# (AFTER alone when there was no reading before), nothing when the rule is not there ("-")
 ctr_drop_delta() {
 	[ "$3" != - ] || return 0
 	if [ "$2" = - ]; then echo "drop.$1=$3"; else echo "drop.$1=$(($3 - $2))"; fi
 }
 
-# packets counted by kube-proxy's nfacct object ct_state_invalid_dropped_pkts (releases
-# from 1.31 count their INVALID DROP through it; the metric
-# kubeproxy_iptables_ct_state_invalid_dropped_packets_total is this counter) in NS -> REPLY,
-# "-" when the object is not there (or nfacct is not installed)
+# kube-proxy's nfacct object: releases from 1.31 count their INVALID DROP through it (the
+# metric kubeproxy_iptables_ct_state_invalid_dropped_packets_total is this counter)
+CTR_NFACCT_NAME=ct_state_invalid_dropped_pkts
+# its packets in NS -> REPLY, "-" when the object is not there (read over netlink by
+# ctreset-inject --read-counters; a cell's injector reads it itself: --nfacct)
 ctr_nfacct_counter() { # NS
-	local line
+	local what val
 	REPLY=-
-	line=$(nsenter --net="/run/netns/$1" nfacct get ct_state_invalid_dropped_pkts 2>/dev/null) || return 0
-	[[ $line =~ pkts\ =\ 0*([0-9]+), ]] && REPLY=${BASH_REMATCH[1]}
+	while IFS=$'\t' read -r _ what val; do
+		[ "$what" != nfacct ] || REPLY=$val
+	done < <("$CTR_BIN/ctreset-inject" --read-counters --nfacct "$CTR_NFACCT_NAME" --stat-ns "$1" 2>/dev/null)
 	return 0
 }
 
@@ -354,10 +356,10 @@ ctr_run_scenario() (
 	# one hand-over: the injector writes meta.kv once (the lines given with --meta and
 	# its own) and reviews the cell in-process (--review): for the stream workload on a
 	# topology left up after the cell (nothing of the cell's is left to do after the
-	# injector), without the detector or a kube-proxy release's nfacct counters. Else
-	# meta.kv is written here and the review runs after: http's records, the detector's
-	# counts, the nfacct reads and a topology's teardown come after the injector. A cell
-	# the injector leaves no record.kv of (killed, refused) is finished here the same way.
+	# injector), without the detector. Else meta.kv is written here and the review runs
+	# after: http's records, the detector's counts and a topology's teardown come after
+	# the injector. A cell the injector leaves no record.kv of (killed, refused) is
+	# finished here the same way.
 	oneshot= flushed=0
 	[ "$CTR_WORKLOAD" = stream ] && [ "${CTR_DETECT:-0}" != 1 ] && [ -n "$reuse$keep" ] && oneshot=1
 	ctr_cell_meta_lines "$@"
@@ -389,19 +391,6 @@ ctr_run_scenario() (
 		[ "$flushed" != 0 ] || { rm -f "$dir/meta.kv"; meta_flush; }
 		ctr_now; t_inject=$REPLY
 		ctr_workload_finish "$dir"
-		# the workaround rule's counters say which node stopped the segment (and, on a
-		# topology a next cell runs on, what they read before it)
-		[ -z "$reuse$keep" ] || : >"$counters"
-		# shellcheck disable=SC2086
-		ctr_workaround_counters_from "$dir" $NS_NODES
-		for ns in $NS_NODES; do
-			[ -z "$reuse$keep" ] || echo "$ns=${CTR_COUNTERS[$ns]}" >>"$counters"
-			ctr_drop_delta "$ns" "${wa_before[$ns]}" "${CTR_COUNTERS[$ns]}"
-		done >>"$dir/meta.kv"
-		for ns in "${!acct_before[@]}"; do
-			ctr_nfacct_counter "$ns"
-			[ "$REPLY" = - ] || [ "${acct_before[$ns]}" = - ] || echo "nfacct.$ns=$((REPLY - acct_before[$ns]))"
-		done >>"$dir/meta.kv"
 		ctr_now; t_end=$REPLY
 		[ -n "$reuse$keep" ] || ctr_destroy_prefix "$prefix" 2>>"$dir/error"
 		ctr_now; t1=$REPLY
@@ -442,34 +431,18 @@ ctr_run_scenario() (
 	reused=0
 	[ -z "$reuse" ] || reused=1
 	CTR_META_LINES+=("service=$SERVICE" "prefix=$prefix" "reused_topology=$reused")
-	[ -z "${KUBE_PROXY:-}" ] || oneshot=
 	[ -n "$oneshot" ] || meta_flush
-	# the workaround's rule counters, before: the evidence is what moved. On a reused
-	# topology, what the previous cell read after its injection (nothing ran since but
-	# its own end and this reset: two execs a node fewer); on a topology no cell ran on
-	# yet, 0: topology/up loaded the rules without counters moments ago and no segment of
-	# the bench has crossed a node since (an exec a node fewer; a rule that is not there
-	# still reads "-" after, and then no count is written)
-	declare -A wa_before=()
-	counters=$CTR_STATE/$prefix/counters
+	# the workaround rule's counters (and a kube-proxy release's nfacct object's): the
+	# injector reads them over netlink in every node after its reset and flush and at its
+	# end, and writes what moved into meta.kv (drop.NS, nfacct.NS): the evidence of which
+	# node stopped the segment
+	counts=()
 	ctr_counted_workaround
-	# read by the injector at its end, in every node at once (--after-arg): no process of
-	# this shell's a node
-	ctr_workaround_counter_cmd "$REPLY" "$BACKEND" "$FAMILY"
-	after=()
-	for a in "${CTR_COUNTER_CMD[@]}"; do after+=(--after-arg "$a"); done
-	if [ -n "$reuse" ] && [ -s "$counters" ]; then
-		while IFS='=' read -r ns val; do wa_before[$ns]=$val; done <"$counters"
-	else
-		for ns in $NS_NODES; do wa_before[$ns]=0; done
-	fi
-	# a kube-proxy release's nfacct counter, before (only on a release's topology)
-	declare -A acct_before=()
-	if [ -n "${KUBE_PROXY:-}" ]; then
-		for ns in $NS_NODES; do ctr_nfacct_counter "$ns"; acct_before[$ns]=$REPLY; done
-	fi
+	ctr_workaround_counter_spec "$REPLY" "$BACKEND" "$FAMILY"
+	[ -z "$REPLY" ] || counts+=(--count "$REPLY")
+	[ -z "${KUBE_PROXY:-}" ] || counts+=(--nfacct "$CTR_NFACCT_NAME")
 	if ctr_workload_server_start "$dir"; then
-		extra=("${reset_opts[@]}" "${CTR_SERVER_OPTS[@]}" "${after[@]}")
+		extra=("${reset_opts[@]}" "${CTR_SERVER_OPTS[@]}" "${counts[@]}")
 		for ns in $NS_NODES; do
 			[ "$ns" = "$NS_DNAT_NODE" ] || extra+=(--stat-ns "$ns")
 			[ -n "$reuse" ] && extra+=(--flush-ct "$ns")
@@ -480,13 +453,8 @@ ctr_run_scenario() (
 		ctr_natural_opts "$trigger" "$workaround" "$dir" || rc=1
 		extra+=("${CTR_NATURAL_INJECT_OPTS[@]}")
 		if [ -n "$oneshot" ]; then
-			extra+=(--review --t0-us "$t0_us" --count-state "$counters")
+			extra+=(--review --t0-us "$t0_us")
 			for a in "${CTR_META_LINES[@]}"; do extra+=(--meta "$a"); done
-			case $CTR_COUNTER_PARSE in
-			ctr_ipt_counter_parse) extra+=(--count-parse "ipt:$CTR_COUNTER_WHERE") ;;
-			ctr_nft_counter_parse) extra+=(--count-parse nft) ;;
-			esac
-			for ns in $NS_NODES; do extra+=(--count-before "$ns=${wa_before[$ns]}"); done
 		fi
 		ctr_detect_start "$dir"
 		# in the background, so that a signal reaches the trap at once; the client's

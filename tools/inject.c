@@ -21,11 +21,11 @@
 #include "base/exitcodes.h"
 #include "base/opt.h"
 #include "base/seq.h"
-#include "live/aftercount.h"
 #include "live/capture.h"
 #include "live/cellmeta.h"
 #include "live/child.h"
 #include "live/craft.h"
+#include "live/counters.h"
 #include "live/ct.h"
 #include "live/flow.h"
 #include "live/hold.h"
@@ -56,7 +56,6 @@ static volatile sig_atomic_t interrupted;
 static struct {
 	bool review;
 	struct cellmeta meta;
-	struct aftercount count;
 } cell;
 
 static void on_signal(int sig)
@@ -118,11 +117,22 @@ static void usage(FILE *f)
 	    "                       it listens. Stopped with SIGTERM after COMMAND, and waited\n"
 	    "                       for, so its record is on disk when the injector exits.\n"
 	    "                       It must listen within --flow-timeout (at least 3 s)\n"
-	    "  --after-arg ARG      one argument of a command run at the very end (repeatable,\n"
-	    "                       in order) in every --stat-ns namespace and the node's, all\n"
-	    "                       at once, each one's stdout into OUT/after.NS (bounded: 3 s,\n"
-	    "                       then killed): the bench reads its rule counters so, with no\n"
-	    "                       process of its own a node\n"
+	    "  --count SPEC         the packets of a workaround's INVALID DROP rule, read over\n"
+	    "                       netlink in every --stat-ns namespace and the node's after\n"
+	    "                       the reset and flush and again at the end; OUT/meta.kv gets\n"
+	    "                       drop.NS=AFTER-BEFORE for each namespace where the rule is\n"
+	    "                       (nothing where it is not). SPEC: ipt-legacy:FAM:CHAIN or\n"
+	    "                       ipt-nft:FAM:CHAIN (CHAIN's -m conntrack --ctstate INVALID\n"
+	    "                       -j DROP in the filter table of iptables-legacy or\n"
+	    "                       iptables-nft; FAM ip or ip6), nft:FAM:TABLE:CHAIN (that\n"
+	    "                       chain's \"ct state invalid counter\" rule; FAM ip, ip6, inet)\n"
+	    "  --nfacct NAME        the same for the packets of the nfacct object NAME\n"
+	    "                       (kube-proxy >= 1.31's ct_state_invalid_dropped_pkts):\n"
+	    "                       nfacct.NS=AFTER-BEFORE where it is there both times\n"
+	    "  --read-counters      only read them: one NS<TAB>drop|nfacct<TAB>PACKETS line\n"
+	    "                       per --stat-ns namespace (and --node-ns, last), \"-\"\n"
+	    "                       where the rule or object is not there, and exit (no\n"
+	    "                       other option needed)\n"
 	    "  --learn-bytes N      the flow is learned only once the client acknowledged N\n"
 	    "                       bytes of the server's data (default: any): an HTTP\n"
 	    "                       response's header alone is data, and the event must land\n"
@@ -179,13 +189,6 @@ static void usage(FILE *f)
 	    "  --meta KEY=VALUE     a line of the cell's meta.kv (repeatable, in order)\n"
 	    "  --t0-us N            the cell's start, microseconds since the epoch (bash's\n"
 	    "                       EPOCHREALTIME without its dot)\n"
-	    "  --count-parse ipt:CHAIN|nft\n"
-	    "  --count-before NS=N|NS=-\n"
-	    "  --count-state FILE   the workaround rule's counter, read from OUT/after.NS (what\n"
-	    "                       --after-arg's save or listing left): a drop.NS=AFTER-BEFORE\n"
-	    "                       line for each --count-before node (AFTER alone when BEFORE\n"
-	    "                       is -, none when the rule is not there), and NS=AFTER lines\n"
-	    "                       into FILE (the next cell's BEFORE)\n"
 	    "  --list-triggers      print one line per trigger and exit: name, kind (crafted,\n"
 	    "                       conntrack or natural) and summary, tab-separated\n"
 	    "  --bench-args NAME[,NAME...]\n"
@@ -286,7 +289,9 @@ static void parse(int argc, char **argv, struct inject_opts *o)
 	    {"flush-ct", required_argument, NULL, 'X'},
 	    {"reset-ns", required_argument, NULL, 'R'},
 	    {"server-arg", required_argument, NULL, 'A'},
-	    {"after-arg", required_argument, NULL, 0x120},
+	    {"count", required_argument, NULL, 0x120},
+	    {"nfacct", required_argument, NULL, 0x121},
+	    {"read-counters", no_argument, NULL, 0x122},
 	    {"vip", required_argument, NULL, 'v'},
 	    {"trigger", required_argument, NULL, 't'},
 	    {"out", required_argument, NULL, 'o'},
@@ -315,9 +320,6 @@ static void parse(int argc, char **argv, struct inject_opts *o)
 	    {"review", no_argument, NULL, 0x130},
 	    {"meta", required_argument, NULL, 0x131},
 	    {"t0-us", required_argument, NULL, 0x132},
-	    {"count-parse", required_argument, NULL, 0x133},
-	    {"count-before", required_argument, NULL, 0x134},
-	    {"count-state", required_argument, NULL, 0x135},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -379,10 +381,20 @@ static void parse(int argc, char **argv, struct inject_opts *o)
 				bad_arg(optarg, "too many --server-arg (at most 32)");
 			o->server_argv[o->n_server_args++] = optarg;
 			break;
-		case 0x120: /* --after-arg */
-			if (o->n_after_args == MAX_SERVER_ARGS)
-				bad_arg(optarg, "too many --after-arg (at most 32)");
-			o->after_argv[o->n_after_args++] = optarg;
+		case 0x120: /* --count */
+			if (o->have_count)
+				bad_arg(optarg, "--count is given once");
+			if (counter_spec_parse(optarg, &o->count, &err) < 0)
+				bad_arg(optarg, err);
+			o->have_count = true;
+			break;
+		case 0x121: /* --nfacct */
+			if (!*optarg || strlen(optarg) >= 32)
+				bad_arg(optarg, "--nfacct takes a name of 1..31 characters");
+			o->nfacct = optarg;
+			break;
+		case 0x122: /* --read-counters */
+			o->read_counters = true;
 			break;
 		case 'v':
 			if (endpoint_parse(optarg, &o->vip) < 0)
@@ -487,17 +499,6 @@ static void parse(int argc, char **argv, struct inject_opts *o)
 				bad_arg(optarg, "--t0-us takes microseconds since the epoch");
 			break;
 		}
-		case 0x133:
-			if (aftercount_parse_spec(&cell.count, optarg, &err) < 0)
-				bad_arg(optarg, err);
-			break;
-		case 0x134:
-			if (aftercount_add_before(&cell.count, optarg, &err) < 0)
-				bad_arg(optarg, err);
-			break;
-		case 0x135:
-			cell.count.state = optarg;
-			break;
 		case 'h':
 			/* the text is over a pipe buffer's worth of stdio: "--help | grep -q" must
 			 * not die of SIGPIPE after grep found its line (bench/load checks a
@@ -517,6 +518,11 @@ static void parse(int argc, char **argv, struct inject_opts *o)
 		if (trigger_bench_print(stdout, bench_names, bench_workarounds, &bench, &err) < 0)
 			bad_arg(bench_names, err);
 		exit(CTR_EXIT_PASS);
+	}
+	if (o->read_counters) {
+		if (o->node_ns)
+			o->stat_ns[o->n_stat_ns++] = o->node_ns;
+		return;
 	}
 	if (!o->client_ns || !o->node_ns || !o->n_backends || !o->vip.addr.family || !o->out) {
 		fprintf(stderr, "ctreset-inject: --client-ns, --node-ns, --backend-ns, --vip and "
@@ -748,54 +754,73 @@ static int start_command(struct inject_run *r, char **err)
 	return child_start(&r->cmd, r->o->client_ns, r->o->cmd, 0, err);
 }
 
-/* --after-arg: the command in every --stat-ns namespace at once, its stdout into
- * OUT/after.NS; bounded. A namespace whose command could not run leaves its file empty
- * (the bench then reads "no counter"). */
-static void run_after(const struct inject_opts *o)
+/* --count, --nfacct: the counters of every --stat-ns namespace (the node's last), read
+ * once after the reset and flush and once at the end; what moved goes into OUT/meta.kv */
+static void counters_setup(struct counters *c, const struct inject_opts *o)
 {
-	pid_t pids[MAX_STAT_NS] = {0};
-	uint64_t deadline = now_ms() + 3000;
-	int left = 0;
+	*c = (struct counters){.have_spec = o->have_count, .spec = o->count, .nfacct = o->nfacct};
+	for (int i = 0; i < o->n_stat_ns && i < COUNTERS_MAX_NS; i++)
+		c->ns[c->n_ns++] = o->stat_ns[i];
+}
 
-	for (int i = 0; o->n_after_args && i < o->n_stat_ns; i++) {
-		char path[4096];
-		int fd;
+/* --read-counters: what counters_read reads, printed; exit 0, or 1 when one could not be
+ * read (said on stderr) */
+static int print_counters(const struct inject_opts *o)
+{
+	struct counters c;
+	char *err = NULL;
+	int home = netns_open("/proc/self/ns/net", &err);
 
-		snprintf(path, sizeof(path), "%s/after.%s", o->out, o->stat_ns[i]);
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0)
-			continue;
-		pids[i] = fork();
-		if (pids[i] == 0) {
-			int null = open("/dev/null", O_WRONLY);
-
-			if (netns_enter(o->stat_ns[i], NULL) < 0 || dup2(fd, 1) < 0 ||
-			    (null >= 0 && dup2(null, 2) < 0))
-				_exit(127);
-			execvp(o->after_argv[0], o->after_argv);
-			_exit(127);
-		}
-		close(fd);
-		if (pids[i] > 0)
-			left++;
+	if (home < 0)
+		die(CTR_EXIT_FAIL, err);
+	counters_setup(&c, o);
+	counters_read(&c, false, home);
+	for (int i = 0; i < c.n_ns; i++) {
+		if (c.have_spec && c.drop_ok[0][i])
+			printf("%s\tdrop\t%llu\n", c.ns[i], (unsigned long long)c.drop[0][i]);
+		else if (c.have_spec)
+			printf("%s\tdrop\t-\n", c.ns[i]);
+		if (c.nfacct && c.acct_ok[0][i])
+			printf("%s\tnfacct\t%llu\n", c.ns[i], (unsigned long long)c.acct[0][i]);
+		else if (c.nfacct)
+			printf("%s\tnfacct\t-\n", c.ns[i]);
 	}
-	while (left > 0) {
-		for (int i = 0; i < o->n_stat_ns; i++)
-			if (pids[i] > 0 && waitpid(pids[i], NULL, WNOHANG) == pids[i]) {
-				pids[i] = 0;
-				left--;
-			}
-		if (left > 0 && now_ms() >= deadline) {
-			for (int i = 0; i < o->n_stat_ns; i++)
-				if (pids[i] > 0) {
-					kill(pids[i], SIGKILL);
-					waitpid(pids[i], NULL, 0);
-				}
-			break;
+	if (c.error)
+		fprintf(stderr, "ctreset-inject: %s\n", c.error);
+	counters_free(&c);
+	close(home);
+	return c.error ? CTR_EXIT_FAIL : CTR_EXIT_PASS;
+}
+
+/* the counters' lines: with --review, facts of the meta.kv written once at the end;
+ * else appended to OUT/meta.kv (the bench's cell file, its coordinates already there) */
+static void counters_append_meta(const struct counters *c, const char *out)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	if (!c->have_spec && !c->nfacct)
+		return;
+	if (cell.review) {
+		char *buf = NULL, *line, *save = NULL;
+		size_t len = 0;
+
+		f = open_memstream(&buf, &len);
+		if (!f || counters_meta_lines(c, f) < 0 || fclose(f) != 0) {
+			fprintf(stderr, "ctreset-inject: the counters' lines were not written\n");
+			free(buf);
+			return;
 		}
-		if (left > 0)
-			poll(NULL, 0, 1);
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (cellmeta_add_fact(&cell.meta, "%s", line) < 0)
+				fprintf(stderr, "ctreset-inject: meta.kv: no room for %s\n", line);
+		free(buf);
+		return;
 	}
+	snprintf(path, sizeof(path), "%s/meta.kv", out);
+	f = fopen(path, "ae");
+	if (!f || counters_meta_lines(c, f) < 0 || fclose(f) != 0)
+		fprintf(stderr, "ctreset-inject: %s: the counters' lines were not written\n", path);
 }
 
 /* --server-arg: the backend's server, in the first backend namespace; returns once it
@@ -991,11 +1016,6 @@ static int finish_cell(const struct inject_opts *o, bool skip, int rc, const cha
 	snprintf(vpath, sizeof(vpath), "%s/server.kv", o->out);
 	if (o->n_server_args && access(vpath, F_OK) != 0)
 		append_line(o->out, "error", "server left no record");
-	if (aftercount_collect(&cell.count, o->out, &cell.meta, &cerr) < 0) {
-		fprintf(stderr, "ctreset-inject: %s\n", cerr);
-		free(cerr);
-		cerr = NULL;
-	}
 	t.end = cellmeta_now_ms();
 	if (cellmeta_write(&cell.meta, o->out, &t, &cerr) < 0) {
 		/* no meta.kv, no review: the bench finds no record.kv and does both itself */
@@ -1039,6 +1059,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct inject_opts o;
 	struct inject_run r = {.o = &o, .pump = pump, .interrupted = &interrupted, .node_fd = -1};
+	struct counters ctr;
 	const struct trigger_info *ti;
 	char *err = NULL, *werr = NULL;
 	int rc = -1;
@@ -1049,6 +1070,8 @@ int main(int argc, char **argv)
 	if (geteuid() != 0)
 		die(CTR_EXIT_SKIP,
 		    strdup("needs root (network namespaces, raw sockets): run with sudo"));
+	if (o.read_counters)
+		exit(print_counters(&o));
 	check_namespaces(&o);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -1059,8 +1082,9 @@ int main(int argc, char **argv)
 	if (r.home_fd < 0)
 		die(CTR_EXIT_FAIL, err);
 	r.t.start = now_ms();
+	counters_setup(&ctr, &o);
 	if (child_reset_ns(o.reset_ns, o.n_reset_ns, r.reset_killed, &err) == 0 &&
-	    flush_tables(&r, &err) == 0 &&
+	    flush_tables(&r, &err) == 0 && (counters_read(&ctr, false, r.home_fd), 1) &&
 	    natural_set_timeouts(&r.nat, o.stat_ns, o.n_stat_ns, o.ct_timeout_s, r.home_fd, &err) ==
 		0 &&
 	    (r.t.reset = now_ms(), open_captures(&r, &err) == 0) &&
@@ -1091,7 +1115,9 @@ int main(int argc, char **argv)
 	natural_events_stop(&r.nat, o.out, r.find.flow ? &r.find.ct : NULL, &o.vip);
 	natural_restore_timeouts(&r.nat, o.stat_ns, o.n_stat_ns, r.home_fd);
 	child_stop(&r.srv, false, 2000);
-	run_after(&o);
+	counters_read(&ctr, true, r.home_fd);
+	counters_append_meta(&ctr, o.out);
+	counters_free(&ctr);
 	/* drain what the last moments left in the capture buffers into the files: an nflog
 	 * capture hands over one netlink buffer per read, so read until nothing is left */
 	for (int i = 0; i < MAX_CAPS; i++)

@@ -6,6 +6,7 @@
 
 #include "capture.h"
 #include "child.h"
+#include "counters.h"
 #include "craft.h"
 #include "flow.h"
 #include "hold.h"
@@ -41,8 +42,10 @@ struct inject_opts {
 	int n_reset_ns;
 	char *server_argv[MAX_SERVER_ARGS + 1]; /* run in the first backend namespace */
 	int n_server_args;
-	char *after_argv[MAX_SERVER_ARGS + 1]; /* run in every --stat-ns namespace at the end */
-	int n_after_args;
+	struct counter_spec count; /* --count: a rule counter read at the start and end */
+	bool have_count;
+	const char *nfacct; /* --nfacct NAME: an nfacct object's, the same */
+	bool read_counters; /* --read-counters: print them and exit */
 	struct ctr_endpoint vip;
 	struct ctr_addr client_ip; /* family 0: the client interface's own address */
 	enum trigger trigger;

@@ -1,6 +1,8 @@
 # shellcheck shell=bash
-# Rule counters: the packet count of one INVALID DROP rule in a node namespace, read with
-# iptables-save -c or nft list chain: the evidence that a workaround's rule acted.
+# Rule counters read from iptables-save -c's text: the packet count of one INVALID DROP
+# rule in a node namespace (bench/load's). The cells' counters are read by the injector
+# itself over netlink (--count, tools/lib/live/counters.c; ctr_workaround_counter_spec);
+# ctr_workaround_counter reads them the same way for the other runners.
 
 # ctr_ipt_counter NS SAVE CHAIN -> REPLY: packets of CHAIN's "--ctstate INVALID ... -j
 # DROP" rule (filter table; the last one if several), "-" when absent. SAVE is the
@@ -22,16 +24,3 @@ ctr_ipt_counter_parse() {
 # packet count of the KUBE-FORWARD INVALID DROP rule in NS -> REPLY, "-" when absent.
 # SAVE is the backend's save command (default iptables-save).
 ctr_drop_counter() { ctr_ipt_counter "$1" "${2:-iptables-save}" KUBE-FORWARD; }
-
-# ctr_nft_counter_parse <NFT_LIST_OUTPUT -> REPLY: packets of the chain's "ct state invalid
-# counter" rule (`nft list chain`'s output), "-" when the chain or the rule is not there
-ctr_nft_counter_parse() {
-	local line counts
-	REPLY=-
-	while read -r line; do
-		if [[ $line == *"ct state invalid counter packets "* ]]; then
-			counts=${line#*counter packets }
-			REPLY=${counts%% *}
-		fi
-	done
-}

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # The workaround table: every workaround a topology can come up with, each entry with what
 # it lays on every node, how it is reverted, which counter proves it acted, and what it
-# needs. topology/up lays them out, topology/workaround applies the live ones, the runners
-# read the counters (ctr_workaround_counter); `topology/workaround --list` prints them.
+# needs. topology/up lays them out, topology/workaround applies the live ones, the
+# injector reads the counters (ctr_workaround_counter_spec: its --count);
+# `topology/workaround --list` prints them.
 #
 # Fields (FIELD=VALUE; a field given twice keeps both values, in order):
 #   summary   one line (the third argument)
@@ -193,9 +194,9 @@ ctr_workaround_live_cmd() {
 # ctr_workaround_switch PREFIX TO: the loaded topology (ctr_load_topology PREFIX) changed
 # from its workaround (WORKAROUND) to TO, on every node at once: the old one reverted,
 # the new one applied (ctr_workaround_live_cmd), its topology.env and WORKAROUND saying
-# TO, its counters file (what the last cell read) emptied: a rule just inserted counts
-# from 0. Status 1, nothing changed, when either is not live or the topology is a
-# kube-proxy release's; 2 when a node refused (the topology is then unfit: remove it).
+# TO (the next cell's injector reads the rule counters before it acts). Status 1, nothing
+# changed, when either is not live or the topology is a kube-proxy release's; 2 when a
+# node refused (the topology is then unfit: remove it).
 ctr_workaround_switch() {
 	local prefix=$1 to=$2 cmd ns pids=() p rc=0 env
 	[ "$WORKAROUND" != "$to" ] || return 0
@@ -220,8 +221,31 @@ ctr_workaround_switch() {
 'WORKAROUND=$to$'
 '}
 	printf '%s' "$env" >"$CTR_STATE/$prefix/topology.env" || return 2
-	: >"$CTR_STATE/$prefix/counters"
 	WORKAROUND=$to
+}
+
+# ctr_workaround_counter_spec WORKAROUND BACKEND FAMILY -> REPLY: where WORKAROUND's drop
+# rule counts on BACKEND and FAMILY, as ctreset-inject's --count takes it (ipt-nft:ip:CHAIN,
+# ipt-legacy:ip6:CHAIN, nft:ip:TABLE:CHAIN: the injector reads it over netlink in every
+# node at its start and at its end); empty when the workaround has no counter there
+ctr_workaround_counter_spec() {
+	local lang where tool fam
+	ctr_table_get backend "$2" lang && lang=$REPLY || lang=
+	ctr_nft_family "$3"
+	fam=$REPLY
+	if [ "$lang" = ipt ] && ctr_workaround_field "$1" count.ipt; then
+		where=${REPLY%%$'\n'*}
+		ctr_table_get backend "$2" tool || { REPLY=; return 0; }
+		tool=$REPLY
+		REPLY=ipt-${tool#iptables-}:$fam:$where
+	elif [ -n "$lang" ] && ctr_workaround_field "$1" count.nft; then
+		# (count.ipt absent or lang nft: count.nft applies)
+		where=${REPLY%%$'\n'*}
+		REPLY=nft:$fam:${where% *}:${where#* }
+	else
+		REPLY=
+	fi
+	return 0
 }
 
 # packet count of WORKAROUND's drop rule in NS, for BACKEND and FAMILY -> REPLY; "-" when
@@ -230,60 +254,21 @@ ctr_workaround_counter() { # NS WORKAROUND BACKEND FAMILY
 	ctr_workaround_counters "$2" "$3" "$4" "$1"
 	REPLY=${CTR_COUNTERS[$1]}
 }
-# the same in every NS given, their reads (an exec each, ~15 ms) all at once ->
-# CTR_COUNTERS[NS]
+# the same in every NS given, read by one ctreset-inject --read-counters (netlink, no
+# exec a node) -> CTR_COUNTERS[NS]
 declare -gA CTR_COUNTERS=()
 ctr_workaround_counters() { # WORKAROUND BACKEND FAMILY NS...
-	local ns fd
-	local -A fds=()
-	ctr_workaround_counter_cmd "$1" "$2" "$3"
+	local ns args=() n what val
+	ctr_workaround_counter_spec "$1" "$2" "$3"
 	shift 3
-	CTR_COUNTERS=()
-	for ns; do CTR_COUNTERS[$ns]=-; done
-	[ -n "$CTR_COUNTER_PARSE" ] || return 0
-	for ns; do
-		exec {fd}< <(nsenter --net="/run/netns/$ns" "${CTR_COUNTER_CMD[@]}" 2>/dev/null)
-		fds[$ns]=$fd
-	done
-	for ns; do
-		fd=${fds[$ns]}
-		"$CTR_COUNTER_PARSE" "$CTR_COUNTER_WHERE" <&"$fd"
-		exec {fd}<&-
-		CTR_COUNTERS[$ns]=$REPLY
-	done
-	return 0
-}
-# ctr_workaround_counter_cmd WORKAROUND BACKEND FAMILY -> CTR_COUNTER_CMD (the command
-# whose output holds the counter, run in a node: a save of the filter table, or nft's
-# listing of the chain), CTR_COUNTER_WHERE (its chain) and CTR_COUNTER_PARSE (the function
-# that reads it: REPLY); all empty when the workaround has no counter on that backend
-ctr_workaround_counter_cmd() {
-	local lang
-	CTR_COUNTER_CMD=() CTR_COUNTER_WHERE= CTR_COUNTER_PARSE=
-	ctr_table_get backend "$2" lang && lang=$REPLY || lang=
-	if [ "$lang" = ipt ] && ctr_workaround_field "$1" count.ipt; then
-		CTR_COUNTER_WHERE=${REPLY%%$'\n'*}
-		ctr_fw_tool "$2" "$3" save && CTR_COUNTER_CMD=("$REPLY" -c -t filter) CTR_COUNTER_PARSE=ctr_ipt_counter_parse
-	elif [ -n "$lang" ] && ctr_workaround_field "$1" count.nft; then
-		# (count.ipt absent or lang nft: count.nft applies)
-		CTR_COUNTER_WHERE=${REPLY%%$'\n'*}
-		ctr_nft_family "$3"
-		CTR_COUNTER_CMD=(nft list chain "$REPLY" "${CTR_COUNTER_WHERE% *}" "${CTR_COUNTER_WHERE#* }")
-		CTR_COUNTER_PARSE=ctr_nft_counter_parse
-	fi
-	return 0
-}
-# ctr_workaround_counters_from DIR NS... -> CTR_COUNTERS[NS]: as ctr_workaround_counters,
-# from the outputs of CTR_COUNTER_CMD the injector left (--after-arg: DIR/after.NS); "-"
-# for a namespace with no output
-ctr_workaround_counters_from() {
-	local dir=$1 ns
-	shift
 	CTR_COUNTERS=()
 	for ns; do
 		CTR_COUNTERS[$ns]=-
-		[ -n "$CTR_COUNTER_PARSE" ] && [ -s "$dir/after.$ns" ] || continue
-		"$CTR_COUNTER_PARSE" "$CTR_COUNTER_WHERE" <"$dir/after.$ns"
-		CTR_COUNTERS[$ns]=$REPLY
+		args+=(--stat-ns "$ns")
 	done
+	[ -n "$REPLY" ] && [ $# -gt 0 ] || return 0
+	while IFS=$'\t' read -r n what val; do
+		[ "$what" != drop ] || CTR_COUNTERS[$n]=$val
+	done < <("$CTR_BIN/ctreset-inject" --read-counters --count "$REPLY" "${args[@]}" 2>/dev/null)
+	return 0
 }
