@@ -453,7 +453,7 @@ ctr_run_scenario() (
 		[ -z "$reuse$keep" ] || echo "$ns=${CTR_COUNTERS[$ns]}" >>"$counters"
 		ctr_drop_delta "$ns" "${wa_before[$ns]}" "${CTR_COUNTERS[$ns]}"
 	done >>"$dir/meta.kv"
-	for ns in "${!acct_before[@]}"; do
+	for ns in $NS_NODES; do [ -n "${acct_before[$ns]+set}" ] || continue # in the nodes' order
 		ctr_nfacct_counter "$ns"
 		[ "$REPLY" = - ] || [ "${acct_before[$ns]}" = - ] || echo "nfacct.$ns=$((REPLY - acct_before[$ns]))"
 	done >>"$dir/meta.kv"
