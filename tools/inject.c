@@ -131,6 +131,8 @@ static void usage(FILE *f)
 	    "                       clients share the backend)\n"
 	    "  --delay MS           follow the learned flow MS before injecting, so the event\n"
 	    "                       lands later in it (fails if the flow closes meanwhile)\n"
+	    "                       (connect, which learns no flow: the nodes' conntrack\n"
+	    "                       entries are read MS after COMMAND started; default 500)\n"
 	    "  --wait-command MS    once settled, let COMMAND run up to MS more to finish by\n"
 	    "                       itself (a download completing or failing) before SIGTERM\n"
 	    "  --ct-timeout SEC     nf_conntrack_tcp_timeout_established in the node and\n"
