@@ -8,8 +8,6 @@
 . "${BASH_SOURCE[0]%/*}/http.sh"
 # shellcheck source=bench/triggers.sh
 . "${BASH_SOURCE[0]%/*}/triggers.sh"
-# shellcheck source=bench/connect.sh
-. "${BASH_SOURCE[0]%/*}/connect.sh"
 # shellcheck source=bench/audit.sh
 . "${BASH_SOURCE[0]%/*}/audit.sh"
 # shellcheck source=bench/detect.sh
@@ -67,7 +65,7 @@ ctr_pin() {
 # ctr_place K: this shell on the K-th of its CPUs (modulo their number): the K-th unit of
 # a runner's parallel work, or a sequential run (K its pid: two runs at once are spread).
 # A scenario started in the background with CTR_PLACE=K set places itself so
-# (ctr_run_scenario, ctr_run_connect), before it starts anything.
+# (ctr_run_scenario), before it starts anything.
 CTR_PLACE=
 ctr_place() {
 	[ "$CTR_PIN" = 1 ] || return 0

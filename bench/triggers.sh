@@ -24,8 +24,6 @@ ctr_natural_load() {
 	local t w where args ts= ws= out
 	local -A fresh=()
 	for t in $1; do
-		# connect is the bench's own trigger (bench/connect.sh), not the injector's
-		[ "$t" != connect ] || continue
 		for w in ${2:-none}; do
 			[ -z "${CTR_NATURAL_BENCH["$t $w $CTR_WORKLOAD"]+set}" ] || continue
 			fresh["$t $w"]=1
@@ -66,6 +64,7 @@ ctr_natural_opts() {
 	while IFS=$'\t' read -r where args; do
 		[ -n "$where" ] || continue
 		args=${args//\{backend_node\}/${NS_NODE_B:-$NS_NODE_A}}
+		args=${args//\{backend_ep\}/$BACKEND_EP}
 		read -ra words <<<"$args"
 		case $where in
 		inject) CTR_NATURAL_INJECT_OPTS+=("${words[@]}") ;;

@@ -151,6 +151,8 @@ static void usage(FILE *f)
 	    "                       clients share the backend)\n"
 	    "  --delay MS           follow the learned flow MS before injecting, so the event\n"
 	    "                       lands later in it (fails if the flow closes meanwhile)\n"
+	    "                       (connect, which learns no flow: the nodes' conntrack\n"
+	    "                       entries are read MS after COMMAND started; default 500)\n"
 	    "  --wait-command MS    once settled, let COMMAND run up to MS more to finish by\n"
 	    "                       itself (a download completing or failing) before SIGTERM\n"
 	    "  --ct-timeout SEC     nf_conntrack_tcp_timeout_established in the node and\n"
@@ -866,10 +868,12 @@ static int inject(struct inject_run *r, char **err)
 {
 	if (trigger_info(r->o->trigger)->cause(r, err) < 0)
 		return -1;
-	r->out.learned = *r->find.flow;
+	if (r->find.flow) { /* none: a trigger that learns no flow (TRIGGER_LEARNS_NO_FLOW) */
+		r->out.learned = *r->find.flow;
+		r->inject_server_end = r->find.flow->server.end;
+	}
 	r->out.injected = true;
 	r->t.inject = r->t.last_event = now_ms();
-	r->inject_server_end = r->find.flow->server.end;
 	return 0;
 }
 
@@ -886,6 +890,8 @@ static int settle(struct inject_run *r, char **err)
 	const uint64_t quiet =
 	    r->o->quiet_ms < ti->quiet_min_ms ? ti->quiet_min_ms : r->o->quiet_ms;
 
+	if (r->out.settled_by) /* the cause saw the outcome itself (connect) */
+		return 0;
 	while (!interrupted) {
 		uint64_t now = now_ms();
 
@@ -1064,9 +1070,13 @@ int main(int argc, char **argv)
 	char *err = NULL, *werr = NULL;
 	int rc = -1;
 	uint64_t start = cellmeta_now_ms();
+	bool no_flow;
 
 	parse(argc, argv, &o);
 	ti = trigger_info(o.trigger);
+	/* the client's connection is the event, from its start (connect): the counts are
+	 * read before it, no flow is found, --delay is the row's */
+	no_flow = ti->options & TRIGGER_LEARNS_NO_FLOW;
 	if (geteuid() != 0)
 		die(CTR_EXIT_SKIP,
 		    strdup("needs root (network namespaces, raw sockets): run with sudo"));
@@ -1091,12 +1101,14 @@ int main(int argc, char **argv)
 	    (!ti->ct_events || (natural_events_start(&r.nat, o.out, r.node_fd, o.node_ns), 1)) &&
 	    (r.t.ready = now_ms(), start_server(&r, &err) == 0) &&
 	    (!o.n_server_args || (fault_point("scenario.server"), 1)) &&
-	    start_command(&r, &err) == 0 &&
-	    flow_find(&r.find, r.node_fd, r.home_fd, o.flow_timeout_ms, pump, &r, &interrupted,
-		      &err) == 0 &&
+	    (!no_flow || (read_invalid(&r, false), 1)) && start_command(&r, &err) == 0 &&
+	    (no_flow || flow_find(&r.find, r.node_fd, r.home_fd, o.flow_timeout_ms, pump, &r,
+				  &interrupted, &err) == 0) &&
 	    (r.t.flow = now_ms(),
-	     !o.delay_ms || flow_follow(&r.find, o.delay_ms, pump, &r, &interrupted, &err) == 0)) {
-		read_invalid(&r, false);
+	     no_flow || !o.delay_ms ||
+		 flow_follow(&r.find, o.delay_ms, pump, &r, &interrupted, &err) == 0)) {
+		if (!no_flow)
+			read_invalid(&r, false);
 		fault_point("inject.flow");
 		if (inject(&r, &err) == 0 && (fault_point("inject.sent"), settle(&r, &err) == 0))
 			rc = 0;

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Asymmetric routing (kubernetes issue 94861), live, as the matrix's asymmetric cells
-# (trigger connect: a legitimate connection, nothing injected): node A sees the client's
-# direction only, so the handshake's third packet is INVALID there; no drop -> works,
-# kube-proxy's KUBE-FORWARD drop and nftables mode's former forward drop -> broken, with
-# node A's DROP counter as the evidence (node B's unmoved), be_liberal alone -> works
-# although node A still counts the client's segments INVALID. The replies never cross
-# node A. The same cells through bench/repro --topology asymmetric and bench/asymmetric,
+# (trigger connect, a row of ctreset-inject's: a legitimate connection, nothing injected):
+# node A sees the client's direction only, so the handshake's third packet is INVALID
+# there; no drop -> works, kube-proxy's KUBE-FORWARD drop and nftables mode's former
+# forward drop -> broken, with node A's DROP counter as the evidence (node B's unmoved),
+# be_liberal alone -> works although node A still counts the client's segments INVALID.
+# The replies never cross node A. The same cells through bench/repro --topology asymmetric and bench/asymmetric,
 # and with kube-proxy 1.31's own rules (broken; works with tcpBeLiberal=true).
 # A planted wrong oracle fails the run; a cell without the client's record is
 # inconclusive, never a pass; selections that name no asymmetric cell are usage errors.
@@ -63,6 +63,11 @@ t_check "the table: a connect row per backend, no other trigger" "2 0" \
 	"$(grep -c '^connect ' "$work/m.txt") $(grep -cE '^(seq|ack|bad|ct-|idle|small|delayed)' "$work/m.txt")"
 grep -q 'nothing injected: a legitimate connection' "$d/record.kv" && t_pass "the record says nothing was injected" ||
 	t_fail "the record does not say what the cell did"
+# the cell is ctreset-inject's, trigger connect (tools/lib/live/trig_connect.c): its record
+# says the client's own connection ended it, and it read node A's entry itself
+t_check "the injector ran the cell: trigger, how it settled, node A's entry" \
+	"connect|SYN_SENT|the client's connection ended" \
+	"$(sed -n 's/^trigger=//p; s/^outcome.settled_by=//p; s/^ct_state\..*-nodeA=//p' "$d/inject.kv" | paste -sd'|')" "$(cat "$d/inject.kv" 2>&1)"
 
 # 2. a planted wrong oracle (kube-proxy-drop expected to work): the run fails, the cell is marked
 { printf 'connect\tkube-proxy-drop\tasymmetric\t*\t*\tworks\tplanted\n'; grep -v '^#' "$CTR_TOP/bench/matrix.expect"; } >"$work/wrong.expect"

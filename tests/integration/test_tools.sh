@@ -83,11 +83,13 @@ rm -rf "$tdir"
 # and tests/ref/bench-captures derive their lists from it)
 list=$("$B/ctreset-inject" --list-triggers)
 t_check "--list-triggers exits 0" 0 $?
-t_check "--list-triggers: three tab-separated fields a line, kind crafted|conntrack|natural" "" \
-	"$(awk -F'\t' 'NF != 3 || $1 !~ /^[a-z-]+$/ || $2 !~ /^(crafted|conntrack|natural)$/ || $3 == ""' <<<"$list")" "$list"
+t_check "--list-triggers: three tab-separated fields a line, kind crafted|conntrack|natural|legitimate" "" \
+	"$(awk -F'\t' 'NF != 3 || $1 !~ /^[a-z-]+$/ || $2 !~ /^(crafted|conntrack|natural|legitimate)$/ || $3 == ""' <<<"$list")" "$list"
 t_check "--list-triggers: names unique" "$(wc -l <<<"$list")" "$(cut -f1 <<<"$list" | sort -u | wc -l)"
 t_check "--list-triggers: the natural ones" "ct-flush idle-expiry delayed-retransmit" \
 	"$(awk -F'\t' '$2 == "natural" { print $1 }' <<<"$list" | xargs)"
+t_check "--list-triggers: the legitimate one (the asymmetric topology's cell)" "connect" \
+	"$(awk -F'\t' '$2 == "legitimate" { print $1 }' <<<"$list" | xargs)"
 while IFS=$'\t' read -r t _; do
 	"$B/ctreset-inject" --client-ns a --node-ns b --backend-ns c --vip 198.19.0.10:80 --out /tmp/x \
 		--trigger "$t" --help >/dev/null 2>&1 || t_fail "--trigger $t refused"

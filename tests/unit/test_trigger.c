@@ -1,5 +1,6 @@
 /* The trigger table's rows (tools/lib/live/trig_*.c) and the bench arguments computed from
  * them: each value as bench/natural.sh's formulas gave it before they moved into C. */
+#include "live/injectkv.h"
 #include "live/trigger.h"
 #include "tests.h"
 
@@ -115,8 +116,14 @@ static void rows_complete(void)
 		/* a crafted trigger places and records its segment; no other does */
 		CU_ASSERT_EQUAL(ti->place != NULL, ti->kind == TRIGGER_CRAFTED);
 		CU_ASSERT(ti->kind != TRIGGER_CRAFTED || ti->evidence);
-		/* a probe settles once it left the backend; anything else on new data */
-		CU_ASSERT_EQUAL(ti->settles_on_data, ti->kind != TRIGGER_CRAFTED);
+		/* a probe settles once it left the backend; a legitimate connection once its
+		 * client ended (its cause says so); anything else on new data */
+		CU_ASSERT_EQUAL(ti->settles_on_data,
+				ti->kind != TRIGGER_CRAFTED && ti->kind != TRIGGER_LEGITIMATE);
+		/* a legitimate connection, and only it, is watched from its start: no flow
+		 * learned first */
+		CU_ASSERT_EQUAL(!!(ti->options & TRIGGER_LEARNS_NO_FLOW),
+				ti->kind == TRIGGER_LEGITIMATE);
 		/* the natural ones have conntrack -E's account and 200 ms of quiet */
 		CU_ASSERT_EQUAL(ti->ct_events, ti->kind == TRIGGER_NATURAL);
 		CU_ASSERT_EQUAL(ti->quiet_min_ms, ti->kind == TRIGGER_NATURAL ? 200u : 0u);
@@ -128,6 +135,45 @@ static void rows_complete(void)
 	}
 }
 
+/* connect, the asymmetric topology's cell: its bench lines (the client to the backend's
+ * own address for 1 s, a step of the scale more; the nodes' entries read half-way; the
+ * headers kept; keepalive's option after) and its evidence (each node's entry, the DNAT
+ * node's first: it is the injector's last namespace) */
+static void connect_row(void)
+{
+	const struct trigger_info *ti = trigger_info(TRIGGER_CONNECT);
+	struct natural nat = {.ct_state = {"SYN_RECV", NULL, "SYN_SENT"}};
+	struct ns_invalid inv[3] = {{.ns = "p-nodeB"}, {.ns = "p-other"}, {.ns = "p-nodeA"}};
+	struct record rec = {
+	    .trigger = TRIGGER_CONNECT, .nat = &nat, .invalid = inv, .n_invalid = 3};
+	char *s, *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	int rc;
+
+	CU_ASSERT_EQUAL_FATAL(trigger_parse("connect"), TRIGGER_CONNECT);
+	CU_ASSERT_STRING_EQUAL(trigger_kind_name(ti->kind), "legitimate");
+	s = bench_text("connect", "none,keepalive", false, 2, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_STRING_EQUAL(s,
+			       "connect\tnone\tinject\t--snaplen 128 --delay 1000\n"
+			       "connect\tnone\tclient\t--connect {backend_ep} --timeout 2000\n"
+			       "connect\tkeepalive\tinject\t--snaplen 128 --delay 1000\n"
+			       "connect\tkeepalive\tclient\t--connect {backend_ep} --timeout 2000\n"
+			       "connect\tkeepalive\tclient\t--keepalive 1\n");
+	free(s);
+	s = bench_text("connect", "none", true, 1, &rc);
+	CU_ASSERT_STRING_EQUAL(s, "connect\tnone\tinject\t--snaplen 128 --delay 500\n");
+	free(s);
+	m = open_memstream(&buf, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ti->evidence);
+	ti->evidence(m, &rec);
+	fclose(m);
+	CU_ASSERT_STRING_EQUAL(buf, "ct_state.p-nodeA=SYN_SENT\nct_state.p-nodeB=SYN_RECV\n");
+	free(buf);
+}
+
 void register_trigger_tests(void)
 {
 	CU_pSuite s = suite_add("trigger table");
@@ -135,4 +181,5 @@ void register_trigger_tests(void)
 	test_add(s, "bench values: bench/natural.sh's formulas, in C", bench_values);
 	test_add(s, "bench lines: per trigger, workaround and workload", bench_lines);
 	test_add(s, "every row complete for its kind", rows_complete);
+	test_add(s, "connect: its bench lines and its evidence", connect_row);
 }

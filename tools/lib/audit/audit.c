@@ -622,12 +622,16 @@ int audit_judge(const struct audit_node *n, const struct oracle *o, struct audit
 	for (size_t p = 0; p < AUDIT_NPATHS; p++) {
 		int asym = !strcmp(paths[p], "asymmetric");
 
-		for (int t = 0; t < (asym ? 1 : TRIGGER_COUNT); t++) {
+		/* the asymmetric path runs the legitimate connection (connect), the others
+		 * every trigger that causes an event */
+		for (int t = 0; t < TRIGGER_COUNT; t++) {
+			if ((trigger_info((enum trigger)t)->kind == TRIGGER_LEGITIMATE) != asym)
+				continue;
 			for (int fam = 4; fam <= 6; fam += 2) {
 				struct audit_result *x = &r[k++];
 
 				x->path = paths[p];
-				x->trigger = asym ? "connect" : trigger_info((enum trigger)t)->name;
+				x->trigger = trigger_info((enum trigger)t)->name;
 				x->family = fam;
 				if (judge_one(n, o, x, err) < 0) {
 					free(r);

@@ -36,6 +36,9 @@ struct natural {
 	uint32_t release_server_end, release_client_maxwin, release_client_reached;
 	bool below_window; /* its end <= server end - client max window: under the lower bound */
 	unsigned held_at_client;
+	/* connect: each --stat-ns namespace's entry of the client's flow half-way through it
+	 * (ct_state_name, "none"), NULL: not read */
+	const char *ct_state[NATURAL_MAX_NS];
 };
 
 /* Writes secs into nf_conntrack_tcp_timeout_established of each namespace ns[0..n-1]

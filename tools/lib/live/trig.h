@@ -17,6 +17,7 @@ extern const struct trigger_info trig_small_overshoot;		    /* trig_overshoot.c 
 extern const struct trigger_info trig_ct_entry_lost, trig_ct_flush; /* trig_lost.c */
 extern const struct trigger_info trig_idle_expiry;		    /* trig_idle.c */
 extern const struct trigger_info trig_delayed_retransmit;	    /* trig_delay.c */
+extern const struct trigger_info trig_connect;			    /* trig_connect.c */
 
 /* trig_crafted.c: a crafted trigger's evidence (probe.seq, .ack, .flags, .len), and its
  * segment placed by its row and sent from the flow's backend */

@@ -19,9 +19,10 @@ static const struct trigger_info *const infos[TRIGGER_COUNT] = {
     [TRIGGER_CT_FLUSH] = &trig_ct_flush,
     [TRIGGER_IDLE_EXPIRY] = &trig_idle_expiry,
     [TRIGGER_DELAYED_RETRANSMIT] = &trig_delayed_retransmit,
+    [TRIGGER_CONNECT] = &trig_connect,
 };
 
-static const char *const kind_names[] = {"crafted", "conntrack", "natural"};
+static const char *const kind_names[] = {"crafted", "conntrack", "natural", "legitimate"};
 
 const char *trigger_kind_name(enum trigger_kind k)
 {

@@ -23,6 +23,9 @@ enum trigger {
 	TRIGGER_CT_FLUSH,	    /* Debian's `conntrack -F` run in the client node's namespace */
 	TRIGGER_IDLE_EXPIRY,	    /* the flow idles past a shortened established timeout */
 	TRIGGER_DELAYED_RETRANSMIT, /* a backend segment held in its node, released late */
+	/* legitimate: nothing done; the client's own connection (asymmetric routing) is the event
+	 */
+	TRIGGER_CONNECT,
 	TRIGGER_COUNT
 };
 
@@ -31,6 +34,9 @@ enum trigger_kind {
 	TRIGGER_CRAFTED,   /* sends one crafted segment from the backend's namespace */
 	TRIGGER_CONNTRACK, /* acts on the DNAT node's conntrack table through libnl */
 	TRIGGER_NATURAL,   /* nothing crafted: the workload's own traffic meets the state */
+	/* nothing done at all: a legitimate connection, to see what a workaround does to
+	 * ordinary traffic (the asymmetric topology's cell; no other topology runs one) */
+	TRIGGER_LEGITIMATE,
 };
 
 struct inject_run;
@@ -47,6 +53,9 @@ enum trigger_acts_in {
 /* options of ctreset-inject a trigger takes or needs (trigger_info.options) */
 #define TRIGGER_TAKES_STALL 1u	 /* --stall-pid/--stall: the backend stopped mid-response */
 #define TRIGGER_NEEDS_HOLD_NS 2u /* --hold-ns: where a segment is held */
+/* no flow is found nor learned before the event (--delay and --learn-bytes refused): the
+ * trigger's cause watches the client's connection from its start, however far it gets */
+#define TRIGGER_LEARNS_NO_FLOW 4u
 
 /* what the bench is running, from which a trigger's bench arguments are computed */
 struct trigger_bench_in {
@@ -108,7 +117,7 @@ struct trigger_info {
 	void (*bench)(FILE *f, const struct trigger_bench *b);
 };
 
-/* the kind's name: crafted, conntrack or natural */
+/* the kind's name: crafted, conntrack, natural or legitimate */
 const char *trigger_kind_name(enum trigger_kind k);
 
 const struct trigger_info *trigger_info(enum trigger t);

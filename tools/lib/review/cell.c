@@ -18,6 +18,38 @@ static const char *get(const struct kv *kv, const char *k, const char *dflt)
 	return v ? v : dflt;
 }
 
+/* a connect cell: what the injector counted (inject.kv's invalid.NS, ct_state.NS and
+ * capture.PLACE.dropped), read as the cell's meta.kv pairs; the rest of inject.kv is not
+ * read: nothing was injected */
+static int take_connect_counts(struct cell_evidence *ev, char **err)
+{
+	char path[PATH_MAX];
+	struct kv inj;
+	struct kv_pair *p;
+
+	snprintf(path, sizeof(path), "%s/inject.kv", ev->dir);
+	if (kv_load(path, &inj, NULL) < 0)
+		return 0; /* a cell whose injector did not get that far */
+	p = realloc(ev->meta.pairs, (ev->meta.n + inj.n) * sizeof(*p));
+	if (!p && ev->meta.n + inj.n) {
+		kv_free(&inj);
+		return err_set(err, "out of memory");
+	}
+	ev->meta.pairs = p;
+	for (size_t i = 0; i < inj.n; i++) {
+		const char *k = inj.pairs[i].key;
+		size_t kl = strlen(k);
+
+		if (!strncmp(k, "invalid.", 8) || !strncmp(k, "ct_state.", 9) ||
+		    (!strncmp(k, "capture.", 8) && kl > 8 && !strcmp(k + kl - 8, ".dropped"))) {
+			ev->meta.pairs[ev->meta.n++] = inj.pairs[i];
+			inj.pairs[i].key = inj.pairs[i].value = NULL;
+		}
+	}
+	kv_free(&inj);
+	return 0;
+}
+
 int cell_evidence_load(struct cell_evidence *ev, const char *dir, char **err)
 {
 	char path[PATH_MAX];
@@ -41,11 +73,11 @@ int cell_evidence_load(struct cell_evidence *ev, const char *dir, char **err)
 	ev->in.client_end = client_end_parse(kv_get(&ev->client, "end"));
 	snprintf(ev->client_pcap, sizeof(ev->client_pcap), "%s/client.pcap", ev->dir);
 	snprintf(ev->node_pcap, sizeof(ev->node_pcap), "%s/node.pcap", ev->dir);
-	/* a connect cell: nothing injected, no inject.kv */
+	/* a connect cell: nothing injected; of its inject.kv, the counts */
 	ev->is_connect = !strcmp(get(&ev->meta, "trigger", ""), "connect");
 	if (ev->is_connect) {
 		snprintf(ev->backend_pcap, sizeof(ev->backend_pcap), "%s/backend.pcap", ev->dir);
-		return 0;
+		return take_connect_counts(ev, err);
 	}
 	snprintf(path, sizeof(path), "%s/inject.kv", ev->dir);
 	if (kv_load(path, &ev->inject, err) < 0)
