@@ -23,9 +23,7 @@ enum trigger {
 	TRIGGER_CT_FLUSH,	    /* Debian's `conntrack -F` run in the client node's namespace */
 	TRIGGER_IDLE_EXPIRY,	    /* the flow idles past a shortened established timeout */
 	TRIGGER_DELAYED_RETRANSMIT, /* a backend segment held in its node, released late */
-	/* legitimate: nothing done; the client's own connection (asymmetric routing) is the event
-	 */
-	TRIGGER_CONNECT,
+	TRIGGER_CONNECT, /* legitimate: nothing done, the client's own connection is the event */
 	TRIGGER_COUNT
 };
 
@@ -53,8 +51,9 @@ enum trigger_acts_in {
 /* options of ctreset-inject a trigger takes or needs (trigger_info.options) */
 #define TRIGGER_TAKES_STALL 1u	 /* --stall-pid/--stall: the backend stopped mid-response */
 #define TRIGGER_NEEDS_HOLD_NS 2u /* --hold-ns: where a segment is held */
-/* no flow is found nor learned before the event (--delay and --learn-bytes refused): the
- * trigger's cause watches the client's connection from its start, however far it gets */
+/* no flow is found nor learned before the event: the trigger's cause watches the client's
+ * connection from its start, however far it gets (--delay is then the cause's own: when
+ * it acts, from the command's start; --learn-bytes is not used) */
 #define TRIGGER_LEARNS_NO_FLOW 4u
 
 /* what the bench is running, from which a trigger's bench arguments are computed */
