@@ -39,6 +39,26 @@ ctr_detect_start() {
 	return 0
 }
 
+# ctr_detect_gone PID: the process has ended (no longer there, or a zombie not yet waited)
+ctr_detect_gone() {
+	local stat
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 0
+	stat=${stat##*) }
+	[ "${stat%% *}" = Z ]
+}
+# ctr_detect_kill PID -> its exit status: SIGTERM, and again after 3 s when it still runs
+# (a TERM that came between the fork and the exec was taken by the forked shell's trap,
+# the cell's, and lost: the detector never saw it), then SIGKILL after 3 s more: a stop
+# bounded in time whatever the timing of the signal
+ctr_detect_kill() {
+	kill -TERM "$1" 2>/dev/null
+	ctr_busywait 3000 ctr_detect_gone "$1" || {
+		kill -TERM "$1" 2>/dev/null
+		ctr_busywait 3000 ctr_detect_gone "$1" || kill -KILL "$1" 2>/dev/null
+	}
+	wait "$1"
+}
+
 # ctr_detect_stop DIR: stops it (SIGTERM: it prints its summary and writes its metrics a
 # last time) and appends its counts to DIR/meta.kv: detect.leaks, detect.resets,
 # detect.predicted, detect.kernel_drops; detect.error when it did not run to its end
@@ -46,8 +66,7 @@ ctr_detect_start() {
 ctr_detect_stop() {
 	local rc
 	[ -n "$CTR_DETECT_PID" ] || return 0
-	kill -TERM "$CTR_DETECT_PID" 2>/dev/null
-	wait "$CTR_DETECT_PID"
+	ctr_detect_kill "$CTR_DETECT_PID"
 	rc=$?
 	CTR_DETECT_PID=
 	if { [ $rc = 0 ] || [ $rc = "$CTR_EXIT_LEAK" ] || [ $rc = "$CTR_EXIT_RESET" ]; } && [ -s "$1/detect.prom" ]; then
@@ -63,6 +82,6 @@ ctr_detect_stop() {
 
 # ctr_detect_abort: a cell interrupted: the detector goes with it
 ctr_detect_abort() {
-	[ -z "$CTR_DETECT_PID" ] || { kill -TERM "$CTR_DETECT_PID" 2>/dev/null && wait "$CTR_DETECT_PID"; }
+	[ -z "$CTR_DETECT_PID" ] || ctr_detect_kill "$CTR_DETECT_PID"
 	CTR_DETECT_PID=
 }

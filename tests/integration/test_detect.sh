@@ -62,6 +62,23 @@ t_check "a detector not capturing in time fails the cell" 1 "$?" "$(tail -8 "$wd
 late=$(find "$wd/late" -mindepth 1 -maxdepth 1 -type d | head -1)
 t_check "... its record says error, its meta.kv why" "error|detect.error=not capturing after 0 ms" \
 	"$(sed -n 's/^detect.verdict=//p' "$late/seq-above/record.kv")|$(grep '^detect.error=' "$late/seq-above/meta.kv")"
+# the stop is bounded whatever the signal's timing: a TERM taken by a forked shell's trap
+# before its exec (as a cell's, whose abort is trapped) is lost; the detector's stop sends
+# it again, then SIGKILL
+(
+	trap ': the TERM, lost' TERM
+	ctr_sleep 0.5
+	exec sleep 60
+) &
+lost=$!
+ctr_sleep 0.1
+ctr_now
+t0=$REPLY
+ctr_detect_kill "$lost"
+rc=$?
+ctr_now
+t_check "ctr_detect_kill: a TERM lost before the exec, the process still stopped, by the second TERM, within 3.5 s" \
+	"143 1" "$rc $(((REPLY - t0) < 3500))" "$((REPLY - t0)) ms"
 t_check "the JSON report: a detect object per result with leaks and resets" "1 1|0 0" \
 	"$(jq -r '[.results[] | "\(.detect.leaks) \(.detect.resets)"] | join("|")' "$wd/r.json" 2>&1)"
 t_check "seq-above's JSON lines: a leak, then an RST that resets" "leak false|rst true" \
