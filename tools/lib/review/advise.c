@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* the asymmetric topology's cell (bench/connect.sh): a legitimate connection */
+/* the asymmetric topology's cell (tools/lib/live/trig_connect.c): a legitimate connection */
 #define ASYM_TRIGGER "connect"
 #define MAX_WORDS 32
 
