@@ -36,6 +36,11 @@ struct natural {
 	uint32_t release_server_end, release_client_maxwin, release_client_reached;
 	bool below_window; /* its end <= server end - client max window: under the lower bound */
 	unsigned held_at_client;
+	/* ct-flush, ct-entry-lost (trig_lost.c): the pause as the injector met it: how long
+	 * the wire had been quiet when it was taken, how long the loss took, and whether the
+	 * backend's data came back before the loss was done (-1: no pause) */
+	uint64_t pause_quiet_ms, loss_ms;
+	int resumed_first;
 };
 
 /* Writes secs into nf_conntrack_tcp_timeout_established of each namespace ns[0..n-1]
@@ -47,8 +52,12 @@ int natural_set_timeouts(struct natural *nat, const char *const ns[], int n, uns
 void natural_restore_timeouts(struct natural *nat, const char *const ns[], int n, int home_fd);
 
 /* Runs `conntrack -F` in node_fd's namespace (named node_ns), as a conntrack-tools restart
- * or a cleanup script does; its exit status and output are kept. 0, or -1 with *err. */
-int natural_conntrack_flush(struct natural *nat, int node_fd, const char *node_ns, char **err);
+ * or a cleanup script does; its exit status and output are kept. said (NULL: none) is
+ * called with ctx once it wrote its first output: it writes its account (to stderr,
+ * unbuffered) right after the table was emptied, before it exits, which on a slow guest
+ * takes a while longer. 0, or -1 with *err. */
+int natural_conntrack_flush(struct natural *nat, int node_fd, const char *node_ns,
+			    void (*said)(void *ctx), void *ctx, char **err);
 
 /* Starts `conntrack -E` (NEW and DESTROY of TCP entries) in node_fd's namespace, its output
  * in DIR/ct-events.txt. Failing to start it is not fatal: the captures are the evidence. */
