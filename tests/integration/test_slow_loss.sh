@@ -50,4 +50,31 @@ for ik in "$out"/m/*/*/ct-flush+*/inject.kv; do
 		"$(kv "$ik" natural.ct_new_from_backend)" "$(cat "${ik%/inject.kv}/ct-events.txt")"
 done
 t_check "two cells" 2 "$n"
+
+# The keepalive workaround's probe (after 1 s idle) between the loss and the backend's
+# resumed segment: under TCG and load the server resumed 590 ms after its signal, the probe
+# came first and made a new, DNATed entry (clean). Here a server deaf to the signal
+# (--resume-signal dropped, SIGUSR1 ignored: it resumes at the 2 s bound), so the probe comes first every
+# time: the injector deletes the entry the probe made, the backend's segment still meets
+# none, and the cell resets as the oracle says.
+mkdir "$out/deaf"
+ln -s "$CTR_BIN/ctreset-review" "$CTR_BIN/ctreset-inject" "$CTR_BIN/ctreset-shard" "$out/deaf/"
+cat >"$out/deaf/ctreset-workload" <<EOS
+#!/bin/bash
+# SIGUSR1 ignored (kept across exec; without --resume-signal no handler replaces it)
+trap '' USR1
+a=()
+for x in "\$@"; do [ "\$x" = --resume-signal ] || a+=("\$x"); done
+exec "$CTR_BIN/ctreset-workload" "\${a[@]}"
+EOS
+chmod 755 "$out/deaf/ctreset-workload"
+for t in ct-entry-lost ct-flush; do
+	CTR_BIN=$out/deaf "$CTR_TOP/bench/matrix" --trigger "$t" --workaround keepalive \
+		--topology cross-node --backend iptables-nft --family 4 --out "$out/k-$t" >"$out/k-$t.txt" 2>&1
+	t_check "$t/keepalive, the server resuming at its bound after the client's probe: as the oracle says (reset)" 0 $? \
+		"$(tail -20 "$out/k-$t.txt")"
+	ik=$(find "$out/k-$t" -path "*/$t+keepalive/inject.kv" | head -1)
+	t_check "$t/keepalive: the entry the probe made was deleted again (relost >= 1)" 1 \
+		"$(($(kv "$ik" natural.pause.relost) >= 1))" "$(grep '^natural' "$ik")"
+done
 t_done

@@ -41,6 +41,7 @@ struct natural {
 	 * backend's data came back before the loss was done (-1: no pause) */
 	uint64_t pause_quiet_ms, loss_ms;
 	int resumed_first;
+	unsigned relost; /* the flow's entry deleted again before the backend resumed */
 };
 
 /* Writes secs into nf_conntrack_tcp_timeout_established of each namespace ns[0..n-1]

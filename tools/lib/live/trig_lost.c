@@ -102,6 +102,38 @@ static int lose_entry(struct inject_run *r, const struct lose *l, char **err)
 	return l->now(r, NULL, err);
 }
 
+/* Until the backend's resumed data: a segment of the flow that crosses the node first can
+ * only be the client's (the keepalive workaround's probe, after 1 s idle) or the backend's
+ * answer to it; the probe, to the VIP, makes a new, DNATed entry, and the backend's data
+ * would find it (under TCG and load: the loss done 1.05 s into the idle, the server's next
+ * segment 590 ms after its signal, the probe between them: clean). So the flow's entry (the
+ * client -> VIP tuple) is deleted again through libnl each time; none there (the probe came
+ * before the loss, or the backend's answer started an entry of its own, the event) is no
+ * error. The outcome is seen from here on (injected). */
+static int keep_lost(struct inject_run *r, char **err)
+{
+	const struct learn_flow *f = r->find.flow;
+	const uint32_t end = f->server.end;
+	const uint64_t until = now_ms() + r->o->settle_ms;
+	uint64_t last = f->last_us;
+
+	r->out.injected = true;
+	while (!*r->interrupted && f->server.end == end && !f->server.closed && !f->client.closed &&
+	       now_ms() < until) {
+		if (f->last_us != last) {
+			char *e = NULL;
+
+			last = f->last_us;
+			if (delete_entry(r, NULL, &e) == 0)
+				r->nat.relost++;
+			free(e);
+		}
+		if (r->pump(r, 2, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The entry must go while nothing is in flight, so that the next packet through the node
  * is the backend's. Between two segments 5 ms apart it raced, on a loaded machine
  * (conntrack -F's exec, or the injector descheduled), the client's ACK of the next
@@ -138,6 +170,10 @@ static int lose_in_gap(struct inject_run *r, const struct lose *l, char **err)
 		return -1;
 	/* done at conntrack's account or the deletion; here for a tool that said nothing */
 	entry_gone(&g);
+	if (keep_lost(r, err) < 0) {
+		r->out.injected = false;
+		return -1;
+	}
 	return 0;
 }
 
@@ -161,6 +197,7 @@ static void pause_evidence(FILE *f, const struct record *rec)
 		  (unsigned long long)rec->nat->pause_quiet_ms);
 	record_kv(f, "natural.pause.loss_ms", "%llu", (unsigned long long)rec->nat->loss_ms);
 	record_kv(f, "natural.pause.resumed_first", "%d", rec->nat->resumed_first);
+	record_kv(f, "natural.pause.relost", "%u", rec->nat->relost);
 }
 
 static void flush_evidence(FILE *f, const struct record *rec)
