@@ -96,7 +96,7 @@ while IFS=$'\t' read -r t _; do
 done <<<"$list"
 # the values themselves: tests/unit/test_trigger.c; here the command line's way to them
 t_check "--bench-args idle-expiry: what the bench gives it, computed" \
-	"idle-expiry	none	inject	--ct-timeout 1|idle-expiry	none	server	--pause-after 300 --pause 1400 --timeout 7000|idle-expiry	none	client	--timeout 7000" \
+	"idle-expiry	none	inject	--ct-timeout 1|idle-expiry	none	server	--pause-after 100 --pause 1400 --timeout 7000|idle-expiry	none	client	--timeout 7000" \
 	"$("$B/ctreset-inject" --bench-args idle-expiry | paste -sd'|')"
 t_check "--bench-args idle-expiry, http, keepalive, scale 20, timeout 3: the stall" \
 	"idle-expiry	keepalive	inject	--ct-timeout 3|idle-expiry	keepalive	stall	5500 1 7" \

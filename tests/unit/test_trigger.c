@@ -18,19 +18,19 @@ static void bench_values(void)
 		unsigned t, pause, gap, stream, stall, ka, extra;
 	} cases[] = {
 	    /* the bench's defaults: 1 s, 2 s with keepalive */
-	    {0, 1, "none", 1, 1400, 300, 7000, 1600, 3, 5},
-	    {0, 1, "keepalive", 2, 2400, 300, 8000, 2600, 1, 4},
+	    {0, 1, "none", 1, 1400, 2000, 7000, 1600, 3, 5},
+	    {0, 1, "keepalive", 2, 2400, 2000, 8000, 2600, 1, 4},
 	    /* CTR_IDLE_TIMEOUT wins, keepalive's too */
-	    {5, 1, "none", 5, 5400, 300, 11000, 5600, 7, 13},
-	    {5, 1, "keepalive", 5, 5400, 300, 11000, 5600, 1, 7},
-	    {60, 1, "be-liberal", 60, 60400, 300, 66000, 60600, 62, 123},
-	    /* a slow machine: 0.1 s a step past 1 on the pauses, 1 s on the stream; the gap
-	     * at most 0.8 s */
-	    {0, 3, "none", 1, 1600, 500, 9000, 1800, 3, 5},
-	    {0, 6, "none", 1, 1900, 800, 12000, 2100, 4, 7},
-	    {0, 7, "none", 1, 2000, 800, 13000, 2200, 4, 7},
-	    {0, 20, "none", 1, 3300, 800, 26000, 3500, 5, 9},
-	    {0, 20, "keepalive", 2, 4300, 800, 27000, 4500, 1, 6},
+	    {5, 1, "none", 5, 5400, 2000, 11000, 5600, 7, 13},
+	    {5, 1, "keepalive", 5, 5400, 2000, 11000, 5600, 1, 7},
+	    {60, 1, "be-liberal", 60, 60400, 2000, 66000, 60600, 62, 123},
+	    /* a slow machine: 0.1 s a step past 1 on the idle pause, 1 s on the gap's
+	     * bound (the injector ends that pause) and on the stream */
+	    {0, 3, "none", 1, 1600, 4000, 9000, 1800, 3, 5},
+	    {0, 6, "none", 1, 1900, 7000, 12000, 2100, 4, 7},
+	    {0, 7, "none", 1, 2000, 8000, 13000, 2200, 4, 7},
+	    {0, 20, "none", 1, 3300, 21000, 26000, 3500, 5, 9},
+	    {0, 20, "keepalive", 2, 4300, 21000, 27000, 4500, 1, 6},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -75,10 +75,10 @@ static void bench_lines(void)
 	CU_ASSERT_EQUAL(rc, 0);
 	CU_ASSERT_STRING_EQUAL(
 	    s, "idle-expiry\tnone\tinject\t--ct-timeout 1\n"
-	       "idle-expiry\tnone\tserver\t--pause-after 300 --pause 1400 --timeout 7000\n"
+	       "idle-expiry\tnone\tserver\t--pause-after 100 --pause 1400 --timeout 7000\n"
 	       "idle-expiry\tnone\tclient\t--timeout 7000\n"
 	       "idle-expiry\tkeepalive\tinject\t--ct-timeout 2\n"
-	       "idle-expiry\tkeepalive\tserver\t--pause-after 300 --pause 2400 --timeout 8000\n"
+	       "idle-expiry\tkeepalive\tserver\t--pause-after 100 --pause 2400 --timeout 8000\n"
 	       "idle-expiry\tkeepalive\tclient\t--timeout 8000\n"
 	       "idle-expiry\tkeepalive\tclient\t--keepalive 1\n"
 	       "seq-above\tkeepalive\tclient\t--keepalive 1\n");
@@ -97,8 +97,8 @@ static void bench_lines(void)
 	    s, "delayed-retransmit\tnone\tinject\t--hold-ns {backend_node} "
 	       "--capture-buffer 8192\n"
 	       "delayed-retransmit\tnone\tserver\t--interval 1\n"
-	       "small-overshoot\tnone\tserver\t--pause-after 300 --pause 300 --resume-signal\n"
-	       "ct-entry-lost\tnone\tserver\t--pause-after 300 --pause 300 --resume-signal\n");
+	       "small-overshoot\tnone\tserver\t--pause-after 100 --pause 2000 --resume-signal\n"
+	       "ct-entry-lost\tnone\tserver\t--pause-after 100 --pause 2000 --resume-signal\n");
 	free(s);
 	s = bench_text("seq-above,nonsense", "none", false, 1, &rc);
 	CU_ASSERT_EQUAL(rc, -1);

@@ -65,7 +65,8 @@ void natural_restore_timeouts(struct natural *nat, const char *const ns[], int n
 	netns_set(home_fd, "home", NULL);
 }
 
-int natural_conntrack_flush(struct natural *nat, int node_fd, const char *node_ns, char **err)
+int natural_conntrack_flush(struct natural *nat, int node_fd, const char *node_ns,
+			    void (*said)(void *ctx), void *ctx, char **err)
 {
 	int fds[2], st;
 	pid_t pid;
@@ -91,8 +92,13 @@ int natural_conntrack_flush(struct natural *nat, int node_fd, const char *node_n
 	}
 	close(fds[1]);
 	while (got < sizeof(nat->flush_out) - 1 &&
-	       (n = read(fds[0], nat->flush_out + got, sizeof(nat->flush_out) - 1 - got)) > 0)
+	       (n = read(fds[0], nat->flush_out + got, sizeof(nat->flush_out) - 1 - got)) > 0) {
 		got += (size_t)n;
+		if (said) {
+			said(ctx);
+			said = NULL;
+		}
+	}
 	close(fds[0]);
 	nat->flush_out[got] = 0;
 	nat->flush_out[strcspn(nat->flush_out, "\n")] = 0;

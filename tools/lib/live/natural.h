@@ -39,6 +39,12 @@ struct natural {
 	/* connect: each --stat-ns namespace's entry of the client's flow half-way through it
 	 * (ct_state_name, "none"), NULL: not read */
 	const char *ct_state[NATURAL_MAX_NS];
+	/* ct-flush, ct-entry-lost (trig_lost.c): the pause as the injector met it: how long
+	 * the wire had been quiet when it was taken, how long the loss took, and whether the
+	 * backend's data came back before the loss was done (-1: no pause) */
+	uint64_t pause_quiet_ms, loss_ms;
+	int resumed_first;
+	unsigned relost; /* the flow's entry deleted again before the backend resumed */
 };
 
 /* Writes secs into nf_conntrack_tcp_timeout_established of each namespace ns[0..n-1]
@@ -50,8 +56,12 @@ int natural_set_timeouts(struct natural *nat, const char *const ns[], int n, uns
 void natural_restore_timeouts(struct natural *nat, const char *const ns[], int n, int home_fd);
 
 /* Runs `conntrack -F` in node_fd's namespace (named node_ns), as a conntrack-tools restart
- * or a cleanup script does; its exit status and output are kept. 0, or -1 with *err. */
-int natural_conntrack_flush(struct natural *nat, int node_fd, const char *node_ns, char **err);
+ * or a cleanup script does; its exit status and output are kept. said (NULL: none) is
+ * called with ctx once it wrote its first output: it writes its account (to stderr,
+ * unbuffered) right after the table was emptied, before it exits, which on a slow guest
+ * takes a while longer. 0, or -1 with *err. */
+int natural_conntrack_flush(struct natural *nat, int node_fd, const char *node_ns,
+			    void (*said)(void *ctx), void *ctx, char **err);
 
 /* Starts `conntrack -E` (NEW and DESTROY of TCP entries) in node_fd's namespace, its output
  * in DIR/ct-events.txt. Failing to start it is not fatal: the captures are the evidence. */

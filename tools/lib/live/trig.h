@@ -29,7 +29,7 @@ int trig_probe_send(struct inject_run *r, char **err);
 int trig_wait_pause(struct inject_run *r, bool *paused, char **err);
 /* whether the server ends its pause on SIGUSR1 (--resume-signal), and is still there */
 bool trig_server_resumes(struct inject_run *r);
-/* the stream pauses after 300 ms for at most b->gap_ms, until told to resume: the bench
+/* the stream pauses after 100 ms for at most b->gap_ms, until told to resume: the bench
  * line of a trigger that acts in a pause (ct-flush, ct-entry-lost, small-overshoot) */
 void trig_bench_gap(FILE *f, const struct trigger_bench *b);
 

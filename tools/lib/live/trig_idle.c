@@ -111,7 +111,7 @@ static void evidence(FILE *f, const struct record *rec)
 			  (unsigned long long)rec->nat->stalled_ms);
 }
 
-/* the injector's timeout is T; the stream pauses after 300 ms for the pause (longer than
+/* the injector's timeout is T; the stream pauses after 100 ms for the pause (longer than
  * T) and must outlast it (a later --timeout wins); the http workload's nginx is stopped
  * mid-response instead (stall: MS, curl's keepalive s, the seconds its bounds grow by) */
 static void bench(FILE *f, const struct trigger_bench *b)
@@ -121,7 +121,7 @@ static void bench(FILE *f, const struct trigger_bench *b)
 		fprintf(f, "stall\t%u %u %u\n", b->stall_ms, b->curl_keepalive_s, b->http_extra_s);
 		return;
 	}
-	fprintf(f, "server\t--pause-after 300 --pause %u --timeout %u\n", b->pause_ms,
+	fprintf(f, "server\t--pause-after 100 --pause %u --timeout %u\n", b->pause_ms,
 		b->stream_ms);
 	fprintf(f, "client\t--timeout %u\n", b->stream_ms);
 }

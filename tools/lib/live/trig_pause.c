@@ -6,14 +6,14 @@
 
 #include <string.h>
 
-/* the stream pauses after 300 ms until the injector, its act done, tells it to resume (at
+/* the stream pauses after 100 ms until the injector, its act done, tells it to resume (at
  * most gap_ms): the act lands in a gap where nothing is in flight, whatever an exec of
  * conntrack costs on a loaded machine (the stream's: nginx, the http workload, cannot
  * pause, and the act comes right after a fresh ACK of all data) */
 void trig_bench_gap(FILE *f, const struct trigger_bench *b)
 {
 	if (!b->in->http)
-		fprintf(f, "server\t--pause-after 300 --pause %u --resume-signal\n", b->gap_ms);
+		fprintf(f, "server\t--pause-after 100 --pause %u --resume-signal\n", b->gap_ms);
 }
 
 /* the injector's server was started with --resume-signal (ctreset-workload): SIGUSR1 ends

@@ -74,7 +74,6 @@ void trigger_bench_values(const struct trigger_bench_in *in, struct trigger_benc
 {
 	const unsigned steps = in->time_scale > 1 ? in->time_scale - 1 : 0;
 	const bool keepalive = in->workaround && !strcmp(in->workaround, "keepalive");
-	unsigned gap;
 
 	b->in = in;
 	/* T: CTR_IDLE_TIMEOUT s, else 1 s, and 2 s in the keepalive workaround's cells (its
@@ -87,15 +86,13 @@ void trigger_bench_values(const struct trigger_bench_in *in, struct trigger_benc
 	 * S 20: T + 2.3 s), within the injector's bound (2 x (T + 0.3) + 5 s, wait_idle) and
 	 * the stream's length */
 	b->pause_ms = b->ct_timeout_s * 1000 + 400 + 100 * steps;
-	/* 0.3 s: the bound of ct-flush's and ct-entry-lost's pause of the stream, the entry
-	 * lost in it (conntrack -F's exec included); the injector ends the pause as soon as
-	 * the entry is gone (the server's --resume-signal), so the bound counts only when the
-	 * loss is slower: 0.1 s more a step of S past 1, at most 0.8 s (a TCG VM: an exec
-	 * there outlasted a 0.3 s pause, and twice in 1525 cells a 0.7 s one, and the client's
-	 * ACK made a new, DNATed entry first: clean; past 1 s the keepalive workaround's first
-	 * probe does the same) */
-	gap = 300 + 100 * steps;
-	b->gap_ms = gap > 800 ? 800 : gap;
+	/* 2 s, 1 s more a step of S past 1: the bound of the pause of ct-flush, ct-entry-lost
+	 * and small-overshoot, which the injector ends (the server's --resume-signal) as soon
+	 * as its act is done; the bound counts only when the injector never says. Not shorter:
+	 * under TCG and load the pause is taken after 0.3 s of quiet and conntrack -F takes
+	 * 0.3-2.2 s more; a pause that ends first leaves the entry to go mid-stream, where the
+	 * client's ACK may make a new, DNATed one before the backend's segment comes */
+	b->gap_ms = 2000 + 1000 * steps;
 	/* T + 6 s: the stream outlasts the pause; 1 s more a step of S past 1 (a TCG VM, S 20:
 	 * T + 25 s): on Debian 5.10 under TCG and load a stream of T + 6 s had sent 4 KB when
 	 * its pause ended, and its timeout's FIN was the "next segment" that leaked */
