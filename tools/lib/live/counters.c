@@ -1,5 +1,6 @@
 #include "counters.h"
 #include "base/err.h"
+#include "ct.h"
 #include "netns.h"
 
 #include <endian.h>
@@ -421,19 +422,10 @@ int counter_nft_rule(const void *attrs, size_t len, bool need_drop, uint64_t *pk
 
 static struct nl_sock *nfnl_sock(char **err)
 {
-	struct nl_sock *sk = nl_socket_alloc();
-	int rc;
+	struct nl_sock *sk = ct_nfnl_open(err);
 
-	if (!sk) {
-		err_set(err, "nl_socket_alloc failed");
+	if (!sk)
 		return NULL;
-	}
-	rc = nfnl_connect(sk);
-	if (rc < 0) {
-		err_set(err, "connecting to nfnetlink: %s", nl_geterror(rc));
-		nl_socket_free(sk);
-		return NULL;
-	}
 	nl_socket_disable_auto_ack(sk);
 	/* bounded: an answer that never comes is an error after a second, not a hang */
 	if (setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO,

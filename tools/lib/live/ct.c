@@ -40,7 +40,7 @@ static int ct_tuple(struct nfnl_ct *ct, int repl, struct ctr_tuple *t)
 	return 0;
 }
 
-static struct nl_sock *nfnl_open(char **err)
+struct nl_sock *ct_nfnl_open(char **err)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	int rc;
@@ -51,7 +51,7 @@ static struct nl_sock *nfnl_open(char **err)
 	}
 	rc = nfnl_connect(sk);
 	if (rc < 0) {
-		err_set(err, "connecting to ctnetlink: %s", nl_geterror(rc));
+		err_set(err, "connecting to nfnetlink: %s", nl_geterror(rc));
 		nl_socket_free(sk);
 		return NULL;
 	}
@@ -140,7 +140,7 @@ out:
 
 int ct_get_by_reply(const struct ctr_tuple *reply, struct ct_flow *flow, char **err)
 {
-	struct nl_sock *sk = nfnl_open(err);
+	struct nl_sock *sk = ct_nfnl_open(err);
 	int rc;
 
 	if (!sk)
@@ -157,7 +157,7 @@ static struct nl_addr *addr_to_nl(const struct ctr_addr *a)
 
 int ct_delete(const struct ct_flow *flow, char **err)
 {
-	struct nl_sock *sk = nfnl_open(err);
+	struct nl_sock *sk = ct_nfnl_open(err);
 	struct nfnl_ct *ct;
 	struct nl_addr *s, *d;
 	int rc;
@@ -250,7 +250,7 @@ static int dump_on(struct nl_sock *sk, ct_dump_cb cb, void *ctx, char **err)
 
 int ct_dump(ct_dump_cb cb, void *ctx, char **err)
 {
-	struct nl_sock *sk = nfnl_open(err);
+	struct nl_sock *sk = ct_nfnl_open(err);
 	int rc;
 
 	if (!sk)
@@ -271,8 +271,8 @@ struct ct_handle *ct_handle_open(char **err)
 
 	if (!h)
 		return err_set(err, "out of memory"), NULL;
-	h->get = nfnl_open(err);
-	h->dump = h->get ? nfnl_open(err) : NULL;
+	h->get = ct_nfnl_open(err);
+	h->dump = h->get ? ct_nfnl_open(err) : NULL;
 	if (!h->dump) {
 		ct_handle_close(h);
 		return NULL;
@@ -304,7 +304,7 @@ void ct_handle_close(struct ct_handle *h)
 
 int ct_flush(unsigned *removed, unsigned *left, char **err)
 {
-	struct nl_sock *sk = nfnl_open(err);
+	struct nl_sock *sk = ct_nfnl_open(err);
 	int rc;
 
 	if (!sk)

@@ -17,6 +17,10 @@ struct ct_flow {
 
 #define CT_TCP_ESTABLISHED 3
 
+/* a netfilter netlink socket (libnl nfnl_connect), in this thread's namespace; NULL with
+ * *err */
+struct nl_sock *ct_nfnl_open(char **err);
+
 /* The TCP entry whose reply tuple is reply (as the backend sends: backend -> client),
  * looked up by its hash (no walk of the table every namespace shares, as a dump is):
  * 1 and *flow, 0 when there is none, -1 with *err. */
