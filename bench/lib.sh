@@ -305,27 +305,10 @@ ctr_shared_end() {
 	CTR_SHARED=
 }
 
-# ctr_drop_delta NS BEFORE AFTER: a meta.kv line for the workaround rule's counter in NS
-# (bench/connect.sh's; a cell's injector writes its own: --count): drop.NS=AFTER-BEFORE
-# (AFTER alone when there was no reading before), nothing when the rule is not there ("-")
-ctr_drop_delta() {
-	[ "$3" != - ] || return 0
-	if [ "$2" = - ]; then echo "drop.$1=$3"; else echo "drop.$1=$(($3 - $2))"; fi
-}
-
 # kube-proxy's nfacct object: releases from 1.31 count their INVALID DROP through it (the
-# metric kubeproxy_iptables_ct_state_invalid_dropped_packets_total is this counter)
+# metric kubeproxy_iptables_ct_state_invalid_dropped_packets_total is this counter), read
+# over netlink by each cell's injector (--nfacct)
 CTR_NFACCT_NAME=ct_state_invalid_dropped_pkts
-# its packets in NS -> REPLY, "-" when the object is not there (read over netlink by
-# ctreset-inject --read-counters; a cell's injector reads it itself: --nfacct)
-ctr_nfacct_counter() { # NS
-	local what val
-	REPLY=-
-	while IFS=$'\t' read -r _ what val; do
-		[ "$what" != nfacct ] || REPLY=$val
-	done < <("$CTR_BIN/ctreset-inject" --read-counters --nfacct "$CTR_NFACCT_NAME" --stat-ns "$1" 2>/dev/null)
-	return 0
-}
 
 # ctr_run_scenario DIR NAME TRIGGER WORKAROUND [EXPECTED REASON]
 # Builds a fresh topology with the workaround (CTR_TOPOLOGY, CTR_BACKEND, CTR_FAMILY pick
