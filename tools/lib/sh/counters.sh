@@ -1,14 +1,14 @@
 # shellcheck shell=bash
 # Rule counters read from iptables-save -c's text: the packet count of one INVALID DROP
-# rule in a node namespace (bench/load's). The cells' counters are read by the injector
-# itself over netlink (--count, tools/lib/live/counters.c; ctr_workaround_counter_spec);
-# ctr_workaround_counter reads them the same way for the other runners.
+# rule in a node namespace, the cross-check of tests/integration/test_counters.sh. The
+# bench reads its counters over netlink: a cell's injector itself (--count,
+# tools/lib/live/counters.c; ctr_workaround_counter_spec), the other runners through
+# ctr_workaround_counters (one ctreset-inject --read-counters for every node).
 
-# ctr_ipt_counter NS SAVE CHAIN -> REPLY: packets of CHAIN's "--ctstate INVALID ... -j
-# DROP" rule (filter table; the last one if several), "-" when absent. SAVE is the
-# backend's save command (iptables-nft-save, ip6tables-legacy-save, ...).
-ctr_ipt_counter() { ctr_ipt_counter_parse "$3" < <(nsenter --net="/run/netns/$1" "$2" -c -t filter 2>/dev/null); }
-# ctr_ipt_counter_parse CHAIN <SAVE_OUTPUT -> REPLY
+# ctr_ipt_counter_parse CHAIN <SAVE_OUTPUT -> REPLY: packets of CHAIN's "--ctstate INVALID
+# ... -j DROP" rule (filter table; the last one if several) in the output of SAVE -c -t
+# filter (SAVE the backend's save command: iptables-nft-save, ip6tables-legacy-save, ...),
+# "-" when absent
 ctr_ipt_counter_parse() {
 	local line counts
 	REPLY=-
@@ -20,7 +20,3 @@ ctr_ipt_counter_parse() {
 		fi
 	done
 }
-
-# packet count of the KUBE-FORWARD INVALID DROP rule in NS -> REPLY, "-" when absent.
-# SAVE is the backend's save command (default iptables-save).
-ctr_drop_counter() { ctr_ipt_counter "$1" "${2:-iptables-save}" KUBE-FORWARD; }
