@@ -26,6 +26,7 @@ ctr_topology_up "$prefix" none "$out/topology.env" "$out/up.err" ||
 export CTR_REUSE_PREFIX=$prefix CTR_WORKLOAD=stream CTR_BEHAVIOURS_PROBE=0
 ctr_load_topology "$prefix"
 triggers="seq-above ack-above ct-entry-lost"
+read -ra tlist <<<"$triggers"
 ctr_natural_load "$triggers" none
 
 # the tools as the runner finds them, each start of the injector and the review logged
@@ -42,7 +43,7 @@ field() { sed -n "s/^$1=//p" "$2" 2>/dev/null; } # KEY FILE
 # --- several cells in one batch ----------------------------------------------------------
 : >"$out/execs"
 mkdir -p "$out/g1"
-CTR_BIN=$out/bin ctr_run_cells "$out/g1" batch none $triggers 2>"$out/g1.stderr"
+CTR_BIN=$out/bin ctr_run_cells "$out/g1" batch none "${tlist[@]}" 2>"$out/g1.stderr"
 t_check "three cells: ctr_run_cells returns 0" 0 $? "$(cat "$out/g1.stderr")"
 t_check "...one injector exec for them all, no review process" "ctreset-inject" "$(cat "$out/execs")"
 got= want=
@@ -77,7 +78,7 @@ t_check "six cells: the shell forked once after its setup (the injector's start)
 # --- a cell's child killed: its error record, the next cells run ---------------------------
 mkdir -p "$out/g3"
 rm -f "$out/fault"
-CTR_FAULT_AT=inject.flow CTR_FAULT_FILE=$out/fault ctr_run_cells "$out/g3" kill none $triggers 2>"$out/g3.stderr" &
+CTR_FAULT_AT=inject.flow CTR_FAULT_FILE=$out/fault ctr_run_cells "$out/g3" kill none "${tlist[@]}" 2>"$out/g3.stderr" &
 run=$!
 killed= n=0
 while kill -0 "$run" 2>/dev/null && ((n < 400)); do
@@ -106,7 +107,7 @@ t_check "...the next cells ran and passed" "pass pass" \
 # --- SIGTERM to the batch: the running cell finished, no other started, 130, nothing left -----
 mkdir -p "$out/g4"
 rm -f "$out/fault"
-CTR_FAULT_AT=inject.flow CTR_FAULT_FILE=$out/fault ctr_run_cells "$out/g4" term none $triggers 2>"$out/g4.stderr" &
+CTR_FAULT_AT=inject.flow CTR_FAULT_FILE=$out/fault ctr_run_cells "$out/g4" term none "${tlist[@]}" 2>"$out/g4.stderr" &
 run=$!
 if ctr_busywait 15000 test -s "$out/fault"; then
 	read -r _ p <"$out/fault"
