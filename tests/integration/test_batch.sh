@@ -43,9 +43,12 @@ field() { sed -n "s/^$1=//p" "$2" 2>/dev/null; } # KEY FILE
 # --- several cells in one batch ----------------------------------------------------------
 : >"$out/execs"
 mkdir -p "$out/g1"
-CTR_BIN=$out/bin ctr_run_cells "$out/g1" batch none "${tlist[@]}" 2>"$out/g1.stderr"
+mkdir -p "$out/sched"
+# (a matrix group's slot: the batch writes each cell's trigger there, bench/schedule.sh)
+CTR_SCHED_DIR=$out/sched CTR_SCHED_SLOT=0 CTR_BIN=$out/bin ctr_run_cells "$out/g1" batch none "${tlist[@]}" 2>"$out/g1.stderr"
 t_check "three cells: ctr_run_cells returns 0" 0 $? "$(cat "$out/g1.stderr")"
 t_check "...one injector exec for them all, no review process" "ctreset-inject" "$(cat "$out/execs")"
+t_check "...the group's state: the last cell's trigger (the scheduler's)" ct-entry-lost "$(cat "$out/sched/0" 2>/dev/null)"
 got= want=
 for t in $triggers; do
 	d=$out/g1/$t+none
