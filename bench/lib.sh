@@ -494,6 +494,7 @@ ctr_run_cells() {
 	local dir=$1 name=$2 w=$3 prefix=${CTR_REUSE_PREFIX:-} t d f ns a list st
 	local -a common=() cell=()
 	shift 3
+	[ $# -gt 0 ] || return 0 # (printf would write one empty word: a cell with none)
 	if [ "$CTR_WORKLOAD" != stream ] || [ "${CTR_DETECT:-0}" = 1 ] || [ -z "$prefix" ]; then
 		for t; do
 			ctr_sched_state "$t"
