@@ -411,6 +411,7 @@ ctr_run_scenario() (
 	ctr_now; t_setup=$REPLY
 	reused=0
 	[ -z "$reuse" ] || reused=1
+	# shellcheck disable=SC2030 # this cell's, in its subshell (ctr_run_cells has its own)
 	CTR_META_LINES+=("service=$SERVICE" "prefix=$prefix" "reused_topology=$reused")
 	[ -n "$oneshot" ] || meta_flush
 	# the workaround rule's counters (and a kube-proxy release's nfacct object's): the
@@ -478,3 +479,80 @@ ctr_run_scenario() (
 	[ ! -e "$dir/error" ] || ctr_cell_record "$dir"
 	exit $rc
 )
+
+# ctr_run_cells DIR NAME WORKAROUND TRIGGER...: the cells DIR/TRIGGER+WORKAROUND (scenario
+# NAME/TRIGGER/WORKAROUND) one after another on the shared topology CTR_REUSE_PREFIX, each
+# as ctr_run_scenario runs it there, all handed to one `ctreset-inject --cells` (each cell
+# a fork of it, no exec: no bash subshell, no injector start a cell). Their arguments are
+# built here with no fork (the options they share once; each cell's words NUL-separated
+# into the topology's state, CTR_STATE/PREFIX/cells). The injector runs in the background:
+# a signal reaches the caller's trap at once, and ctr_cells_stop passes it on. Where the
+# one-shot path does not apply (the http workload, --detect, no CTR_REUSE_PREFIX):
+# ctr_run_scenario per cell. Returns 0, or the injector's 130 when it was stopped.
+CTR_CELLS_PID=
+ctr_run_cells() {
+	local dir=$1 name=$2 w=$3 prefix=${CTR_REUSE_PREFIX:-} t d f ns a list st
+	local -a common=() cell=()
+	shift 3
+	[ $# -gt 0 ] || return 0 # (printf would write one empty word: a cell with none)
+	if [ "$CTR_WORKLOAD" != stream ] || [ "${CTR_DETECT:-0}" = 1 ] || [ -z "$prefix" ]; then
+		for t; do
+			ctr_sched_state "$t"
+			ctr_run_scenario "$dir/$t+$w" "$name/$t/$w" "$t" "$w"
+		done
+		return 0
+	fi
+	common=(--t0-us "${EPOCHREALTIME/[.,]/}")
+	ctr_load_topology "$prefix"
+	# what ctr_run_scenario gives every cell's injector on a reused topology
+	for f in /run/netns/"$prefix"-*; do
+		[ -e "$f" ] && common+=(--reset-ns "${f##*/}")
+	done
+	ctr_counted_workaround
+	ctr_workaround_counter_spec "$REPLY" "$BACKEND" "$FAMILY"
+	[ -z "$REPLY" ] || common+=(--count "$REPLY")
+	[ -z "${KUBE_PROXY:-}" ] || common+=(--nfacct "$CTR_NFACCT_NAME")
+	for ns in $NS_NODES; do
+		[ "$ns" = "$NS_DNAT_NODE" ] || common+=(--stat-ns "$ns")
+		common+=(--flush-ct "$ns")
+	done
+	[ "$CLIENT_CAPTURE_IF" = "$CLIENT_IF" ] || common+=(--client-ip "$CLIENT_IP")
+	common+=(--client-ns "$NS_CLIENT" --node-ns "$NS_DNAT_NODE" --backend-ns "$NS_BACKEND"
+		--client-if "$CLIENT_CAPTURE_IF" --node-if "$DNAT_NODE_POD_IF" --vip "$VIP_EP")
+	[ -z "${CTR_SCHED_SLOT:-}" ] || [ -z "${CTR_SCHED_DIR:-}" ] ||
+		common+=(--cell-state "$CTR_SCHED_DIR/$CTR_SCHED_SLOT")
+	for t; do
+		d=$dir/$t+$w
+		[ -d "$d" ] || mkdir -p "$d" || return 1
+		echo "$prefix" >"$d/prefix"
+		ctr_cell_meta_lines "$d" "$name/$t/$w" "$t" "$w"
+		CTR_META_LINES+=("service=$SERVICE" "prefix=$prefix" "reused_topology=1")
+		ctr_workload_server_start "$d"
+		ctr_workload_client "$d"
+		ctr_natural_opts "$t" "$w" "$d"
+		# the bounds after the trigger's own options, as ctr_run_scenario orders them
+		cell+=(--out "$d" --trigger "$t" "${CTR_SERVER_OPTS[@]}" "${CTR_NATURAL_INJECT_OPTS[@]}"
+			"${CTR_INJECT_OPTS[@]}" --flow-timeout $((3000 * ${CTR_TIME_SCALE:-1}))
+			--settle $((1000 * ${CTR_TIME_SCALE:-1})) --quiet $((30 * ${CTR_TIME_SCALE:-1})))
+		for a in "${CTR_META_LINES[@]}"; do cell+=(--meta "$a"); done
+		cell+=(-- "${CTR_CLIENT_CMD[@]}" '')
+	done
+	list=$CTR_STATE/$prefix/cells
+	printf '%s\0' "${cell[@]}" >"$list" || return 1
+	"$CTR_BIN/ctreset-inject" "${common[@]}" --cells "$list" >/dev/null &
+	CTR_CELLS_PID=$!
+	wait "$CTR_CELLS_PID"
+	st=$?
+	# (a trap that ran meanwhile waited for it itself)
+	CTR_CELLS_PID=
+	[ $st != 130 ] || return 130
+	return 0
+}
+# ctr_cells_stop: in a trap, the running ctr_run_cells' injector stopped (SIGTERM: its
+# running cell finished, no other started) and waited for
+ctr_cells_stop() {
+	[ -n "$CTR_CELLS_PID" ] || return 0
+	kill -TERM "$CTR_CELLS_PID" 2>/dev/null
+	wait "$CTR_CELLS_PID" 2>/dev/null
+	CTR_CELLS_PID=
+}

@@ -29,6 +29,7 @@
 #include "live/ct.h"
 #include "live/flow.h"
 #include "live/hold.h"
+#include "live/batch.h"
 #include "live/link.h"
 #include "live/natural.h"
 #include "live/netns.h"
@@ -46,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -191,6 +193,34 @@ static void usage(FILE *f)
 	    "  --meta KEY=VALUE     a line of the cell's meta.kv (repeatable, in order)\n"
 	    "  --t0-us N            the cell's start, microseconds since the epoch (bash's\n"
 	    "                       EPOCHREALTIME without its dot)\n"
+	    "  --cells FILE|-       a batch: the cells of one topology and workaround, run one\n"
+	    "                       after another, each in a forked child of this process\n"
+	    "                       (its state fresh, its path a single cell's, with\n"
+	    "                       --review). The options on the command line are the ones\n"
+	    "                       the cells share (namespaces, interfaces, --vip, --stat-ns,\n"
+	    "                       --flush-ct, --reset-ns, --count, timeouts); FILE (-:\n"
+	    "                       stdin) holds each cell's own: NUL-separated words, a cell\n"
+	    "                       ended by an empty word (bash: printf '%%s\\0' WORDS... '').\n"
+	    "                       A cell's words: --out DIR (required), --trigger, --meta\n"
+	    "                       lines, --server-arg, its other options, then -- and its\n"
+	    "                       client command. Every cell is parsed before the first\n"
+	    "                       runs (a bad one: exit 2, nothing run). A cell's t0 is its\n"
+	    "                       own --t0-us, else the batch's --t0-us for the first and\n"
+	    "                       the end of the one before for the others. After each\n"
+	    "                       cell the batch does what the bench did after one\n"
+	    "                       injector: a cell that left no record.kv (killed, or its\n"
+	    "                       meta.kv not written) gets its meta.kv, OUT/skip from\n"
+	    "                       inject.kv on exit 4, \"ctreset-inject was killed by signal\n"
+	    "                       N (SIGX) mid-cell\" in OUT/error when a signal ended it,\n"
+	    "                       and its review; the cell's stderr goes into OUT/error\n"
+	    "                       only when there is some, and the record is written again\n"
+	    "                       when OUT/error is there. Prints \"OUT<TAB>STATUS\" per cell\n"
+	    "                       (STATUS the cell's exit status as below; 128+N: killed by\n"
+	    "                       signal N). SIGTERM or SIGINT: passed to the running cell,\n"
+	    "                       that cell finished, no other started, exit 130. Exit 0\n"
+	    "                       every cell 0, 1 one was not, 2 usage, 4 no root\n"
+	    "  --cell-state FILE    with --cells: before each cell, its trigger's name written\n"
+	    "                       into FILE (bench/schedule.sh: what a group runs now)\n"
 	    "  --list-triggers      print one line per trigger and exit: name, kind (crafted,\n"
 	    "                       conntrack or natural) and summary, tab-separated\n"
 	    "  --bench-args NAME[,NAME...]\n"
@@ -1059,10 +1089,12 @@ static int finish_cell(const struct inject_opts *o, bool skip, int rc, const cha
 	return code;
 }
 
-/* the sequence: reset, flush, captures, server, command, flow, event, outcome, record */
-int main(int argc, char **argv)
+/* the sequence: reset, flush, captures, server, command, flow, event, outcome, record
+ * (one cell: the program's, or a --cells batch's child's) */
+static int cell_main(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
+	sigset_t stop_sigs;
 	struct inject_opts o;
 	struct inject_run r = {.o = &o, .pump = pump, .interrupted = &interrupted, .node_fd = -1};
 	struct counters ctr;
@@ -1086,6 +1118,11 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a batch's child starts with them blocked: one sent meanwhile is this cell's now */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
 	if (mkdir(o.out, 0755) < 0 && errno != EEXIST)
 		die(CTR_EXIT_FAIL, (err_errno(&err, errno, "%s", o.out), err));
 	r.home_fd = netns_open("/proc/self/ns/net", &err);
@@ -1175,4 +1212,214 @@ int main(int argc, char **argv)
 		die(r.skip ? CTR_EXIT_SKIP : CTR_EXIT_FAIL, err);
 	free(werr);
 	return CTR_EXIT_PASS;
+}
+
+/* --- --cells: a batch of cells, each in a forked child -------------------------------------- */
+
+static volatile sig_atomic_t batch_stop; /* the signal that stops the batch */
+static volatile pid_t batch_child;	 /* the running cell's child */
+
+static void batch_on_signal(int sig)
+{
+	int e = errno;
+
+	batch_stop = sig;
+	if (batch_child > 0)
+		kill(batch_child, sig);
+	errno = e;
+}
+
+static void batch_usage(const char *msg)
+{
+	fprintf(stderr, "ctreset-inject: --cells: %s (see --help)\n", msg);
+	exit(CTR_EXIT_USAGE);
+}
+
+/* the option's value when WORD is --NAME VALUE (*i moved past it) or --NAME=VALUE, else
+ * NULL */
+static const char *batch_opt(int argc, char **argv, int *i, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n))
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n])
+		return NULL;
+	if (*i + 1 >= argc)
+		batch_usage("an option at the end of the command line lacks its value");
+	return argv[++*i];
+}
+
+static void write_state(const char *path, const char *what)
+{
+	FILE *f;
+
+	if (!path || !(f = fopen(path, "we")))
+		return;
+	fprintf(f, "%s\n", what);
+	fclose(f);
+}
+
+static int batch_main(int argc, char **argv)
+{
+	const char *list_path = NULL, *state = NULL, *v;
+	char **common = calloc((size_t)argc + 1, sizeof(char *)), ***cargv, t0buf[32], *err = NULL;
+	int n_common = 0, *cargc, errfd, devnull, worst = CTR_EXIT_PASS;
+	uint64_t t0_ms = 0;
+	struct batch_list l;
+	struct batch_cell *bc;
+	struct sigaction sa = {.sa_handler = batch_on_signal};
+	sigset_t stop_sigs;
+
+	if (!common)
+		die(CTR_EXIT_FAIL, NULL);
+	common[n_common++] = argv[0];
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			batch_usage(
+			    "a cell's client command goes after -- in its own words, not on "
+			    "the command line");
+		if ((v = batch_opt(argc, argv, &i, "--cells")))
+			list_path = v;
+		else if ((v = batch_opt(argc, argv, &i, "--cell-state")))
+			state = v;
+		else if ((v = batch_opt(argc, argv, &i, "--t0-us"))) {
+			char *end;
+
+			errno = 0;
+			t0_ms = strtoull(v, &end, 10) / 1000;
+			if (errno || *end || !*v || v[0] == '-')
+				bad_arg(v, "--t0-us takes microseconds since the epoch");
+		} else
+			common[n_common++] = argv[i];
+	}
+	if (batch_list_read(&l, list_path, &err) < 0)
+		batch_usage(err);
+	cargv = calloc((size_t)l.n_cells, sizeof(*cargv));
+	cargc = calloc((size_t)l.n_cells, sizeof(*cargc));
+	bc = calloc((size_t)l.n_cells, sizeof(*bc));
+	if (!cargv || !cargc || !bc)
+		die(CTR_EXIT_FAIL, NULL);
+	/* every cell parsed before the first runs: the common options, --review, the t0 the
+	 * batch gives it (its own --t0-us after, if any), its words */
+	for (int c = 0; c < l.n_cells; c++) {
+		struct inject_opts o;
+		bool has_out = false;
+		char **a = calloc((size_t)(n_common + 4 + l.n_words[c]), sizeof(char *));
+
+		if (!a)
+			die(CTR_EXIT_FAIL, NULL);
+		for (int k = 0; k < l.n_words[c] && strcmp(l.cells[c][k], "--"); k++)
+			if (!strcmp(l.cells[c][k], "--out") || !strncmp(l.cells[c][k], "--out=", 6))
+				has_out = true;
+		if (!has_out) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "cell %d has no --out DIR", c + 1);
+			batch_usage(msg);
+		}
+		memcpy(a, common, sizeof(char *) * (size_t)n_common);
+		cargc[c] = n_common;
+		a[cargc[c]++] = "--review";
+		memcpy(a + cargc[c], l.cells[c], sizeof(char *) * (size_t)l.n_words[c]);
+		cargc[c] += l.n_words[c];
+		cargv[c] = a;
+		optind = 0;
+		cell = (__typeof__(cell)){0};
+		parse(cargc[c], a, &o);
+		bc[c] = (struct batch_cell){.out = o.out,
+					    .n_meta = cell.meta.n_given,
+					    .t0_ms = cell.meta.t0_ms,
+					    .has_server = o.n_server_args > 0,
+					    .trigger = trigger_info(o.trigger)->name};
+		bc[c].meta = malloc(sizeof(char *) * (size_t)(cell.meta.n_given + 1));
+		if (!bc[c].meta)
+			die(CTR_EXIT_FAIL, NULL);
+		memcpy(bc[c].meta, cell.meta.given, sizeof(char *) * (size_t)cell.meta.n_given);
+		/* the batch's t0 for it, before its words: its own --t0-us wins */
+		memmove(a + n_common + 3, a + n_common + 1, sizeof(char *) * (size_t)l.n_words[c]);
+		a[n_common + 1] = "--t0-us";
+		a[n_common + 2] = t0buf;
+		cargc[c] += 2;
+	}
+	cell = (__typeof__(cell)){0};
+	if (geteuid() != 0)
+		die(CTR_EXIT_SKIP,
+		    strdup("needs root (network namespaces, raw sockets): run with sudo"));
+	errfd = memfd_create("ctreset-cell-stderr", MFD_CLOEXEC);
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	/* appended to by the cell, what it starts and this: no hole after a truncation */
+	if (errfd < 0 || devnull < 0 || fcntl(errfd, F_SETFL, O_APPEND) < 0)
+		die(CTR_EXIT_FAIL, (err_errno(&err, errno, "memfd_create, /dev/null"), err));
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!t0_ms)
+		t0_ms = cellmeta_now_ms();
+	for (int c = 0; c < l.n_cells && !batch_stop; c++) {
+		uint64_t start, end;
+		int status = 0, rc;
+		pid_t pid;
+
+		write_state(state, bc[c].trigger);
+		if (!bc[c].t0_ms)
+			bc[c].t0_ms = t0_ms;
+		snprintf(t0buf, sizeof(t0buf), "%llu", (unsigned long long)bc[c].t0_ms * 1000);
+		if (ftruncate(errfd, 0) < 0 || lseek(errfd, 0, SEEK_SET) < 0)
+			die(CTR_EXIT_FAIL, (err_errno(&err, errno, "the cells' stderr"), err));
+		fflush(NULL);
+		sigprocmask(SIG_BLOCK, &stop_sigs, NULL);
+		start = cellmeta_now_ms();
+		pid = fork();
+		if (pid == 0) {
+			dup2(devnull, STDOUT_FILENO);
+			dup2(errfd, STDERR_FILENO);
+			optind = 0;
+			exit(cell_main(cargc[c], cargv[c]));
+		}
+		if (pid < 0) {
+			sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
+			die(CTR_EXIT_FAIL, (err_errno(&err, errno, "fork"), err));
+		}
+		batch_child = pid;
+		sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
+		if (batch_stop)
+			kill(pid, batch_stop);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		batch_child = 0;
+		end = cellmeta_now_ms();
+		rc = batch_cell_finish(&bc[c], status, errfd, start, end);
+		printf("%s\t%d\n", bc[c].out, rc);
+		fflush(stdout);
+		if (rc)
+			worst = CTR_EXIT_FAIL;
+		t0_ms = cellmeta_now_ms();
+	}
+	for (int c = 0; c < l.n_cells; c++) {
+		free(cargv[c]);
+		free((void *)bc[c].meta);
+	}
+	free(cargv);
+	free(cargc);
+	free(bc);
+	free(common);
+	batch_list_free(&l);
+	close(errfd);
+	close(devnull);
+	return batch_stop ? 130 : worst;
+}
+
+int main(int argc, char **argv)
+{
+	/* --cells among the options (before a --): a batch */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--cells") || !strncmp(argv[i], "--cells=", 8))
+			return batch_main(argc, argv);
+	return cell_main(argc, argv);
 }

@@ -118,6 +118,7 @@ int main(void)
 	register_trigger_tests();
 	register_kv_tests();
 	register_cellmeta_tests();
+	register_batch_tests();
 	register_verdict_tests();
 	register_ctwin_tests();
 	register_svcmap_tests();

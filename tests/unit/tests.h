@@ -19,6 +19,7 @@ void register_learn_tests(void);
 void register_trigger_tests(void);
 void register_kv_tests(void);
 void register_cellmeta_tests(void);
+void register_batch_tests(void);
 void register_verdict_tests(void);
 void register_ctwin_tests(void);
 void register_svcmap_tests(void);
