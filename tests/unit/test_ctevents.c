@@ -97,20 +97,19 @@ static void conntrack_lines(void)
 	const char *l;
 
 	/* the client's SYN through node A: NEW, unreplied, 120 s in SYN_SENT */
-	l = fmt(event(IPCTNL_MSG_CT_NEW, NEW_FLAGS, 0, AF_INET, &c2v, &b2c, 0, 120, 1,
-		      IPPROTO_TCP),
+	l = fmt(event(IPCTNL_MSG_CT_NEW, NEW_FLAGS, 0, AF_INET, &c2v, &b2c, 0, 120, 1, IPPROTO_TCP),
 		1796632714, 755455, &rc);
 	CU_ASSERT_STRING_EQUAL(l, "[1796632714.755455]\t    [NEW] tcp      6 120 SYN_SENT "
 				  "src=198.18.0.1 dst=198.19.0.10 sport=34738 dport=80 [UNREPLIED] "
 				  "src=198.18.2.10 dst=198.18.0.1 sport=8080 dport=34738");
 	CU_ASSERT_EQUAL(rc, (int)strlen(l));
 	/* the backend's segment picked up after the flush: NEW, from the backend's side */
-	l = fmt(event(IPCTNL_MSG_CT_NEW, NEW_FLAGS, 0, AF_INET, &b2c, &c2b, 0, 300, 3,
-		      IPPROTO_TCP),
+	l = fmt(event(IPCTNL_MSG_CT_NEW, NEW_FLAGS, 0, AF_INET, &b2c, &c2b, 0, 300, 3, IPPROTO_TCP),
 		1796632715, 131005, &rc);
-	CU_ASSERT_STRING_EQUAL(l, "[1796632715.131005]\t    [NEW] tcp      6 300 ESTABLISHED "
-				  "src=198.18.2.10 dst=198.18.0.1 sport=8080 dport=34738 [UNREPLIED] "
-				  "src=198.18.0.1 dst=198.18.2.10 sport=34738 dport=8080");
+	CU_ASSERT_STRING_EQUAL(l,
+			       "[1796632715.131005]\t    [NEW] tcp      6 300 ESTABLISHED "
+			       "src=198.18.2.10 dst=198.18.0.1 sport=8080 dport=34738 [UNREPLIED] "
+			       "src=198.18.0.1 dst=198.18.2.10 sport=34738 dport=8080");
 	/* the flush's DESTROY, sent by a process (its port id): seen reply, assured */
 	l = fmt(event(IPCTNL_MSG_CT_DELETE, 0, 1174433823u, AF_INET, &c2v, &b2c,
 		      IPS_SEEN_REPLY | IPS_ASSURED | IPS_CONFIRMED, 431999, 3, IPPROTO_TCP),
@@ -132,26 +131,27 @@ static void conntrack_lines(void)
 /* what conntrack -E -e NEW,DESTROY -p tcp leaves out; a change from this process names it */
 static void left_out_and_progname(void)
 {
-	const struct ev_tuple o = {"10.0.0.1", "10.0.0.2", 1, 2}, r = {"10.0.0.2", "10.0.0.1", 2, 1};
+	const struct ev_tuple o = {"10.0.0.1", "10.0.0.2", 1, 2},
+			      r = {"10.0.0.2", "10.0.0.1", 2, 1};
 	char want[128];
 	int rc;
 	const char *l;
 
 	fmt(event(IPCTNL_MSG_CT_NEW, 0, 0, AF_INET, &o, &r, 0, 120, 3, IPPROTO_TCP), 1, 0, &rc);
 	CU_ASSERT_EQUAL(rc, 0); /* an update */
-	fmt(event(IPCTNL_MSG_CT_NEW, NEW_FLAGS, 0, AF_INET, &o, &r, 0, 30, -1, IPPROTO_UDP), 1,
-	    0, &rc);
+	fmt(event(IPCTNL_MSG_CT_NEW, NEW_FLAGS, 0, AF_INET, &o, &r, 0, 30, -1, IPPROTO_UDP), 1, 0,
+	    &rc);
 	CU_ASSERT_EQUAL(rc, 0); /* not TCP */
-	l = fmt(event(IPCTNL_MSG_CT_DELETE, 0, (uint32_t)getpid(), AF_INET, &o, &r,
-		      IPS_SEEN_REPLY, 10, 3, IPPROTO_TCP),
+	l = fmt(event(IPCTNL_MSG_CT_DELETE, 0, (uint32_t)getpid(), AF_INET, &o, &r, IPS_SEEN_REPLY,
+		      10, 3, IPPROTO_TCP),
 		1, 0, &rc);
 	snprintf(want, sizeof(want), " [USERSPACE] portid=%u progname=", (unsigned)getpid());
 	CU_ASSERT_PTR_NOT_NULL(strstr(l, want));
 	CU_ASSERT_PTR_NOT_NULL(strstr(l, "unit-tests"));
 	/* cut at the buffer, never past it */
 	{
-		struct nl_msg *m = event(IPCTNL_MSG_CT_NEW, NEW_FLAGS, 0, AF_INET, &o, &r, 0, 120, 1,
-					 IPPROTO_TCP);
+		struct nl_msg *m =
+		    event(IPCTNL_MSG_CT_NEW, NEW_FLAGS, 0, AF_INET, &o, &r, 0, 120, 1, IPPROTO_TCP);
 		char small[20];
 		const struct timespec ts = {0};
 
