@@ -19,6 +19,7 @@ chmod 755 "$work/stub/conntrack"
 for t in ctreset-review ctreset-workload ctreset-shard ctreset-audit; do
 	ln -s "$CTR_BIN/$t" "$work/bin/$t"
 done
+# shellcheck disable=SC2016 # the wrapper's own $PATH and $@, expanded when it runs
 printf '#!/bin/sh\nPATH=%q:$PATH exec %q "$@"\n' "$work/stub" "$CTR_BIN/ctreset-inject" >"$work/bin/ctreset-inject"
 chmod 755 "$work/bin/ctreset-inject"
 
