@@ -256,7 +256,7 @@ t_foreign_netns 30
 "$CTR_BIN/ctreset-inject" --client-ns ctr-000000-none --node-ns ctr-000000-none --backend-ns ctr-000000-none \
 	--vip 198.19.0.10:80 --out "$work/o" --trigger delayed-retransmit --hold-ns "$foreign" >/dev/null 2>"$work/bad.txt"
 t_check "--hold-ns in a foreign namespace refused: exit 2" 2 $? "$(cat "$work/bad.txt")"
-# (the hold tries an nft table first, iptables' NFQUEUE rule only without nft)
+# (the hold tries iptables' NFQUEUE rule first, an nft table only without it)
 t_check "...no rule was written there (no nft table ctreset-hold, no NFQUEUE rule)" "0" \
 	"$( (nsenter --net="$foreign" nft list ruleset; nsenter --net="$foreign" iptables-nft-save) 2>/dev/null | grep -c 'ctreset-hold\|NFQUEUE\|queue')"
 kill "$holder" 2>/dev/null

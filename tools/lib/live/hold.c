@@ -1,5 +1,5 @@
-/* delayed-retransmit's hold: one nftables NFQUEUE rule, one libnl-nf queue, one segment
- * kept back without a verdict until it is released. */
+/* delayed-retransmit's hold: one NFQUEUE rule (iptables or nftables), one libnl-nf queue, one
+ * segment kept back without a verdict until it is released. */
 #include "hold.h"
 #include "netns.h"
 #include "base/clock.h"
@@ -267,21 +267,24 @@ struct hold *hold_new(const char *ns, int home_fd, const struct ctr_tuple *s2c, 
 		err_set(err, "the NFQUEUE ruleset does not fit");
 		return fail(h, home_fd, false, unavailable);
 	}
-	rc = run_tool(h->ns_fd, (char *[]){"nft", "-f", "-", NULL}, rules, out, sizeof(out));
+	/* x_tables' NFQUEUE target first: one program that works on every kernel the bench
+	 * meets; nft's queue expression (nft_queue) is missing from some (this machine's), and
+	 * trying it first cost every cell an exec of nft that failed */
+	h->xt = true;
+	rc = run_xt(h, "-I", queue, out, sizeof(out));
 	if (rc != 0) {
-		/* no nft, or nf_tables without its queue expression (nft_queue): x_tables'
-		 * NFQUEUE target then (this machine's kernel has only that one) */
+		/* no iptables, or no NFQUEUE target: the nftables table then */
 		char out2[300];
 		int rc2;
 
-		h->xt = true;
-		rc2 = run_xt(h, "-I", queue, out2, sizeof(out2));
+		h->xt = false;
+		rc2 = run_tool(h->ns_fd, (char *[]){"nft", "-f", "-", NULL}, rules, out2,
+			       sizeof(out2));
 		if (rc2 != 0) {
-			h->xt = false;
 			err_set(err,
 				"NFQUEUE unavailable in %s: nft's queue (exit %d: %s), iptables' "
 				"NFQUEUE target (exit %d: %s)",
-				ns, rc, out, rc2, out2);
+				ns, rc2, out2, rc, out);
 			return fail(h, home_fd, true, unavailable);
 		}
 	}
