@@ -67,6 +67,19 @@ void natural_restore_timeouts(struct natural *nat, const char *const ns[], int n
 	netns_set(home_fd, "home", NULL);
 }
 
+/* Test hook, as CTR_FAULT_AT: CTR_FLUSH_DELAY_MS=N (1-5000) makes the flush start N ms
+ * late, a slow flusher (conntrack -F's exec took 0.3-2.2 s under TCG and load):
+ * tests/integration/test_slow_loss.sh holds the pause to lasting until the table is empty */
+static void flush_test_delay(void)
+{
+	const char *v = getenv("CTR_FLUSH_DELAY_MS");
+	char *end;
+	unsigned long ms = v ? strtoul(v, &end, 10) : 0;
+
+	if (v && *v && !*end && ms >= 1 && ms <= 5000)
+		usleep((useconds_t)(ms * 1000));
+}
+
 int natural_conntrack_flush(struct natural *nat, int node_fd, const char *node_ns, int home_fd,
 			    void (*said)(void *ctx), void *ctx, char **err)
 {
@@ -75,6 +88,7 @@ int natural_conntrack_flush(struct natural *nat, int node_fd, const char *node_n
 	int rc;
 
 	nat->flush_status = 1;
+	flush_test_delay();
 	if (netns_set(node_fd, node_ns, err) < 0)
 		return snprintf(nat->flush_out, sizeof(nat->flush_out), "%s", *err), -1;
 	rc = ct_flush(&removed, &left, &e);
