@@ -94,7 +94,7 @@ static int lose_entry(struct inject_run *r, const struct lose *l, char **err)
 			timed = true;
 			break;
 		}
-		if (r->pump(r, 1, err) < 0)
+		if (r->pump(r, trig_wait_ms(now_ms(), until), err) < 0)
 			return -1;
 	}
 	snprintf(r->out.explain, sizeof(r->out.explain),
@@ -130,7 +130,7 @@ static int keep_lost(struct inject_run *r, char **err)
 				r->nat.relost++;
 			free(e);
 		}
-		if (r->pump(r, 2, err) < 0)
+		if (r->pump(r, trig_wait_ms(now_ms(), until), err) < 0)
 			return -1;
 	}
 	return 0;
