@@ -134,6 +134,7 @@ int main(void)
 	register_audit_tests();
 	register_shard_tests();
 	register_counters_tests();
+	register_ctevents_tests();
 	/* a skipped test is inactive: reported as such, not as a failure nor a pass */
 	CU_set_fail_on_inactive(CU_FALSE);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -35,6 +35,7 @@ void register_live_tests(void);
 void register_audit_tests(void);
 void register_shard_tests(void);
 void register_counters_tests(void);
+void register_ctevents_tests(void);
 
 /* adds a suite or aborts the run: a suite that cannot register must not pass silently */
 CU_pSuite suite_add(const char *name);

@@ -14,6 +14,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <stdarg.h>
+#include <time.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 
 static int nladdr_to_addr(struct nl_addr *na, struct ctr_addr *out)
 {
@@ -374,4 +377,199 @@ const char *ct_state_name(uint8_t state)
 				      "CLOSE",	  "SYN_SENT2"};
 
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
+}
+
+/* conntrack-tools' get_progname: the base name of /proc/PORTID/cmdline's first word (a
+ * socket's port id is its process's pid when it was the first the process bound) */
+static const char *progname(uint32_t portid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+	const char *slash;
+
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", portid);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	if (!fgets(buf, (int)len, f)) {
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	slash = strrchr(buf, '/');
+	return slash ? slash + 1 : buf;
+}
+
+struct out {
+	char *buf;
+	size_t len, at;
+};
+
+/* appends, cut at len (the line then ends where the buffer does) */
+__attribute__((format(printf, 2, 3))) static void out_add(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->at + 1 >= o->len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->at, o->len - o->at, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->at = o->at + (size_t)n < o->len ? o->at + (size_t)n : o->len - 1;
+}
+
+static void out_tuple(struct out *o, struct nfnl_ct *ct, int repl)
+{
+	struct ctr_tuple t;
+	char a[CTR_ADDRSTRLEN], b[CTR_ADDRSTRLEN];
+
+	if (ct_tuple(ct, repl, &t) < 0)
+		return;
+	out_add(o, "src=%s dst=%s sport=%u dport=%u ", addr_str(&t.src.addr, a),
+		addr_str(&t.dst.addr, b), t.src.port, t.dst.port);
+	if (nfnl_ct_test_packets(ct, repl) && nfnl_ct_test_bytes(ct, repl))
+		out_add(o, "packets=%llu bytes=%llu ",
+			(unsigned long long)nfnl_ct_get_packets(ct, repl),
+			(unsigned long long)nfnl_ct_get_bytes(ct, repl));
+}
+
+/* libnetfilter_conntrack's default output (snprintf_default.c) for the attributes a TCP
+ * event carries, in its order; conntrack's own prefix (the stamp) and suffix (the port id
+ * of a change made from user space) around it */
+int ct_event_format(struct nlmsghdr *nlh, const struct timespec *ts, char *buf, size_t len)
+{
+	const uint8_t type = nlh->nlmsg_type & 0xff;
+	struct out o = {.buf = buf, .len = len};
+	struct nfnl_ct *ct = NULL;
+	const char *what;
+	uint32_t status;
+	char prog[256];
+	const char *pn;
+
+	if (len == 0 || (nlh->nlmsg_type >> 8) != NFNL_SUBSYS_CTNETLINK)
+		return 0;
+	if (type == IPCTNL_MSG_CT_NEW && (nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL)))
+		what = "[NEW]";
+	else if (type == IPCTNL_MSG_CT_DELETE)
+		what = "[DESTROY]";
+	else
+		return 0; /* an update: not asked for */
+	buf[0] = 0;
+	if (nfnlmsg_ct_parse(nlh, &ct) < 0)
+		return -1;
+	if (nfnl_ct_get_proto(ct) != IPPROTO_TCP) {
+		nfnl_ct_put(ct);
+		return 0;
+	}
+	out_add(&o, "[%ld.%06ld]\t%9s %-8s %u ", (long)ts->tv_sec, ts->tv_nsec / 1000L, what, "tcp",
+		IPPROTO_TCP);
+	if (nfnl_ct_test_timeout(ct))
+		out_add(&o, "%u ", nfnl_ct_get_timeout(ct));
+	if (nfnl_ct_test_tcp_state(ct))
+		out_add(&o, "%s ", ct_state_name(nfnl_ct_get_tcp_state(ct)));
+	out_tuple(&o, ct, 0);
+	status = nfnl_ct_test_status(ct) ? nfnl_ct_get_status(ct) : 0;
+	if (nfnl_ct_test_status(ct) && !(status & IPS_SEEN_REPLY))
+		out_add(&o, "[UNREPLIED] ");
+	out_tuple(&o, ct, 1);
+	if (status & IPS_OFFLOAD)
+		out_add(&o, "[OFFLOAD] ");
+	if (status & IPS_ASSURED)
+		out_add(&o, "[ASSURED] ");
+	if (nfnl_ct_test_mark(ct))
+		out_add(&o, "mark=%u ", nfnl_ct_get_mark(ct));
+	nfnl_ct_put(ct);
+	if (o.at > 0 && buf[o.at - 1] == ' ')
+		buf[--o.at] = 0; /* as libnetfilter_conntrack: no blank at the end */
+	if (nlh->nlmsg_pid) {
+		pn = progname(nlh->nlmsg_pid, prog, sizeof(prog));
+		out_add(&o, pn ? " [USERSPACE] portid=%u progname=%s" : " [USERSPACE] portid=%u",
+			nlh->nlmsg_pid, pn);
+	}
+	return (int)o.at;
+}
+
+struct ct_events {
+	struct nl_sock *sk;
+};
+
+struct ct_events *ct_events_open(char **err)
+{
+	struct ct_events *ev = calloc(1, sizeof(*ev));
+	const int rcvbuf = 1 << 20;
+	int rc;
+
+	if (!ev)
+		return err_set(err, "out of memory"), NULL;
+	ev->sk = ct_nfnl_open(err);
+	if (!ev->sk) {
+		free(ev);
+		return NULL;
+	}
+	rc = nl_socket_add_memberships(ev->sk, NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_DESTROY, 0);
+	if (rc < 0) {
+		err_set(err, "subscribing to conntrack events: %s", nl_geterror(rc));
+		ct_events_close(ev);
+		return NULL;
+	}
+	/* room for a burst (a flush's DESTROY of every entry) while the reader is descheduled;
+	 * as root past rmem_max, else as much as rmem_max allows */
+	if (setsockopt(nl_socket_get_fd(ev->sk), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) < 0)
+		setsockopt(nl_socket_get_fd(ev->sk), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+			   sizeof(rcvbuf));
+	return ev;
+}
+
+int ct_events_fd(const struct ct_events *ev)
+{
+	return nl_socket_get_fd(ev->sk);
+}
+
+int ct_events_read(struct ct_events *ev, FILE *f, unsigned max, char **err)
+{
+	/* one event a datagram (a netlink broadcast): a page holds the largest */
+	static _Thread_local unsigned char buf[16384];
+	char line[1024];
+	int lines = 0;
+
+	for (unsigned i = 0; i < max; i++) {
+		ssize_t n = recv(nl_socket_get_fd(ev->sk), buf, sizeof(buf), MSG_DONTWAIT);
+		int rem;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0 && errno == ENOBUFS) {
+			/* conntrack -E's words; the events since are read on */
+			fprintf(f, "WARNING: We have hit ENOBUFS! We are losing events.\n");
+			continue;
+		}
+		if (n < 0)
+			return err_errno(err, errno, "reading conntrack events");
+		rem = (int)n;
+		for (struct nlmsghdr *nlh = (struct nlmsghdr *)buf; nlmsg_ok(nlh, rem);
+		     nlh = nlmsg_next(nlh, &rem)) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			if (ct_event_format(nlh, &ts, line, sizeof(line)) > 0) {
+				fprintf(f, "%s\n", line);
+				lines++;
+			}
+		}
+	}
+	return lines;
+}
+
+void ct_events_close(struct ct_events *ev)
+{
+	if (!ev)
+		return;
+	if (ev->sk)
+		nl_socket_free(ev->sk);
+	free(ev);
 }

@@ -6,6 +6,7 @@
 #include "base/addr.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 struct ct_flow {
@@ -55,5 +56,26 @@ int ct_handle_dump(struct ct_handle *h, ct_dump_cb cb, void *ctx, char **err);
 void ct_handle_close(struct ct_handle *h);
 
 const char *ct_state_name(uint8_t state);
+
+/* conntrack -E's line (conntrack-tools 1.4.7, -o timestamp) for one ctnetlink event
+ * message: "[SEC.USEC]\t    [NEW] tcp      6 120 SYN_SENT src=.. dst=.. sport=.. dport=..
+ * [UNREPLIED] src=.. ..", the stamp (the time read) from ts. Into buf (len bytes, cut
+ * there): its length; 0 for a message that is not a TCP entry's NEW or DESTROY event
+ * (what `-p tcp -e NEW,DESTROY` leaves out), -1 for one that does not parse. */
+struct nlmsghdr;
+struct timespec;
+int ct_event_format(struct nlmsghdr *nlh, const struct timespec *ts, char *buf, size_t len);
+
+/* A ctnetlink event subscription (NFNLGRP_CONNTRACK_NEW and _DESTROY, as conntrack -E
+ * -e NEW,DESTROY) of the namespace current at ct_events_open; its socket keeps it. */
+struct ct_events;
+struct ct_events *ct_events_open(char **err);
+int ct_events_fd(const struct ct_events *ev);
+
+/* Reads, without waiting, what is queued (at most max messages) and writes each TCP NEW or
+ * DESTROY event's line (ct_event_format, stamped now) to f; events the kernel dropped on a
+ * full socket are a WARNING line, as conntrack prints. The lines written, or -1 with *err. */
+int ct_events_read(struct ct_events *ev, FILE *f, unsigned max, char **err);
+void ct_events_close(struct ct_events *ev);
 
 #endif

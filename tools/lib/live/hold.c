@@ -1,5 +1,5 @@
-/* delayed-retransmit's hold: one nftables NFQUEUE rule, one libnl-nf queue, one segment
- * kept back without a verdict until it is released. */
+/* delayed-retransmit's hold: one NFQUEUE rule (iptables or nftables), one libnl-nf queue, one
+ * segment kept back without a verdict until it is released. */
 #include "hold.h"
 #include "netns.h"
 #include "base/clock.h"
@@ -72,7 +72,7 @@ int hold_ruleset(const struct ctr_tuple *s2c, uint16_t queue, char *buf, size_t 
 static int run_tool(int ns_fd, char *const argv[], const char *input, char *out, size_t n)
 {
 	int in[2], res[2], st;
-	size_t got = 0;
+	size_t got;
 	ssize_t r;
 	pid_t pid;
 
@@ -83,7 +83,11 @@ static int run_tool(int ns_fd, char *const argv[], const char *input, char *out,
 		close(in[1]);
 		return -1;
 	}
-	pid = fork();
+	/* vfork: the child borrows this process's memory until its exec (what it does before
+	 * is dup2, setns and execvp, none of which writes memory the parent relies on). A fork
+	 * copied the page tables of every mapping, the capture rings' 24 MiB with them, and
+	 * the parent then paid a copy-on-write fault for each page it touched */
+	pid = vfork();
 	if (pid == 0) {
 		dup2(in[0], STDIN_FILENO);
 		dup2(res[1], STDOUT_FILENO);
@@ -96,6 +100,7 @@ static int run_tool(int ns_fd, char *const argv[], const char *input, char *out,
 	}
 	close(in[0]);
 	close(res[1]);
+	got = 0;
 	/* a short write shows in nft's status. A program that could not be run has exited by
 	 * the time of the write, often: SIGPIPE, ignored around it in this process only (the
 	 * child keeps the default), would kill the injector (seen: a cell of test_natural whose
@@ -267,21 +272,24 @@ struct hold *hold_new(const char *ns, int home_fd, const struct ctr_tuple *s2c, 
 		err_set(err, "the NFQUEUE ruleset does not fit");
 		return fail(h, home_fd, false, unavailable);
 	}
-	rc = run_tool(h->ns_fd, (char *[]){"nft", "-f", "-", NULL}, rules, out, sizeof(out));
+	/* x_tables' NFQUEUE target first: one program that works on every kernel the bench
+	 * meets; nft's queue expression (nft_queue) is missing from some (this machine's), and
+	 * trying it first cost every cell an exec of nft that failed */
+	h->xt = true;
+	rc = run_xt(h, "-I", queue, out, sizeof(out));
 	if (rc != 0) {
-		/* no nft, or nf_tables without its queue expression (nft_queue): x_tables'
-		 * NFQUEUE target then (this machine's kernel has only that one) */
+		/* no iptables, or no NFQUEUE target: the nftables table then */
 		char out2[300];
 		int rc2;
 
-		h->xt = true;
-		rc2 = run_xt(h, "-I", queue, out2, sizeof(out2));
+		h->xt = false;
+		rc2 = run_tool(h->ns_fd, (char *[]){"nft", "-f", "-", NULL}, rules, out2,
+			       sizeof(out2));
 		if (rc2 != 0) {
-			h->xt = false;
 			err_set(err,
 				"NFQUEUE unavailable in %s: nft's queue (exit %d: %s), iptables' "
 				"NFQUEUE target (exit %d: %s)",
-				ns, rc, out, rc2, out2);
+				ns, rc2, out2, rc, out);
 			return fail(h, home_fd, true, unavailable);
 		}
 	}

@@ -20,9 +20,9 @@ struct hold_seg {
 
 /* Opens queue `queue` in the namespace ns (a name as netns_enter() takes it) and loads
  * there a rule queueing the packets of s2c (backend -> client, as the node sees them) in
- * prerouting before conntrack, with bypass (no reader: accepted): the nftables table inet
- * ctreset-hold (a chain at priority -300), or where nf_tables has no queue expression (this
- * machine's kernel) iptables' NFQUEUE target in raw PREROUTING (comment ctreset-hold).
+ * prerouting before conntrack, with bypass (no reader: accepted): iptables' NFQUEUE target
+ * in raw PREROUTING (comment ctreset-hold), or where that fails (no iptables, no NFQUEUE
+ * target) the nftables table inet ctreset-hold (a chain at priority -300).
  * Returns to home_fd. NULL with *err on failure; *unavailable is then set when the machine
  * cannot queue (no nfnetlink_queue, the queue taken by another process, neither rule
  * accepted): a skip, not a failure. */

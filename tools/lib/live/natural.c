@@ -1,17 +1,19 @@
-/* The natural triggers' node actions: the established timeout, conntrack -F, conntrack -E. */
+/* The natural triggers' node actions: the established timeout, the table's flush and the
+ * event log over ctnetlink (what conntrack -F and conntrack -E do, without their exec). */
 #include "natural.h"
-#include "child.h"
 #include "netns.h"
 #include "base/err.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #define CT_TIMEOUT_SYSCTL "/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established"
@@ -65,51 +67,103 @@ void natural_restore_timeouts(struct natural *nat, const char *const ns[], int n
 	netns_set(home_fd, "home", NULL);
 }
 
-int natural_conntrack_flush(struct natural *nat, int node_fd, const char *node_ns,
+/* Test hook, as CTR_FAULT_AT: CTR_FLUSH_DELAY_MS=N (1-5000) makes the flush start N ms
+ * late, a slow flusher (conntrack -F's exec took 0.3-2.2 s under TCG and load):
+ * tests/integration/test_slow_loss.sh holds the pause to lasting until the table is empty */
+static void flush_test_delay(void)
+{
+	const char *v = getenv("CTR_FLUSH_DELAY_MS");
+	char *end;
+	unsigned long ms = v ? strtoul(v, &end, 10) : 0;
+
+	if (v && *v && !*end && ms >= 1 && ms <= 5000)
+		usleep((useconds_t)(ms * 1000));
+}
+
+int natural_conntrack_flush(struct natural *nat, int node_fd, const char *node_ns, int home_fd,
 			    void (*said)(void *ctx), void *ctx, char **err)
 {
-	int fds[2], st;
-	pid_t pid;
-	ssize_t n;
-	size_t got = 0;
+	unsigned removed = 0, left = 0;
+	char *e = NULL;
+	int rc;
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return err_errno(err, errno, "pipe");
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return err_errno(err, errno, "fork");
+	nat->flush_status = 1;
+	flush_test_delay();
+	if (netns_set(node_fd, node_ns, err) < 0)
+		return snprintf(nat->flush_out, sizeof(nat->flush_out), "%s", *err), -1;
+	rc = ct_flush(&removed, &left, &e);
+	netns_set(home_fd, "home", NULL);
+	if (rc < 0) {
+		snprintf(nat->flush_out, sizeof(nat->flush_out), "%s", e);
+		err_set(err, "flushing the conntrack table in %s: %s", node_ns, e);
+		free(e);
+		return -1;
 	}
-	if (pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		dup2(fds[1], STDERR_FILENO);
-		if (netns_set(node_fd, node_ns, NULL) < 0)
-			_exit(127);
-		execlp("conntrack", "conntrack", "-F", (char *)NULL);
-		dprintf(STDERR_FILENO, "conntrack: %s", strerror(errno));
-		_exit(127);
-	}
-	close(fds[1]);
-	while (got < sizeof(nat->flush_out) - 1 &&
-	       (n = read(fds[0], nat->flush_out + got, sizeof(nat->flush_out) - 1 - got)) > 0) {
-		got += (size_t)n;
-		if (said) {
-			said(ctx);
-			said = NULL;
-		}
-	}
-	close(fds[0]);
-	nat->flush_out[got] = 0;
-	nat->flush_out[strcspn(nat->flush_out, "\n")] = 0;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return err_errno(err, errno, "waitpid conntrack");
-	nat->flush_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	if (nat->flush_status != 0)
-		return err_set(err, "conntrack -F in %s exited %d: %s", node_ns, nat->flush_status,
-			       nat->flush_out);
+	/* the kernel acknowledged the flush: the table was empty then */
+	nat->flush_status = 0;
+	snprintf(nat->flush_out, sizeof(nat->flush_out),
+		 "ctnetlink: connection tracking table has been emptied (%u entries before, %u "
+		 "after)",
+		 removed, left);
+	if (said)
+		said(ctx);
 	return 0;
+}
+
+/* the event log's reader: a thread of the injector with the subscription's socket (in the
+ * DNAT node's namespace), each event stamped as it is read, as conntrack -E stamps it */
+struct natural_events {
+	struct ct_events *ev;
+	FILE *out;
+	int stop_fd; /* an eventfd: written once, the reader drains the socket and ends */
+	pthread_t thread;
+	unsigned lines;
+};
+
+/* bounds: a cell's node sees tens of TCP entries made and gone; a reader that met this
+ * many is stopped (its log says so) */
+#define EVENTS_MAX_LINES 100000u
+#define EVENTS_READ_BATCH 256u
+
+static void *events_run(void *arg)
+{
+	struct natural_events *ne = arg;
+	struct pollfd p[2] = {{.fd = ct_events_fd(ne->ev), .events = POLLIN},
+			      {.fd = ne->stop_fd, .events = POLLIN}};
+	char *err = NULL;
+	int n;
+
+	while (ne->lines < EVENTS_MAX_LINES) {
+		/* the stop is always seen within a second */
+		if (poll(p, 2, 1000) < 0 && errno != EINTR)
+			break;
+		/* the stop after what is queued: every event of the cell was queued on the
+		 * socket when it happened, before the stop */
+		n = ct_events_read(ne->ev, ne->out, EVENTS_READ_BATCH, &err);
+		if (n < 0)
+			break;
+		ne->lines += (unsigned)n;
+		if (p[1].revents & POLLIN)
+			break;
+	}
+	if (err)
+		fprintf(ne->out, "ERROR: %s\n", err);
+	else if (ne->lines >= EVENTS_MAX_LINES)
+		fprintf(ne->out, "ERROR: stopped after %u events\n", ne->lines);
+	free(err);
+	fprintf(ne->out, "ctreset-inject (ctnetlink): %u flow events have been shown.\n",
+		ne->lines);
+	return NULL;
+}
+
+static void events_free(struct natural_events *ne)
+{
+	if (ne->out)
+		fclose(ne->out);
+	if (ne->stop_fd >= 0)
+		close(ne->stop_fd);
+	ct_events_close(ne->ev);
+	free(ne);
 }
 
 /* An entry picked up from the backend's side (original source the backend, destination
@@ -118,45 +172,61 @@ int natural_conntrack_flush(struct natural *nat, int node_fd, const char *node_n
  * later look at the table would miss it: the event log keeps it. */
 void natural_events_start(struct natural *nat, const char *dir, int node_fd, const char *node_ns)
 {
-	char path[PATH_MAX];
-	int fd;
+	struct natural_events *ne = calloc(1, sizeof(*ne));
+	char path[PATH_MAX], *err = NULL;
+	sigset_t all, old;
+	int here;
 
-	snprintf(path, sizeof(path), "%s/ct-events.txt", dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if (!ne)
 		return;
-	nat->ev_pid = fork();
-	if (nat->ev_pid == 0) {
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		if (netns_set(node_fd, node_ns, NULL) < 0)
-			_exit(127);
-		execlp("conntrack", "conntrack", "-E", "-p", "tcp", "-e", "NEW,DESTROY", "-o",
-		       "timestamp", (char *)NULL);
-		_exit(127);
+	ne->stop_fd = eventfd(0, EFD_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/ct-events.txt", dir);
+	ne->out = fopen(path, "we");
+	/* the socket is made in the node's namespace and keeps it; this thread goes back */
+	here = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (ne->stop_fd < 0 || !ne->out || here < 0 || netns_set(node_fd, node_ns, &err) < 0) {
+		if (here >= 0)
+			close(here);
+		events_free(ne);
+		free(err);
+		return;
 	}
-	close(fd);
-	/* the subscription is made before the trigger, which is seconds away */
+	ne->ev = ct_events_open(&err);
+	netns_set(here, "home", NULL);
+	close(here);
+	if (!ne->ev) {
+		fprintf(ne->out, "ERROR: %s\n", err);
+		free(err);
+		events_free(ne);
+		return;
+	}
+	/* signals stay with the main thread (its waits end on them) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&ne->thread, NULL, events_run, ne) != 0)
+		events_free(ne);
+	else
+		nat->events = ne;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* subscribed before this returns: every event from here on is queued for the reader */
 }
 
 void natural_events_stop(struct natural *nat, const char *dir, const struct ct_flow *ct,
 			 const struct ctr_endpoint *vip)
 {
 	char path[PATH_MAX], line[1024], be[160], cl[160], a[CTR_ADDRSTRLEN], b[CTR_ADDRSTRLEN];
+	struct natural_events *ne = nat->events;
 	FILE *f;
 
-	if (nat->ev_pid <= 0)
+	if (!ne)
 		return;
-	/* conntrack -E has printed the last events once it sleeps again: the kernel queued
-	 * every event on its socket when it happened (before this call), and a queued event
-	 * makes a sleeping reader runnable at once; so "sleeping now" means "read them all".
-	 * Bounded by the 100 ms that used to be a fixed wait here. */
-	for (int i = 0; i < 100 && child_proc_state(nat->ev_pid) != 'S'; i++)
-		usleep(1000);
-	kill(nat->ev_pid, SIGTERM);
-	while (waitpid(nat->ev_pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	nat->ev_pid = 0;
+	/* the reader reads what is queued and ends, within its poll's second */
+	if (write(ne->stop_fd, &(uint64_t){1}, sizeof(uint64_t)) == sizeof(uint64_t))
+		pthread_join(ne->thread, NULL);
+	else
+		pthread_cancel(ne->thread), pthread_join(ne->thread, NULL);
+	events_free(ne);
+	nat->events = NULL;
 	if (!ct)
 		return;
 	snprintf(path, sizeof(path), "%s/ct-events.txt", dir);

@@ -1,7 +1,7 @@
 /* What the natural triggers do to a node besides waiting (nothing is crafted): the
- * established timeout written and restored (idle-expiry), Debian's conntrack(8) run in the
- * DNAT node (ct-flush's -F, every natural trigger's -E event log), and the account of each
- * for inject.kv. */
+ * established timeout written and restored (idle-expiry), what conntrack(8) does in the
+ * DNAT node done over ctnetlink from the injector (ct-flush's -F, every natural trigger's -E
+ * event log), and the account of each for inject.kv. */
 #ifndef CTR_NATURAL_H
 #define CTR_NATURAL_H
 
@@ -11,21 +11,24 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct natural_events;
+
 #define NATURAL_MAX_NS 4
 
 struct natural {
 	/* --ct-timeout: each namespace's value before (restored), whether it was written */
 	long old_timeout[NATURAL_MAX_NS];
 	bool timeout_set[NATURAL_MAX_NS];
-	/* ct-flush: conntrack -F's exit status and first line of output */
+	/* ct-flush: the flush's status (0: done, as conntrack -F's exit) and account */
 	int flush_status;
 	char flush_out[160];
 	/* idle-expiry: the idle gap seen; how long the backend's program was stopped
 	 * (--stall-pid), 0: it was not */
 	uint64_t idle_ms, stalled_ms;
-	/* conntrack -E: its pid while it runs; afterwards the NEW entries of the flow picked
-	 * up from the backend's side (the first one's line) and re-made from the client's */
-	pid_t ev_pid;
+	/* the event log (natural.c) while it runs; afterwards the NEW entries of the flow
+	 * picked up from the backend's side (the first one's line) and re-made from the
+	 * client's */
+	struct natural_events *events;
 	unsigned ct_pickup, ct_renat;
 	char pickup_line[300];
 	/* delayed-retransmit: the segment held in the backend's node (hold.h), how long, the
@@ -55,16 +58,18 @@ int natural_set_timeouts(struct natural *nat, const char *const ns[], int n, uns
 /* Writes the remembered values back; failures are printed (a program's last step). */
 void natural_restore_timeouts(struct natural *nat, const char *const ns[], int n, int home_fd);
 
-/* Runs `conntrack -F` in node_fd's namespace (named node_ns), as a conntrack-tools restart
- * or a cleanup script does; its exit status and output are kept. said (NULL: none) is
- * called with ctx once it wrote its first output: it writes its account (to stderr,
- * unbuffered) right after the table was emptied, before it exits, which on a slow guest
- * takes a while longer. 0, or -1 with *err. */
-int natural_conntrack_flush(struct natural *nat, int node_fd, const char *node_ns,
+/* Empties the conntrack table of node_fd's namespace (named node_ns) as `conntrack -F`
+ * does, a conntrack-tools restart or a cleanup script: the same ctnetlink message
+ * (IPCTNL_MSG_CT_DELETE, no tuple), sent from here, no exec; back to home_fd. The status
+ * and an account (the entries before and after) are kept. said (NULL: none) is called with
+ * ctx once the kernel acknowledged it: the table was empty then. 0, or -1 with *err. */
+int natural_conntrack_flush(struct natural *nat, int node_fd, const char *node_ns, int home_fd,
 			    void (*said)(void *ctx), void *ctx, char **err);
 
-/* Starts `conntrack -E` (NEW and DESTROY of TCP entries) in node_fd's namespace, its output
- * in DIR/ct-events.txt. Failing to start it is not fatal: the captures are the evidence. */
+/* Subscribes in node_fd's namespace to its TCP entries' NEW and DESTROY events (what
+ * `conntrack -E -p tcp -e NEW,DESTROY -o timestamp` prints, in its format: ct.h), read by a
+ * thread into DIR/ct-events.txt. Failing to start it is not fatal: the captures are the
+ * evidence. */
 void natural_events_start(struct natural *nat, const char *dir, int node_fd, const char *node_ns);
 
 /* Stops it and counts, for the flow ct (NULL: none found), the NEW entries picked up from

@@ -8,6 +8,7 @@
 #include "trigger.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* the rows, one per enum trigger value, each in its trigger's file */
@@ -27,6 +28,10 @@ int trig_probe_send(struct inject_run *r, char **err);
 /* trig_pause.c: waits for a pause of the stream (nothing in flight: the captures' state of
  * the flow is the nodes'); *paused false when none came within --settle */
 int trig_wait_pause(struct inject_run *r, bool *paused, char **err);
+
+/* How long a pump may wait for packets when the loop's next deadline (now_ms()) is until:
+ * until then, at least 1 ms, at most 250 (a packet or a signal ends the wait at once). */
+int trig_wait_ms(uint64_t now, uint64_t until);
 /* whether the server ends its pause on SIGUSR1 (--resume-signal), and is still there */
 bool trig_server_resumes(struct inject_run *r);
 /* the stream pauses after 100 ms for at most b->gap_ms, until told to resume: the bench

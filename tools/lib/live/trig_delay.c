@@ -50,7 +50,7 @@ static int delay_segment(struct inject_run *r, char **err)
 				       "no segment held: the backend sent no data through %s "
 				       "within %u ms",
 				       o->hold_ns, o->flow_timeout_ms);
-		if (r->pump(r, 2, err) < 0)
+		if (r->pump(r, trig_wait_ms(now_ms(), t0 + o->flow_timeout_ms), err) < 0)
 			return -1;
 	}
 	r->nat.held = true;
@@ -84,7 +84,12 @@ static int delay_segment(struct inject_run *r, char **err)
 				       "the client %u, the segment ends at %u)",
 				       o->flow_timeout_ms + HOLD_EXTRA_MS, f->client.reached,
 				       f->client.ct_maxwin, seg.seq + seg.len);
-		if (r->pump(r, 2, err) < 0)
+		/* --hold: its end; else the window moves with the packets, the bound */
+		if (r->pump(r,
+			    trig_wait_ms(now_ms(), seg.t_held + (o->hold_ms ? o->hold_ms
+									    : o->flow_timeout_ms +
+										  HOLD_EXTRA_MS)),
+			    err) < 0)
 			return -1;
 	}
 	r->nat.hold_ms = now_ms() - seg.t_held;

@@ -81,7 +81,13 @@ static int wait_idle(struct inject_run *r, char **err)
 				  : "the flow never idled for %llu ms (the workload must "
 				    "pause: ctreset-workload server --pause-after/--pause)",
 			    (unsigned long long)(idled ? 2 * need + 5000 : need));
-		if (r->pump(r, 5, err) < 0)
+		/* next: the idle's length reached (t_data + need), the nginx stall's end, or the
+		 * bound; data ends the wait at once */
+		uint64_t next = idled ? deadline : t_data + need;
+
+		if (r->t_stall && r->t_stall + r->o->stall_ms < next)
+			next = r->t_stall + r->o->stall_ms;
+		if (r->pump(r, trig_wait_ms(now, next), err) < 0)
 			return -1;
 	}
 	return err_set(err, "interrupted");

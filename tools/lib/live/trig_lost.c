@@ -62,16 +62,18 @@ static int delete_entry(struct inject_run *r, struct gone *g, char **err)
 	return rc;
 }
 
-/* conntrack -F's account comes right after the table was emptied; under TCG and load its
- * exec took 0.3-2.2 s in all, and the exit after the account more */
+/* the kernel's acknowledgement comes once the table is empty (conntrack -F's exec took
+ * 0.3-2.2 s under TCG and load before it got there; the message alone takes no exec) */
 static int flush_table(struct inject_run *r, struct gone *g, char **err)
 {
-	return natural_conntrack_flush(&r->nat, r->node_fd, r->o->node_ns, g ? entry_gone : NULL, g,
-				       err);
+	return natural_conntrack_flush(&r->nat, r->node_fd, r->o->node_ns, r->home_fd,
+				       g ? entry_gone : NULL, g, err);
 }
 
 static const struct lose by_delete = {"deleted the node's conntrack entry", delete_entry};
-static const struct lose by_flush = {"conntrack -F emptied the node's table", flush_table};
+static const struct lose by_flush = {"a flush (conntrack -F's ctnetlink message) emptied the "
+				     "node's table",
+				     flush_table};
 
 /* on a stream that never pauses: the node's entry goes right after a fresh ACK of all
  * data, the backend keeps sending */
@@ -92,7 +94,7 @@ static int lose_entry(struct inject_run *r, const struct lose *l, char **err)
 			timed = true;
 			break;
 		}
-		if (r->pump(r, 1, err) < 0)
+		if (r->pump(r, trig_wait_ms(now_ms(), until), err) < 0)
 			return -1;
 	}
 	snprintf(r->out.explain, sizeof(r->out.explain),
@@ -128,7 +130,7 @@ static int keep_lost(struct inject_run *r, char **err)
 				r->nat.relost++;
 			free(e);
 		}
-		if (r->pump(r, 2, err) < 0)
+		if (r->pump(r, trig_wait_ms(now_ms(), until), err) < 0)
 			return -1;
 	}
 	return 0;
@@ -220,17 +222,18 @@ const struct trigger_info trig_ct_entry_lost = {
     .bench = trig_bench_gap,
 };
 
-/* natural: no segment, no libnl call; the real tool, and conntrack -E's account of the
- * entries made after it; a natural trigger has no probe to see arrive NATed: the backend's
- * next segments have 200 ms to show whether they leak */
+/* natural: no segment; the message conntrack -F sends (a ctnetlink delete without a
+ * tuple), and the event log's account of the entries made after it; a natural trigger has
+ * no probe to see arrive NATed: the backend's next segments have 200 ms to show whether
+ * they leak */
 const struct trigger_info trig_ct_flush = {
     .name = "ct-flush",
     .kind = TRIGGER_NATURAL,
-    .summary = "natural: `conntrack -F` (conntrack-tools) empties the client node's table "
-	       "mid-flow",
+    .summary = "natural: a table flush (`conntrack -F`'s ctnetlink message) empties the client "
+	       "node's table mid-flow",
     .cause = cause_flush,
     .acts_in = TRIGGER_ACTS_IN_NODE,
-    .acts = "run conntrack -F (ct-flush) in",
+    .acts = "flush the conntrack table (ct-flush) in",
     .settles_on_data = true,
     .quiet_min_ms = 200,
     .ct_events = true,

@@ -28,6 +28,15 @@ bool trig_server_resumes(struct inject_run *r)
 	return false;
 }
 
+/* A fixed short timeout (2-5 ms) made a quiet wait hundreds of wakeups (idle-expiry's
+ * 1.4 s: 280), each dear in a VM: the pump waits until the loop has something to decide */
+int trig_wait_ms(uint64_t now, uint64_t until)
+{
+	if (until <= now + 1)
+		return 1;
+	return until - now > 250 ? 250 : (int)(until - now);
+}
+
 /* Waits for a pause of the stream (the triggers' --pause-after/--pause): the client has
  * acknowledged all the backend sent and nothing came from the backend, nor a new window
  * from the client, for 60 ms (past a delayed ACK; half of --quiet when that is longer: a
@@ -67,7 +76,9 @@ int trig_wait_pause(struct inject_run *r, bool *paused, char **err)
 			return err_set(err, "the flow closed before it paused");
 		if (now >= until)
 			return 0;
-		if (r->pump(r, 2, err) < 0)
+		/* next: the quiet's end, or (it has passed: the client's ACK awaited) the bound */
+		if (r->pump(r, trig_wait_ms(now, now < t_data + gap ? t_data + gap : until), err) <
+		    0)
 			return -1;
 	}
 	return err_set(err, "interrupted");
