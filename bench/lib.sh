@@ -310,6 +310,51 @@ ctr_shared_end() {
 # over netlink by each cell's injector (--nfacct)
 CTR_NFACCT_NAME=ct_state_invalid_dropped_pkts
 
+# The injector's options, built by ctr_run_scenario (one cell) and ctr_run_cells (a
+# group's cells in one injector) alike, with no fork.
+# ctr_inject_topology_opts REUSE -> CTR_TOPO_OPTS: those of the loaded topology, the same
+# for each of its cells: its namespaces, interfaces and VIP; the nodes whose statistics
+# the injector reads; the workaround rule's counters (and a kube-proxy release's nfacct
+# object's), read over netlink in every node after its reset and flush and at its end,
+# what moved written into meta.kv (drop.NS, nfacct.NS: the evidence of which node
+# stopped the segment). On a reused topology (REUSE, its prefix, not empty) every node's
+# conntrack table flushed first and, for the stream workload, every process left in its
+# namespaces killed first (the http workload's are: ctr_reset_topology).
+ctr_inject_topology_opts() {
+	local f ns
+	CTR_TOPO_OPTS=(--client-ns "$NS_CLIENT" --node-ns "$NS_DNAT_NODE" --backend-ns "$NS_BACKEND"
+		--client-if "$CLIENT_CAPTURE_IF" --node-if "$DNAT_NODE_POD_IF" --vip "$VIP_EP")
+	if [ -n "$1" ] && [ "$CTR_WORKLOAD" = stream ]; then
+		for f in /run/netns/"$1"-*; do
+			[ -e "$f" ] && CTR_TOPO_OPTS+=(--reset-ns "${f##*/}")
+		done
+	fi
+	ctr_counted_workaround
+	ctr_workaround_counter_spec "$REPLY" "$BACKEND" "$FAMILY"
+	[ -z "$REPLY" ] || CTR_TOPO_OPTS+=(--count "$REPLY")
+	[ -z "${KUBE_PROXY:-}" ] || CTR_TOPO_OPTS+=(--nfacct "$CTR_NFACCT_NAME")
+	for ns in $NS_NODES; do
+		[ "$ns" = "$NS_DNAT_NODE" ] || CTR_TOPO_OPTS+=(--stat-ns "$ns")
+		[ -z "$1" ] || CTR_TOPO_OPTS+=(--flush-ct "$ns")
+	done
+	# a client without an address of its own on the capture device (nflog)
+	[ "$CLIENT_CAPTURE_IF" = "$CLIENT_IF" ] || CTR_TOPO_OPTS+=(--client-ip "$CLIENT_IP")
+}
+# ctr_inject_cell_opts DIR TRIGGER WORKAROUND -> CTR_CELL_OPTS: one cell's (its directory,
+# trigger, server - CTR_SERVER_OPTS, ctr_workload_server_start's -, the trigger's own
+# options, the workload's, the time bounds after them) and CTR_CLIENT_CMD, the client the
+# injector runs after `--`; 1 when the workload cannot be given what the trigger needs
+# (ctr_natural_opts: DIR/error says why)
+ctr_inject_cell_opts() {
+	local rc=0
+	ctr_workload_client "$1"
+	ctr_natural_opts "$2" "$3" "$1" || rc=1
+	CTR_CELL_OPTS=(--out "$1" --trigger "$2" "${CTR_SERVER_OPTS[@]}" "${CTR_NATURAL_INJECT_OPTS[@]}"
+		"${CTR_INJECT_OPTS[@]}" --flow-timeout $((3000 * ${CTR_TIME_SCALE:-1}))
+		--settle $((1000 * ${CTR_TIME_SCALE:-1})) --quiet $((30 * ${CTR_TIME_SCALE:-1})))
+	return $rc
+}
+
 # ctr_run_scenario DIR NAME TRIGGER WORKAROUND [EXPECTED REASON]
 # Builds a fresh topology with the workaround (CTR_TOPOLOGY, CTR_BACKEND, CTR_FAMILY pick
 # which: see ctr_topology_up), runs the workload (CTR_WORKLOAD) and the injector, decides
@@ -389,19 +434,15 @@ ctr_run_scenario() (
 		ctr_now
 		echo "time.verdict_ms=$((REPLY - t1))" >>"$dir/meta.kv"
 	}
-	reset_opts=() errf=$dir/error done_by_injector=
+	errf=$dir/error done_by_injector=
 	if [ -n "$reuse" ]; then
 		# what the injector and the review say on stderr goes to a scratch file of the
 		# topology, copied into DIR/error only when not empty: no empty file to rm a cell
 		errf=$CTR_STATE/$prefix/cell.err
 		: >"$errf"
 		ctr_load_topology "$prefix"
-		if [ "$CTR_WORKLOAD" = stream ]; then
-			# the injector kills what is left in the namespaces, first thing, and waits
-			for f in /run/netns/"$prefix"-*; do
-				[ -e "$f" ] && reset_opts+=(--reset-ns "${f##*/}")
-			done
-		else
+		# (the stream workload's namespaces are reset by the injector: --reset-ns)
+		if [ "$CTR_WORKLOAD" != stream ]; then
 			ctr_reset_topology "$prefix" 2>"$dir/error" || { echo "resetting $prefix failed" >>"$dir/error"; exit 1; }
 		fi
 	else
@@ -414,26 +455,10 @@ ctr_run_scenario() (
 	# shellcheck disable=SC2030 # this cell's, in its subshell (ctr_run_cells has its own)
 	CTR_META_LINES+=("service=$SERVICE" "prefix=$prefix" "reused_topology=$reused")
 	[ -n "$oneshot" ] || meta_flush
-	# the workaround rule's counters (and a kube-proxy release's nfacct object's): the
-	# injector reads them over netlink in every node after its reset and flush and at its
-	# end, and writes what moved into meta.kv (drop.NS, nfacct.NS): the evidence of which
-	# node stopped the segment
-	counts=()
-	ctr_counted_workaround
-	ctr_workaround_counter_spec "$REPLY" "$BACKEND" "$FAMILY"
-	[ -z "$REPLY" ] || counts+=(--count "$REPLY")
-	[ -z "${KUBE_PROXY:-}" ] || counts+=(--nfacct "$CTR_NFACCT_NAME")
+	ctr_inject_topology_opts "$reuse"
 	if ctr_workload_server_start "$dir"; then
-		extra=("${reset_opts[@]}" "${CTR_SERVER_OPTS[@]}" "${counts[@]}")
-		for ns in $NS_NODES; do
-			[ "$ns" = "$NS_DNAT_NODE" ] || extra+=(--stat-ns "$ns")
-			[ -n "$reuse" ] && extra+=(--flush-ct "$ns")
-		done
-		# a client without an address of its own on the capture device (nflog)
-		[ "$CLIENT_CAPTURE_IF" = "$CLIENT_IF" ] || extra+=(--client-ip "$CLIENT_IP")
-		ctr_workload_client "$dir"
-		ctr_natural_opts "$trigger" "$workaround" "$dir" || rc=1
-		extra+=("${CTR_NATURAL_INJECT_OPTS[@]}")
+		ctr_inject_cell_opts "$dir" "$trigger" "$workaround" || rc=1
+		extra=()
 		if [ -n "$oneshot" ]; then
 			extra+=(--review --t0-us "$t0_us")
 			for a in "${CTR_META_LINES[@]}"; do extra+=(--meta "$a"); done
@@ -441,12 +466,7 @@ ctr_run_scenario() (
 		ctr_detect_start "$dir"
 		# in the background, so that a signal reaches the trap at once; the client's
 		# stdout (curl's --write-out) is the injector's
-		"$CTR_BIN/ctreset-inject" --client-ns "$NS_CLIENT" --node-ns "$NS_DNAT_NODE" \
-			--backend-ns "$NS_BACKEND" --client-if "$CLIENT_CAPTURE_IF" \
-			--node-if "$DNAT_NODE_POD_IF" "${extra[@]}" \
-			--vip "$VIP_EP" --trigger "$trigger" --out "$dir" "${CTR_INJECT_OPTS[@]}" \
-			--flow-timeout $((3000 * ${CTR_TIME_SCALE:-1})) --settle $((1000 * ${CTR_TIME_SCALE:-1})) \
-			--quiet $((30 * ${CTR_TIME_SCALE:-1})) -- \
+		"$CTR_BIN/ctreset-inject" "${CTR_TOPO_OPTS[@]}" "${CTR_CELL_OPTS[@]}" "${extra[@]}" -- \
 			"${CTR_CLIENT_CMD[@]}" >"$CTR_CLIENT_STDOUT" 2>>"$errf" &
 		inj_pid=$!
 		wait "$inj_pid"
@@ -491,7 +511,7 @@ ctr_run_scenario() (
 # ctr_run_scenario per cell. Returns 0, or the injector's 130 when it was stopped.
 CTR_CELLS_PID=
 ctr_run_cells() {
-	local dir=$1 name=$2 w=$3 prefix=${CTR_REUSE_PREFIX:-} t d f ns a list st
+	local dir=$1 name=$2 w=$3 prefix=${CTR_REUSE_PREFIX:-} t d a list st
 	local -a common=() cell=()
 	shift 3
 	[ $# -gt 0 ] || return 0 # (printf would write one empty word: a cell with none)
@@ -502,23 +522,9 @@ ctr_run_cells() {
 		done
 		return 0
 	fi
-	common=(--t0-us "${EPOCHREALTIME/[.,]/}")
 	ctr_load_topology "$prefix"
-	# what ctr_run_scenario gives every cell's injector on a reused topology
-	for f in /run/netns/"$prefix"-*; do
-		[ -e "$f" ] && common+=(--reset-ns "${f##*/}")
-	done
-	ctr_counted_workaround
-	ctr_workaround_counter_spec "$REPLY" "$BACKEND" "$FAMILY"
-	[ -z "$REPLY" ] || common+=(--count "$REPLY")
-	[ -z "${KUBE_PROXY:-}" ] || common+=(--nfacct "$CTR_NFACCT_NAME")
-	for ns in $NS_NODES; do
-		[ "$ns" = "$NS_DNAT_NODE" ] || common+=(--stat-ns "$ns")
-		common+=(--flush-ct "$ns")
-	done
-	[ "$CLIENT_CAPTURE_IF" = "$CLIENT_IF" ] || common+=(--client-ip "$CLIENT_IP")
-	common+=(--client-ns "$NS_CLIENT" --node-ns "$NS_DNAT_NODE" --backend-ns "$NS_BACKEND"
-		--client-if "$CLIENT_CAPTURE_IF" --node-if "$DNAT_NODE_POD_IF" --vip "$VIP_EP")
+	ctr_inject_topology_opts "$prefix"
+	common=("${CTR_TOPO_OPTS[@]}" --t0-us "${EPOCHREALTIME/[.,]/}")
 	[ -z "${CTR_SCHED_SLOT:-}" ] || [ -z "${CTR_SCHED_DIR:-}" ] ||
 		common+=(--cell-state "$CTR_SCHED_DIR/$CTR_SCHED_SLOT")
 	for t; do
@@ -528,12 +534,8 @@ ctr_run_cells() {
 		ctr_cell_meta_lines "$d" "$name/$t/$w" "$t" "$w"
 		CTR_META_LINES+=("service=$SERVICE" "prefix=$prefix" "reused_topology=1")
 		ctr_workload_server_start "$d"
-		ctr_workload_client "$d"
-		ctr_natural_opts "$t" "$w" "$d"
-		# the bounds after the trigger's own options, as ctr_run_scenario orders them
-		cell+=(--out "$d" --trigger "$t" "${CTR_SERVER_OPTS[@]}" "${CTR_NATURAL_INJECT_OPTS[@]}"
-			"${CTR_INJECT_OPTS[@]}" --flow-timeout $((3000 * ${CTR_TIME_SCALE:-1}))
-			--settle $((1000 * ${CTR_TIME_SCALE:-1})) --quiet $((30 * ${CTR_TIME_SCALE:-1})))
+		ctr_inject_cell_opts "$d" "$t" "$w"
+		cell+=("${CTR_CELL_OPTS[@]}")
 		for a in "${CTR_META_LINES[@]}"; do cell+=(--meta "$a"); done
 		cell+=(-- "${CTR_CLIENT_CMD[@]}" '')
 	done
