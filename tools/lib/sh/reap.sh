@@ -68,14 +68,21 @@ ctr_prefix_namespaces() {
 # removes every namespace of PREFIX, the processes in them first (a process keeps a
 # deleted namespace alive), then its state. One ip call lists the pids, one deletes.
 ctr_destroy_prefix() {
-	local ns=() f pids batch
+	local ns=() f pids='' batch dir=$CTR_STATE/$1
 	for f in /run/netns/"$1"-*; do
 		[ -e "$f" ] && ns+=("${f##*/}")
 	done
 	if [ ${#ns[@]} -gt 0 ]; then
-		# here-strings, not pipes: no fork for printf
+		# here-strings, not pipes: no fork for printf; the list through a file of the
+		# state directory (removed below) when there is one: one fork for ip, where
+		# $(... <<<) takes two
 		printf -v batch 'netns pids %s\n' "${ns[@]}"
-		pids=$(ip -force -batch - <<<"$batch" 2>/dev/null)
+		if [ -d "$dir" ] && { : >"$dir/pids"; } 2>/dev/null; then
+			ip -force -batch - <<<"$batch" >>"$dir/pids" 2>/dev/null
+			IFS= read -r -d '' pids <"$dir/pids"
+		else
+			pids=$(ip -force -batch - <<<"$batch" 2>/dev/null)
+		fi
 		# shellcheck disable=SC2086
 		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 		ctr_fault_point teardown.namespaces
