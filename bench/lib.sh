@@ -287,11 +287,10 @@ ctr_reset_topology() {
 # removes it.
 CTR_SHARED=
 # ctr_shared_switch WORKAROUND: the shared topology made fit for a scenario with
-# WORKAROUND (ctr_workaround_switch, in a fork: the topology's variables stay out of this
-# shell), or removed when it cannot be (the scenario then builds the next one)
+# WORKAROUND (ctr_workaround_switch_prefix: the topology's variables in its locals, no
+# fork), or removed when it cannot be (the scenario then builds the next one)
 ctr_shared_switch() {
-	[ -z "$CTR_SHARED" ] || (ctr_load_topology "$CTR_SHARED" && ctr_workaround_switch "$CTR_SHARED" "$1") ||
-		ctr_shared_end
+	[ -z "$CTR_SHARED" ] || ctr_workaround_switch_prefix "$CTR_SHARED" "$1" || ctr_shared_end
 }
 # ctr_shared_keep DIR: after a scenario in DIR: the topology it built, when it is up, is
 # the shared one

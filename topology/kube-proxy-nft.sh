@@ -84,7 +84,8 @@ ctr_kube_proxy_nft() {
 	drop=${drop%$'\n\t\t'}
 	# "add table" then "delete table" then the definition: a fresh table in one
 	# transaction, whether or not it existed
-	cat <<NFT
+	local text
+	IFS= read -r -d '' text <<NFT
 add table $fam kube-proxy
 delete table $fam kube-proxy
 table $fam kube-proxy {
@@ -124,6 +125,7 @@ table $fam kube-proxy {
 		$fam daddr . meta l4proto . th dport vmap @service-ips
 	}
 NFT
+	printf '%s' "$text"
 	printf '\t%s\n' "${chains[@]}"
 	[ -n "$extra" ] && ctr_extra_nft "$extra" "$cidr" chains
 	echo "}"
@@ -143,12 +145,17 @@ NFT
 # nftables "forward" chain holding RULEs (a workaround's nft.forward, such as the former
 # nftables-mode INVALID drop) on a node whose services are not nftables rules
 ctr_nft_forward_table() {
+	ctr_nft_forward_table_text "$@"
+	printf '%s' "$REPLY"
+}
+# the same -> REPLY (no fork, no exec: the topology's builds and switches)
+ctr_nft_forward_table_text() {
 	local fam=ip rules
 	[ "$1" = 6 ] && fam=ip6
 	shift
 	printf -v rules '%s\n\t\t' "$@"
 	rules=${rules%$'\n\t\t'}
-	cat <<NFT
+	IFS= read -r -d '' REPLY <<NFT
 table $fam kube-proxy {
 	chain filter-forward {
 		type filter hook forward priority -101; policy accept;
@@ -159,18 +166,24 @@ table $fam kube-proxy {
 	}
 }
 NFT
+	return 0
 }
 
 # ctr_nft_input_table FAMILY TABLE RULE... -> an `nft -f` script with table TABLE whose
 # chain input (hook input, priority filter) holds RULEs: a workaround's nft.input, such
 # as Docker's INPUT rule in nft's own words
 ctr_nft_input_table() {
+	ctr_nft_input_table_text "$@"
+	printf '%s' "$REPLY"
+}
+# the same -> REPLY
+ctr_nft_input_table_text() {
 	local fam=ip table=$2 rules
 	[ "$1" = 6 ] && fam=ip6
 	shift 2
 	printf -v rules '%s\n\t\t' "$@"
 	rules=${rules%$'\n\t\t'}
-	cat <<NFT
+	IFS= read -r -d '' REPLY <<NFT
 table $fam $table {
 	chain input {
 		type filter hook input priority filter; policy accept;
@@ -178,4 +191,5 @@ table $fam $table {
 	}
 }
 NFT
+	return 0
 }

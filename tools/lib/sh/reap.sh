@@ -19,25 +19,26 @@ ctr_pid_start() { # PID -> REPLY
 }
 
 # ctr_claim PREFIX OWNER_PID: records the owner; OWNER_PID 0 = manual (never auto-reaped).
-# The state directory appears with its owner file already in it (a directory renamed into
-# place): a reaper running at that moment in another run must never see a prefix without
-# an owner, which it would take for a dead run's and remove under the live one.
-# Re-claiming an existing prefix replaces the owner file the same way.
+# The state directory is made by one mkdir (which fails when the prefix is taken), then
+# the owner file is written into it by this shell (no exec). A reaper running in another
+# run between the two sees a prefix without an owner, or an owner file still empty: both
+# are "not mine to judge" to ctr_prefix_dead (alive), never a dead run's; the record is
+# one write of a few bytes into a new file, and a reader sees the file's size grow only
+# once its bytes are there, so no reader sees half of it. Re-claiming an existing prefix
+# rewrites the owner file the same way (empty for a moment: alive).
 ctr_claim() {
-	local dir=$CTR_STATE/$1 tmp owner=manual
+	local dir=$CTR_STATE/$1 owner=manual
 	if [ "$2" != 0 ]; then
 		ctr_pid_start "$2" || return 1
 		owner="$2 $REPLY"
 	fi
 	[ -d "$CTR_STATE" ] || mkdir -p "$CTR_STATE" || return 1
 	if [ -d "$dir" ]; then
-		echo "$owner" >"$dir/owner.tmp" && mv -f "$dir/owner.tmp" "$dir/owner"
+		echo "$owner" >"$dir/owner"
 		return
 	fi
-	# two execs, not four (mktemp and chmod): a name of this shell's own, mode at mkdir
-	tmp=$CTR_STATE/.claim.$BASHPID.$RANDOM$RANDOM
-	mkdir -m 755 "$tmp" || return 1
-	echo "$owner" >"$tmp/owner" && mv -T "$tmp" "$dir" || { rm -rf "$tmp"; return 1; }
+	mkdir -m 755 "$dir" || return 1
+	echo "$owner" >"$dir/owner" || { rm -rf "$dir"; return 1; }
 }
 
 # true when the run that made PREFIX is gone. A prefix with no owner record here is not
@@ -67,14 +68,21 @@ ctr_prefix_namespaces() {
 # removes every namespace of PREFIX, the processes in them first (a process keeps a
 # deleted namespace alive), then its state. One ip call lists the pids, one deletes.
 ctr_destroy_prefix() {
-	local ns=() f pids batch
+	local ns=() f pids='' batch dir=$CTR_STATE/$1
 	for f in /run/netns/"$1"-*; do
 		[ -e "$f" ] && ns+=("${f##*/}")
 	done
 	if [ ${#ns[@]} -gt 0 ]; then
-		# here-strings, not pipes: no fork for printf
+		# here-strings, not pipes: no fork for printf; the list through a file of the
+		# state directory (removed below) when there is one: one fork for ip, where
+		# $(... <<<) takes two
 		printf -v batch 'netns pids %s\n' "${ns[@]}"
-		pids=$(ip -force -batch - <<<"$batch" 2>/dev/null)
+		if [ -d "$dir" ] && { : >"$dir/pids"; } 2>/dev/null; then
+			ip -force -batch - <<<"$batch" >>"$dir/pids" 2>/dev/null
+			IFS= read -r -d '' pids <"$dir/pids"
+		else
+			pids=$(ip -force -batch - <<<"$batch" 2>/dev/null)
+		fi
 		# shellcheck disable=SC2086
 		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 		ctr_fault_point teardown.namespaces

@@ -191,37 +191,138 @@ ctr_workaround_live_cmd() {
 	REPLY=$cmd
 }
 
-# ctr_workaround_switch PREFIX TO: the loaded topology (ctr_load_topology PREFIX) changed
-# from its workaround (WORKAROUND) to TO, on every node at once: the old one reverted,
-# the new one applied (ctr_workaround_live_cmd), its topology.env and WORKAROUND saying
-# TO (the next cell's injector reads the rule counters before it acts). Status 1, nothing
-# changed, when either is not live or the topology is a kube-proxy release's; 2 when a
-# node refused (the topology is then unfit: remove it).
+# ctr_workaround_switch_input FROM TO BACKEND FAMILY -> CTR_SW_IPT, CTR_SW_NFT, CTR_SW_SH:
+# what turns a node laid with the live workaround FROM into one laid with TO, as one
+# input per tool: CTR_SW_IPT the backend's iptables-restore --noflush lines (FROM's
+# filter-table lines deleted, TO's inserted first in their chain, as topology/workaround
+# apply does), CTR_SW_NFT one `nft -f` script (FROM's nft.* rules removed as revert
+# removes them, TO's laid as apply lays them: one transaction), CTR_SW_SH the sysctl
+# writes (FROM's revert values, then TO's) as " && echo V >/proc/sys/..." (ctr_sysctl_cmd).
+# The switch knows the node's rules from its topology.env: no -C probe, and a delete that
+# finds no rule fails the whole restore (the topology is then unfit, not half-switched).
+# Status 1 (REPLY the reason) when a part cannot be laid on BACKEND.
+ctr_workaround_switch_input() {
+	local from=$1 to=$2 backend=$3 family=$4 lang fam p line action rules=()
+	CTR_SW_IPT='' CTR_SW_NFT='' CTR_SW_SH=''
+	ctr_table_get backend "$backend" lang && lang=$REPLY || lang=ipt
+	ctr_nft_family "$family"
+	fam=$REPLY
+	for action in revert apply; do
+		if [ $action = revert ]; then ctr_workaround_parts "$from"; else ctr_workaround_parts "$to"; fi
+		for p in $REPLY; do
+			ctr_table_get workaround "$p" "skip.$backend" && return 1
+			if [ "$lang" = ipt ] && ctr_table_get workaround "$p" ipt; then
+				while IFS= read -r line; do
+					line=${line#-[AI] } # CHAIN ARGS
+					if [ $action = revert ]; then
+						CTR_SW_IPT+="-D $line"$'\n'
+					else
+						CTR_SW_IPT+="-I ${line%% *} 1 ${line#* }"$'\n'
+					fi
+				done <<<"$REPLY"
+			fi
+			if ctr_workaround_nft_applies "$p" "$lang"; then
+				if ctr_table_get workaround "$p" nft.forward; then
+					mapfile -t rules <<<"$REPLY"
+					if [ $action = revert ]; then
+						if [ "$backend" = nft ]; then CTR_SW_NFT+="flush chain $fam kube-proxy forward"$'\n'; else CTR_SW_NFT+="delete table $fam kube-proxy"$'\n'; fi
+					elif [ "$backend" = nft ]; then
+						for line in "${rules[@]}"; do CTR_SW_NFT+="add rule $fam kube-proxy forward $line"$'\n'; done
+					else
+						ctr_nft_forward_table_text "$family" "${rules[@]}"
+						CTR_SW_NFT+=$REPLY
+					fi
+				fi
+				if ctr_table_get workaround "$p" nft.input; then
+					if [ $action = revert ]; then
+						CTR_SW_NFT+="delete table $fam ctreset-$p"$'\n'
+					else
+						mapfile -t rules <<<"$REPLY"
+						ctr_nft_input_table_text "$family" "ctreset-$p" "${rules[@]}"
+						CTR_SW_NFT+=$REPLY
+					fi
+				fi
+			fi
+			if [ $action = revert ]; then ctr_table_get workaround "$p" revert; else ctr_table_get workaround "$p" sysctl; fi &&
+				{
+					# shellcheck disable=SC2086 # KEY=VALUE words
+					ctr_sysctl_cmd $REPLY
+					CTR_SW_SH+=$REPLY
+				}
+		done
+	done
+	[ -z "$CTR_SW_IPT" ] || CTR_SW_IPT=$'*filter\n'"${CTR_SW_IPT}COMMIT"$'\n'
+	return 0
+}
+
+# ctr_workaround_switch PREFIX TO: the loaded topology (ctr_load_topology PREFIX, or its
+# WORKAROUND BACKEND FAMILY KUBE_PROXY NS_NODES in the caller's locals:
+# ctr_workaround_switch_prefix) changed from its workaround (WORKAROUND) to TO, on every
+# node at once: one process a node (nsenter, then sh when there are sysctls to write,
+# then at most the backend's iptables-restore --noflush and nft -f: the inputs of
+# ctr_workaround_switch_input, written once in the topology's state directory), its
+# topology.env and WORKAROUND saying TO (the next cell's injector reads the rule counters
+# before it acts). Status 1, nothing changed, when either is not live or the topology is
+# a kube-proxy release's; 2 when a node refused (the topology is then unfit: remove it).
 ctr_workaround_switch() {
-	local prefix=$1 to=$2 cmd ns pids=() p rc=0 env
+	local to=$2 dir=$CTR_STATE/$1 ns pids=() p rc=0 env cmd=() restore=
 	[ "$WORKAROUND" != "$to" ] || return 0
 	[ -z "${KUBE_PROXY:-}" ] && ctr_workaround_live "$WORKAROUND" && ctr_workaround_live "$to" || return 1
-	ctr_workaround_live_cmd revert "$WORKAROUND" "$BACKEND" "$FAMILY" || return 1
-	cmd=$REPLY
-	ctr_workaround_live_cmd apply "$to" "$BACKEND" "$FAMILY" || return 1
-	cmd+=${REPLY#:}
-	if [ "$cmd" != : ]; then
+	ctr_workaround_switch_input "$WORKAROUND" "$to" "$BACKEND" "$FAMILY" || return 1
+	if [ -n "$CTR_SW_IPT" ]; then
+		ctr_fw_tool "$BACKEND" "$FAMILY" restore || return 1
+		restore="$REPLY --noflush $dir/switch.ipt"
+		printf '%s' "$CTR_SW_IPT" >"$dir/switch.ipt" || return 2
+	fi
+	[ -z "$CTR_SW_NFT" ] || printf '%s' "$CTR_SW_NFT" >"$dir/switch.nft" || return 2
+	# the fewest execs: the one tool itself when there is no sysctl, else sh running the
+	# sysctl writes and exec-ing the last tool
+	if [ -z "$CTR_SW_SH" ]; then
+		if [ -n "$restore" ] && [ -n "$CTR_SW_NFT" ]; then
+			cmd=(sh -c "$restore && exec nft -f $dir/switch.nft")
+		elif [ -n "$restore" ]; then
+			read -ra cmd <<<"$restore"
+		elif [ -n "$CTR_SW_NFT" ]; then
+			cmd=(nft -f "$dir/switch.nft")
+		fi
+	else
+		p=${CTR_SW_SH# && }
+		[ -z "$restore" ] || { [ -n "$CTR_SW_NFT" ] && p+=" && $restore" || p+=" && exec $restore"; }
+		[ -z "$CTR_SW_NFT" ] || p+=" && exec nft -f $dir/switch.nft"
+		cmd=(sh -c "$p")
+	fi
+	if [ ${#cmd[@]} -gt 0 ]; then
 		for ns in $NS_NODES; do
-			nsenter --net="/run/netns/$ns" sh -c "$cmd" &
+			nsenter --net="/run/netns/$ns" "${cmd[@]}" &
 			pids+=($!)
 		done
 		for p in "${pids[@]}"; do wait "$p" || rc=2; done
 		[ $rc = 0 ] || return $rc
 	fi
-	IFS= read -r -d '' env <"$CTR_STATE/$prefix/topology.env"
+	IFS= read -r -d '' env <"$dir/topology.env"
 	[ -n "$env" ] || return 2
-	env=${env/$'
-'WORKAROUND=$WORKAROUND$'
-'/$'
-'WORKAROUND=$to$'
-'}
-	printf '%s' "$env" >"$CTR_STATE/$prefix/topology.env" || return 2
+	env=${env/$'\n'WORKAROUND=$WORKAROUND$'\n'/$'\n'WORKAROUND=$to$'\n'}
+	printf '%s' "$env" >"$dir/topology.env" || return 2
 	WORKAROUND=$to
+}
+
+# ctr_workaround_switch_prefix PREFIX TO: ctr_workaround_switch on PREFIX's topology, its
+# topology.env's WORKAROUND BACKEND FAMILY KUBE_PROXY NS_NODES read into this function's
+# locals: no fork, and nothing of the topology left in the caller's shell. Status 1 when
+# PREFIX has no topology.env.
+ctr_workaround_switch_prefix() {
+	local WORKAROUND='' BACKEND='' FAMILY='' KUBE_PROXY='' NS_NODES='' k v
+	[ -r "$CTR_STATE/$1/topology.env" ] || return 1
+	while IFS='=' read -r k v; do
+		case $k in
+		WORKAROUND | BACKEND | FAMILY | KUBE_PROXY | NS_NODES)
+			v=${v#\"}
+			printf -v "$k" '%s' "${v%\"}"
+			;;
+		esac
+	done <"$CTR_STATE/$1/topology.env"
+	[ -n "$NS_NODES" ] || return 1
+	ctr_workaround_switch "$1" "$2"
 }
 
 # ctr_workaround_counter_spec WORKAROUND BACKEND FAMILY -> REPLY: where WORKAROUND's drop
