@@ -79,6 +79,21 @@ t_in_root() {
 
 t_require_root() { [ "$EUID" -eq 0 ] || ctr_skip "needs root (network namespaces, netfilter)"; }
 
+# t_shared_topology WORKAROUND [CLEANUP]: $out, a temporary directory, and $prefix, a
+# topology built with WORKAROUND (ctr_topology_up; its state in $out/topology.env), the
+# stream workload's cells' CTR_REUSE_PREFIX; both removed on exit, after CLEANUP (a
+# command of the test's, e.g. killing what it started). A topology that cannot be built
+# fails the test, with topology/up's error.
+t_shared_topology() {
+	out=$(mktemp -d)
+	prefix=$(ctr_new_prefix)
+	T_CLEANUP=${2:-:}
+	trap '$T_CLEANUP; ctr_destroy_prefix "$prefix"; rm -rf "$out"' EXIT
+	ctr_topology_up "$prefix" "$1" "$out/topology.env" "$out/up.err" ||
+		{ t_fail "topology up" "$(cat "$out/up.err")"; t_done; }
+	export CTR_REUSE_PREFIX=$prefix CTR_WORKLOAD=stream
+}
+
 # The host state a run must leave as it found it: the root namespace's firewall (every
 # backend), links, addresses, routes (every table, both families), the sysctls a run
 # could touch, and the namespaces of ctreset runs that are not alive (a live run of

@@ -8,22 +8,14 @@
 # leaves no process in the topology; bad input (an empty list, a cell without --out, a
 # missing file, a list not ended, a bad option in a later cell) is a usage error before
 # anything runs.
+# shellcheck disable=SC2154 # $out and $prefix: t_shared_topology's (lib.sh)
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
 ctr_require_tools
 
-out=$(mktemp -d)
-prefix=$(ctr_new_prefix)
-cleanup() {
-	ctr_destroy_prefix "$prefix"
-	rm -rf "$out"
-}
-trap cleanup EXIT
-
-ctr_topology_up "$prefix" none "$out/topology.env" "$out/up.err" ||
-	{ t_fail "topology up" "$(cat "$out/up.err")"; t_done; }
-export CTR_REUSE_PREFIX=$prefix CTR_WORKLOAD=stream CTR_BEHAVIOURS_PROBE=0
+t_shared_topology none
+export CTR_BEHAVIOURS_PROBE=0
 ctr_load_topology "$prefix"
 triggers="seq-above ack-above ct-entry-lost"
 read -ra tlist <<<"$triggers"

@@ -8,22 +8,13 @@
 # A cell the injector leaves no record of (here: it refuses a bad --meta line, exit 2) is
 # finished by the runner as before: its meta.kv, a failed record, its review and the record
 # again with the whole error.
+# shellcheck disable=SC2154 # $out and $prefix: t_shared_topology's (lib.sh)
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
 ctr_require_tools
 
-out=$(mktemp -d)
-prefix=$(ctr_new_prefix)
-cleanup() {
-	ctr_destroy_prefix "$prefix"
-	rm -rf "$out"
-}
-trap cleanup EXIT
-
-ctr_topology_up "$prefix" kube-proxy-drop "$out/topology.env" "$out/up.err" ||
-	{ t_fail "topology up" "$(cat "$out/up.err")"; t_done; }
-export CTR_REUSE_PREFIX=$prefix CTR_WORKLOAD=stream
+t_shared_topology kube-proxy-drop
 
 # the tools as the runner finds them, ctreset-review logging each start
 mkdir "$out/bin"

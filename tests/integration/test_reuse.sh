@@ -14,26 +14,18 @@
 # 0) and back to none, each leaving exactly its own rules; a workaround topology/up alone
 # lays (calico-invalid-drop, a noflush restore) is refused, nothing changed; an idle-expiry
 # cell's --ct-timeout is the nodes' only while the cell runs.
+# shellcheck disable=SC2154 # $out and $prefix: t_shared_topology's (lib.sh)
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
 ctr_require_tools
 
-out=$(mktemp -d)
-prefix=$(ctr_new_prefix)
 sleeps=()
-cleanup() {
-	[ ${#sleeps[@]} -gt 0 ] && kill -9 "${sleeps[@]}" 2>/dev/null
-	ctr_destroy_prefix "$prefix"
-	rm -rf "$out"
-}
-trap cleanup EXIT
+kill_sleeps() { [ ${#sleeps[@]} -eq 0 ] || kill -9 "${sleeps[@]}" 2>/dev/null; }
 alive() { local s; { read -r s <"/proc/$1/stat"; } 2>/dev/null && [[ ${s##*) } != [ZX]* ]]; }
 ns_pids() { ctr_prefix_namespaces "$1" | sed 's/^/netns pids /' | ip -force -batch - 2>/dev/null | tr '\n' ' '; }
 
-ctr_topology_up "$prefix" kube-proxy-drop "$out/topology.env" "$out/up.err" ||
-	{ t_fail "topology up" "$(cat "$out/up.err")"; t_done; }
-export CTR_REUSE_PREFIX=$prefix CTR_WORKLOAD=stream
+t_shared_topology kube-proxy-drop kill_sleeps
 
 cell() { # TRIGGER EXPECTED
 	ctr_run_scenario "$out/$1" "reuse/$1" "$1" kube-proxy-drop "$2" "test" 2>"$out/$1.stderr"
