@@ -35,7 +35,7 @@
 declare -gA CTR_SCHED_COST=() CTR_SCHED_WAITING=()
 ctr_sched_costs() {
 	local k v
-	CTR_SCHED_COST=([group]=600 [cell.default]=1200) CTR_SCHED_WAITING=()
+	CTR_SCHED_COST=([group]=300 [cell.default]=250) CTR_SCHED_WAITING=()
 	[ -r "${CTR_SHARD_COSTS:-}" ] || return 0
 	while IFS='=' read -r k v; do
 		[[ $k =~ ^(group|cell\.[A-Za-z0-9_+.-]+)$ && $v =~ ^[0-9]+$ ]] && CTR_SCHED_COST[$k]=$v

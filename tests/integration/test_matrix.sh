@@ -162,8 +162,8 @@ t_check "reset: every node table empty before each reused cell" 0 "$left"
 t_check "reset: no namespace of the matrix left behind" "" "$(for d in $(jq -r '.results[].dir' "$out/reuse.json"); do ctr_prefix_namespaces "$(cat "$d/prefix")"; done)"
 
 # 4. the schedule (bench/schedule.sh): the groups start dearest first by the cost table
-# (the asymmetric topology's two connect cells, 600 + 2 x 2090 ms, before cross-node's two
-# seq-above cells, 600 + 2 x 1128 ms, though the selection lists cross-node first), and
+# (the asymmetric topology's two connect cells, 300 + 2 x 1266 ms, before cross-node's two
+# seq-above cells, 300 + 2 x 225 ms, though the selection lists cross-node first), and
 # --jobs auto never runs more groups at once than --max-jobs: with 1, the first group's
 # last cell ended before the second group's first cell started (each cell's prefix file
 # is written as it starts, its record.kv as it ends)
@@ -171,7 +171,7 @@ t_check "reset: no namespace of the matrix left behind" "" "$(for d in $(jq -r '
 	--workaround none,kube-proxy-drop --backend iptables-nft --family 4 --out "$out/s" --json "$out/s.json" >"$out/s.txt" 2>&1
 t_check "schedule: no unexpected cell" 0 $? "$(sed -n '/UNEXPECTED/,$p' "$out/s.txt" | head -30)"
 sd=$out/s/$(jq -r .run_id "$out/s.json")
-t_check "schedule: dearest first (the log: cost, topology)" "4780 asymmetric,2856 cross-node" \
+t_check "schedule: dearest first (the log: cost, topology)" "2832 asymmetric,750 cross-node" \
 	"$(awk -F'\t' '{split($6, g, " "); printf "%s%s %s", sep, $5, g[1]; sep = ","}' "$sd/schedule.log")" "$(cat "$sd/schedule.log")"
 t_check "schedule: --max-jobs 1, one group at once by the log" "1 1" "$(cut -f2 "$sd/schedule.log" | paste -sd' ')"
 span() { # GLOB FILE: the earliest and latest mtime of FILE in the cells of GLOB
