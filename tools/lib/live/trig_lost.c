@@ -1,7 +1,7 @@
 /* The triggers that take the client node's conntrack entry away mid-flow: ct-entry-lost
- * (the flow's entry deleted through libnl) and ct-flush (Debian's `conntrack -F` empties
- * the table, as a conntrack-tools restart or a cleanup script does). Both lose it in a
- * pause of the stream; the backend's next segment then meets no entry. */
+ * (the flow's entry deleted through libnl) and ct-flush (the table emptied with the ctnetlink
+ * message `conntrack -F` sends, as a conntrack-tools restart or a cleanup script does). Both lose
+ * it in a pause of the stream; the backend's next segment then meets no entry. */
 #include "trig.h"
 #include "base/clock.h"
 #include "ct.h"

@@ -89,9 +89,10 @@ void trigger_bench_values(const struct trigger_bench_in *in, struct trigger_benc
 	/* 2 s, 1 s more a step of S past 1: the bound of the pause of ct-flush, ct-entry-lost
 	 * and small-overshoot, which the injector ends (the server's --resume-signal) as soon
 	 * as its act is done; the bound counts only when the injector never says. Not shorter:
-	 * under TCG and load the pause is taken after 0.3 s of quiet and conntrack -F takes
-	 * 0.3-2.2 s more; a pause that ends first leaves the entry to go mid-stream, where the
-	 * client's ACK may make a new, DNATed one before the backend's segment comes */
+	 * under TCG and load the pause is taken after 0.3 s of quiet and the flush took
+	 * 0.3-2.2 s more while it was conntrack -F's exec; a pause that ends first leaves the entry
+	 * to go mid-stream, where the client's ACK may make a new, DNATed one before the backend's
+	 * segment comes */
 	b->gap_ms = 2000 + 1000 * steps;
 	/* T + 6 s: the stream outlasts the pause; 1 s more a step of S past 1 (a TCG VM, S 20:
 	 * T + 25 s): on Debian 5.10 under TCG and load a stream of T + 6 s had sent 4 KB when

@@ -20,7 +20,7 @@ enum trigger {
 	TRIGGER_SMALL_OVERSHOOT, /* just past the window, within the receiver's max window */
 	TRIGGER_CT_ENTRY_LOST,	 /* no segment: the client node's conntrack entry is deleted */
 	/* natural: no segment, no libnl call; the workload's own traffic meets the state */
-	TRIGGER_CT_FLUSH,	    /* Debian's `conntrack -F` run in the client node's namespace */
+	TRIGGER_CT_FLUSH, /* the client node's table flushed (conntrack -F's ctnetlink message) */
 	TRIGGER_IDLE_EXPIRY,	    /* the flow idles past a shortened established timeout */
 	TRIGGER_DELAYED_RETRANSMIT, /* a backend segment held in its node, released late */
 	TRIGGER_CONNECT, /* legitimate: nothing done, the client's own connection is the event */
@@ -105,8 +105,9 @@ struct trigger_info {
 	 * event (else once the probe left the backend), and lasts at least quiet_min_ms */
 	bool settles_on_data;
 	unsigned quiet_min_ms;
-	/* what evidence it writes: `conntrack -E` in the DNAT node (ct-events.txt, the NEW
-	 * entries counted in inject.kv), and its own inject.kv lines after probe.explain */
+	/* what evidence it writes: the DNAT node's conntrack events (ct-events.txt, read over
+	 * ctnetlink in conntrack -E's format; the NEW entries counted in inject.kv), and its own
+	 * inject.kv lines after probe.explain */
 	bool ct_events;
 	void (*evidence)(FILE *f, const struct record *rec);
 	/* the bench parameters it needs, computed: one WHERE<TAB>ARGS line each (WHERE:
