@@ -1037,9 +1037,8 @@ static int finish_cell(const struct inject_opts *o, bool skip, int rc, const cha
 		       uint64_t start)
 {
 	struct cellmeta_times t = {.start = start, .inject = cellmeta_now_ms()};
-	char vpath[PATH_MAX], jpath[PATH_MAX], rpath[PATH_MAX], *cerr = NULL;
+	char vpath[PATH_MAX], *cerr = NULL;
 	int code = rc < 0 ? (skip ? CTR_EXIT_SKIP : CTR_EXIT_FAIL) : CTR_EXIT_PASS;
-	FILE *vf;
 
 	/* the injector's own failure first: its words came before the review's */
 	if (rc < 0)
@@ -1059,28 +1058,15 @@ static int finish_cell(const struct inject_opts *o, bool skip, int rc, const cha
 		free(cerr);
 		return code == CTR_EXIT_PASS ? CTR_EXIT_FAIL : code;
 	}
-	snprintf(vpath, sizeof(vpath), "%s/verdict.kv", o->out);
-	snprintf(jpath, sizeof(jpath), "%s/result.json", o->out);
-	snprintf(rpath, sizeof(rpath), "%s/record.kv", o->out);
-	vf = fopen(vpath, "we");
-	if (!vf)
-		err_errno(&cerr, errno, "%s", vpath);
 	/* its message as the review's own program wrote it (the cell's error file is the
 	 * same whichever ran it) */
-	if (!vf || review_cell(o->out,
-			       &(struct review_cell_out){.format = REVIEW_CELL_KV,
-							 .out = vf,
-							 .json_path = jpath,
-							 .record_path = rpath},
-			       &cerr) < 0) {
+	if (review_cell_files(o->out, false, &cerr) < 0) {
 		fprintf(stderr, "ctreset-review: %s\n", cerr ? cerr : "out of memory");
 		free(cerr);
 		cerr = NULL;
 		if (code == CTR_EXIT_PASS)
 			code = CTR_EXIT_FAIL;
 	}
-	if (vf)
-		fclose(vf);
 	if (cellmeta_append(o->out, "time.verdict_ms", cellmeta_now_ms() - t.end, &cerr) < 0) {
 		fprintf(stderr, "ctreset-inject: %s\n", cerr);
 		free(cerr);
@@ -1333,7 +1319,8 @@ static int batch_main(int argc, char **argv)
 					    .n_meta = cell.meta.n_given,
 					    .t0_ms = cell.meta.t0_ms,
 					    .has_server = o.n_server_args > 0,
-					    .trigger = trigger_info(o.trigger)->name};
+					    .trigger = trigger_info(o.trigger)->name,
+					    .review = review_cell_files};
 		bc[c].meta = malloc(sizeof(char *) * (size_t)(cell.meta.n_given + 1));
 		if (!bc[c].meta)
 			die(CTR_EXIT_FAIL, NULL);

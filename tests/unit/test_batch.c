@@ -1,4 +1,5 @@
 #include "live/batch.h"
+#include "review/cell.h"
 #include "tests.h"
 
 #include <signal.h>
@@ -70,7 +71,11 @@ static void killed_cell_finished(void)
 {
 	char dir[] = "/tmp/ctr-unit-batch-XXXXXX", path[512], line[256], *text = NULL;
 	const char *meta[] = {"scenario=x/y", "trigger=seq-above"};
-	struct batch_cell c = {.meta = meta, .n_meta = 2, .t0_ms = 1000, .has_server = true};
+	struct batch_cell c = {.meta = meta,
+			       .n_meta = 2,
+			       .t0_ms = 1000,
+			       .has_server = true,
+			       .review = review_cell_files};
 	FILE *f;
 	long n;
 	int errfd;

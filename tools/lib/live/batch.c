@@ -5,7 +5,6 @@
 #include "base/err.h"
 #include "base/exitcodes.h"
 #include "live/cellmeta.h"
-#include "review/cell.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -223,9 +222,8 @@ static int finish_unrecorded(const struct batch_cell *c, int errfd, uint64_t sta
 {
 	struct cellmeta m = {.t0_ms = c->t0_ms};
 	struct cellmeta_times t = {.start = start, .inject = end};
-	char vpath[PATH_MAX], jpath[PATH_MAX], rpath[PATH_MAX], *err = NULL;
+	char *err = NULL;
 	int rc = 0;
-	FILE *vf;
 
 	for (int i = 0; i < c->n_meta && i < CELLMETA_MAX_LINES; i++)
 		m.given[m.n_given++] = c->meta[i];
@@ -237,25 +235,12 @@ static int finish_unrecorded(const struct batch_cell *c, int errfd, uint64_t sta
 		free(err);
 		err = NULL;
 	}
-	path_of(vpath, sizeof(vpath), c->out, "verdict.kv");
-	path_of(jpath, sizeof(jpath), c->out, "result.json");
-	path_of(rpath, sizeof(rpath), c->out, "record.kv");
-	vf = fopen(vpath, "we");
-	if (!vf)
-		err_errno(&err, errno, "%s", vpath);
-	if (!vf || review_cell(c->out,
-			       &(struct review_cell_out){.format = REVIEW_CELL_KV,
-							 .out = vf,
-							 .json_path = jpath,
-							 .record_path = rpath},
-			       &err) < 0) {
+	if (c->review(c->out, false, &err) < 0) {
 		say(errfd, "ctreset-review", err);
 		free(err);
 		err = NULL;
 		rc = -1;
 	}
-	if (vf)
-		fclose(vf);
 	if (cellmeta_append(c->out, "time.verdict_ms", cellmeta_now_ms() - t.end, &err) < 0) {
 		say(errfd, "ctreset-inject", err);
 		free(err);
@@ -289,10 +274,9 @@ int batch_cell_finish(const struct batch_cell *c, int status, int errfd, uint64_
 		remove(p);
 	else if (stat(p, &st) == 0) {
 		/* the record again with the whole error, once it is all there */
-		char rpath[PATH_MAX], *err = NULL;
+		char *err = NULL;
 
-		path_of(rpath, sizeof(rpath), c->out, "record.kv");
-		review_cell(c->out, &(struct review_cell_out){.record_path = rpath}, &err);
+		c->review(c->out, true, &err);
 		free(err);
 	}
 	return rc;

@@ -37,6 +37,9 @@ struct batch_cell {
 	uint64_t t0_ms;	     /* its --t0-us, ms; 0: the batch gives it one */
 	bool has_server;     /* --server-arg given: its server must leave DIR/server.kv */
 	const char *trigger; /* its trigger's name (--cell-state) */
+	/* the cell's review (the caller's: live/ does not judge), as review_cell_files: its
+	 * verdict.kv, result.json and record.kv, or with RECORD_ONLY its record again */
+	int (*review)(const char *dir, bool record_only, char **err);
 };
 
 /* Finishes a cell after its child ended with wait STATUS (as ctr_run_scenario did after a

@@ -7,6 +7,7 @@
 #include "review/record.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -358,5 +359,28 @@ int review_cell(const char *dir, const struct review_cell_out *o, char **err)
 	}
 	rc = write_outputs(&ev, o, err);
 	cell_evidence_free(&ev);
+	return rc;
+}
+
+int review_cell_files(const char *dir, bool record_only, char **err)
+{
+	char vpath[PATH_MAX], jpath[PATH_MAX], rpath[PATH_MAX];
+	FILE *vf = NULL;
+	int rc;
+
+	snprintf(rpath, sizeof(rpath), "%s/record.kv", dir);
+	if (record_only)
+		return review_cell(dir, &(struct review_cell_out){.record_path = rpath}, err);
+	snprintf(vpath, sizeof(vpath), "%s/verdict.kv", dir);
+	snprintf(jpath, sizeof(jpath), "%s/result.json", dir);
+	vf = fopen(vpath, "we");
+	if (!vf)
+		return err_errno(err, errno, "%s", vpath);
+	rc = review_cell(
+	    dir,
+	    &(struct review_cell_out){
+		.format = REVIEW_CELL_KV, .out = vf, .json_path = jpath, .record_path = rpath},
+	    err);
+	fclose(vf);
 	return rc;
 }

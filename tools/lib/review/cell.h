@@ -49,5 +49,10 @@ struct review_cell_out {
  * evidence cannot be loaded or decided (the record, when asked for, is then written
  * undecided first: status error, the reason in it) or an output cannot be written. */
 int review_cell(const char *dir, const struct review_cell_out *o, char **err);
+/* The review a bench cell gets after its injector (ctreset-inject --review, a --cells
+ * batch): DIR/verdict.kv (kv), DIR/result.json and DIR/record.kv; with RECORD_ONLY the
+ * record alone (written again once DIR/error is whole). 0, or -1 with *err: review_cell's,
+ * or verdict.kv not writable. */
+int review_cell_files(const char *dir, bool record_only, char **err);
 
 #endif
