@@ -47,13 +47,17 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+/* --render-to: one a report format, and more than there are formats is a mistake */
+#define RENDER_TO_MAX 10
+#define RENDER_TO_MAX_STR "10"
+
 static void usage(FILE *f)
 {
 	fprintf(
 	    f,
 	    "usage: ctreset-review --verdict DIR [--format text|kv|json] [--json-out FILE]\n"
 	    "                      [--record FILE]\n"
-	    "       ctreset-review --render FORMAT RUN_DIR\n"
+	    "       ctreset-review --render FORMAT [--render-to FORMAT=FILE]... RUN_DIR\n"
 	    "       ctreset-review --render FORMAT DIR...\n"
 	    "       ctreset-review --oracle FILE [--kernel VERSION] [--behaviours LIST] <CELLS\n"
 	    "       ctreset-review --behaviours-of RELEASE [--behaviours LIST]\n"
@@ -87,7 +91,8 @@ static void usage(FILE *f)
 	    "--render FORMAT RUN_DIR: the reports of a bench run, from RUN_DIR/run.kv and\n"
 	    "its cells' records: table, json, tap, junit, ktap, unexpected, failed, summary,\n"
 	    "advise, advise-json (exit: summary and advise* 0 pass, 1 fail, 4 nothing could\n"
-	    "run; else 0, 1 unreadable).\n"
+	    "run; else 0, 1 unreadable). --render-to FORMAT=FILE (repeatable, one RUN_DIR\n"
+	    "only): that report too, into FILE, from the same load of the run.\n"
 	    "--render FORMAT DIR...: one report from the bench/matrix runs of several DIRs\n"
 	    "(each a run, or a directory with runs below it: the shards, machines, kernels of\n"
 	    "one grid): per kernel, the runs of each selection must be its shards 1..N, once\n"
@@ -237,8 +242,25 @@ static int run_behaviours_of(const char *release, const char *list)
 	return fflush(stdout) == 0 ? CTR_EXIT_PASS : CTR_EXIT_FAIL;
 }
 
-/* --render FORMAT RUN_DIR */
-static int run_render(const char *format, const char *run_dir)
+/* FORMAT=FILE of --render-to: FORMAT a known one, FILE not empty; 0 or a usage error */
+static int render_to_split(const char *arg, char *format, size_t n, const char **file)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg || !eq[1] || (size_t)(eq - arg) >= n)
+		return opt_bad(arg, "--render-to takes FORMAT=FILE");
+	snprintf(format, n, "%.*s", (int)(eq - arg), arg);
+	*file = eq + 1;
+	if (!render_known(format))
+		return opt_bad(arg, "--render-to FORMAT is table, json, tap, junit, ktap, "
+				    "unexpected, failed, summary, advise or advise-json");
+	return 0;
+}
+
+/* --render FORMAT [--render-to FORMAT=FILE]... RUN_DIR: the run loaded once, FORMAT to
+ * stdout (its exit status is the program's), each --render-to to its FILE (bench/matrix
+ * writes its five reports with one exec, not five, each of which read every record) */
+static int run_render(const char *format, const char *const *to, size_t n_to, const char *run_dir)
 {
 	struct run run;
 	char *err = NULL;
@@ -247,8 +269,29 @@ static int run_render(const char *format, const char *run_dir)
 	if (!render_known(format))
 		return opt_bad(format, "--render takes table, json, tap, junit, ktap, unexpected, "
 				       "failed, summary, advise or advise-json");
+	for (size_t i = 0; i < n_to; i++) {
+		char fmt[32];
+		const char *file;
+
+		if (render_to_split(to[i], fmt, sizeof(fmt), &file) != 0)
+			return CTR_EXIT_USAGE;
+	}
 	if (run_load(run_dir, &run, &err) < 0)
 		die(CTR_EXIT_FAIL, err);
+	for (size_t i = 0; i < n_to; i++) {
+		char fmt[32];
+		const char *file;
+		FILE *f;
+
+		render_to_split(to[i], fmt, sizeof(fmt), &file);
+		f = fopen(file, "we");
+		if (!f)
+			die(CTR_EXIT_FAIL, (err_errno(&err, errno, "%s", file), err));
+		if (render(f, &run, fmt, &err) < 0)
+			die(CTR_EXIT_FAIL, err);
+		if (fclose(f) != 0)
+			die(CTR_EXIT_FAIL, (err_errno(&err, errno, "%s", file), err));
+	}
 	rc = render(stdout, &run, format, &err);
 	run_free(&run);
 	if (rc < 0) {
@@ -536,6 +579,7 @@ int main(int argc, char **argv)
 		OPT_JSON_LINES,
 		OPT_METRICS,
 		OPT_MAX_FLOWS,
+		OPT_RENDER_TO,
 	};
 	static const struct option lo[] = {
 	    {"verdict", required_argument, NULL, 'v'},
@@ -562,6 +606,7 @@ int main(int argc, char **argv)
 	    {"json-lines", required_argument, NULL, OPT_JSON_LINES},
 	    {"metrics", required_argument, NULL, OPT_METRICS},
 	    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+	    {"render-to", required_argument, NULL, OPT_RENDER_TO},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -572,6 +617,8 @@ int main(int argc, char **argv)
 	enum review_cell_format fmt = REVIEW_CELL_TEXT;
 	const char *json_out = NULL, *record_out = NULL, *render_fmt = NULL, *oracle = NULL;
 	const char *kernel = NULL, *behaviours_of = NULL;
+	const char *render_to[RENDER_TO_MAX];
+	size_t n_render_to = 0;
 	bool analysis_opt = false;
 	char *err = NULL, *end;
 	unsigned long v;
@@ -606,6 +653,11 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			render_fmt = optarg;
+			break;
+		case OPT_RENDER_TO:
+			if (n_render_to == RENDER_TO_MAX)
+				return opt_bad(optarg, "at most " RENDER_TO_MAX_STR " --render-to");
+			render_to[n_render_to++] = optarg;
 			break;
 		case 'o':
 			oracle = optarg;
@@ -739,13 +791,17 @@ int main(int argc, char **argv)
 				       "nothing else");
 		return run_oracle(oracle, kernel, args.behaviours);
 	}
+	if (n_render_to && !render_fmt)
+		return opt_bad(render_to[0], "--render-to is for --render FORMAT RUN_DIR");
 	if (render_fmt) {
 		if (dir || record_out || json_out || analysis_opt || optind >= argc)
 			return opt_bad(render_fmt,
 				       "--render FORMAT takes RUN_DIR or DIR..., nothing else");
 		/* one run: its own report (a shard's too); else the merge */
 		if (optind == argc - 1 && run_is_dir(argv[optind]))
-			return run_render(render_fmt, argv[optind]);
+			return run_render(render_fmt, render_to, n_render_to, argv[optind]);
+		if (n_render_to)
+			return opt_bad(render_to[0], "--render-to takes one RUN_DIR, not a merge");
 		return run_merge(render_fmt, argv + optind, (size_t)(argc - optind));
 	}
 	if (record_out && !dir)

@@ -44,6 +44,15 @@ for fmt in json:a.json tap:a.tap junit:a.xml; do
 	t_check "subset: the ${fmt%%:*} report rendered again from the records is the same" "" \
 		"$("$CTR_BIN/ctreset-review" --render "${fmt%%:*}" "$rd" | diff - "$out/${fmt#*:}" | head -5)"
 done
+# bench/matrix writes them with --render-to (one load of the records): its misuse is a
+# usage error, nothing written
+t_check "subset: --render-to with an unknown format is a usage error" 2 \
+	"$("$CTR_BIN/ctreset-review" --render summary --render-to nosuch="$out/x" "$rd" >/dev/null 2>&1; echo $?)"
+t_check "subset: --render-to without FILE is a usage error" 2 \
+	"$("$CTR_BIN/ctreset-review" --render summary --render-to tap "$rd" >/dev/null 2>&1; echo $?)"
+t_check "subset: --render-to on a merge of runs is a usage error" 2 \
+	"$("$CTR_BIN/ctreset-review" --render summary --render-to tap="$out/x" "$rd" "$rd" >/dev/null 2>&1; echo $?)"
+t_check "subset: a refused --render-to wrote nothing" 1 "$([ -e "$out/x" ]; echo $?)"
 for key in topology backend family trigger workaround expected observed evidence pcaps conntrack_invalid; do
 	t_check "subset: every run cell has '$key'" 60 "$(jq "[.results[] | select(.status != \"skip\") | select(has(\"$key\"))] | length" "$out/a.json")"
 done

@@ -268,30 +268,40 @@ static bool word(const char **s, char *buf, size_t n)
 	return true;
 }
 
-static const struct kv *find(const struct run *run, const char *to, const char *b, const char *fam,
-			     const char *w, const char *t)
+/* the records of one table (to, b, fam), gathered in one pass: the table's rows and
+ * columns are then looked up among its own cells, not among every cell of the run (a
+ * lookup per cell over all 1647 cells made --render table 0.6 s of strcmp) */
+struct table_recs {
+	const struct kv **r;
+	size_t n;
+};
+
+static void table_gather(const struct run *run, const char *to, const char *b, const char *fam,
+			 struct table_recs *tr)
 {
+	tr->n = 0;
 	for (size_t i = 0; i < run->n; i++) {
 		const struct kv *r = &run->rec[i];
 
-		if (is(r, "topology", to) && is(r, "backend", b) && is(r, "family", fam) &&
-		    is(r, "workaround", w) && is(r, "trigger", t))
-			return r;
+		if (is(r, "topology", to) && is(r, "backend", b) && is(r, "family", fam))
+			tr->r[tr->n++] = r;
 	}
+}
+
+static const struct kv *find(const struct table_recs *tr, const char *w, const char *t)
+{
+	for (size_t i = 0; i < tr->n; i++)
+		if (is(tr->r[i], "workaround", w) && is(tr->r[i], "trigger", t))
+			return tr->r[i];
 	return NULL;
 }
 
-/* some record of the table (to, b, fam) [and of trigger t] */
-static bool any_record(const struct run *run, const char *to, const char *b, const char *fam,
-		       const char *t)
+/* some record of the table [of trigger t] */
+static bool any_record(const struct table_recs *tr, const char *t)
 {
-	for (size_t i = 0; i < run->n; i++) {
-		const struct kv *r = &run->rec[i];
-
-		if (is(r, "topology", to) && is(r, "backend", b) && is(r, "family", fam) &&
-		    (!t || is(r, "trigger", t)))
+	for (size_t i = 0; i < tr->n; i++)
+		if (!t || is(tr->r[i], "trigger", t))
 			return true;
-	}
 	return false;
 }
 
@@ -302,7 +312,10 @@ static void matrix_tables(FILE *f, const struct run *run)
 {
 	const char *tos = record_get(&run->info, "dim.topology", "");
 	char to[64], b[64], fa[16], fam[32], w[64], t[64];
+	struct table_recs tr = {.r = calloc(run->n ? run->n : 1, sizeof(*tr.r))};
 
+	if (!tr.r)
+		return;
 	for (const char *p1 = tos; word(&p1, to, sizeof(to));)
 		for (const char *p2 = record_get(&run->info, "dim.backend", "");
 		     word(&p2, b, sizeof(b));)
@@ -311,7 +324,8 @@ static void matrix_tables(FILE *f, const struct run *run)
 				const char *ws = record_get(&run->info, "dim.workaround", "");
 
 				snprintf(fam, sizeof(fam), "ipv%s", fa);
-				if (!any_record(run, to, b, fam, NULL))
+				table_gather(run, to, b, fam, &tr);
+				if (!any_record(&tr, NULL))
 					continue;
 				fprintf(f, "\n%s / %s / %s\n%-16s", to, b, fam, "");
 				for (const char *p = ws; word(&p, w, sizeof(w));)
@@ -319,11 +333,11 @@ static void matrix_tables(FILE *f, const struct run *run)
 				fputc('\n', f);
 				for (const char *pt = record_get(&run->info, "dim.trigger", "");
 				     word(&pt, t, sizeof(t));) {
-					if (!any_record(run, to, b, fam, t))
+					if (!any_record(&tr, t))
 						continue;
 					fprintf(f, "%-16s", t);
 					for (const char *p = ws; word(&p, w, sizeof(w));) {
-						const struct kv *r = find(run, to, b, fam, w, t);
+						const struct kv *r = find(&tr, w, t);
 						char cell[64];
 
 						/* n/a: a kube-proxy release without this mode */
@@ -338,6 +352,7 @@ static void matrix_tables(FILE *f, const struct run *run)
 					fputc('\n', f);
 				}
 			}
+	free(tr.r);
 }
 
 /* the cell counted INVALID packets on its nodes, and every count is 0 */
