@@ -113,8 +113,7 @@ static int parse_uint(const char *s, const char *what, unsigned max, unsigned *v
 }
 
 /* the options after the mode word: args[0] is the mode, as getopt's argv[0] */
-static int parse_opts(int argc, char **args, struct stream_opts *o, const char **addr,
-		      char **err)
+static int parse_opts(int argc, char **args, struct stream_opts *o, const char **addr, char **err)
 {
 	static const struct option lo[] = {
 	    {"listen", required_argument, NULL, 'l'},
@@ -181,7 +180,8 @@ static int parse_opts(int argc, char **args, struct stream_opts *o, const char *
 			o->ready_fd = (int)v;
 			break;
 		case 'a':
-			if (parse_uint(optarg, "--pause-after", 600000, &o->pause_after_ms, err) < 0)
+			if (parse_uint(optarg, "--pause-after", 600000, &o->pause_after_ms, err) <
+			    0)
 				return -1;
 			break;
 		case 'P':
@@ -192,9 +192,9 @@ static int parse_opts(int argc, char **args, struct stream_opts *o, const char *
 			if (parse_uint(optarg, "--keepalive", 7200, &o->keepalive_s, err) < 0)
 				return -1;
 			if (!o->keepalive_s)
-				return err_set(err,
-					       "argument \"%s\" is wrong: --keepalive must be 1..7200",
-					       optarg);
+				return err_set(
+				    err, "argument \"%s\" is wrong: --keepalive must be 1..7200",
+				    optarg);
 			break;
 		case 'G':
 			if (parse_uint(optarg, "--stop-grace", 60000, &o->stop_grace_ms, err) < 0)
@@ -259,8 +259,8 @@ int stream_parse(int argc, char *const argv[], struct stream_opts *o, char **err
 		return err_set(err, "--resume-signal is for server");
 	if (!addr || !o->result || !o->timeout_ms || !o->chunk)
 		return err_set(err, "%s",
-			       !addr	      ? (o->server ? "--listen is required"
-							   : "--connect is required")
+			       !addr
+				   ? (o->server ? "--listen is required" : "--connect is required")
 			       : !o->result ? "--result is required"
 					    : "--timeout and --chunk must be positive");
 	if (endpoint_parse(addr, &o->ep) < 0)
@@ -685,8 +685,7 @@ static int run_latency(struct run *s, uint64_t start)
  * scheduled (a slow guest): the connection is up, or comes up within the stop grace, and
  * must end as a stopped client's does (FIN, the peer's data read), not by close() with
  * data unread (an RST the backend took for the bug's). */
-static int client_connect(const struct run *s, int fd, const struct sockaddr *sa,
-			  socklen_t len)
+static int client_connect(const struct run *s, int fd, const struct sockaddr *sa, socklen_t len)
 {
 	int soerr = 0, fl = fcntl(fd, F_GETFL);
 	socklen_t l = sizeof(soerr);
@@ -754,7 +753,7 @@ int stream_run(const struct stream_opts *o, struct stream_ctl *ctl)
 	uint64_t start = now_ms();
 	int rc;
 
-	rc = o->server		       ? run_server(&s, start)
+	rc = o->server			 ? run_server(&s, start)
 	     : o->mode == STREAM_LATENCY ? run_latency(&s, start)
 					 : run_client(&s, start);
 	if (o->ready_fd >= 0 && !s.ready_closed)
@@ -770,7 +769,8 @@ int stream_run(const struct stream_opts *o, struct stream_ctl *ctl)
 		return CTR_EXIT_FAIL;
 	}
 	free(r->connect_us);
-	return (!strcmp(r->end, "stopped") || !strcmp(r->end, "closed") || !strcmp(r->end, "timeout"))
+	return (!strcmp(r->end, "stopped") || !strcmp(r->end, "closed") ||
+		!strcmp(r->end, "timeout"))
 		   ? CTR_EXIT_PASS
 		   : CTR_EXIT_FAIL;
 }
