@@ -156,7 +156,8 @@ matrix: deps all
 kernels: deps all
 	bench/kernels $(KERNELS_ARGS)
 
-unit: $(UNIT_BIN)
+# ctreset-workload beside the unit tests: test_live.c runs it as a thread of theirs (child.c)
+unit: $(UNIT_BIN) $(BUILD)/ctreset-workload
 	CTR_TOP=$(CURDIR) $(UNIT_BIN)
 
 # the unit tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer
