@@ -12,9 +12,9 @@ LIBNET_CFLAGS = $(shell pkg-config --cflags libnet 2>/dev/null)
 LIBNET_LIBS = $(shell pkg-config --libs libnet 2>/dev/null || libnet-config --libs 2>/dev/null || echo -lnet)
 
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -MMD -MP \
+ALL_CFLAGS = $(CFLAGS) -pthread -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -MMD -MP \
 	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LIBNET_CFLAGS) -Itools/lib
-LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LIBNET_LIBS)
+LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LIBNET_LIBS) -pthread
 
 LIB_SRC := $(wildcard tools/lib/base/*.c tools/lib/live/*.c tools/lib/review/*.c tools/lib/audit/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -156,7 +156,8 @@ matrix: deps all
 kernels: deps all
 	bench/kernels $(KERNELS_ARGS)
 
-unit: $(UNIT_BIN)
+# ctreset-workload beside the unit tests: test_live.c runs it as a thread of theirs (child.c)
+unit: $(UNIT_BIN) $(BUILD)/ctreset-workload
 	CTR_TOP=$(CURDIR) $(UNIT_BIN)
 
 # the unit tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer

@@ -119,6 +119,13 @@ static void usage(FILE *f)
 	    "                       it listens. Stopped with SIGTERM after COMMAND, and waited\n"
 	    "                       for, so its record is on disk when the injector exits.\n"
 	    "                       It must listen within --flow-timeout (at least 3 s)\n"
+	    "  --workload-process   run ctreset-workload (the server, COMMAND) as a process\n"
+	    "                       (also CTR_WORKLOAD_PROCESS=1). Without it, the\n"
+	    "                       ctreset-workload beside this program runs in a thread of\n"
+	    "                       it, in the namespace, with the same options and records\n"
+	    "                       (its ready line and its stop and resume signals in-process;\n"
+	    "                       not with --daemon or --pidfile): no fork, no exec. Any\n"
+	    "                       other program (nginx, curl, a wrapper) is a process\n"
 	    "  --count SPEC         the packets of a workaround's INVALID DROP rule, read over\n"
 	    "                       netlink in every --stat-ns namespace and the node's after\n"
 	    "                       the reset and flush and again at the end; OUT/meta.kv gets\n"
@@ -352,11 +359,12 @@ static void parse(int argc, char **argv, struct inject_opts *o)
 	    {"review", no_argument, NULL, 0x130},
 	    {"meta", required_argument, NULL, 0x131},
 	    {"t0-us", required_argument, NULL, 0x132},
+	    {"workload-process", no_argument, NULL, 0x133},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	int c, t;
-	const char *bench_names = NULL, *bench_workarounds = "none";
+	const char *bench_names = NULL, *bench_workarounds = "none", *v;
 	struct trigger_bench_in bench = {.time_scale = 1};
 	char *err = NULL;
 
@@ -366,6 +374,8 @@ static void parse(int argc, char **argv, struct inject_opts *o)
 				  .flow_timeout_ms = 3000,
 				  .settle_ms = 1000,
 				  .quiet_ms = 30};
+	v = getenv("CTR_WORKLOAD_PROCESS");
+	o->workload_process = v && !strcmp(v, "1");
 	opterr = 0; /* a refused option is reported in one line below */
 	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (c) {
@@ -427,6 +437,9 @@ static void parse(int argc, char **argv, struct inject_opts *o)
 			break;
 		case 0x122: /* --read-counters */
 			o->read_counters = true;
+			break;
+		case 0x133: /* --workload-process */
+			o->workload_process = true;
 			break;
 		case 'v':
 			if (endpoint_parse(optarg, &o->vip) < 0)
@@ -778,12 +791,19 @@ static void read_invalid(struct inject_run *r, bool after)
 	netns_set(r->home_fd, "home", NULL);
 }
 
+/* ctreset-workload (the stream workload) runs in a thread of this process unless
+ * --workload-process (or CTR_WORKLOAD_PROCESS=1) asks for processes */
+static enum child_how workload_how(const struct inject_opts *o)
+{
+	return o->workload_process ? CHILD_PROCESS : CHILD_AUTO;
+}
+
 /* the client workload, in the client namespace once the captures are live */
 static int start_command(struct inject_run *r, char **err)
 {
 	if (!r->o->cmd)
 		return 0;
-	return child_start(&r->cmd, r->o->client_ns, r->o->cmd, 0, err);
+	return child_start(&r->cmd, r->o->client_ns, r->o->cmd, 0, workload_how(r->o), err);
 }
 
 /* --count, --nfacct: the counters of every --stat-ns namespace (the node's last), read
@@ -867,7 +887,8 @@ static int start_server(struct inject_run *r, char **err)
 	 * a fixed 3 s left cells inconclusive on Debian 5.10 under TCG and load ("did not
 	 * listen within 3 s") */
 	rc = child_start(&r->srv, r->o->backend_ns[0], r->o->server_argv,
-			 r->o->flow_timeout_ms > 3000 ? r->o->flow_timeout_ms : 3000, err);
+			 r->o->flow_timeout_ms > 3000 ? r->o->flow_timeout_ms : 3000,
+			 workload_how(r->o), err);
 	r->t.server = now_ms();
 	return rc;
 }
@@ -973,7 +994,7 @@ static void wait_command(struct inject_run *r)
 {
 	uint64_t until = now_ms() + r->o->wait_cmd_ms;
 
-	if (r->cmd.pid <= 0 || !r->o->wait_cmd_ms)
+	if (!child_started(&r->cmd) || !r->o->wait_cmd_ms)
 		return;
 	while (!interrupted && !child_reaped(&r->cmd) && now_ms() < until)
 		if (pump(r, 5, NULL) < 0)

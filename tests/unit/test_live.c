@@ -5,11 +5,15 @@
 #include "live/flow.h"
 #include "live/hold.h"
 #include "live/injectkv.h"
+#include "live/stream.h"
+#include "base/clock.h"
 #include "tests.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,7 +142,7 @@ static void children(void)
 	struct child c;
 	char *err = NULL, s[32];
 
-	CU_ASSERT_EQUAL_FATAL(child_start(&c, NULL, ready, 3000, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(child_start(&c, NULL, ready, 3000, CHILD_AUTO, &err), 0);
 	CU_ASSERT_FALSE(child_reaped(&c));
 	child_stop(&c, true, 1000);
 	CU_ASSERT_TRUE(c.exited && c.stopped);
@@ -146,7 +150,7 @@ static void children(void)
 	CU_ASSERT_STRING_EQUAL(s, "signal 15");
 
 	/* exits without its ready line: an error, and it is reaped by child_stop */
-	CU_ASSERT_EQUAL(child_start(&c, NULL, quits, 3000, &err), -1);
+	CU_ASSERT_EQUAL(child_start(&c, NULL, quits, 3000, CHILD_AUTO, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "exited before it listened"));
 	free(err);
@@ -160,7 +164,7 @@ static void children(void)
 	CU_ASSERT_FALSE(c.stopped);
 
 	/* no such program: the child exits 127, found by child_reaped */
-	CU_ASSERT_EQUAL_FATAL(child_start(&c, NULL, nothing, 0, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(child_start(&c, NULL, nothing, 0, CHILD_AUTO, &err), 0);
 	for (int i = 0; i < 2000 && !child_reaped(&c); i++)
 		usleep(1000);
 	child_exit_str(&c, s, sizeof(s));
@@ -174,6 +178,166 @@ static void children(void)
 	CU_ASSERT_EQUAL(child_reset_ns((const char *[]){"../etc"}, 1, (unsigned[1]){0}, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(err);
 	free(err);
+}
+
+/* the file's text into buf (empty when it cannot be read) */
+static void read_text(const char *path, char *buf, size_t n)
+{
+	FILE *f = fopen(path, "re");
+	size_t got = f ? fread(buf, 1, n - 1, f) : 0;
+
+	buf[got] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/* the stream workload as a thread of this program: build/ctreset-workload is beside
+ * build/unit-tests, so child_start runs it in-process (no fork), with its records */
+static void workload_threads(void)
+{
+	char exe[PATH_MAX], wl[PATH_MAX + 32], dir[] = "/tmp/ctr-unit-wl-XXXXXX", ep[32];
+	char srec[PATH_MAX], crec[PATH_MAX], buf[1024], s[32], *slash, *err = NULL;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct child srv, cli;
+	unsigned long long bytes = 0;
+	const char *b;
+
+	CU_ASSERT_FATAL(n > 0);
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	CU_ASSERT_PTR_NOT_NULL_FATAL(slash);
+	*slash = '\0';
+	snprintf(wl, sizeof(wl), "%s/ctreset-workload", exe);
+	CU_ASSERT_EQUAL_FATAL(access(wl, X_OK), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(ep, sizeof(ep), "127.0.0.1:%d", 40000 + getpid() % 20000);
+	snprintf(srec, sizeof(srec), "%s/server.kv", dir);
+	snprintf(crec, sizeof(crec), "%s/client.kv", dir);
+	{
+		/* one chunk, then a pause of 4 s only a resume ends */
+		char *sa[] = {wl,	   "server", "--listen",	ep,
+			      "--result",  srec,     "--ready-fd",	"3",
+			      "--timeout", "8000",   "--pause-after",	"0",
+			      "--pause",   "4000",   "--resume-signal", NULL};
+		char *ca[] = {wl,   "client",	 "--connect", ep,  "--result",
+			      crec, "--timeout", "8000",      NULL};
+
+		CU_ASSERT_EQUAL_FATAL(child_start(&srv, NULL, sa, 3000, CHILD_AUTO, &err), 0);
+		CU_ASSERT_TRUE(srv.in_process && srv.pid == 0 && child_started(&srv));
+		CU_ASSERT_STRING_EQUAL(sa[7], "3"); /* argv as it was */
+		CU_ASSERT_EQUAL_FATAL(child_start(&cli, NULL, ca, 0, CHILD_AUTO, &err), 0);
+		CU_ASSERT_TRUE(cli.in_process);
+		usleep(300000);
+		CU_ASSERT_FALSE(child_reaped(&srv));
+		CU_ASSERT_EQUAL(child_signal(&srv, SIGUSR1), 0);
+		usleep(200000);
+		child_stop(&cli, true, 1000);
+		CU_ASSERT_TRUE(cli.exited && cli.stopped);
+		child_exit_str(&cli, s, sizeof(s));
+		CU_ASSERT_STRING_EQUAL(s, "0");
+		/* the client's FIN: the server ends by itself, closed */
+		for (int i = 0; i < 2000 && !child_reaped(&srv); i++)
+			usleep(1000);
+		CU_ASSERT_TRUE(srv.exited && srv.t_end > 0);
+		child_stop(&srv, false, 2000);
+		CU_ASSERT_FALSE(srv.stopped);
+		child_exit_str(&srv, s, sizeof(s));
+		CU_ASSERT_STRING_EQUAL(s, "0");
+		CU_ASSERT_EQUAL(child_signal(&srv, SIGUSR1), -1);
+		read_text(crec, buf, sizeof(buf));
+		CU_ASSERT_PTR_NOT_NULL(strstr(buf, "role=client\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(buf, "end=stopped\n"));
+		read_text(srec, buf, sizeof(buf));
+		CU_ASSERT_PTR_NOT_NULL(strstr(buf, "role=server\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(buf, "end=closed\n"));
+		b = strstr(buf, "bytes=");
+		if (b)
+			bytes = strtoull(b + 6, NULL, 10);
+		/* more than the chunk before the pause: the resume ended it */
+		CU_ASSERT(bytes > 1024);
+	}
+	{
+		/* nobody connects: stopped at once (its poll woken), its record says so */
+		char *sa[] = {wl,   "server",	 "--listen", ep,  "--result",
+			      srec, "--timeout", "60000",    NULL};
+		uint64_t t0;
+
+		CU_ASSERT_EQUAL_FATAL(child_start(&srv, NULL, sa, 0, CHILD_AUTO, &err), 0);
+		CU_ASSERT_TRUE(srv.in_process);
+		usleep(50000);
+		t0 = now_ms();
+		child_stop(&srv, false, 5000);
+		CU_ASSERT(now_ms() - t0 < 1000);
+		CU_ASSERT_TRUE(srv.exited && srv.stopped);
+		CU_ASSERT_EQUAL(srv.t_end, 0);
+		read_text(srec, buf, sizeof(buf));
+		CU_ASSERT_PTR_NOT_NULL(strstr(buf, "end=stopped\n"));
+		/* the same as a process: forked (CHILD_PROCESS), stopped by SIGTERM, exit 0 */
+		CU_ASSERT_EQUAL_FATAL(child_start(&srv, NULL, sa, 0, CHILD_PROCESS, &err), 0);
+		CU_ASSERT_TRUE(srv.pid > 0 && !srv.in_process);
+		usleep(50000);
+		child_stop(&srv, false, 5000);
+		child_exit_str(&srv, s, sizeof(s));
+		CU_ASSERT_STRING_EQUAL(s, "0");
+	}
+	{
+		/* a usage error: a process, which says so and exits 2 as it always did */
+		char *bad[] = {wl, "client", "--connect", ep, "--result", crec, "--bogus", NULL};
+
+		CU_ASSERT_EQUAL_FATAL(child_start(&cli, NULL, bad, 0, CHILD_AUTO, &err), 0);
+		CU_ASSERT_TRUE(cli.pid > 0 && !cli.in_process);
+		for (int i = 0; i < 2000 && !child_reaped(&cli); i++)
+			usleep(1000);
+		child_exit_str(&cli, s, sizeof(s));
+		CU_ASSERT_STRING_EQUAL(s, "2");
+	}
+	unlink(srec);
+	unlink(crec);
+	rmdir(dir);
+	free(err);
+}
+
+/* stream_parse: the workload's usage errors returned, argv left as it was */
+static void stream_options(void)
+{
+	char *ok[] = {"w", "server",  "--listen", "10.0.0.1:80",     "--result",
+		      "r", "--pause", "5",	  "--resume-signal", NULL};
+	char *resume_client[] = {"w",	     "client", "--connect",	  "10.0.0.1:80",
+				 "--result", "r",      "--resume-signal", NULL};
+	char *nomode[] = {"w", NULL};
+	char *badmode[] = {"w", "serve", NULL};
+	char *noaddr[] = {"w", "client", "--result", "r", NULL};
+	char *ka0[] = {"w", "client",	   "--connect", "10.0.0.1:80", "--result",
+		       "r", "--keepalive", "0",		NULL};
+	char *help[] = {"w", "--help", NULL};
+	struct stream_opts o;
+	char *err = NULL;
+
+	CU_ASSERT_EQUAL(stream_parse(9, ok, &o, &err), 0);
+	CU_ASSERT_TRUE(o.server && o.resume_signal && o.pause_ms == 5 && o.ready_fd == -1);
+	CU_ASSERT_STRING_EQUAL(o.result, "r");
+	CU_ASSERT_EQUAL(stream_parse(7, resume_client, &o, &err), -1);
+	CU_ASSERT_STRING_EQUAL(err, "--resume-signal is for server");
+	free(err);
+	err = NULL;
+	CU_ASSERT_EQUAL(stream_parse(1, nomode, &o, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "a mode is required"));
+	free(err);
+	err = NULL;
+	CU_ASSERT_EQUAL(stream_parse(2, badmode, &o, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "\"serve\" is wrong"));
+	free(err);
+	err = NULL;
+	CU_ASSERT_EQUAL(stream_parse(4, noaddr, &o, &err), -1);
+	CU_ASSERT_STRING_EQUAL(err, "--connect is required");
+	free(err);
+	err = NULL;
+	CU_ASSERT_EQUAL(stream_parse(8, ka0, &o, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--keepalive must be 1..7200"));
+	free(err);
+	err = NULL;
+	CU_ASSERT_EQUAL(stream_parse(2, help, &o, &err), 0);
+	CU_ASSERT_TRUE(o.help);
 }
 
 static struct ctr_pkt seg(const struct ctr_tuple *t, uint32_t seq, uint32_t ack, uint8_t flags,
@@ -232,5 +396,8 @@ void register_live_tests(void)
 	test_add(s, "inject.kv: delayed-retransmit's evidence, a skip, a crafted trigger",
 		 record_delayed);
 	test_add(s, "child: ready line, stop, exit status, missing program", children);
+	test_add(s, "child: the stream workload in a thread (ready, resume, stop, records)",
+		 workload_threads);
+	test_add(s, "stream: the workload's options and usage errors", stream_options);
 	test_add(s, "flow finding: candidates per backend, the named flow", flow_candidates);
 }

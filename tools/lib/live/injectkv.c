@@ -162,7 +162,7 @@ static void write_all(FILE *f, const struct record *rec)
 		snprintf(key, sizeof(key), "reset_killed.%s", rec->reset_ns[i]);
 		record_kv(f, key, "%u", rec->reset_killed[i]);
 	}
-	if (rec->srv && rec->srv->pid > 0) {
+	if (rec->srv && child_started(rec->srv)) {
 		write_child(f, "server", rec->srv);
 		record_kv(f, "time.server_ms", "%llu",
 			  (unsigned long long)(rec->t->server - rec->t->start));
@@ -177,7 +177,7 @@ static void write_all(FILE *f, const struct record *rec)
 	write_capture(f, "client", rec->cap_client);
 	write_capture(f, "node", rec->cap_node);
 	write_capture(f, "backend", rec->cap_backend);
-	if (rec->cmd && rec->cmd->pid > 0) {
+	if (rec->cmd && child_started(rec->cmd)) {
 		write_child(f, "command", rec->cmd);
 		if (rec->cmd->exited && rec->cmd->t_end)
 			record_kv(f, "time.command_ms", "%llu",

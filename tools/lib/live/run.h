@@ -63,6 +63,7 @@ struct inject_opts {
 	pid_t stall_pid;       /* idle-expiry: the backend's program, stopped mid-response */
 	unsigned stall_ms;     /* for this long (SIGSTOP, then SIGCONT), 0: not stopped */
 	char **cmd;	       /* workload to run in the client namespace, NULL-terminated */
+	bool workload_process; /* --workload-process: ctreset-workload as a process too */
 };
 
 /* one run: its namespaces, captures and raw sockets, and one part per concern */

@@ -62,7 +62,7 @@ static int cause(struct inject_run *r, char **err)
 	bool read = false;
 	uint64_t end;
 
-	if (r->cmd.pid <= 0)
+	if (!child_started(&r->cmd))
 		return err_set(err, "connect needs the client's command (after --)");
 	while (!child_reaped(&r->cmd)) {
 		uint64_t now = now_ms();

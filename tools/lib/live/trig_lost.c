@@ -39,7 +39,7 @@ static void entry_gone(void *ctx)
 		free(e); /* a poll failure: what the captures hold is read later */
 	g->r->nat.resumed_first = f->server.end != g->end;
 	if (g->signal)
-		kill(g->r->srv.pid, SIGUSR1);
+		child_signal(&g->r->srv, SIGUSR1);
 }
 
 /* how the entry goes: what it does, and doing it now; g (NULL: not in a pause) is told

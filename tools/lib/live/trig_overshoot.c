@@ -47,7 +47,7 @@ static int send_in_gap(struct inject_run *r, char **err)
 		return -1;
 	r->sent_in_pause = paused;
 	if (paused && trig_server_resumes(r))
-		kill(r->srv.pid, SIGUSR1);
+		child_signal(&r->srv, SIGUSR1);
 	return 0;
 }
 

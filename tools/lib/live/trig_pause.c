@@ -20,7 +20,7 @@ void trig_bench_gap(FILE *f, const struct trigger_bench *b)
  * its pause (to any other program it could be fatal) */
 bool trig_server_resumes(struct inject_run *r)
 {
-	if (r->srv.pid <= 0 || child_reaped(&r->srv))
+	if (!child_started(&r->srv) || child_reaped(&r->srv))
 		return false;
 	for (int i = 0; i < r->o->n_server_args; i++)
 		if (!strcmp(r->o->server_argv[i], "--resume-signal"))
