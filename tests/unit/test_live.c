@@ -260,6 +260,8 @@ static void workload_threads(void)
 		/* nobody connects: stopped at once (its poll woken), its record says so */
 		char *sa[] = {wl,   "server",	 "--listen", ep,  "--result",
 			      srec, "--timeout", "60000",    NULL};
+		char *sr[] = {wl,	   "server", "--listen",   ep,	"--result", srec,
+			      "--timeout", "60000",  "--ready-fd", "3", NULL};
 		uint64_t t0;
 
 		CU_ASSERT_EQUAL_FATAL(child_start(&srv, NULL, sa, 0, CHILD_AUTO, &err), 0);
@@ -272,10 +274,12 @@ static void workload_threads(void)
 		CU_ASSERT_EQUAL(srv.t_end, 0);
 		read_text(srec, buf, sizeof(buf));
 		CU_ASSERT_PTR_NOT_NULL(strstr(buf, "end=stopped\n"));
-		/* the same as a process: forked (CHILD_PROCESS), stopped by SIGTERM, exit 0 */
-		CU_ASSERT_EQUAL_FATAL(child_start(&srv, NULL, sa, 0, CHILD_PROCESS, &err), 0);
+		/* the same as a process: forked (CHILD_PROCESS), stopped by SIGTERM, exit 0. Its
+		 * ready line is awaited, not a fixed sleep: the handler is set before it listens,
+		 * and a process not there yet after 50 ms (an ASan build on a fresh machine, the
+		 * first-contact test) died of the SIGTERM instead ("signal 15") */
+		CU_ASSERT_EQUAL_FATAL(child_start(&srv, NULL, sr, 5000, CHILD_PROCESS, &err), 0);
 		CU_ASSERT_TRUE(srv.pid > 0 && !srv.in_process);
-		usleep(50000);
 		child_stop(&srv, false, 5000);
 		child_exit_str(&srv, s, sizeof(s));
 		CU_ASSERT_STRING_EQUAL(s, "0");
