@@ -14,9 +14,13 @@ int file_read(const char *path, size_t max, char **text, size_t *len, char **err
 	*text = NULL;
 	if (!f)
 		return errno == ENOENT ? 1 : err_errno(err, errno, "%s", path);
+	/* grown only when full, from 16 KiB: a record or kv file (a few KiB) is one malloc
+	 * under glibc's mmap threshold. Growing ahead of each read took 192 KiB for any file,
+	 * an mmap and an munmap (a TLB flush: a trap on a VM that shadows page tables) each
+	 * time a cell's review loaded one of its five kv files */
 	do {
-		if (n + 65536 + 1 > cap) {
-			char *t = realloc(buf, cap = cap * 2 + 65536 + 1);
+		if (cap - n < 2) {
+			char *t = realloc(buf, cap = cap ? cap * 2 : 16384);
 
 			if (!t) {
 				free(buf);
@@ -25,7 +29,7 @@ int file_read(const char *path, size_t max, char **text, size_t *len, char **err
 			}
 			buf = t;
 		}
-		got = fread(buf + n, 1, 65536, f);
+		got = fread(buf + n, 1, cap - n - 1, f);
 		n += got;
 	} while (got && n <= max);
 	if (ferror(f)) {
