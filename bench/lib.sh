@@ -540,7 +540,9 @@ ctr_run_cells() {
 	done
 	list=$CTR_STATE/$prefix/cells
 	printf '%s\0' "${cell[@]}" >"$list" || return 1
-	"$CTR_BIN/ctreset-inject" "${common[@]}" --cells "$list" >/dev/null &
+	# LD_BIND_NOW: every library's functions bound once in the batch, not again in each
+	# cell's fork (the injector unsets it for what it runs)
+	LD_BIND_NOW=1 "$CTR_BIN/ctreset-inject" "${common[@]}" --cells "$list" >/dev/null &
 	CTR_CELLS_PID=$!
 	wait "$CTR_CELLS_PID"
 	st=$?

@@ -4,8 +4,10 @@
 # their record, with no ctreset-review process and one injector exec for them all, and
 # bash forks once for the batch whatever its number of cells; a cell whose child is killed
 # (SIGKILL at its inject.flow fault point) gets its error record and the next cells still
-# run; SIGTERM to the batch finishes the running cell, starts no other, exits 130 and
-# leaves no process in the topology; bad input (an empty list, a cell without --out, a
+# run, the processes it left found and killed by the next cell's reset (the batch their
+# subreaper: a reset looks for them only after a cell left one alive); SIGTERM to the
+# batch finishes the running cell, starts no other, exits 130 and leaves no process in
+# the topology; bad input (an empty list, a cell without --out, a
 # missing file, a list not ended, a bad option in a later cell) is a usage error before
 # anything runs.
 # shellcheck disable=SC2154 # $out and $prefix: t_shared_topology's (lib.sh)
@@ -57,6 +59,10 @@ t_check "...meta.kv's keys each once, in ctr_run_scenario's order" "$want" "$key
 "$real_bin/ctreset-review" --verdict "$out/g1/ack-above+none" --format kv --record "$out/again.kv" >"$out/again.verdict" 2>&1
 t_check "...the review again, offline: the same verdict.kv" "" "$(diff "$out/g1/ack-above+none/verdict.kv" "$out/again.verdict")"
 t_check "...no error file, no process left in the topology" "" "$(ls "$out"/g1/*/error 2>/dev/null)$(ns_pids)"
+# the batch is its cells' subreaper: after a cell that left no process alive, the next
+# one's reset has nothing to look for (its scan of /proc skipped); the first looks
+t_check "...the reset scanned before the first cell only (reset.scanned)" "1 0 0" \
+	"$(for t in $triggers; do field reset.scanned "$out/g1/$t+none/inject.kv"; done | xargs)"
 
 # bash forks once for a batch, not once a cell (strace: the shell's own clones after the
 # marker chdir; the natural lines loaded before it, the cells' directories made)
@@ -71,9 +77,11 @@ t_check "six cells: the shell forked once after its setup (the injector's start)
 	"$(grep -c . "$out/strace") lines; $(cat "$out/g2.stderr")"
 
 # --- a cell's child killed: its error record, the next cells run ---------------------------
+# (the workload's ends as processes: killed with the child, they are orphaned - to the
+# batch, its subreaper - and still stream in the pods' namespaces)
 mkdir -p "$out/g3"
 rm -f "$out/fault"
-CTR_FAULT_AT=inject.flow CTR_FAULT_FILE=$out/fault ctr_run_cells "$out/g3" kill none "${tlist[@]}" 2>"$out/g3.stderr" &
+CTR_WORKLOAD_PROCESS=1 CTR_FAULT_AT=inject.flow CTR_FAULT_FILE=$out/fault ctr_run_cells "$out/g3" kill none "${tlist[@]}" 2>"$out/g3.stderr" &
 run=$!
 killed= n=0
 while kill -0 "$run" 2>/dev/null && ((n < 400)); do
@@ -98,6 +106,12 @@ t_check "...its record: failed, the error line first, its coordinates and times"
 	"$(cat "$d/record.kv" 2>/dev/null)"
 t_check "...the next cells ran and passed" "pass pass" \
 	"$(field status "$out/g3/ack-above+none/record.kv") $(field status "$out/g3/ct-entry-lost+none/record.kv")"
+be=$NS_BACKEND cl=$NS_CLIENT
+t_check "...the killed cell's workload processes, left alive, were found and killed by the next cell's reset" \
+	"1 1 1" "$(field reset.scanned "$out/g3/ack-above+none/inject.kv") $(field "reset_killed.$be" "$out/g3/ack-above+none/inject.kv") $(field "reset_killed.$cl" "$out/g3/ack-above+none/inject.kv")" \
+	"$(grep '^reset' "$out/g3/ack-above+none/inject.kv")"
+t_check "...and the cell after that one, which left none, did not look (reset.scanned=0)" 0 \
+	"$(field reset.scanned "$out/g3/ct-entry-lost+none/inject.kv")"
 
 # --- SIGTERM to the batch: the running cell finished, no other started, 130, nothing left -----
 mkdir -p "$out/g4"

@@ -158,6 +158,8 @@ static void write_all(FILE *f, const struct record *rec)
 	if (rec->n_backends > 1)
 		record_kv(f, "backend.ns", "%s",
 			  rec->find->flow ? rec->backend_ns[rec->find->bk] : "-");
+	if (rec->n_reset_ns)
+		record_kv(f, "reset.scanned", "%d", rec->reset_scanned);
 	for (int i = 0; i < rec->n_reset_ns; i++) {
 		snprintf(key, sizeof(key), "reset_killed.%s", rec->reset_ns[i]);
 		record_kv(f, key, "%u", rec->reset_killed[i]);

@@ -56,6 +56,7 @@ struct record {
 	const char *const *reset_ns;
 	const unsigned *reset_killed;
 	int n_reset_ns;
+	bool reset_scanned; /* the namespaces' processes looked for (not proven gone before) */
 	const struct child *srv, *cmd;
 	const char *const *flush_ns;
 	const unsigned *flushed, *flush_left;
