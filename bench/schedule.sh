@@ -62,6 +62,25 @@ ctr_sched_state() {
 }
 # ctr_sched_busy SLOT... -> REPLY: how many of those groups are busy: not in a cell of a
 # waiting trigger (a group that said nothing yet is building its topology: busy)
+# ctr_sched_claim SLOT K: the K-th workaround of group SLOT taken, by the group itself
+# as it comes to it (first to last) or by the scheduler splitting the group (last to
+# first): a file of the run's .sched/ made with O_EXCL (noclobber), so exactly one of
+# them gets it. Status 1 when the other had it. Without a run's .sched/: 0.
+ctr_sched_claim() {
+	[ -n "${CTR_SCHED_DIR:-}" ] && [ -n "$1" ] || return 0
+	local rc
+	set -C
+	{ : >"$CTR_SCHED_DIR/claim.$1.$2"; } 2>/dev/null
+	rc=$?
+	set +C
+	return $rc
+}
+# ctr_sched_left SLOT N -> REPLY: how many of group SLOT's N workarounds nobody took yet
+ctr_sched_left() {
+	local f n=0
+	for f in "$CTR_SCHED_DIR/claim.$1".*; do [ -e "$f" ] && n=$((n + 1)); done
+	REPLY=$(($2 - n))
+}
 ctr_sched_busy() {
 	local slot state n=0
 	for slot; do

@@ -8,7 +8,8 @@
 # cells, TAP that prove accepts, JUnit XML that xmllint parses, a JSON report with every
 # cell, each cell's record and the reports rendered again from them the same; the kube-proxy-drop cell on the nft backend is a SKIP with its reason; and cells on
 # a reused, reset topology decide as cells on fresh ones (the reset leaves nothing behind);
-# the groups start dearest first, never more at once than --max-jobs.
+# the groups start dearest first, never more at once than --max-jobs; at the run's tail
+# a group alone is split onto more topologies, each cell still run once.
 set -uo pipefail
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 t_require_root
@@ -57,13 +58,14 @@ for key in topology backend family trigger workaround expected observed evidence
 	t_check "subset: every run cell has '$key'" 60 "$(jq "[.results[] | select(.status != \"skip\") | select(has(\"$key\"))] | length" "$out/a.json")"
 done
 # CPU placement (bench/lib.sh): each group's cells ran on one CPU, the same for all of
-# them (none and kube-proxy-drop share a group), and the groups were spread over the CPUs
+# them (none and kube-proxy-drop share a group, and its topology: a group split at the
+# run's tail is two topologies), and the groups were spread over the CPUs
 declare -A group_cpus=()
 many=0
 for f in "$rd"/*/*/inject.kv; do
 	c=$(sed -n 's/^cpus=//p' "$f")
 	[[ $c =~ ^[0-9]+$ ]] || many=$((many + 1))
-	g=${f%/*/inject.kv}
+	g=$(cat "${f%/inject.kv}/prefix")
 	[[ " ${group_cpus[$g]:-} " == *" $c "* ]] || group_cpus[$g]+=" $c"
 done
 t_check "placement: every cell's injector was kept on one CPU" 0 "$many" "$(grep -h '^cpus=' "$rd"/*/*/inject.kv | sort | uniq -c)"
@@ -82,9 +84,10 @@ t_check "same-node kube-proxy-drop: node A's rule dropped seq-above" 1 \
 	"$(jq -r '[.results[] | select(.topology == "same-node" and .backend == "iptables-legacy" and .family == "ipv6" and .trigger == "seq-above" and .workaround == "kube-proxy-drop") | .drop_counter | to_entries[] | select(.key | endswith("-nodeA")) | .value] | .[0]' "$out/a.json")"
 
 # the 7 crafted and conntrack triggers under the 6 firewall and sysctl workarounds, live
-# (42 cells: two groups, each workaround switched on its topology in turn): each
-# workaround, those that help and those that cannot, against each of those triggers
-"$M" --trigger seq-above,seq-below,ack-above,ack-below,bad-flags,small-overshoot,ct-entry-lost \
+# (42 cells: one group, each workaround switched on its topology in turn; --jobs 1: not
+# split at the run's tail): each workaround, those that help and those that cannot,
+# against each of those triggers
+"$M" --jobs 1 --trigger seq-above,seq-below,ack-above,ack-below,bad-flags,small-overshoot,ct-entry-lost \
 	--workaround none,kube-proxy-drop,input-drop,nft-invalid-drop,be-liberal,ignore-invalid-rst \
 	--topology cross-node --backend iptables-nft --family 4 --out "$out/all" --json "$out/all.json" \
 	--tap "$out/all.tap" >"$out/all.txt" 2>&1
@@ -98,6 +101,8 @@ for w in none kube-proxy-drop input-drop nft-invalid-drop be-liberal ignore-inva
 	t_check "live: $w ran against all 7 triggers" 7 \
 		"$(jq --arg w "$w" '[.results[] | select(.workaround == $w and .status == "pass")] | length' "$out/all.json")"
 done
+t_check "live: the 42 cells ran on one topology (an unsharded run's group: all its workarounds)" 1 \
+	"$(jq -r '.results[].dir' "$out/all.json" | while read -r d; do cat "$d/prefix"; done | sort -u | wc -l)"
 # the workarounds that help do their work: each stops seq-above
 t_check "live: seq-above under none, kube-proxy-drop, nft-invalid-drop, be-liberal" "reset clean clean clean" \
 	"$(for w in none kube-proxy-drop nft-invalid-drop be-liberal; do jq -r --arg w "$w" '.results[] | select(.trigger == "seq-above" and .workaround == $w) | .observed' "$out/all.json"; done | tr '\n' ' ' | sed 's/ $//')"
@@ -105,8 +110,8 @@ t_check "live: seq-above under none, kube-proxy-drop, nft-invalid-drop, be-liber
 # the other workarounds against a crafted trigger, live: keepalive and loose=0 alone do
 # not stop seq-above, the DROP rule with loose=0 and Calico's INVALID drop do; Calico's
 # (a noflush restore topology/up alone lays) on a topology of its own, the others
-# switched in turn on one
-"$M" --trigger seq-above --workaround none,keepalive,tcp-loose-0,kube-proxy-drop+tcp-loose-0,calico-invalid-drop \
+# switched in turn on one (--jobs 1: no split)
+"$M" --jobs 1 --trigger seq-above --workaround none,keepalive,tcp-loose-0,kube-proxy-drop+tcp-loose-0,calico-invalid-drop \
 	--topology cross-node --backend iptables-nft --family 4 --out "$out/rest" --json "$out/rest.json" >"$out/rest.txt" 2>&1
 t_check "seq-above x keepalive, tcp-loose-0, drop+loose-0, calico-invalid-drop: no unexpected cell" 0 $? \
 	"$(sed -n '/UNEXPECTED/,$p' "$out/rest.txt" | head -30)"
@@ -118,8 +123,8 @@ t_check "...the four switched on one topology, calico-invalid-drop on its own" "
 	"$(prefixes '.workaround != "calico-invalid-drop"') $(prefixes true)"
 
 # the nft backend's switches (IPv6): input-drop's own table, nft-invalid-drop's rule in
-# kube-proxy's chain "forward", both removed again, on one topology
-"$M" --trigger seq-above --workaround none,input-drop,nft-invalid-drop,be-liberal --topology cross-node \
+# kube-proxy's chain "forward", both removed again, on one topology (--jobs 1: no split)
+"$M" --jobs 1 --trigger seq-above --workaround none,input-drop,nft-invalid-drop,be-liberal --topology cross-node \
 	--backend nft --family 6 --out "$out/nft" --json "$out/nft.json" >"$out/nft.txt" 2>&1
 t_check "nft, switched live: no unexpected cell" 0 $? "$(sed -n '/UNEXPECTED/,$p' "$out/nft.txt" | head -30)"
 t_check "nft: the cells ran on one topology" 1 "$(jq -r '.results[].dir' "$out/nft.json" | while read -r d; do cat "$d/prefix"; done | sort -u | wc -l)"
@@ -206,4 +211,27 @@ for st in 0:idle-expiry 1:seq-above 2:setup 3:ct-flush 4:connect; do
 done
 ctr_sched_busy 0 1 2 3 4 5
 t_check "schedule: busy: seq-above, setup and the slot that said nothing (not idle-expiry, ct-flush, connect)" 3 "$REPLY"
+# a claim is had once: by the group or by a split, whichever comes first
+ctr_sched_claim 7 0
+a=$?
+ctr_sched_claim 7 0
+t_check "schedule: a workaround claimed twice: the first has it, the second not" "0 1" "$a $?"
+ctr_sched_left 7 3
+t_check "schedule: ...two of that group's three left" 2 "$REPLY"
+
+# the tail: one group of four workarounds alone, below the floor: split (its later
+# workarounds to groups of their own, each on a topology of its own, logged "split"),
+# every cell run once, as expected, nothing of the claims left
+"$M" --trigger seq-above --workaround none,kube-proxy-drop,input-drop,be-liberal --topology cross-node \
+	--backend iptables-nft --family 4 --out "$out/sp" --json "$out/sp.json" >"$out/sp.txt" 2>&1
+t_check "split: no unexpected cell" 0 $? "$(sed -n '/UNEXPECTED/,$p' "$out/sp.txt" | head -30)"
+sd=$out/sp/$(jq -r .run_id "$out/sp.json")
+t_check "split: the group and at least one split of it in the log" 1 \
+	"$(awk -F'\t' '$4 == "split" { n++ } END { print (NR >= 2 && n == NR - 1) ? 1 : 0 }' "$sd/schedule.log")" "$(cat "$sd/schedule.log")"
+t_check "split: the splits' workarounds: none twice, never the group's first (it had begun)" "0 0" \
+	"$(awk -F'\t' '$4 == "split" { split($6, g, " "); print g[4] }' "$sd/schedule.log" | tr ',' '\n' | sort | uniq -d | wc -l) $(awk -F'\t' '$4 == "split" { split($6, g, " "); print g[4] }' "$sd/schedule.log" | tr ',' '\n' | grep -cx none)" "$(cat "$sd/schedule.log")"
+t_check "split: as many topologies as lines in the log, each cell run once (one record each)" \
+	"$(grep -c . "$sd/schedule.log") 4" \
+	"$(cat "$sd"/*/*/prefix | sort -u | wc -l) $(find "$sd" -name record.kv | wc -l)"
+t_check "split: the run's .sched (claims) removed" "" "$(ls -A "$sd/.sched" 2>/dev/null)"
 t_done

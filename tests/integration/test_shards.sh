@@ -45,6 +45,13 @@ t_check "--shard 8/8 of 4 groups: exit 0, nothing run" "0 1" "$? $(grep -c 'noth
 t_check "... its run.kv: shard 8/8, 16 selection lines, no cell" "8/8 16 0" \
 	"$(sed -n 's/^shard=//p' "$out"/empty/*/run.kv) $(grep -c '^selection=' "$out"/empty/*/run.kv) $(grep -c '^cell=' "$out"/empty/*/run.kv)"
 
+# a sharded run's groups hold at most 36 cells (an unsharded run's, test_matrix: a
+# topology's every workaround): one topology's 90 cells (9 workarounds x 10 triggers) are
+# 3 groups of 3 workarounds
+"$M" --topology cross-node --backend iptables-nft --family 4 --shard 4096/4096 --out "$out/big" >"$out/big.log" 2>&1
+t_check "sharded: 90 cells of one topology in 3 groups" "0 3 90" \
+	"$? $(sed -n 's/^groups=//p' "$out"/big/*/run.kv) $(grep -c '^selection=' "$out"/big/*/run.kv)" "$(cat "$out/big.log")"
+
 # --- the whole slice, and its 3 shards through GNU parallel ------------------------------
 "$M" "${S[@]}" --out "$out/whole" >"$out/whole.log" 2>&1
 t_check "the whole slice: exit 0" 0 $? "$(tail -20 "$out/whole.log")"
