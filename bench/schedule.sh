@@ -110,9 +110,14 @@ ctr_sched_cost() {
 }
 
 # ctr_sched_order FRESH GROUP... -> CTR_SCHED_ORDER (the groups, dearest first; equal
-# costs keep their order) and CTR_SCHED_COSTS (each one's cost, in that order)
+# costs keep their order) and CTR_SCHED_COSTS (each one's cost, in that order). Before
+# them all, dearest first too, the groups whose every trigger is a waiting one (the
+# asymmetric topology's connect cells): their cells wait, they barely use the CPU, and
+# started last by their cost they ran alone at the end, one cell after another (a TCG
+# guest's full matrix: its 3 connect groups started at 403 s, when the CPU gate let them,
+# and ended the run at 570 s)
 ctr_sched_order() {
-	local fresh=$1 i lines= c idx
+	local fresh=$1 i lines= c idx t waits
 	shift
 	CTR_SCHED_ORDER=() CTR_SCHED_COSTS=()
 	local -a g=("$@")
@@ -120,12 +125,14 @@ ctr_sched_order() {
 	ctr_sched_costs
 	for ((i = 0; i < ${#g[@]}; i++)); do
 		ctr_sched_cost "${g[i]}" "$fresh"
-		lines+="$REPLY $i"$'\n'
+		waits=1
+		for t in ${g[i]#* * * * }; do [ -n "${CTR_SCHED_WAITING[$t]:-}" ] || waits=0; done
+		lines+="$waits $REPLY $i"$'\n'
 	done
-	while read -r c idx; do
+	while read -r _ c idx; do
 		CTR_SCHED_ORDER+=("${g[idx]}")
 		CTR_SCHED_COSTS+=("$c")
-	done < <(printf '%s' "$lines" | sort -k1,1nr -k2,2n)
+	done < <(printf '%s' "$lines" | sort -k1,1nr -k2,2nr -k3,3n)
 }
 
 # ctr_sched_idle -> REPLY: the percentage of the machine's CPU time that was idle (idle

@@ -211,6 +211,11 @@ for st in 0:idle-expiry 1:seq-above 2:setup 3:ct-flush 4:connect; do
 done
 ctr_sched_busy 0 1 2 3 4 5
 t_check "schedule: busy: seq-above, setup and the slot that said nothing (not idle-expiry, ct-flush, connect)" 3 "$REPLY"
+# the order: a group of waiting triggers only (connect) before a dearer one of others
+ctr_sched_order 0 "cross-node iptables-nft 4 none,kube-proxy-drop,input-drop seq-above small-overshoot bad-flags" \
+	"asymmetric iptables-nft 4 none connect" "cross-node iptables-nft 4 be-liberal seq-below"
+t_check "schedule: a group of waiting cells only first, then the others dearest first" \
+	"asymmetric:1566 cross-node:1977 cross-node:382" "$(for i in "${!CTR_SCHED_ORDER[@]}"; do printf '%s:%s ' "${CTR_SCHED_ORDER[i]%% *}" "${CTR_SCHED_COSTS[i]}"; done | sed 's/ $//')"
 # a claim is had once: by the group or by a split, whichever comes first
 ctr_sched_claim 7 0
 a=$?
