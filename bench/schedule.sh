@@ -60,8 +60,6 @@ ctr_sched_dir() {
 ctr_sched_state() {
 	[ -z "${CTR_SCHED_SLOT:-}" ] || [ -z "$CTR_SCHED_DIR" ] || echo "$1" >"$CTR_SCHED_DIR/$CTR_SCHED_SLOT"
 }
-# ctr_sched_busy SLOT... -> REPLY: how many of those groups are busy: not in a cell of a
-# waiting trigger (a group that said nothing yet is building its topology: busy)
 # ctr_sched_claim SLOT K: the K-th workaround of group SLOT taken, by the group itself
 # as it comes to it (first to last) or by the scheduler splitting the group (last to
 # first): a file of the run's .sched/ made with O_EXCL (noclobber), so exactly one of
@@ -81,6 +79,8 @@ ctr_sched_left() {
 	for f in "$CTR_SCHED_DIR/claim.$1".*; do [ -e "$f" ] && n=$((n + 1)); done
 	REPLY=$(($2 - n))
 }
+# ctr_sched_busy SLOT... -> REPLY: how many of those groups are busy: not in a cell of a
+# waiting trigger (a group that said nothing yet is building its topology: busy)
 ctr_sched_busy() {
 	local slot state n=0
 	for slot; do

@@ -67,33 +67,6 @@ static bool run_prefix(const char *name, char prefix[11])
 	return true;
 }
 
-/* whether st is the namespace of /run/netns/ctr-XXXXXX-ROLE for a run with an owner */
-static bool made_by_a_run(const struct stat *st)
-{
-	const char *state = getenv("CTR_STATE");
-	char path[PATH_MAX], prefix[11];
-	struct dirent *d;
-	struct stat ns;
-	bool found = false;
-	DIR *dir = opendir("/run/netns");
-
-	if (!dir)
-		return false;
-	if (!state || !*state)
-		state = "/run/ctreset";
-	while (!found && (d = readdir(dir))) {
-		if (!run_prefix(d->d_name, prefix))
-			continue;
-		snprintf(path, sizeof(path), "/run/netns/%s", d->d_name);
-		if (stat(path, &ns) < 0 || ns.st_dev != st->st_dev || ns.st_ino != st->st_ino)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/owner", state, prefix);
-		found = access(path, F_OK) == 0;
-	}
-	closedir(dir);
-	return found;
-}
-
 /* whether NAME (ctr-XXXXXX-ROLE, under /run/netns) is of a run with an owner */
 static bool run_owned(const char *name)
 {
@@ -106,6 +79,29 @@ static bool run_owned(const char *name)
 		state = "/run/ctreset";
 	snprintf(path, sizeof(path), "%s/%s/owner", state, prefix);
 	return access(path, F_OK) == 0;
+}
+
+/* whether st is the namespace of /run/netns/ctr-XXXXXX-ROLE for a run with an owner */
+static bool made_by_a_run(const struct stat *st)
+{
+	char path[PATH_MAX], prefix[11];
+	struct dirent *d;
+	struct stat ns;
+	bool found = false;
+	DIR *dir = opendir("/run/netns");
+
+	if (!dir)
+		return false;
+	while (!found && (d = readdir(dir))) {
+		if (!run_prefix(d->d_name, prefix))
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", d->d_name);
+		if (stat(path, &ns) < 0 || ns.st_dev != st->st_dev || ns.st_ino != st->st_ino)
+			continue;
+		found = run_owned(d->d_name);
+	}
+	closedir(dir);
+	return found;
 }
 
 /* the initial network namespace's inode number, fixed (PROC_NET_INIT_INO): dynamic ones

@@ -419,6 +419,26 @@ static int wait_unbounded(const struct run *s, int fd, short events)
 	}
 }
 
+/* what the client sent, read and dropped (without blocking): 1 when something was read,
+ * 0 when nothing is pending, -1 when the connection ended (EOF: closed, or its error:
+ * r->end set) */
+static int sink_read(int cfd, struct record *r)
+{
+	char sink[4096];
+	ssize_t n = recv(cfd, sink, sizeof(sink), MSG_DONTWAIT);
+
+	if (n > 0)
+		return 1;
+	if (n == 0) {
+		r->end = "closed";
+		return -1;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	ended_by(r, errno);
+	return -1;
+}
+
 static void serve(struct run *s, int cfd, uint64_t deadline)
 {
 	const struct stream_opts *o = s->o;
@@ -467,36 +487,16 @@ static void serve(struct run *s, int cfd, uint64_t deadline)
 			ended_by(r, errno);
 			break;
 		}
-		if (ev & (POLLIN | POLLERR | POLLHUP)) {
-			char sink[4096];
-			ssize_t n = recv(cfd, sink, sizeof(sink), MSG_DONTWAIT);
-
-			if (n == 0) {
-				r->end = "closed";
-				break;
-			}
-			if (n < 0 && errno != EAGAIN && errno != EINTR) {
-				ended_by(r, errno);
-				break;
-			}
-		}
+		if ((ev & (POLLIN | POLLERR | POLLHUP)) && sink_read(cfd, r) < 0)
+			break;
 	}
 	/* a stop can come with the reset it follows unseen: the bench stops the server once
 	 * its capture shows the client's RST (plus 5 ms), the wake and the socket's error land
 	 * in one poll or the stop is checked first, and the run said "stopped" of a connection
 	 * the RST had killed (a full matrix at load, seq-above/input-drop, "reset although the
 	 * backend's connection survived"). What the socket holds decides, read to its end */
-	for (int k = 0; stopping(s) && !r->end && k < 64; k++) {
-		char sink[4096];
-		ssize_t n = recv(cfd, sink, sizeof(sink), MSG_DONTWAIT);
-
-		if (n == 0)
-			r->end = "closed";
-		else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			ended_by(r, errno);
-		else if (n < 0)
-			break;
-	}
+	for (int k = 0; stopping(s) && !r->end && k < 64 && sink_read(cfd, r) > 0; k++)
+		;
 	if (stopping(s) && !r->end)
 		r->end = "stopped";
 	free(buf);
