@@ -326,6 +326,45 @@ static void idle_on_the_wire(void)
 	CU_ASSERT_EQUAL(f.client.gap_us, 0u);
 }
 
+/* The quiet of a side's own data: from its last segment moving its end forward to the
+ * next, whatever the peer sent between (a keepalive and its ACK refresh the entry, and end
+ * the quiet of the whole flow, not this one); a retransmission neither ends nor restarts
+ * it */
+static void data_quiet_on_the_wire(void)
+{
+	struct learn_flow f;
+	struct ctr_pkt p;
+	const uint32_t s = 0xffffff9cu + 1025;
+
+	feed(&f);
+	f.server.data_gap_us = 0;
+	p = seg(true, s, 1001, TCPF_PSH | TCPF_ACK, 64, 100, -1);
+	p.ts_us = 5000000;
+	learn_segment(&f, &p);
+	CU_ASSERT_EQUAL(f.server.end_us, 5000000u);
+	p = seg(false, 1000, s + 100, TCPF_ACK, 510, 0, -1); /* a keepalive probe, 1 s on */
+	p.ts_us = 6000000;
+	learn_segment(&f, &p);
+	p = seg(true, s + 100, 1001, TCPF_ACK, 64, 0, -1); /* the backend's ACK of it */
+	p.ts_us = 6000010;
+	learn_segment(&f, &p);
+	p = seg(true, s, 1001, TCPF_PSH | TCPF_ACK, 64, 100, -1); /* a retransmission */
+	p.ts_us = 6500000;
+	learn_segment(&f, &p);
+	CU_ASSERT_EQUAL(f.server.data_gap_us, 0u);
+	CU_ASSERT_EQUAL(f.server.end_us, 5000000u);
+	p = seg(true, s + 100, 1001, TCPF_PSH | TCPF_ACK, 64, 100, -1); /* resumed */
+	p.ts_us = 7400000;
+	learn_segment(&f, &p);
+	CU_ASSERT_EQUAL(f.server.data_gap_us, 2400000u);
+	CU_ASSERT(f.server.gap_us < 2400000u); /* the flow's own quiet: since the ACK */
+	p = seg(true, s + 200, 1001, TCPF_PSH | TCPF_ACK, 64, 100, -1);
+	p.ts_us = 7401000;
+	learn_segment(&f, &p);
+	CU_ASSERT_EQUAL(f.server.data_gap_us, 2400000u);
+	CU_ASSERT_EQUAL(f.server.end_us, 7401000u);
+}
+
 void register_learn_tests(void)
 {
 	CU_pSuite s = suite_add("learn+trigger");
@@ -343,4 +382,6 @@ void register_learn_tests(void)
 	test_add(s, "a client that sends first (HTTP request)", client_sends_first);
 	test_add(s, "FIN or RST closes a direction", closed_by_fin_or_rst);
 	test_add(s, "the idle between a side's data segments, on the wire", idle_on_the_wire);
+	test_add(s, "a side's own data quiet, on the wire, a keepalive between",
+		 data_quiet_on_the_wire);
 }

@@ -33,6 +33,11 @@ static void update(struct learn_flow *f, struct learn_dir *me, const struct ctr_
 		if (me->seen && f->last_us && p->ts_us > f->last_us &&
 		    p->ts_us - f->last_us > me->gap_us)
 			me->gap_us = p->ts_us - f->last_us;
+		if (me->seen && me->end_us && p->ts_us > me->end_us &&
+		    p->ts_us - me->end_us > me->data_gap_us)
+			me->data_gap_us = p->ts_us - me->end_us;
+		if (p->ts_us > me->end_us)
+			me->end_us = p->ts_us;
 		me->end = end;
 	}
 	if (p->ts_us > f->last_us)

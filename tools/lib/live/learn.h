@@ -34,6 +34,11 @@ struct learn_dir {
 	 * is how long the entry went untouched before this side's data came back, measured on
 	 * the wire whenever the reader gets to the segments */
 	uint64_t gap_us;
+	/* the longest quiet of this side's own data (capture times of the segments moving its
+	 * end forward) since data_gap_us was last zeroed, and the time of the last of them:
+	 * how long it sent nothing, whatever the peer sent meanwhile (a keepalive) and however
+	 * late the reader got to the segments */
+	uint64_t data_gap_us, end_us;
 	bool closed; /* it sent FIN or RST: no window is left to place a segment in */
 };
 

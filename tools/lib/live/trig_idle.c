@@ -31,8 +31,13 @@ static void stall_end(struct inject_run *r)
  * quiet at node A is never shorter) the entry was expired when that data crossed node A.
  * By the clock alone, a reader late by more than the 0.1 s between the pause and the
  * bound, or a backend program starved for a second mid-stream (load 8-12: a 1046 ms quiet,
- * the entry expired, the reset followed) made the cell inconclusive. Bounded; a flow that
- * never idles or closes first is an error, never a pass. */
+ * the entry expired, the reset followed) made the cell inconclusive. Where the peer keeps
+ * the entry fresh (the keepalive workaround's probes, a second apart), the wire's quiet
+ * never reaches the timeout: the backend's own data quiet on the wire (data_gap_us) then
+ * says it idled, so a reader late at the pause's start (a full matrix at load, once:
+ * idle-expiry/keepalive "the flow closed before it idled") is not taken for a flow that
+ * never paused. Bounded; a flow that never idles or closes first is an error, never a
+ * pass. */
 static int wait_idle(struct inject_run *r, char **err)
 {
 	struct learn_flow *f = r->find.flow;
@@ -43,6 +48,7 @@ static int wait_idle(struct inject_run *r, char **err)
 	bool idled = false;
 
 	f->server.gap_us = 0;
+	f->server.data_gap_us = 0;
 	if (r->o->stall_pid) {
 		if (kill(r->o->stall_pid, SIGSTOP) < 0)
 			return err_errno(err, errno, "cannot stop the backend's program (pid %d)",
@@ -57,13 +63,16 @@ static int wait_idle(struct inject_run *r, char **err)
 
 		/* the resumed segment and the RST it causes may come in one read: resumed first */
 		bool on_wire = f->server.gap_us >= wire_us;
+		bool data_quiet = f->server.data_gap_us >= need * 1000;
 
-		idled = idled || on_wire;
+		idled = idled || on_wire || data_quiet;
 		if (f->server.end != end) {
 			if (idled) {
 				/* the wire's figure when it has one: the clock's is late by the
 				 * reader's delay */
-				r->nat.idle_ms = on_wire ? f->server.gap_us / 1000 : now - t_data;
+				r->nat.idle_ms = on_wire      ? f->server.gap_us / 1000
+						 : data_quiet ? f->server.data_gap_us / 1000
+							      : now - t_data;
 				return 0;
 			}
 			end = f->server.end;
