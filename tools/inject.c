@@ -920,7 +920,9 @@ static int flush_tables(struct inject_run *r, char **err)
 }
 
 /* the trigger's inject step (its row's cause), then what every event shares: the flow's
- * state then, and the time the outcome is measured from */
+ * state then, the time the outcome is measured from, and the stream server's next chunk
+ * at once: what the outcome waits for is mostly a backend segment after the event
+ * (settle: data_after), which then does not wait for the pace's next tick */
 static int inject(struct inject_run *r, char **err)
 {
 	if (trigger_info(r->o->trigger)->cause(r, err) < 0)
@@ -931,7 +933,22 @@ static int inject(struct inject_run *r, char **err)
 	}
 	r->out.injected = true;
 	r->t.inject = r->t.last_event = now_ms();
+	child_kick(&r->srv);
 	return 0;
+}
+
+/* ms from now to the first of last + grace, last + quiet and deadline still ahead (at
+ * least 1) */
+static int settle_wait_ms(uint64_t now, uint64_t last, uint64_t grace, uint64_t quiet,
+			  uint64_t deadline)
+{
+	uint64_t at = deadline;
+
+	if (last + grace > now && last + grace < at)
+		at = last + grace;
+	else if (last + quiet > now && last + quiet < at)
+		at = last + quiet;
+	return at > now ? (int)(at - now) : 1;
 }
 
 /* Waits until the captures show the outcome: the RST reached the backend, the probe (or
@@ -989,7 +1006,10 @@ static int settle(struct inject_run *r, char **err)
 			r->out.settled_by = "quiet";
 			return 0;
 		}
-		if (pump(r, 2, err) < 0)
+		/* every end above is an event (a packet: the poll wakes) or the time passing
+		 * grace or quiet after the last one, or the deadline: sleep until the first of
+		 * those times, not a tick (a tick woke every settling cell 500 times a second) */
+		if (pump(r, settle_wait_ms(now, r->t.last_event, grace, quiet, deadline), err) < 0)
 			return -1;
 	}
 	return err_set(err, "interrupted");

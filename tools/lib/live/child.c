@@ -277,6 +277,12 @@ int child_signal(struct child *c, int sig)
 	return 0;
 }
 
+void child_kick(struct child *c)
+{
+	if (child_started(c) && !child_reaped(c) && c->pid <= 0 && c->thread)
+		stream_ctl_kick(&c->thread->ctl);
+}
+
 /* told to stop, up to grace_ms for the run to end: joined, or detached and left */
 static void thread_stop(struct child *c, unsigned grace_ms)
 {

@@ -64,6 +64,10 @@ void child_stop(struct child *c, bool group, unsigned grace_ms);
  * not running). */
 int child_signal(struct child *c, int sig);
 
+/* A running thread's stream server sends its next chunk now (stream_ctl_kick); a process
+ * (its own pace, or nginx) is left as it is. */
+void child_kick(struct child *c);
+
 /* SIGTERM to pid (and to its process group with group_term), up to grace_ms for it to
  * exit, then SIGKILL to the group and pid; reaps it into *status. Whether it was reaped. */
 bool terminate_child(pid_t pid, bool group_term, unsigned grace_ms, int *status);

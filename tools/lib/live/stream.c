@@ -60,6 +60,7 @@ int stream_ctl_init(struct stream_ctl *c, char **err)
 {
 	atomic_init(&c->stop, 0);
 	atomic_init(&c->resume, 0);
+	atomic_init(&c->kick, 0);
 	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	return c->wake_fd < 0 ? err_errno(err, errno, "eventfd") : 0;
 }
@@ -91,6 +92,12 @@ void stream_ctl_stop(struct stream_ctl *c)
 void stream_ctl_resume(struct stream_ctl *c)
 {
 	atomic_store(&c->resume, 1);
+	wake(c);
+}
+
+void stream_ctl_kick(struct stream_ctl *c)
+{
+	atomic_store(&c->kick, 1);
 	wake(c);
 }
 
@@ -464,6 +471,9 @@ static void serve(struct run *s, int cfd, uint64_t deadline)
 		/* a resume outside the pause is ignored (--resume-signal's contract); one
 		 * before --resume-signal's handler existed could not come */
 		if (atomic_exchange(&s->ctl->resume, 0) && o->resume_signal && in_pause)
+			next = now;
+		/* a kick outside the pause: the next chunk now (the pace goes on from it) */
+		if (atomic_exchange(&s->ctl->kick, 0) && !in_pause)
 			next = now;
 		if (now >= next) {
 			ssize_t n = send(cfd, buf, o->chunk, MSG_NOSIGNAL | MSG_DONTWAIT);

@@ -37,7 +37,7 @@ struct stream_opts {
  * thread: the flags, and an eventfd the loops poll beside their socket, so that either
  * wakes them at once. */
 struct stream_ctl {
-	atomic_int stop, resume;
+	atomic_int stop, resume, kick;
 	int wake_fd;
 };
 
@@ -55,6 +55,10 @@ void stream_ctl_free(struct stream_ctl *c);
  * resume outside the pause is ignored). Async-signal-safe. */
 void stream_ctl_stop(struct stream_ctl *c);
 void stream_ctl_resume(struct stream_ctl *c);
+/* The server's next chunk now, not at the pace's next tick (ignored in its pause, and by
+ * the other modes): the bench wants the backend's next segment at once after it acted.
+ * Async-signal-safe. */
+void stream_ctl_kick(struct stream_ctl *c);
 
 /* Runs o until its connection ends, its --timeout or a stop, writes its record to
  * o->result, closes o->ready_fd (written once listening) whatever happens. What went wrong
