@@ -107,6 +107,17 @@ ctr_workaround_field() {
 	[ -n "$out" ]
 }
 
+# ctr_workaround_skipped NAME BACKEND -> REPLY: whether NAME cannot be laid on BACKEND at
+# all (a part's skip.BACKEND field; REPLY its reason): known before any topology
+ctr_workaround_skipped() {
+	local p
+	ctr_workaround_parts "$1"
+	for p in $REPLY; do
+		ctr_table_get workaround "$p" "skip.$2" && return 0
+	done
+	return 1
+}
+
 # ctr_workaround_nft_applies NAME LANG: whether NAME's nft.* fields apply on a backend of
 # LANG (ipt or nft): on nft, and everywhere when NAME has no ipt field
 ctr_workaround_nft_applies() {
