@@ -39,6 +39,12 @@ done
 t_check "every result names its three pcaps (client, node, backend)" "$((3 * n))" "$named"
 t_check "every pcap named in the report exists" 0 "$missing"
 
+# a sequential run is kept on one CPU whole from before its behaviour probe: every
+# injector of it, the probe's too, ran on the same single CPU
+t_check "a sequential run on one CPU: its probe and every scenario" 1 \
+	"$(sed -n 's/^cpus=//p' "$out"/*/*/inject.kv "$out"/*/behaviours/probe/*/inject.kv | sort -u | grep -c '^[0-9][0-9]*$')" \
+	"$(grep -H '^cpus=' "$out"/*/*/inject.kv "$out"/*/behaviours/probe/*/inject.kv)"
+
 # one after another on one topology, by default; each on its own with --fresh
 t_check "one topology for every scenario, reused from the second on" "1 $((n - 1))" \
 	"$(cat "$out"/*/*/prefix | sort -u | wc -l) $(cat "$out"/*/*/meta.kv | grep -c '^reused_topology=1$')"
