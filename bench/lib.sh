@@ -407,7 +407,8 @@ ctr_run_scenario() (
 	if [ -n "$reuse" ]; then
 		prefix=$reuse
 	else
-		prefix=$(ctr_new_prefix)
+		ctr_new_prefix_reply
+		prefix=$REPLY
 	fi
 	echo "$prefix" >"$dir/prefix"
 	abort() {

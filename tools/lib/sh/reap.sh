@@ -2,8 +2,15 @@
 # Run identity and the reaper: a run's prefix, its recorded owner, and the removal of the
 # namespaces and state of runs whose owner is gone.
 
-# 24 random bits; topology/up refuses a prefix in use, so a collision fails loudly
-ctr_new_prefix() { printf 'ctr-%06x\n' $((((RANDOM << 15) ^ RANDOM ^ (BASHPID << 7)) & 0xffffff)); }
+# 24 random bits; topology/up refuses a prefix in use, so a collision fails loudly.
+# ctr_new_prefix prints it; ctr_new_prefix_reply -> REPLY, no fork (a runner's per-cell
+# and per-group path: a fork of its bash is 2-4 ms here). SRANDOM (the kernel's random
+# bits) differs in every subshell of a run, where RANDOM's state is the parent's copy.
+ctr_new_prefix_reply() { printf -v REPLY 'ctr-%06x' $(((SRANDOM ^ (BASHPID << 7)) & 0xffffff)); }
+ctr_new_prefix() {
+	ctr_new_prefix_reply
+	printf '%s\n' "$REPLY"
+}
 ctr_valid_prefix() { [[ $1 =~ ^ctr-[0-9a-f]{6}$ ]]; }
 
 # ctr_run_id -> REPLY: a run's directory name, the time and 16 random bits
