@@ -149,12 +149,12 @@ ctr_sq() { REPLY="'${1//\'/\'\\\'\'}'"; }
 ctr_workaround_live_cmd() {
 	local action=$1 name=$2 backend=$3 family=$4 ipt line lines cmd=: r rest p lang fam rules=()
 	ctr_workaround_live "$name" || { REPLY="$name is laid by topology/up only"; return 1; }
+	ctr_workaround_skipped "$name" "$backend" && return 1
 	ctr_table_get backend "$backend" lang && lang=$REPLY || lang=ipt
 	ctr_nft_family "$family"
 	fam=$REPLY
 	ctr_workaround_parts "$name"
 	for p in $REPLY; do
-		ctr_table_get workaround "$p" "skip.$backend" && return 1
 		if [ "$lang" = ipt ] && ctr_table_get workaround "$p" ipt; then
 			lines=$REPLY
 			ctr_fw_tool "$backend" "$family" save || { REPLY="no iptables for backend $backend"; return 1; }
@@ -215,13 +215,14 @@ ctr_workaround_live_cmd() {
 ctr_workaround_switch_input() {
 	local from=$1 to=$2 backend=$3 family=$4 lang fam p line action rules=()
 	CTR_SW_IPT='' CTR_SW_NFT='' CTR_SW_SH=''
+	ctr_workaround_skipped "$from" "$backend" && return 1
+	ctr_workaround_skipped "$to" "$backend" && return 1
 	ctr_table_get backend "$backend" lang && lang=$REPLY || lang=ipt
 	ctr_nft_family "$family"
 	fam=$REPLY
 	for action in revert apply; do
 		if [ $action = revert ]; then ctr_workaround_parts "$from"; else ctr_workaround_parts "$to"; fi
 		for p in $REPLY; do
-			ctr_table_get workaround "$p" "skip.$backend" && return 1
 			if [ "$lang" = ipt ] && ctr_table_get workaround "$p" ipt; then
 				while IFS= read -r line; do
 					line=${line#-[AI] } # CHAIN ARGS
